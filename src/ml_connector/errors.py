@@ -1,0 +1,127 @@
+"""The one exception hierarchy of ml-connector, classified by what the caller should do next.
+
+    ConnectorError
+    ├── ConfigError            bad settings (a URL we refuse, a missing key); fix and rerun
+    ├── RemoteError            something Cin7 or QAD said or failed to say (carries .system)
+    │   ├── TransientError     retry with backoff inside the run
+    │   │   ├── RateLimited    wait .retry_after seconds, then retry the same call
+    │   │   └── Unavailable    timeout, connection error, 5xx, HTML or garbage on a 200
+    │   ├── AuthRejected       terminal for the connection: Cin7 403, QAD 401 after one refresh
+    │   │   └── PermissionDenied   QAD 403: the user lacks a role; never retried
+    │   ├── RecordRejected     this record only: a business/validation error; the run goes on
+    │   └── NotFound           the remote has no such record
+    └── StoreError             our own database
+        └── AlreadyPosted      a natural key we already hold
+
+Messages never carry secrets: clients build them from status, error codes and the remote's
+error text, never from request headers or bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+System = Literal["cin7", "qad"]
+
+
+class ConnectorError(Exception):
+    """Something ml-connector could not do."""
+
+
+class ConfigError(ConnectorError):
+    """A setting is missing or refused."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One error or warning reported by a remote system about one field."""
+
+    message: str
+    field: str = ""
+    value: str = ""
+    code: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}{self.message}"
+
+
+class RemoteError(ConnectorError):
+    """Cin7 or QAD answered with an error, or did not answer usefully."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: System,
+        status: int | None = None,
+        code: str | int | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.system: System = system
+        self.status = status
+        self.code = code
+        self.errors: list[FieldError] = list(errors or [])
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{self.system}: {self.message}{status}"
+
+
+class TransientError(RemoteError):
+    """Worth retrying: the same call may succeed later."""
+
+
+class RateLimited(TransientError):
+    """The remote asked us to slow down; wait `retry_after` seconds."""
+
+    def __init__(
+        self, message: str, *, system: System, retry_after: float, status: int | None = None
+    ) -> None:
+        super().__init__(message, system=system, status=status)
+        self.retry_after = retry_after
+
+
+class Unavailable(TransientError):
+    """Timeout, connection failure, 5xx, or a body that is not the JSON we expect."""
+
+
+class AuthRejected(RemoteError):
+    """Credentials refused; the connection is unhealthy until someone fixes them."""
+
+
+class PermissionDenied(AuthRejected):
+    """Authenticated, but the user may not do this."""
+
+
+class RecordRejected(RemoteError):
+    """The remote refused this record (validation or business rule)."""
+
+
+class NotFound(RemoteError):
+    """The remote has no such record."""
+
+
+class StoreError(ConnectorError):
+    """Our own store failed."""
+
+
+class AlreadyPosted(StoreError):
+    """A record with this natural key is already held."""
+
+
+@dataclass
+class Problems:
+    """Accumulates readable reasons, e.g. for a malformed payload."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)

@@ -1,0 +1,1 @@
+"""QAD Adaptive ERP simulator."""
