@@ -10,8 +10,9 @@
     │   │   └── PermissionDenied   QAD 403: the user lacks a role; never retried
     │   ├── RecordRejected     this record only: a business/validation error; the run goes on
     │   └── NotFound           the remote has no such record
-    └── StoreError             our own database
-        └── AlreadyPosted      a natural key we already hold
+    ├── StoreError             our own database
+    │   └── AlreadyPosted      a natural key we already hold
+    └── InvalidPayload         a malformed Cin7 document; fails that record only
 
 Messages never carry secrets: clients build them from status, error codes and the remote's
 error text, never from request headers or bodies.
@@ -125,3 +126,11 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+class InvalidPayload(ConnectorError):
+    """A Cin7 document we cannot use as it stands; `problems` are readable by a finance user."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
