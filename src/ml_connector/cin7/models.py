@@ -145,6 +145,13 @@ def _read(model: type[M], payload: Mapping[str, Any], what: str) -> M:
         raise InvalidPayload([_explain(what, err) for err in exc.errors()]) from None
 
 
+def read_document(model: type[M], payload: Mapping[str, Any], what: str) -> M:
+    """Validate one Cin7 document as `model`; `InvalidPayload` with readable reasons if not."""
+    if not isinstance(payload, Mapping):
+        raise InvalidPayload([f"{what}: the document is not a JSON object"])
+    return _read(model, payload, what)
+
+
 def _explain(what: str, err: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in err.get("loc", ()))
     return f"{what}: {where or 'document'}: {err.get('msg', 'invalid')}"
