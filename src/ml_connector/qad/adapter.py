@@ -1,0 +1,317 @@
+"""The routes QAD does not publish ("gap" routes of docs/qad-rest.md) and the browse ids.
+
+PO receipts, supplier invoices, the GL account and tax class browses are our design (reference
+§8), not observed QAD traffic. Everything that knows their paths, bodies and row keys is in this
+module, so that tracing a real tenant changes this file and nothing in `client.py`. The browse
+ids of observed browses live here too (`BrowseIds`), because they differ between QAD versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ml_connector.qad.browse import BrowsePaginator, Filter, fetch_all, flag
+from ml_connector.qad.browse import text as cell
+from ml_connector.qad.models import (
+    CreditTerm,
+    Currency,
+    GlAccount,
+    InvoiceSpec,
+    Item,
+    Receipt,
+    ReceiptLine,
+    ReceiptSpec,
+    Site,
+    SubmitResult,
+    Supplier,
+    SupplierInvoice,
+    TaxClass,
+)
+from ml_connector.qad.records import date_of, dec, iso, num, text
+from ml_connector.qad.settings import QadSettings
+from ml_connector.qad.transport import QadTransport, data_records
+
+RECEIPTS = "api/erp/purchaseOrderReceipts"
+INVOICES = "api/erp/supplierInvoices"
+
+
+@dataclass(frozen=True)
+class BrowseIds:
+    """Browse ids per reference list; override per tenant once traced."""
+
+    gl_accounts: str = "urn:browse:bebrowse:com.qad.erp.financials.glAccounts"
+    items: str = "mfg:gp340"
+    sites: str = "urn:browse:bebrowse:com.qad.erp.base.sites"
+    credit_terms: str = "urn:browse:bebrowse:com.qad.erp.base.creditTerms"
+    currencies: str = "urn:browse:bebrowse:com.qad.erp.base.currencies"
+    tax_classes: str = "urn:browse:bebrowse:com.qad.erp.financials.taxClasses"
+    suppliers: str = "urn:browse:bebrowse:com.qad.erp.base.supplierV2s"
+    purchase_orders: str = "urn:browse:bebrowse:com.qad.erp.purchasing.purchaseOrders"
+
+
+class QadAdapter:
+    """Gap routes and browses for one tenant, over a `QadTransport`."""
+
+    def __init__(
+        self,
+        transport: QadTransport,
+        settings: QadSettings,
+        *,
+        browse_ids: BrowseIds | None = None,
+        page_size: int = 100,
+    ) -> None:
+        self._tx = transport
+        self._settings = settings
+        self.browse_ids = browse_ids or BrowseIds()
+        self._page_size = page_size
+
+    # ---- receipts ---------------------------------------------------------------------------
+
+    def receipt_record(self, spec: ReceiptSpec) -> dict[str, Any]:
+        return {
+            "domainCode": self._settings.domain,
+            "purchaseOrderNumber": spec.po_number,
+            "effectiveDate": iso(spec.effective_date),
+            "packingSlip": spec.packing_slip,
+            "lines": [
+                {"purchaseOrderLine": line.po_line, "quantityReceived": num(line.quantity)}
+                for line in spec.lines
+            ],
+        }
+
+    async def post_receipt(self, spec: ReceiptSpec) -> tuple[str | None, SubmitResult]:
+        """Post one receiver (not idempotent: each call adds quantity); its number if given."""
+        saved, result = await self._tx.submit(
+            RECEIPTS, "purchaseOrderReceipts", self.receipt_record(spec)
+        )
+        number = text(saved[0], "receiverNumber") if saved else ""
+        return number or None, result
+
+    async def find_receipts(self, po_number: str, packing_slip: str | None = None) -> list[Receipt]:
+        params = {"domainCode": self._settings.domain, "purchaseOrderNumber": po_number}
+        if packing_slip is not None:
+            params["packingSlip"] = packing_slip
+        body = await self._tx.get(RECEIPTS, params)
+        receipts = [
+            _parse_receipt(r, po_number) for r in data_records(body, "purchaseOrderReceipts")
+        ]
+        # Trust but verify: a route that ignored the filter must not make another slip ours.
+        return [
+            r
+            for r in receipts
+            if r.po_number == po_number and (packing_slip is None or r.packing_slip == packing_slip)
+        ]
+
+    # ---- supplier invoices -------------------------------------------------------------------
+
+    def invoice_record(self, spec: InvoiceSpec) -> dict[str, Any]:
+        settings = self._settings
+        po_numbers = list(dict.fromkeys([*spec.po_numbers, *(m.po_number for m in spec.matching)]))
+        matching = []
+        for line in spec.matching:
+            entry: dict[str, Any] = {
+                "purchaseOrderNumber": line.po_number,
+                "purchaseOrderLine": line.po_line,
+                "quantity": num(line.quantity),
+                "unitPrice": num(line.unit_price),
+            }
+            if line.receiver_number:
+                entry["receiverNumber"] = line.receiver_number
+            matching.append(entry)
+        return {
+            "entityCode": settings.entity,
+            "supplierCode": spec.supplier_code,
+            "invoiceReference": spec.reference,
+            "invoiceType": spec.type,
+            "invoiceDate": iso(spec.invoice_date),
+            "postingDate": iso(spec.posting_date or spec.invoice_date),
+            "dueDate": iso(spec.due_date or spec.invoice_date),
+            "currencyCode": spec.currency,
+            "exchangeRate": num(spec.exchange_rate),
+            "amountTC": num(spec.amount),
+            "taxAmountTC": num(spec.tax_amount),
+            "invoiceStatusCode": settings.invoice_status,
+            "daybookCode": settings.daybook,
+            "description": spec.description,
+            "purchaseOrders": [
+                {"domainCode": settings.domain, "purchaseOrderNumber": po} for po in po_numbers
+            ],
+            "matching": matching,
+            "glLines": [
+                {
+                    "glCode": g.gl_code,
+                    "subAccount": g.sub_account,
+                    "costCentre": g.cost_centre,
+                    "project": g.project,
+                    "amountTC": num(g.amount),
+                    "description": g.description,
+                }
+                for g in spec.gl_lines
+            ],
+        }
+
+    async def create_invoice(
+        self, spec: InvoiceSpec
+    ) -> tuple[SupplierInvoice | None, SubmitResult]:
+        saved, result = await self._tx.submit(
+            INVOICES, "supplierInvoices", self.invoice_record(spec)
+        )
+        invoice = _parse_invoice(saved[0]) if saved and saved[0].get("voucher") else None
+        return invoice, result
+
+    async def find_invoices(
+        self, supplier_code: str, reference: str, invoice_type: str | None = None
+    ) -> list[SupplierInvoice]:
+        params = {
+            "entityCode": self._settings.entity,
+            "supplierCode": supplier_code,
+            "invoiceReference": reference,
+        }
+        if invoice_type:
+            params["invoiceType"] = invoice_type
+        body = await self._tx.get(INVOICES, params)
+        found = [_parse_invoice(r) for r in data_records(body, "supplierInvoices")]
+        return [
+            inv
+            for inv in found
+            if inv.supplier_code == supplier_code
+            and inv.reference == reference
+            and (invoice_type is None or inv.type == invoice_type)
+        ]
+
+    async def get_invoice(
+        self, voucher: int, posting_year: int, daybook: str | None = None
+    ) -> SupplierInvoice | None:
+        params = {
+            "entityCode": self._settings.entity,
+            "postingYear": str(posting_year),
+            "daybookCode": daybook or self._settings.daybook,
+            "voucher": str(voucher),
+        }
+        body = await self._tx.get(INVOICES, params)
+        found = [_parse_invoice(r) for r in data_records(body, "supplierInvoices")]
+        return next((inv for inv in found if inv.voucher == voucher), None)
+
+    # ---- browses ----------------------------------------------------------------------------
+
+    async def browse(self, browse_id: str, *filters: Filter) -> list[dict[str, Any]]:
+        """All rows of a browse, in the tenant's domain and entity."""
+        workspace = {"x-qad-workspace-id": f"{self._settings.domain}_{self._settings.entity}"}
+        paginator = BrowsePaginator(browse_id, page_size=self._page_size, filters=filters)
+        return await fetch_all(self._tx, paginator, headers=workspace)
+
+    async def gl_accounts(self) -> list[GlAccount]:
+        rows = await self.browse(self.browse_ids.gl_accounts)
+        return [
+            GlAccount(
+                code=cell(r, "gl.glCode"),
+                description=cell(r, "gl.description"),
+                type=cell(r, "gl.glType"),
+                requires_sub_account=flag(r, "gl.requiresSubAccount"),
+                requires_cost_centre=flag(r, "gl.requiresCostCentre"),
+                active=flag(r, "gl.isActive", default=True),
+            )
+            for r in rows
+        ]
+
+    async def items(self) -> list[Item]:
+        rows = await self.browse(self.browse_ids.items)
+        return [
+            Item(
+                code=cell(r, "pt_mstr.pt_part"),
+                description=cell(r, "pt_mstr.pt_desc1"),
+                uom=cell(r, "pt_mstr.pt_um"),
+                product_line=cell(r, "pt_mstr.pt_prod_line"),
+                status=cell(r, "pt_mstr.pt_status"),
+            )
+            for r in rows
+        ]
+
+    async def sites(self) -> list[Site]:
+        rows = await self.browse(self.browse_ids.sites)
+        return [
+            Site(code=cell(r, "si_mstr.si_site"), description=cell(r, "si_mstr.si_desc"))
+            for r in rows
+        ]
+
+    async def credit_terms(self) -> list[CreditTerm]:
+        rows = await self.browse(self.browse_ids.credit_terms)
+        result = []
+        for r in rows:
+            days = r.get("ct_mstr.ct_due_days")
+            result.append(
+                CreditTerm(
+                    code=cell(r, "ct_mstr.ct_code"),
+                    description=cell(r, "ct_mstr.ct_desc"),
+                    due_days=None if days in (None, "") else int(dec(days)),
+                )
+            )
+        return result
+
+    async def currencies(self) -> list[Currency]:
+        rows = await self.browse(self.browse_ids.currencies)
+        return [
+            Currency(code=cell(r, "cu_mstr.cu_curr"), description=cell(r, "cu_mstr.cu_desc"))
+            for r in rows
+        ]
+
+    async def tax_classes(self) -> list[TaxClass]:
+        rows = await self.browse(self.browse_ids.tax_classes)
+        return [
+            TaxClass(
+                code=cell(r, "tx.taxClass"),
+                description=cell(r, "tx.description"),
+                percent=None if r.get("tx.percent") in (None, "") else dec(r.get("tx.percent")),
+            )
+            for r in rows
+        ]
+
+    async def suppliers(self) -> list[Supplier]:
+        rows = await self.browse(self.browse_ids.suppliers)
+        return [
+            Supplier(
+                code=cell(r, "vd_mstr.vd_addr"),
+                name=cell(r, "vd_mstr.vd_sort"),
+                currency=cell(r, "vd_mstr.vd_curr"),
+            )
+            for r in rows
+        ]
+
+
+def _parse_receipt(record: dict[str, Any], po_number: str) -> Receipt:
+    lines = record.get("lines") or []
+    return Receipt(
+        receiver_number=text(record, "receiverNumber"),
+        po_number=text(record, "purchaseOrderNumber") or po_number,
+        packing_slip=text(record, "packingSlip"),
+        effective_date=date_of(record.get("effectiveDate")),
+        lines=[
+            ReceiptLine(
+                po_line=int(dec(line.get("purchaseOrderLine"))),
+                quantity=dec(line.get("quantityReceived", line.get("quantity"))),
+                item_code=text(line, "itemCode"),
+            )
+            for line in lines
+            if isinstance(line, dict)
+        ],
+    )
+
+
+def _parse_invoice(record: dict[str, Any]) -> SupplierInvoice:
+    pos = record.get("purchaseOrders") or []
+    return SupplierInvoice(
+        voucher=int(dec(record.get("voucher"))),
+        posting_year=int(dec(record.get("postingYear"))),
+        daybook=text(record, "daybookCode"),
+        supplier_code=text(record, "supplierCode"),
+        reference=text(record, "invoiceReference"),
+        type=text(record, "invoiceType") or "Invoice",
+        currency=text(record, "currencyCode"),
+        amount=dec(record.get("amountTC")),
+        tax_amount=dec(record.get("taxAmountTC")),
+        invoice_date=date_of(record.get("invoiceDate")),
+        due_date=date_of(record.get("dueDate")),
+        matching_status=text(record, "matchingStatus"),
+        po_numbers=[text(p, "purchaseOrderNumber") for p in pos if isinstance(p, dict)],
+    )

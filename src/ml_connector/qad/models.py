@@ -1,0 +1,332 @@
+"""What the sync engine hands the QAD client (specs) and what it gets back (results and records).
+
+Specs validate QAD's own limits up front (supplier code and PO number at most 8 characters,
+packing slip 20, PO remarks 40), so a too-long key fails here with a clear message instead of
+being truncated or refused by QAD. Amounts and quantities are `Decimal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ml_connector.errors import FieldError
+
+InvoiceType = Literal["Invoice", "CreditNote"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- envelopes --------------------------------------------------------------------------------
+
+
+class SubmitResult(_Frozen):
+    """QAD's `submitResult` read into errors (severity 1) and warnings (severity 0)."""
+
+    success: bool
+    errors: list[FieldError] = Field(default_factory=list)
+    warnings: list[FieldError] = Field(default_factory=list)
+
+
+# ---- specs ------------------------------------------------------------------------------------
+
+
+class SupplierSpec(_Frozen):
+    """A supplier as QAD should hold it; `business_relation` defaults to the supplier code."""
+
+    code: str = Field(min_length=1, max_length=8)
+    name: str = Field(min_length=1)
+    currency: str = Field(min_length=1)
+    credit_terms: str = Field(min_length=1)
+    business_relation: str | None = Field(default=None, min_length=1, max_length=20)
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""
+    email: str = ""
+    phone: str = ""
+    tax_class: str = ""
+    remarks: str = ""
+    active: bool = True
+
+    @property
+    def relation_code(self) -> str:
+        return self.business_relation or self.code
+
+
+class PurchaseOrderLineSpec(_Frozen):
+    """One PO line. `site` defaults to the PO's ship-to site, then the tenant's default site."""
+
+    line: int = Field(ge=1)
+    item_code: str = Field(min_length=1)
+    quantity: Decimal = Field(gt=0)
+    unit_cost: Decimal = Field(ge=0)
+    site: str | None = None
+    due_date: dt.date | None = None
+
+
+class PurchaseOrderSpec(_Frozen):
+    """A purchase order with our own number (QAD's `po_nbr`, at most 8 characters)."""
+
+    number: str = Field(min_length=1, max_length=8)
+    supplier_code: str = Field(min_length=1, max_length=8)
+    currency: str = Field(min_length=1)
+    exchange_rate: Decimal = Field(default=Decimal(1), gt=0)
+    credit_terms: str | None = None
+    ship_to_site: str | None = None
+    order_date: dt.date
+    due_date: dt.date | None = None
+    remarks: str = Field(default="", max_length=40)
+    lines: list[PurchaseOrderLineSpec] = Field(default_factory=list)
+
+    @field_validator("number")
+    @classmethod
+    def _no_blank_number(cls, value: str) -> str:
+        if not value.strip() or value != value.strip():
+            raise ValueError("PO number must be set and carry no surrounding spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> PurchaseOrderSpec:
+        numbers = [line.line for line in self.lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("PO line numbers must be unique")
+        return self
+
+
+class ReceiptLineSpec(_Frozen):
+    """Quantity received on one PO line; also accepted as a `(po_line, quantity)` pair."""
+
+    po_line: int = Field(ge=1)
+    quantity: Decimal
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, data: Any) -> Any:
+        if isinstance(data, tuple | list) and len(data) == 2:
+            return {"po_line": data[0], "quantity": data[1]}
+        return data
+
+    @field_validator("quantity")
+    @classmethod
+    def _not_zero(cls, value: Decimal) -> Decimal:
+        if value == 0:
+            raise ValueError("receipt quantity must not be zero")
+        return value
+
+
+class ReceiptSpec(_Frozen):
+    """One goods receipt; the packing slip is its natural key in QAD (at most 20 characters)."""
+
+    po_number: str = Field(min_length=1, max_length=8)
+    packing_slip: str = Field(min_length=1, max_length=20)
+    effective_date: dt.date
+    lines: list[ReceiptLineSpec] = Field(min_length=1)
+
+
+class MatchLine(_Frozen):
+    """An invoice line matched against a PO line's received quantity (the three-way match)."""
+
+    po_number: str = Field(min_length=1, max_length=8)
+    po_line: int = Field(ge=1)
+    quantity: Decimal = Field(gt=0)
+    unit_price: Decimal = Field(ge=0)
+    receiver_number: str | None = None
+
+
+class GlLine(_Frozen):
+    """A charge posted straight to a GL account (freight, fees)."""
+
+    gl_code: str = Field(min_length=1)
+    amount: Decimal
+    description: str = ""
+    sub_account: str = ""
+    cost_centre: str = ""
+    project: str = ""
+
+
+class InvoiceSpec(_Frozen):
+    """A supplier invoice or credit note; supplier + reference + type is its natural key."""
+
+    supplier_code: str = Field(min_length=1, max_length=8)
+    reference: str = Field(min_length=1)
+    type: InvoiceType = "Invoice"
+    invoice_date: dt.date
+    posting_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str = Field(min_length=1)
+    exchange_rate: Decimal = Field(default=Decimal(1), gt=0)
+    amount: Decimal
+    tax_amount: Decimal = Decimal(0)
+    description: str = ""
+    po_numbers: list[str] = Field(default_factory=list)
+    matching: list[MatchLine] = Field(default_factory=list)
+    gl_lines: list[GlLine] = Field(default_factory=list)
+
+
+class ItemSpec(_Frozen):
+    """An item master record to create in QAD."""
+
+    code: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    uom: str = Field(min_length=1)
+    gl_account: str = Field(min_length=1)
+    unit_cost: Decimal = Field(ge=0)
+    product_line: str = ""
+    status: str = "ACTIVE"
+
+
+# ---- records read from QAD ----------------------------------------------------------------------
+
+
+class Supplier(_Frozen):
+    code: str
+    name: str
+    currency: str
+    credit_terms: str = ""
+    business_relation: str = ""
+    active: bool = True
+
+
+class PoLine(_Frozen):
+    line: int
+    item_code: str
+    quantity_ordered: Decimal
+    quantity_received: Decimal
+    quantity_invoiced: Decimal
+    unit_cost: Decimal
+    gl_account: str
+    status: str = "O"
+    site: str = ""
+
+
+class PurchaseOrder(_Frozen):
+    number: str
+    supplier_code: str
+    currency: str
+    status: str
+    remarks: str = ""
+    credit_terms: str = ""
+    ship_to_site: str = ""
+    due_date: dt.date | None = None
+    lines: list[PoLine] = Field(default_factory=list)
+
+    def line(self, number: int) -> PoLine | None:
+        return next((line for line in self.lines if line.line == number), None)
+
+
+class ReceiptLine(_Frozen):
+    po_line: int
+    quantity: Decimal
+    item_code: str = ""
+
+
+class Receipt(_Frozen):
+    receiver_number: str
+    po_number: str
+    packing_slip: str
+    effective_date: dt.date | None = None
+    lines: list[ReceiptLine] = Field(default_factory=list)
+
+
+class SupplierInvoice(_Frozen):
+    voucher: int
+    posting_year: int
+    daybook: str
+    supplier_code: str
+    reference: str
+    type: str
+    currency: str = ""
+    amount: Decimal = Decimal(0)
+    tax_amount: Decimal = Decimal(0)
+    invoice_date: dt.date | None = None
+    due_date: dt.date | None = None
+    matching_status: str = ""
+    po_numbers: list[str] = Field(default_factory=list)
+
+
+class GlAccount(_Frozen):
+    code: str
+    description: str
+    type: str
+    requires_sub_account: bool
+    requires_cost_centre: bool
+    active: bool
+
+
+class Item(_Frozen):
+    code: str
+    description: str
+    uom: str = ""
+    product_line: str = ""
+    status: str = ""
+    gl_account: str = ""
+    unit_cost: Decimal | None = None
+
+
+class Site(_Frozen):
+    code: str
+    description: str
+
+
+class CreditTerm(_Frozen):
+    code: str
+    description: str
+    due_days: int | None = None
+
+
+class Currency(_Frozen):
+    code: str
+    description: str
+
+
+class TaxClass(_Frozen):
+    code: str
+    description: str
+    percent: Decimal | None = None
+
+
+# ---- results of the idempotent operations -------------------------------------------------------
+
+
+class SupplierResult(_Frozen):
+    code: str
+    created: bool
+    updated: bool = False
+
+
+class PurchaseOrderResult(_Frozen):
+    """`lines_added`/`lines_updated`/`lines_closed` hold the PO line numbers touched."""
+
+    number: str
+    created: bool
+    header_updated: bool = False
+    lines_added: list[int] = Field(default_factory=list)
+    lines_updated: list[int] = Field(default_factory=list)
+    lines_closed: list[int] = Field(default_factory=list)
+    status: str = "O"
+    lines: list[PoLine] = Field(default_factory=list)
+
+
+class ReceiptResult(_Frozen):
+    """`verified` means the receiver was read back with the quantities asked for."""
+
+    receiver_number: str
+    created: bool
+    verified: bool
+    attempts: int = 0
+
+
+class InvoiceResult(_Frozen):
+    voucher: int
+    created: bool
+    matching_status: str
+    warnings: list[FieldError] = Field(default_factory=list)
+    posting_year: int | None = None
+    daybook: str = ""

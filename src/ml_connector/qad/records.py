@@ -1,0 +1,267 @@
+"""QAD JSON records of the observed routes, to and from our models.
+
+Observed routes (business relations, suppliers, PO headers and lines, items) follow public client
+code closely; the gap routes' shapes live in `adapter.py`. Amounts go out as JSON numbers and
+come back as `Decimal`; dates go out as `YYYY-MM-DD` and are read from the first ten characters
+(QAD also writes `2026-01-31T00:00:00.000Z`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ml_connector.qad.models import (
+    Item,
+    ItemSpec,
+    PoLine,
+    PurchaseOrder,
+    PurchaseOrderSpec,
+    Supplier,
+    SupplierSpec,
+)
+from ml_connector.qad.settings import QadSettings
+
+BUSINESS_RELATIONS = "api/erp/businessRelationV2s"
+SUPPLIERS = "api/erp/supplierV2s"
+PO_HEADERS = "api/erp/purchaseOrderHeaders"
+PO_LINES_GRID = "api/erp/purchaseOrderLinesGrid"
+PO_LINE_FIELD_CHANGE = "api/erp/purchaseOrderLines/fieldChangeV2"
+ITEMS = "api/erp/items"
+
+# Business-component views, sent as `viewUri` the way QAD's own UI and S1's loader do.
+VIEW_URIS = {
+    BUSINESS_RELATIONS: "urn:be:com.qad.base.address.IBusinessRelationV2",
+    SUPPLIERS: "urn:be:com.qad.base.supplier.ISupplierV2",
+    PO_HEADERS: "urn:be:com.qad.purchasing.purchaseorders.IPurchaseOrderHeader",
+    ITEMS: "urn:be:com.qad.base.item.IItem",
+}
+
+# Set on a new line in this order: QAD's defaulting runs on each field change (reference §7.1).
+LINE_FIELD_ORDER = ("siteCode", "itemCode", "quantityOrdered", "purchaseCost")
+
+
+def num(value: Decimal) -> int | float:
+    """A Decimal as a JSON number (an int when it has no fraction)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def dec(value: Any, default: Decimal = Decimal(0)) -> Decimal:
+    if value is None or value == "":
+        return default
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return default
+
+
+def date_of(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def iso(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def text(record: dict[str, Any], key: str) -> str:
+    value = record.get(key)
+    return "" if value is None else str(value)
+
+
+def _bool(value: Any, default: bool = True) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "yes", "1", "y")
+
+
+# ---- business relation and supplier -------------------------------------------------------------
+
+
+def business_relation_record(spec: SupplierSpec) -> dict[str, Any]:
+    return {
+        "businessRelationCode": spec.relation_code,
+        "name": spec.name,
+        "addressStreet1": spec.street,
+        "city": spec.city,
+        "state": spec.state,
+        "zip": spec.zip,
+        "country": spec.country,
+        "email": spec.email,
+        "phone": spec.phone,
+        "isActive": True,
+        "dataOperation": "C",
+        "concurrencyHash": "",
+    }
+
+
+def supplier_record(spec: SupplierSpec, settings: QadSettings) -> dict[str, Any]:
+    return {
+        "sharedSetCode": settings.supplier_shared_set,
+        "supplierCode": spec.code,
+        "businessRelationCode": spec.relation_code,
+        "name": spec.name,
+        "isActive": spec.active,
+        "currencyCode": spec.currency,
+        "creditTermsCode": spec.credit_terms,
+        "invoiceStatusCode": settings.invoice_status,
+        "taxClass": spec.tax_class,
+        "remarks": spec.remarks,
+        "dataOperation": "C",
+        "concurrencyHash": "",
+    }
+
+
+def supplier_differences(spec: SupplierSpec, record: dict[str, Any]) -> dict[str, Any]:
+    """Fields to change on QAD's supplier record so it matches the spec (name, currency, terms)."""
+    wanted = {
+        "name": spec.name,
+        "currencyCode": spec.currency,
+        "creditTermsCode": spec.credit_terms,
+    }
+    return {key: value for key, value in wanted.items() if text(record, key) != value}
+
+
+def parse_supplier(record: dict[str, Any]) -> Supplier:
+    return Supplier(
+        code=text(record, "supplierCode"),
+        name=text(record, "name"),
+        currency=text(record, "currencyCode"),
+        credit_terms=text(record, "creditTermsCode"),
+        business_relation=text(record, "businessRelationCode"),
+        active=_bool(record.get("isActive")),
+    )
+
+
+# ---- purchase orders ----------------------------------------------------------------------------
+
+
+def po_header_record(spec: PurchaseOrderSpec, settings: QadSettings) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "domainCode": settings.domain,
+        "purchaseOrderNumber": spec.number,
+        "supplierCode": spec.supplier_code,
+        "currencyCode": spec.currency,
+        "exchangeRate": num(spec.exchange_rate),
+        "orderDate": iso(spec.order_date),
+        "remarks": spec.remarks,
+        "orderStatus": "O",
+        "dataOperation": "C",
+        "concurrencyHash": "",
+    }
+    site = spec.ship_to_site or settings.default_site
+    if site:
+        record["shipToSite"] = site
+    if spec.credit_terms:
+        record["creditTermsCode"] = spec.credit_terms
+    if spec.due_date:
+        record["dueDate"] = iso(spec.due_date)
+    return record
+
+
+def po_header_differences(spec: PurchaseOrderSpec, record: dict[str, Any]) -> dict[str, Any]:
+    """Header fields that may be updated in place (remarks, due date, credit terms)."""
+    changes: dict[str, Any] = {}
+    if text(record, "remarks") != spec.remarks:
+        changes["remarks"] = spec.remarks
+    if spec.due_date and date_of(record.get("dueDate")) != spec.due_date:
+        changes["dueDate"] = iso(spec.due_date)
+    if spec.credit_terms and text(record, "creditTermsCode") != spec.credit_terms:
+        changes["creditTermsCode"] = spec.credit_terms
+    return changes
+
+
+def po_header_conflicts(spec: PurchaseOrderSpec, record: dict[str, Any]) -> list[str]:
+    """Differences that cannot be updated: the number is taken by a different order."""
+    problems = []
+    if text(record, "supplierCode") != spec.supplier_code:
+        problems.append(f"supplier {text(record, 'supplierCode')} (want {spec.supplier_code})")
+    if text(record, "currencyCode") and text(record, "currencyCode") != spec.currency:
+        problems.append(f"currency {text(record, 'currencyCode')} (want {spec.currency})")
+    return problems
+
+
+def parse_po_line(record: dict[str, Any]) -> PoLine:
+    return PoLine(
+        line=int(dec(record.get("purchaseOrderLine"))),
+        item_code=text(record, "itemCode"),
+        quantity_ordered=dec(record.get("quantityOrdered")),
+        quantity_received=dec(record.get("quantityReceived")),
+        quantity_invoiced=dec(record.get("quantityInvoiced")),
+        unit_cost=dec(record.get("purchaseCost")),
+        gl_account=text(record, "glAccount"),
+        status=text(record, "lineStatus") or "O",
+        site=text(record, "siteCode"),
+    )
+
+
+def parse_po(record: dict[str, Any]) -> PurchaseOrder:
+    lines = record.get("lines") or []
+    return PurchaseOrder(
+        number=text(record, "purchaseOrderNumber"),
+        supplier_code=text(record, "supplierCode"),
+        currency=text(record, "currencyCode"),
+        status=text(record, "orderStatus") or "O",
+        remarks=text(record, "remarks"),
+        credit_terms=text(record, "creditTermsCode"),
+        ship_to_site=text(record, "shipToSite"),
+        due_date=date_of(record.get("dueDate")),
+        lines=sorted(
+            (parse_po_line(line) for line in lines if isinstance(line, dict)),
+            key=lambda line: line.line,
+        ),
+    )
+
+
+def header_for_update(record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The read-back header (without its lines) carrying `changes`, as a `U` write."""
+    updated = {key: value for key, value in record.items() if key != "lines"}
+    updated.update(changes)
+    updated["dataOperation"] = "U"
+    return updated
+
+
+def for_update(record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The read-back record carrying `changes`, as a `U` write (its `concurrencyHash` kept)."""
+    updated = dict(record)
+    updated.update(changes)
+    updated["dataOperation"] = "U"
+    return updated
+
+
+# ---- items --------------------------------------------------------------------------------------
+
+
+def item_record(spec: ItemSpec, settings: QadSettings) -> dict[str, Any]:
+    return {
+        "domainCode": settings.domain,
+        "itemCode": spec.code,
+        "description": spec.description,
+        "unitOfMeasure": spec.uom,
+        "productLine": spec.product_line,
+        "glAccount": spec.gl_account,
+        "unitCost": num(spec.unit_cost),
+        "itemStatus": spec.status,
+        "dataOperation": "C",
+        "concurrencyHash": "",
+    }
+
+
+def parse_item(record: dict[str, Any]) -> Item:
+    cost = record.get("unitCost")
+    return Item(
+        code=text(record, "itemCode"),
+        description=text(record, "description"),
+        uom=text(record, "unitOfMeasure"),
+        product_line=text(record, "productLine"),
+        status=text(record, "itemStatus"),
+        gl_account=text(record, "glAccount"),
+        unit_cost=None if cost is None else dec(cost),
+    )
