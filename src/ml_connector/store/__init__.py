@@ -1,1 +1,76 @@
-"""store"""
+"""ml-connector's persistent state: SQLAlchemy schema, the Store's domain verbs, migrations.
+
+    from ml_connector.settings import load_settings
+    from ml_connector.store import Store
+    from ml_connector.vault import Vault
+
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+
+One schema serves SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg://``).
+"""
+
+from ml_connector.store.audit import GENESIS, event_hash, record_key
+from ml_connector.store.db import create_engine, current_revision, head_revision, upgrade
+from ml_connector.store.models import (
+    DEFAULT_CIN7_BASE_URL,
+    AuditEvent,
+    BrokenLink,
+    ConnectionConfig,
+    Cursor,
+    Mapping,
+    MappingKind,
+    MappingRow,
+    MappingSource,
+    Posting,
+    PostingState,
+    ReconcileLine,
+    Record,
+    RecordKind,
+    RecordStatus,
+    Run,
+    RunKind,
+    RunStatus,
+    Snapshot,
+    Staged,
+    Stream,
+)
+from ml_connector.store.redact import MASK, canonical_json, redact
+from ml_connector.store.repo import Store, parse_cin7_timestamp, snapshot_hash
+
+__all__ = [
+    "DEFAULT_CIN7_BASE_URL",
+    "GENESIS",
+    "MASK",
+    "AuditEvent",
+    "BrokenLink",
+    "ConnectionConfig",
+    "Cursor",
+    "Mapping",
+    "MappingKind",
+    "MappingRow",
+    "MappingSource",
+    "Posting",
+    "PostingState",
+    "ReconcileLine",
+    "Record",
+    "RecordKind",
+    "RecordStatus",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "Snapshot",
+    "Staged",
+    "Store",
+    "Stream",
+    "canonical_json",
+    "create_engine",
+    "current_revision",
+    "event_hash",
+    "head_revision",
+    "parse_cin7_timestamp",
+    "record_key",
+    "redact",
+    "snapshot_hash",
+    "upgrade",
+]

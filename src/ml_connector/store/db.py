@@ -1,0 +1,141 @@
+"""Engines and migrations for the store.
+
+SQLite is opened in WAL mode with foreign keys on and a generous busy timeout; every writing
+transaction starts with ``BEGIN IMMEDIATE``, so two transactions never deadlock upgrading a read
+lock to a write lock (they queue on the busy timeout instead), and readers keep working beside a
+writer. PostgreSQL uses psycopg 3 in async mode.
+
+Migrations are applied programmatically with :func:`upgrade`, on start and by
+``ml-connector db upgrade``; the Alembic configuration ships inside the package.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from ml_connector.errors import StoreError
+from ml_connector.settings import ensure_home, normalise_database_url, safe_url
+
+__all__ = [
+    "BEGIN_MODE",
+    "alembic_config",
+    "create_engine",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]
+
+#: Execution option naming the SQLite ``BEGIN`` flavour for a connection (``IMMEDIATE`` default).
+BEGIN_MODE = "mlc_sqlite_begin"
+
+_BUSY_TIMEOUT_MS = 30_000
+# Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrators.
+_MIGRATION_LOCK = 7_311_204_518
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for ``url`` with ml-connector's connection settings.
+
+    For a SQLite file URL the parent folder is created (mode 0700) when missing.
+    """
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            ensure_home(Path(parsed.database).expanduser().absolute().parent)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (needed for
+        # BEGIN IMMEDIATE and for SAVEPOINT to work).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """The packaged Alembic configuration, optionally pointed at ``url``."""
+    here = files("ml_connector.store")
+    cfg = Config(str(here.joinpath("alembic.ini")))
+    cfg.set_main_option("script_location", str(here.joinpath("migrations")))
+    if url is not None:
+        # ConfigParser treats % as interpolation; URL-encoded passwords contain it.
+        cfg.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of ml-connector."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise StoreError("no migrations found in the package")
+    return head
+
+
+async def upgrade(url: str | AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (default: the newest) to the database at ``url``.
+
+    Safe to call on every start and from several processes at once: on PostgreSQL the
+    migrators take an advisory lock; on SQLite the write lock serialises them.
+    """
+    engine = url if isinstance(url, AsyncEngine) else create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade_sync, revision)
+    except SQLAlchemyError as exc:
+        cause = " ".join(str(getattr(exc, "orig", None) or type(exc).__name__).split())
+        raise StoreError(f"migrating {safe_url(engine.url)} failed: {cause}") from None
+    finally:
+        if engine is not url:
+            await engine.dispose()
+
+
+def _upgrade_sync(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def current_revision(url: str | AsyncEngine) -> str | None:
+    """The revision the database at ``url`` is at, or None when it was never migrated."""
+    engine = url if isinstance(url, AsyncEngine) else create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        if engine is not url:
+            await engine.dispose()

@@ -1,0 +1,268 @@
+"""The store's schema: one set of tables for SQLite and PostgreSQL.
+
+Migrations in ``migrations/versions`` must build exactly this; ``tests/store`` diffs the Alembic
+head against this metadata. Secrets live only in the ``*_enc`` columns, Fernet-encrypted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "ENCRYPTED_COLUMNS",
+    "UTCDateTime",
+    "audit_events",
+    "audit_heads",
+    "connections",
+    "cursors",
+    "mappings",
+    "metadata",
+    "postings",
+    "records",
+    "runs",
+    "snapshots",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both back-ends.
+
+    SQLite keeps no zone, so values are stored as naive UTC there and given ``UTC`` back on read;
+    PostgreSQL's ``timestamptz`` answers in the session zone, so reads are converted to UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a bigint for the big tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column[Any]:
+    return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _connection_fk() -> Column[Any]:
+    return Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+def _stamp(name: str, *, nullable: bool = False) -> Column[Any]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("cin7_base_url", String(512), nullable=False),
+    Column("cin7_account_id", String(64), nullable=False),
+    Column("cin7_application_key_enc", Text, nullable=False),
+    Column("qad_base_url", String(512), nullable=False),
+    Column("qad_client_id", String(128), nullable=False),
+    Column("qad_username", String(128), nullable=False),
+    Column("qad_password_enc", Text, nullable=False),
+    Column("qad_domain", String(32), nullable=False),
+    Column("qad_entity", String(32), nullable=False),
+    Column("qad_site", String(32)),
+    Column("qad_supplier_shared_set", String(32)),
+    Column("qad_daybook", String(32)),
+    Column("allow_local", Boolean, nullable=False),
+    Column("schedule", String(64)),
+    Column("options", JSON, nullable=False),
+    Column("healthy", Boolean, nullable=False),
+    Column("health_message", Text),
+    _stamp("health_checked_at", nullable=True),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+)
+
+#: Columns holding Fernet tokens; key rotation re-encrypts exactly these.
+ENCRYPTED_COLUMNS: tuple[str, ...] = ("cin7_application_key_enc", "qad_password_enc")
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("stream", String(32), primary_key=True),
+    Column("value", String(64), nullable=False),
+    _stamp("value_at", nullable=True),
+    _stamp("updated_at"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("cin7_id", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_updated", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    _stamp("fetched_at"),
+    UniqueConstraint("connection_id", "kind", "cin7_id", "version"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("cin7_id", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("supplier_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("latest_version", Integer),
+    Column("posted_version", Integer),
+    Column("month", String(7)),
+    Column("amounts", JSON, nullable=False),
+    _stamp("status_since"),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+    UniqueConstraint("connection_id", "kind", "cin7_id"),
+    Index(None, "connection_id", "status"),
+    Index(None, "connection_id", "reference"),
+    Index(None, "connection_id", "month"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("record_id", BigId, ForeignKey("records.id", ondelete="SET NULL")),
+    Column("natural_key", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("qad_id", String(128)),
+    Column("state", String(16), nullable=False),
+    Column("details", JSON, nullable=False),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+    UniqueConstraint("connection_id", "natural_key"),
+    Index(None, "record_id"),
+    Index(None, "connection_id", "state"),
+)
+
+mappings = Table(
+    "mappings",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("kind", String(32), nullable=False),
+    Column("cin7_value", String(255), nullable=False),
+    Column("qad_value", String(255), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("confidence", Float, nullable=False),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+    UniqueConstraint("connection_id", "kind", "cin7_value"),
+    Index(None, "connection_id", "kind", "qad_value"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("record_key", String(160), nullable=False),
+    Column("seq", Integer, nullable=False),
+    _stamp("at"),
+    Column("event", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("connection_id", "record_key", "seq"),
+    # One successor per event: two writers racing on the same chain head cannot fork it.
+    UniqueConstraint("connection_id", "prev_hash"),
+    Index(None, "connection_id", "id"),
+)
+
+# The head of each connection's audit chain: locked by every append (so appends serialise per
+# connection) and compared by verify (so deleting the newest events shows too).
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("last_hash", String(64), nullable=False),
+    Column("count", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    _id(),
+    _connection_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    _stamp("started_at"),
+    _stamp("finished_at", nullable=True),
+    Column("counters", JSON, nullable=False),
+    Column("error", Text),
+    Index(None, "connection_id", "started_at"),
+)
