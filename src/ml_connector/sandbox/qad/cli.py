@@ -1,8 +1,72 @@
-"""`ml-connector sandbox qad` (placeholder until the QAD sandbox lands)."""
+"""`ml-connector sandbox qad`: serve the QAD sandbox on loopback with uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
 
 import typer
+import uvicorn
+
+from ml_connector.sandbox.qad.sandbox import create_qad_sandbox
 
 
-def serve_qad() -> None:
-    """Serve the QAD sandbox."""
-    raise typer.Exit(2)
+def serve_qad(
+    host: str = typer.Option("127.0.0.1", help="Loopback address to bind (nothing else)."),
+    port: int = typer.Option(8702, help="TCP port."),
+    tenant: list[str] = typer.Option(["acme"], "--tenant", help="Tenant name; repeat for more."),
+    client_id: str | None = typer.Option(
+        None, "--client-id", help="OAuth client_id (default: a fake derived from the seed)."
+    ),
+    username: str = typer.Option("integration", help="Integration user that may write."),
+    password: str | None = typer.Option(
+        None, help="Password of the integration and viewer users (default: a seeded fake)."
+    ),
+    token_ttl: float = typer.Option(1800.0, "--token-ttl", help="Access token lifetime (s)."),
+    seed: int = typer.Option(7, help="Seed for the fake credentials and fault injection."),
+    context_root: str = typer.Option(
+        "clouderp", "--context-root", help="Context root after the tenant, e.g. clouderp/test."
+    ),
+) -> None:
+    """Serve a simulated QAD Adaptive ERP tenant (OAuth, REST, browses, three-way match)."""
+    if not is_loopback(host):
+        typer.echo(f"Refusing to bind {host}: the QAD sandbox serves 127.0.0.1 only.", err=True)
+        raise typer.Exit(2)
+    try:
+        sandbox = create_qad_sandbox(
+            tenants=tuple(tenant),
+            seed=seed,
+            token_ttl=token_ttl,
+            client_id=client_id,
+            username=username,
+            password=password,
+            context_root=context_root,
+        )
+    except ValueError as exc:
+        typer.echo(f"Cannot start the QAD sandbox: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    root = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    typer.echo("QAD sandbox (fake credentials; loopback only)")
+    for name in sandbox.tenant_names:
+        t = sandbox.tenant(name)
+        typer.echo(f"  tenant {name}: {sandbox.base_url(root, name)}")
+        typer.echo(f"    client_id  {t.client_id}")
+        typer.echo(f"    username   {t.username}  (read-only user: viewer)")
+        typer.echo(f"    password   {t.password}")
+        typer.echo(f"    domain     {t.domain}")
+        typer.echo(f"    entity     {t.entity}")
+    run(sandbox.app, host=host, port=port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def run(app: Any, *, host: str, port: int) -> None:
+    """Serve until interrupted (tests replace this)."""
+    uvicorn.run(app, host=host, port=port, lifespan="off", log_level="info")
