@@ -191,8 +191,9 @@ class Cin7Client:
                     decision.retry_after,
                     self._redact(decision.message),
                 )
-                # Every caller on this key waits, not only this one.
-                self.pacer.pause_for(decision.retry_after)
+                # Every caller on this key waits, not only this one; the pacer's margin keeps
+                # clock skew from making us knock a moment before the announced time.
+                self.pacer.pause_for(decision.retry_after + self.pacer.margin)
                 continue
             if outcome is Outcome.RETRY:
                 failures += 1
