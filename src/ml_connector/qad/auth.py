@@ -171,6 +171,11 @@ class TokenManager:
                 reason, not_json, status = type(exc).__name__, False, None
                 continue
             status = response.status_code
+            if 300 <= status < 400:
+                raise ConfigError(
+                    f"QAD token endpoint answered a redirect (HTTP {status}): wrong tenant URL? "
+                    f"({self._settings.base_url})"
+                )
             if status == 404:
                 raise ConfigError(
                     "QAD token endpoint not found (HTTP 404): wrong tenant URL or context root? "

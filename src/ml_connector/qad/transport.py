@@ -170,6 +170,11 @@ def classify(response: httpx.Response, *, method: str, path: str) -> Any:
             f"QAD answered 404 to {where}: wrong tenant URL or context root, "
             "or a route this tenant does not have"
         )
+    if 300 <= status < 400:
+        raise ConfigError(
+            f"QAD answered {where} with a redirect (HTTP {status}), which is not followed: "
+            "wrong tenant URL, or a login page in front of the API?"
+        )
     body = _json_or_none(response)
     if body is None:
         raise _Retryable("answered with a body that is not JSON (HTML?)", status, not_json=True)
