@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ml_connector.cin7 import Cin7Client, Pacer
+from ml_connector.cin7 import Cin7Client, Pacer, parse_timestamp
 
 ACCOUNT_ID = "0b7e54a3-6c1d-4f0e-9a2b-3c4d5e6f7a8b"
 KEY = "9f8e7d6c-5b4a-4392-8170-fedcba987654"
@@ -118,3 +118,29 @@ def rate_limited(status: int = 429, retry_after: str | None = "60 Seconds") -> h
         text="You have reached 60 calls per 60 seconds API limit.",
         headers={**headers, "content-type": "text/plain"},
     )
+
+
+class ChangingList(PagedList):
+    """A purchase list that honours `UpdatedSince`/`ModifiedSince` (strictly after) and changes.
+
+    Rows are kept in OrderNumber order, as Cin7 lists them, not in stamp order.
+    """
+
+    def __init__(self, items: list[dict[str, Any]], list_key: str = "PurchaseList") -> None:
+        super().__init__(items, list_key)
+        self.stamp_key = "LastModifiedOn" if list_key == "SupplierList" else "LastUpdatedDate"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        since = request.url.params.get("UpdatedSince") or request.url.params.get("ModifiedSince")
+        everything = self.items
+        if since:
+            cut = parse_timestamp(since)
+            self.items = [r for r in everything if parse_timestamp(r[self.stamp_key]) > cut]
+        try:
+            return super().__call__(request)
+        finally:
+            self.items = everything
+
+    def stamp(self, numbers: list[int], stamp: str) -> None:
+        for n in numbers:
+            self.items[n - 1][self.stamp_key] = stamp
