@@ -1,0 +1,185 @@
+"""Benchmark: a first sync's Cin7 read through the client, against the sandbox in its own process.
+
+    .venv/bin/python bench/cin7_read.py --purchases 120 --rate-limit 60
+    .venv/bin/python bench/cin7_read.py --purchases 2000 --rate-limit 100000
+
+Starts `ml-connector sandbox cin7` on 127.0.0.1 with that rate limit, then reads the reference
+data, the suppliers, the purchase list and one detail per purchase (routed by `Type`), as the
+first sync of a new connection would. Progress goes to stderr; the last line of stdout is one
+JSON object:
+
+- `purchases`, `calls` (HTTP requests the client sent), `calls_per_purchase`;
+- `budget_share`: calls / (limit x minutes elapsed), the share of the rate budget used
+  (target ≥ 0.95 at the real limit, when we are the only caller);
+- `rate_limited`: 429/503 answers received (target 0 when alone);
+- `elapsed_s`, `purchases_per_s`, and the call split (`reference_calls`, `list_calls`,
+  `detail_calls`) with `calls_bound` = N + ceil(N/1000) + reference calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from ml_connector.cin7 import Cin7Client, Pacer, PurchaseListRow
+from ml_connector.serve import free_port
+
+ACCOUNT_ID = str(uuid.UUID(int=0x0B7E54A36C1D4F0E9A2B3C4D5E6F7A8B))
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def start_sandbox(args: argparse.Namespace, port: int, key: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-c",
+        "from ml_connector.cli import main; main()",
+        "sandbox",
+        "cin7",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--seed",
+        str(args.seed),
+        "--suppliers",
+        str(args.suppliers),
+        "--purchases",
+        str(args.purchases),
+        "--rate-limit",
+        str(args.rate_limit),
+        "--account-id",
+        ACCOUNT_ID,
+        "--application-key",
+        key,
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def wait_for(base: str, process: subprocess.Popen[bytes], within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise SystemExit(f"the sandbox exited early:\n{error}")
+            try:
+                if (await http.get(f"{base}/_sandbox/stats")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the sandbox did not start in time")
+
+
+async def read(args: argparse.Namespace, base: str, key: str) -> dict[str, Any]:
+    pacer = Pacer(limit=args.rate_limit)
+    client = Cin7Client(ACCOUNT_ID, key, base_url=f"{base}/ExternalApi/v2/", pacer=pacer)
+    async with client:
+        started = time.monotonic()
+        company = await client.ping()
+        accounts = await client.accounts()
+        products = [p async for p in client.products()]
+        locations = await client.locations()
+        taxes = await client.tax_rules()
+        terms = await client.payment_terms()
+        suppliers = [s async for s in client.suppliers()]
+        reference_calls = client.calls
+        log(
+            f"{company.company}: {len(accounts)} accounts, {len(products)} products, "
+            f"{len(locations)} locations, {len(taxes)} tax rules, {len(terms)} terms, "
+            f"{len(suppliers)} suppliers in {reference_calls} calls"
+        )
+        listed: list[PurchaseListRow] = [row async for row in client.purchase_list()]
+        list_calls = client.calls - reference_calls
+        log(f"{len(listed)} purchases listed in {list_calls} calls")
+
+        queue: asyncio.Queue[PurchaseListRow] = asyncio.Queue()
+        for row in listed:
+            queue.put_nowait(row)
+        done = 0
+        kinds: dict[str, int] = {}
+        last_report = time.monotonic()
+
+        async def worker() -> None:
+            nonlocal done, last_report
+            while not queue.empty():
+                row = queue.get_nowait()
+                purchase = await client.purchase(row.id or "", row.type)
+                kinds[purchase.type] = kinds.get(purchase.type, 0) + 1
+                done += 1
+                now = time.monotonic()
+                if now - last_report >= 5 or done == len(listed):
+                    last_report = now
+                    log(
+                        f"  {done}/{len(listed)} purchases, {client.calls} calls, "
+                        f"{client.rate_limited} rate limited, {now - started:.1f} s"
+                    )
+
+        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        elapsed = time.monotonic() - started
+        calls = client.calls
+        detail_calls = calls - reference_calls - list_calls
+        log(f"detail types: {kinds}")
+        purchases = len(listed)
+        return {
+            "purchases": purchases,
+            "calls": calls,
+            "calls_per_purchase": round(calls / purchases, 4) if purchases else None,
+            "budget_share": round(calls / (args.rate_limit * elapsed / 60.0), 4),
+            "rate_limited": client.rate_limited,
+            "elapsed_s": round(elapsed, 3),
+            "purchases_per_s": round(purchases / elapsed, 2),
+            "rate_limit": args.rate_limit,
+            "reference_calls": reference_calls,
+            "list_calls": list_calls,
+            "detail_calls": detail_calls,
+            "calls_bound": purchases + math.ceil(purchases / 1000) + reference_calls,
+            "pacer_waited_s": round(pacer.waited, 3),
+            "concurrency": args.concurrency,
+        }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--purchases", type=int, required=True)
+    parser.add_argument("--rate-limit", type=int, required=True, help="calls per minute")
+    parser.add_argument("--suppliers", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=1, help="detail calls in flight")
+    args = parser.parse_args()
+
+    port = free_port()
+    key = str(uuid.uuid4())
+    base = f"http://127.0.0.1:{port}"
+    log(f"starting the Cin7 sandbox on {base} ({args.purchases} purchases, {args.rate_limit}/min)")
+    process = start_sandbox(args, port, key)
+    try:
+        await wait_for(base, process)
+        result = await read(args, base, key)
+        async with httpx.AsyncClient() as http:
+            stats = (await http.get(f"{base}/_sandbox/stats")).json()
+        result["server_calls"] = stats.get("calls")
+        result["server_rate_limited"] = stats.get("rate_limited")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
