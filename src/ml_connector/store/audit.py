@@ -86,10 +86,12 @@ class ChainChecker:
                 )
             last = self._last_seq.get(ev.record_key, 0)
             if ev.seq != last + 1:
-                missing = f"{last + 1}" if ev.seq == last + 2 else f"{last + 1}..{ev.seq - 1}"
-                what = f"events {missing} of this record are missing"
                 if ev.seq <= last:
                     what = "sequence number repeats or goes backwards"
+                elif ev.seq == last + 2:
+                    what = f"event {last + 1} of this record is missing"
+                else:
+                    what = f"events {last + 1}..{ev.seq - 1} of this record are missing"
                 self._report(ev, f"gap: {what}")
             self._last_seq[ev.record_key] = max(last, ev.seq)
             # Continue from the stored hash so one edit is reported once, not for every successor.

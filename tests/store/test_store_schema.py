@@ -1,0 +1,97 @@
+"""Migrations build the schema the code expects, on both back-ends."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from ml_connector.store import Store, create_engine, current_revision, head_revision, upgrade
+from ml_connector.store.db import alembic_config
+from ml_connector.store.tables import metadata
+
+
+async def _diff(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_build_every_table_on_an_empty_database(database_url: str) -> None:
+    assert await current_revision(database_url) is None
+    assert await _tables(database_url) == set()
+
+    await upgrade(database_url)
+
+    assert await current_revision(database_url) == head_revision()
+    assert await _tables(database_url) == set(metadata.tables) | {"alembic_version"}
+
+
+async def test_alembic_head_matches_the_sqlalchemy_metadata(database_url: str) -> None:
+    await upgrade(database_url)
+    assert await _diff(database_url) == []
+
+
+async def test_upgrade_is_idempotent_and_safe_to_run_concurrently(database_url: str) -> None:
+    await asyncio.gather(upgrade(database_url), upgrade(database_url), upgrade(database_url))
+    await upgrade(database_url)
+    assert await current_revision(database_url) == head_revision()
+    assert await _diff(database_url) == []
+
+
+async def test_downgrade_to_base_removes_everything(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+
+            def down(sync: object) -> None:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = sync
+                command.downgrade(cfg, "base")
+
+            await conn.run_sync(down)
+    finally:
+        await engine.dispose()
+    assert await _tables(database_url) == {"alembic_version"}
+    await upgrade(database_url)
+    assert await _diff(database_url) == []
+
+
+async def test_open_applies_migrations_unless_told_not_to(database_url: str) -> None:
+    store = await Store.open(database_url, migrate=False)
+    await store.close()
+    assert await current_revision(database_url) is None
+    store = await Store.open(database_url)
+    await store.close()
+    assert await current_revision(database_url) == head_revision()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/nested/folder/store.db"
+    store = await Store.open(url)
+    try:
+        async with store.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await store.close()
