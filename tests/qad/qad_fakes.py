@@ -51,8 +51,13 @@ def ok(data: Any = None, **extra: Any) -> httpx.Response:
     return httpx.Response(200, json={"data": data if data is not None else {}, **extra})
 
 
-def submit(key: str, records: list[dict[str, Any]], *, errors: list[dict[str, Any]] | None = None,
-           success: bool = True) -> httpx.Response:
+def submit(
+    key: str,
+    records: list[dict[str, Any]],
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    success: bool = True,
+) -> httpx.Response:
     errors = errors or []
     severity = 0 if success else 1
     return httpx.Response(
@@ -126,8 +131,11 @@ class FakeQad:
             self.unauthorized += 1
             return httpx.Response(
                 401,
-                json={"errors": [{"severity": 1, "code": "401", "message": "Unauthorized",
-                                  "fieldName": ""}]},
+                json={
+                    "errors": [
+                        {"severity": 1, "code": "401", "message": "Unauthorized", "fieldName": ""}
+                    ]
+                },
             )
         answer = self.api(request)
         if not isinstance(answer, httpx.Response):
@@ -137,3 +145,139 @@ class FakeQad:
 
 def body_of(request: httpx.Request) -> Any:
     return json.loads(request.content.decode()) if request.content else None
+
+
+# ---- helpers for the contract tests against the QAD sandbox ------------------------------------
+
+ITEMS = (
+    ("WID-100", "12.5"),
+    ("WID-150", "14.75"),
+    ("BRK-20", "1.75"),
+    ("BRK-40", "2.3"),
+    ("NUT-M8", "6.4"),
+)
+
+
+def sandbox_settings(
+    sandbox: Any, root_url: str, tenant: str = "acme", **overrides: Any
+) -> QadSettings:
+    t = sandbox.tenant(tenant)
+    values: dict[str, Any] = {
+        "base_url": sandbox.base_url(root_url, tenant),
+        "client_id": t.client_id,
+        "username": t.username,
+        "password": t.password,
+        "domain": t.domain,
+        "entity": t.entity,
+        "default_site": "10-100",
+        "allow_local": True,
+    }
+    values.update(overrides)
+    return QadSettings(**values)
+
+
+def sandbox_client(sandbox: Any, **kwargs: Any) -> QadClient:
+    """A client on the sandbox in-process (ASGITransport), with backoff sleeps skipped."""
+    overrides = kwargs.pop("settings_overrides", {})
+    kwargs.setdefault("sleep", no_sleep)
+    return QadClient(
+        sandbox_settings(sandbox, "http://127.0.0.1", **overrides),
+        transport=httpx.ASGITransport(app=sandbox.app),
+        **kwargs,
+    )
+
+
+def supplier_spec(code: str = "S1001", **overrides: Any) -> Any:
+    from ml_connector.qad import SupplierSpec
+
+    values: dict[str, Any] = {
+        "code": code,
+        "name": "Acme Fasteners",
+        "currency": "USD",
+        "credit_terms": "N30",
+        "city": "Springfield",
+        "country": "US",
+    }
+    values.update(overrides)
+    return SupplierSpec(**values)
+
+
+def po_spec(number: str, supplier: str = "S1001", lines: int = 5, **overrides: Any) -> Any:
+    import datetime as dt
+    from decimal import Decimal
+
+    from ml_connector.qad import PurchaseOrderLineSpec, PurchaseOrderSpec
+
+    values: dict[str, Any] = {
+        "number": number,
+        "supplier_code": supplier,
+        "currency": "USD",
+        "order_date": dt.date(2026, 3, 2),
+        "due_date": dt.date(2026, 3, 16),
+        "remarks": f"Cin7 purchase {number}",
+        "lines": [
+            PurchaseOrderLineSpec(
+                line=n + 1,
+                item_code=ITEMS[n % len(ITEMS)][0],
+                quantity=Decimal(10 * (n + 1)),
+                unit_cost=Decimal(ITEMS[n % len(ITEMS)][1]),
+            )
+            for n in range(lines)
+        ],
+    }
+    values.update(overrides)
+    return PurchaseOrderSpec(**values)
+
+
+def receipt_spec(po: Any, slip: str | None = None, fraction: int = 1) -> Any:
+    import datetime as dt
+
+    from ml_connector.qad import ReceiptSpec
+
+    return ReceiptSpec(
+        po_number=po.number,
+        packing_slip=slip or f"PS-{po.number}",
+        effective_date=dt.date(2026, 3, 10),
+        lines=[(line.line, line.quantity / fraction) for line in po.lines],
+    )
+
+
+class LoseResponses(httpx.AsyncBaseTransport):
+    """Forwards every request; for those `match` picks, reads QAD's answer and then raises a
+    timeout instead, as when the answer is lost on the way back. `after` runs on each hit."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        match: Callable[[httpx.Request], bool],
+        *,
+        times: int = 1,
+        after: Callable[[], None] | None = None,
+        lose: bool = True,
+    ) -> None:
+        self._inner = inner
+        self._match = match
+        self.remaining = times
+        self._after = after
+        self._lose = lose
+        self.hits = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if self.remaining > 0 and self._match(request):
+            self.remaining -= 1
+            self.hits += 1
+            if self._after is not None:
+                self._after()
+            if self._lose:
+                await response.aread()
+                await response.aclose()
+                raise httpx.ReadTimeout("response lost", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def posts_to(path_end: str) -> Callable[[httpx.Request], bool]:
+    return lambda request: request.method == "POST" and request.url.path.endswith(path_end)

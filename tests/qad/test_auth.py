@@ -1,4 +1,4 @@
-"""Token manager: caching, refresh before expiry, single-flight renewal after a 401, 403 handling."""
+"""Token manager: caching, early refresh, single-flight renewal after a 401, 403 handling."""
 
 from __future__ import annotations
 
@@ -145,8 +145,11 @@ async def test_403_is_a_permission_error_and_never_retried() -> None:
     qad = FakeQad()
     qad.api = lambda request: httpx.Response(
         403,
-        json={"errors": [{"severity": 1, "code": "403", "message": "Access is denied",
-                          "fieldName": ""}]},
+        json={
+            "errors": [
+                {"severity": 1, "code": "403", "message": "Access is denied", "fieldName": ""}
+            ]
+        },
     )
     async with qad.client(retries=4) as client:
         with pytest.raises(PermissionDenied, match="Access is denied") as caught:

@@ -42,7 +42,9 @@ TRANSIENT = [
 ]
 
 
-@pytest.mark.parametrize("failure", TRANSIENT, ids=lambda f: type(f).__name__ + str(getattr(f, "status_code", "")))
+@pytest.mark.parametrize(
+    "failure", TRANSIENT, ids=lambda f: type(f).__name__ + str(getattr(f, "status_code", ""))
+)
 async def test_reads_are_retried_on_transient_failures(failure: Any) -> None:
     qad = FakeQad()
     qad.api = flaky([failure, failure])
@@ -90,8 +92,12 @@ async def test_a_write_that_may_have_landed_is_not_retried(failure: Any) -> None
 
 
 @pytest.mark.parametrize(
-    "failure", [httpx.ConnectError("refused"), httpx.ConnectTimeout("no connect"),
-                httpx.Response(429, json={})],
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("no connect"),
+        httpx.Response(429, json={}),
+    ],
     ids=["connect-error", "connect-timeout", "429"],
 )
 async def test_a_write_that_never_reached_qad_is_retried(failure: Any) -> None:
@@ -200,8 +206,16 @@ def _envelope(success: bool, *entries: dict[str, Any], severity: int | None = No
 
 def test_success_with_warnings() -> None:
     result = parse_submit_result(
-        _envelope(True, {"fieldName": "invoiceReference", "message": "The reference already exists",
-                         "fieldValue": "INV-1", "code": "3001", "severity": 0})
+        _envelope(
+            True,
+            {
+                "fieldName": "invoiceReference",
+                "message": "The reference already exists",
+                "fieldValue": "INV-1",
+                "code": "3001",
+                "severity": 0,
+            },
+        )
     )
     assert result.success
     assert result.errors == []
@@ -212,8 +226,16 @@ def test_success_with_warnings() -> None:
 
 def test_failure_carries_field_errors() -> None:
     result = parse_submit_result(
-        _envelope(False, {"fieldName": "itemCode", "message": "Item does not exist",
-                          "fieldValue": "NOPE", "code": "1", "severity": 1})
+        _envelope(
+            False,
+            {
+                "fieldName": "itemCode",
+                "message": "Item does not exist",
+                "fieldValue": "NOPE",
+                "code": "1",
+                "severity": 1,
+            },
+        )
     )
     assert not result.success
     assert result.errors[0].field == "itemCode"
@@ -249,20 +271,26 @@ def test_duplicate_and_stale_answers_are_recognised() -> None:
     stale = parse_submit_result(
         _envelope(False, {"message": "Record has been changed by another user", "severity": 1})
     )
-    assert is_duplicate(dup) and not is_stale(dup)
-    assert is_stale(stale) and not is_duplicate(stale)
+    assert is_duplicate(dup)
+    assert not is_stale(dup)
+    assert is_stale(stale)
+    assert not is_duplicate(stale)
 
 
 # ---- browse paging ------------------------------------------------------------------------------
 
 
 def test_paginator_asks_page_by_page_until_has_more_is_false() -> None:
-    pager = BrowsePaginator("mfg:gp340", page_size=2, filters=(Filter("pt_mstr.pt_part", "sw", "W"),))
+    pager = BrowsePaginator(
+        "mfg:gp340", page_size=2, filters=(Filter("pt_mstr.pt_part", "sw", "W"),)
+    )
     first = dict(pager.params())
     assert first["pageAction"] == "first"
     assert first["filter"] == "pt_mstr.pt_part,sw,W,literal"
     rows = pager.update({"data": [{"a": 1}, {"a": 2}], "auxillaryData": {"HasMoreParams": "true"}})
-    assert len(rows) == 2 and not pager.done and pager.page == 2
+    assert len(rows) == 2
+    assert not pager.done
+    assert pager.page == 2
     assert "pageAction" not in dict(pager.params())
     assert dict(pager.params())["callId"] == first["callId"]
     pager.update({"data": [{"a": 3}], "auxillaryData": {"HasMoreParams": "false"}})
@@ -299,7 +327,10 @@ async def test_browse_rows_are_fetched_across_pages() -> None:
         rows = [{"si_mstr.si_site": f"S{page}{n}", "si_mstr.si_desc": "d"} for n in range(2)]
         return httpx.Response(
             200,
-            json={"data": rows, "auxillaryData": {"HasMoreParams": "true" if page < 3 else "false"}},
+            json={
+                "data": rows,
+                "auxillaryData": {"HasMoreParams": "true" if page < 3 else "false"},
+            },
         )
 
     qad.api = api
