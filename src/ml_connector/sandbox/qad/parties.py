@@ -148,7 +148,7 @@ def save_supplier(
     if tax_class and tax_class not in tenant.tax_classes:
         reader.fail("taxClass", f"Tax class {tax_class} does not exist", tax_class, Codes.NOT_FOUND)
     name = reader.text("name", max_len=60) or (relation.name if relation else "")
-    remarks = reader.text("remarks", max_len=80)
+    remarks = reader.text("remarks", max_len=255)
     is_active = reader.flag("isActive", default=True)
     if reader.errors:
         return refused(record, *reader.errors)

@@ -1,0 +1,324 @@
+"""QAD sandbox: `_sandbox/*` endpoints, stats, faults, tenants, context root and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from ml_connector.cli import app as cli_app
+from ml_connector.sandbox.qad import QadSandbox, QadTenant, create_qad_sandbox
+from ml_connector.sandbox.qad import app as qad_app
+from ml_connector.sandbox.qad import cli as qad_cli
+
+ROOT = "http://qad.test"
+
+
+@pytest.fixture
+def sandbox() -> QadSandbox:
+    return create_qad_sandbox(tenants=("acme", "globex"))
+
+
+@pytest.fixture
+async def http(sandbox: QadSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ROOT) as client:
+        yield client
+
+
+async def login(http: httpx.AsyncClient, base: str, tenant: QadTenant) -> dict[str, str]:
+    answer = await http.post(
+        f"{base}/oauth/token",
+        data={
+            "client_id": tenant.client_id,
+            "username": tenant.username,
+            "password": tenant.password,
+            "grant_type": "password",
+        },
+    )
+    assert answer.status_code == 200
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def post(
+    http: httpx.AsyncClient, url: str, key: str, record: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    return await http.post(url, json={key: [record]}, headers=headers)
+
+
+async def seed_documents(http: httpx.AsyncClient, base: str, headers: dict[str, str]) -> None:
+    await post(
+        http,
+        f"{base}/api/erp/businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR1", "name": "Bolt Co"},
+        headers,
+    )
+    await post(
+        http,
+        f"{base}/api/erp/supplierV2s",
+        "supplierV2s",
+        {
+            "supplierCode": "S1",
+            "businessRelationCode": "BR1",
+            "currencyCode": "USD",
+            "creditTermsCode": "N30",
+            "invoiceStatusCode": "AP-INITIAL",
+        },
+        headers,
+    )
+    await post(
+        http,
+        f"{base}/api/erp/purchaseOrderHeaders",
+        "purchaseOrderHeaders",
+        {"purchaseOrderNumber": "P1", "supplierCode": "S1", "remarks": "Cin7 PO-7"},
+        headers,
+    )
+
+
+async def test_state_endpoint_has_the_documented_shape(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    empty = await http.get(f"{base}/_sandbox/state")
+    assert empty.json() == {
+        "suppliers": [],
+        "purchaseOrders": [],
+        "receipts": [],
+        "supplierInvoices": [],
+    }
+    headers = await login(http, base, sandbox.tenant("acme"))
+    await seed_documents(http, base, headers)
+    state = (await http.get(f"{base}/_sandbox/state")).json()
+    assert state == sandbox.tenant("acme").state()
+    assert state["suppliers"] == [{"supplierCode": "S1", "name": "Bolt Co", "currencyCode": "USD"}]
+    assert state["purchaseOrders"] == [
+        {
+            "purchaseOrderNumber": "P1",
+            "supplierCode": "S1",
+            "status": "O",
+            "remarks": "Cin7 PO-7",
+            "lines": [],
+        }
+    ]
+
+
+async def test_stats_count_api_calls_by_path_but_not_sandbox_calls(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    await http.get(f"{base}/api/erp/items", params={"itemCode": "WID-100"}, headers=headers)
+    await http.get(f"{base}/api/erp/items", params={"itemCode": "BOX-M"}, headers=headers)
+    await http.get(f"{base}/api/erp/glAccounts")  # no token
+    await http.get(f"{base}/_sandbox/state")
+    stats = (await http.get(f"{base}/_sandbox/stats")).json()
+    assert stats == {
+        "calls": 3,
+        "by_path": {"GET /api/erp/glAccounts": 1, "GET /api/erp/items": 2},
+        "token_requests": 1,
+        "unauthorized": 1,
+        "forbidden": 0,
+    }
+    assert sandbox.tenant("globex").stats()["calls"] == 0
+    sandbox.tenant("acme").reset_stats()
+    assert sandbox.tenant("acme").stats()["calls"] == 0
+
+
+async def test_tenants_are_isolated(http: httpx.AsyncClient, sandbox: QadSandbox) -> None:
+    acme_base, globex_base = sandbox.base_url(ROOT, "acme"), sandbox.base_url(ROOT, "globex")
+    acme_headers = await login(http, acme_base, sandbox.tenant("acme"))
+    await seed_documents(http, acme_base, acme_headers)
+    assert (
+        await http.get(f"{globex_base}/api/erp/supplierV2s", headers=acme_headers)
+    ).status_code == 401
+    globex_headers = await login(http, globex_base, sandbox.tenant("globex"))
+    read = await http.get(f"{globex_base}/api/erp/supplierV2s", headers=globex_headers)
+    assert read.json() == {"data": {"supplierV2s": []}}
+    assert sandbox.tenant("globex").state()["purchaseOrders"] == []
+    assert len(sandbox.tenant("acme").state()["purchaseOrders"]) == 1
+
+
+async def test_error_rate_answers_500_and_does_nothing(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    faults = await http.post(f"{base}/_sandbox/faults", json={"error_rate": 1.0})
+    assert faults.json()["error_rate"] == 1.0
+    kinds = set()
+    for _ in range(12):
+        answer = await post(
+            http,
+            f"{base}/api/erp/businessRelationV2s",
+            "businessRelationV2s",
+            {"businessRelationCode": "BR1", "name": "X"},
+            headers,
+        )
+        assert answer.status_code == 500
+        kinds.add(answer.headers["content-type"].split(";")[0])
+    assert kinds == {"application/json", "text/html"}
+    assert sandbox.tenant("acme").business_relations == {}
+    await http.post(f"{base}/_sandbox/faults", json={"error_rate": 0})
+    assert (await http.get(f"{base}/api/erp/glAccounts", headers=headers)).status_code == 200
+
+
+async def test_html_rate_answers_a_gateway_page_in_a_200(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(html_rate=1.0)
+    answer = await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.text.startswith("<!DOCTYPE html>")
+
+
+async def test_expire_tokens_now_fault(http: httpx.AsyncClient, sandbox: QadSandbox) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    assert (
+        await http.post(f"{base}/_sandbox/faults", json={"expire_tokens_now": True})
+    ).status_code == 200
+    answer = await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    assert answer.status_code == 401
+    assert sandbox.tenant("acme").stats()["unauthorized"] == 1
+
+
+async def test_latency_sleeps_once_per_api_call(
+    http: httpx.AsyncClient, sandbox: QadSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(qad_app.asyncio, "sleep", fake_sleep)
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(latency_ms=250)
+    await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    await http.get(f"{base}/api/erp/items", headers=headers)
+    await http.get(f"{base}/_sandbox/state")
+    assert slept == [0.25, 0.25]
+
+
+async def test_lost_response_posts_then_answers_a_bad_gateway(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(lost_response_rate=1.0)
+    answer = await post(
+        http,
+        f"{base}/api/erp/businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR1", "name": "X"},
+        headers,
+    )
+    assert answer.status_code == 502
+    assert "BR1" in sandbox.tenant("acme").business_relations
+
+
+async def test_bad_fault_settings_are_400(http: httpx.AsyncClient, sandbox: QadSandbox) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    for body in ({"error_rate": 2}, {"latency_ms": "slow"}, {"no_such_fault": 1}):
+        answer = await http.post(f"{base}/_sandbox/faults", json=body)
+        assert answer.status_code == 400
+    assert (await http.get(f"{base}/_sandbox/faults")).json()["error_rate"] == 0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        sandbox.tenant("acme").set_faults(html_rate=-0.1)
+
+
+async def test_sandbox_items_and_accounts_endpoints(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    account = await http.post(
+        f"{base}/_sandbox/accounts",
+        json={"glCode": "7300", "description": "Tooling", "requiresCostCentre": True},
+    )
+    assert account.status_code == 200
+    item = await http.post(
+        f"{base}/_sandbox/items",
+        json={"itemCode": "TOOL-1", "description": "Tool", "glAccount": "7300", "unitCost": 9.5},
+    )
+    assert item.status_code == 200
+    assert item.json()["unitCost"] == 9.5
+    tenant = sandbox.tenant("acme")
+    assert tenant.gl_accounts["7300"].requires_cost_centre is True
+    assert tenant.items["TOOL-1"].gl_account == "7300"
+    bad = await http.post(f"{base}/_sandbox/items", json={"itemCode": "X", "glAccount": "0000"})
+    assert bad.status_code == 400
+    assert (await http.post(f"{base}/_sandbox/accounts", json={})).status_code == 400
+    assert tenant.stats()["calls"] == 0
+
+
+async def test_context_root_is_configurable() -> None:
+    sandbox = create_qad_sandbox(context_root="clouderp/test")
+    base = sandbox.base_url("http://127.0.0.1:8702")
+    assert base == "http://127.0.0.1:8702/acme/clouderp/test"
+    tenant = sandbox.tenant("acme")
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ROOT) as http:
+        headers = await login(http, sandbox.base_url(ROOT), tenant)
+        ok = await http.get(f"{sandbox.base_url(ROOT)}/api/erp/glAccounts", headers=headers)
+        assert ok.status_code == 200
+        wrong_root = await http.get(f"{ROOT}/acme/clouderp/api/erp/glAccounts", headers=headers)
+        assert wrong_root.status_code == 404
+
+
+def test_factory_refuses_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="tenants"):
+        create_qad_sandbox(tenants=("a/b",))
+    with pytest.raises(ValueError, match="tenants"):
+        create_qad_sandbox(tenants=("acme", "acme"))
+    with pytest.raises(ValueError, match="context root"):
+        create_qad_sandbox(context_root="clouderp/../x y")
+    with pytest.raises(ValueError, match="token_ttl"):
+        create_qad_sandbox(token_ttl=0)
+    with pytest.raises(KeyError):
+        create_qad_sandbox().tenant("nobody")
+
+
+def test_cli_refuses_a_non_loopback_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(qad_cli, "run", lambda app, **kw: served.append(kw))
+    result = CliRunner().invoke(cli_app, ["sandbox", "qad", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert served == []
+
+
+def test_cli_prints_tenants_and_credentials_then_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(qad_cli, "run", lambda app, **kw: served.append(kw))
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "sandbox",
+            "qad",
+            "--port",
+            "8799",
+            "--tenant",
+            "acme",
+            "--tenant",
+            "globex",
+            "--seed",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    expected = create_qad_sandbox(tenants=("acme", "globex"), seed=3)
+    for name in ("acme", "globex"):
+        tenant = expected.tenant(name)
+        assert f"http://127.0.0.1:8799/{name}/clouderp" in result.output
+        assert tenant.client_id in result.output
+        assert tenant.password in result.output
+    assert "integration" in result.output
+    assert "10USA" in result.output
+    assert "10USACO" in result.output
+    assert served == [{"host": "127.0.0.1", "port": 8799}]
