@@ -24,7 +24,7 @@ from ml_connector.vault import Vault
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
-from store_helpers import make_config  # noqa: E402
+from store_helpers import make_config
 
 
 def _libpq(url: str) -> str:

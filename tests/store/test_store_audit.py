@@ -7,10 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from store_helpers import raw
 
 from ml_connector.errors import StoreError
 from ml_connector.store import GENESIS, Store, event_hash, record_key
-from store_helpers import raw
 
 KEY = record_key("purchase", "PO-00412")
 
@@ -25,7 +25,8 @@ async def _fill(store: Store, cid: int) -> None:
 
 async def test_events_chain_in_order_with_a_sequence_per_record(store: Store, cid: int) -> None:
     first = await store.append(cid, KEY, "fetched", "sync", {"version": 1})
-    assert first.seq == 1 and first.prev_hash == GENESIS
+    assert first.seq == 1
+    assert first.prev_hash == GENESIS
     assert first.hash == event_hash(
         prev_hash=GENESIS,
         connection_id=cid,
@@ -37,9 +38,12 @@ async def test_events_chain_in_order_with_a_sequence_per_record(store: Store, ci
         data={"version": 1},
     )
     other = await store.append(cid, "supplier:Acme Ltd", "posted", "sync")
-    assert other.seq == 1 and other.prev_hash == first.hash and other.data == {}
+    assert other.seq == 1
+    assert other.prev_hash == first.hash
+    assert other.data == {}
     second = await store.append(cid, KEY, "planned", "replay:alice", {"n": 2})
-    assert second.seq == 2 and second.prev_hash == other.hash
+    assert second.seq == 2
+    assert second.prev_hash == other.hash
 
     trail = await store.trail(cid, KEY)
     assert [(e.seq, e.event, e.actor) for e in trail] == [
@@ -60,7 +64,10 @@ async def test_audit_data_is_redacted_before_it_is_stored(store: Store, cid: int
         "sync",
         {
             "request": {
-                "headers": {"api-auth-applicationkey": "k-123456", "Authorization": "Bearer abc.def"},
+                "headers": {
+                    "api-auth-applicationkey": "k-123456",
+                    "Authorization": "Bearer abc.def",
+                },
                 "body": {"username": "mfg", "password": "pw-123456"},
             },
             "at": datetime(2024, 5, 6, tzinfo=UTC),
@@ -76,7 +83,9 @@ async def test_audit_data_is_redacted_before_it_is_stored(store: Store, cid: int
     assert data["at"] == "2024-05-06T00:00:00+00:00"
     assert data["error"] == "login as mfg with [redacted] refused"
     stored = json.dumps([row[0] for row in await raw(store, "SELECT data FROM audit_events")])
-    assert "k-123456" not in stored and "pw-123456" not in stored and "app-key-0001" not in stored
+    assert "k-123456" not in stored
+    assert "pw-123456" not in stored
+    assert "app-key-0001" not in stored
     assert await store.verify(cid) == []
 
 
@@ -136,7 +145,8 @@ async def test_verify_reports_deleted_newest_events(store: Store, cid: int) -> N
     events = await store.events(cid)
     await raw(store, "DELETE FROM audit_events WHERE id = :id", id=events[-1].id)
     problems = await store.verify(cid)
-    assert len(problems) == 1 and problems[0].event_id is None
+    assert len(problems) == 1
+    assert problems[0].event_id is None
     assert "newest events" in problems[0].problem
 
 
@@ -164,10 +174,14 @@ async def test_concurrent_appends_never_fork_the_chain(store: Store, cid: int) -
 
 async def test_an_append_that_rolls_back_leaves_no_trace(store: Store, cid: int) -> None:
     await store.append(cid, KEY, "fetched", "sync")
-    with pytest.raises(RuntimeError):
+
+    async def crash_before_commit() -> None:
         async with store.transaction():
             await store.append(cid, KEY, "intent", "sync")
             raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        await crash_before_commit()
     after = await store.append(cid, KEY, "intent", "sync")
     assert after.seq == 2
     assert await store.verify(cid) == []

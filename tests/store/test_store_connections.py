@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr, ValidationError
+from store_helpers import make_config, raw
 
 from ml_connector.errors import ConfigError
 from ml_connector.store import ConnectionConfig, Store
 from ml_connector.vault import Vault
-from store_helpers import make_config, raw
 
 
 async def test_secrets_round_trip_but_are_stored_encrypted(store: Store, vault: Vault) -> None:
@@ -16,18 +16,21 @@ async def test_secrets_round_trip_but_are_stored_encrypted(store: Store, vault: 
         make_config("acme", cin7_application_key="cin7-key-xyz", qad_password="qad-pw-xyz")
     )
     assert added.id is not None
-    assert added.created_at is not None and added.healthy
+    assert added.created_at is not None
+    assert added.healthy
 
     got = await store.get_connection("acme")
     assert isinstance(got.cin7_application_key, SecretStr)
     assert got.cin7_application_key.get_secret_value() == "cin7-key-xyz"
     assert got.qad_password.get_secret_value() == "qad-pw-xyz"
-    assert got.qad_site == "10-100" and got.qad_domain == "10USA"
+    assert got.qad_site == "10-100"
+    assert got.qad_domain == "10USA"
 
     [(key_enc, pw_enc)] = await raw(
         store, "SELECT cin7_application_key_enc, qad_password_enc FROM connections"
     )
-    assert "cin7-key-xyz" not in key_enc and "qad-pw-xyz" not in pw_enc
+    assert "cin7-key-xyz" not in key_enc
+    assert "qad-pw-xyz" not in pw_enc
     assert vault.decrypt(key_enc) == "cin7-key-xyz"
     assert vault.decrypt(pw_enc) == "qad-pw-xyz"
 

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from store_helpers import raw
 
 from ml_connector.errors import AlreadyPosted, StoreError
 from ml_connector.store import MappingRow, Store
-from store_helpers import raw
 
 
 async def test_intent_then_posted_then_refused_twice(store: Store, cid: int) -> None:
     rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-00412")
     intent = await store.record_intent(cid, "po:PO-00412", "po", rec.id, {"lines": {"1": 10}})
-    assert intent.state == "intent" and intent.qad_id is None
+    assert intent.state == "intent"
+    assert intent.qad_id is None
     # A retried create after a crash finds the same intent.
     assert (await store.record_intent(cid, "po:PO-00412", "po", rec.id)).id == intent.id
     assert [p.natural_key for p in await store.open_intents(cid)] == ["po:PO-00412"]
 
     posted = await store.record_posted(cid, "po:PO-00412", "PO-00412")
-    assert posted.state == "posted" and posted.qad_id == "PO-00412"
+    assert posted.state == "posted"
+    assert posted.qad_id == "PO-00412"
     assert posted.details == {"lines": {"1": 10}}
     assert await store.open_intents(cid) == []
 
@@ -27,7 +29,8 @@ async def test_intent_then_posted_then_refused_twice(store: Store, cid: int) -> 
 
     # An edit after posting updates the same posting, never a second one.
     updated = await store.record_posted(cid, "po:PO-00412", "PO-00412", {"lines": {"1": 12}})
-    assert updated.id == posted.id and updated.details == {"lines": {"1": 12}}
+    assert updated.id == posted.id
+    assert updated.details == {"lines": {"1": 12}}
     assert await raw(store, "SELECT COUNT(*) FROM postings") == [(1,)]
 
 
@@ -96,7 +99,8 @@ async def test_suggestions_do_not_overwrite_manual_mappings(store: Store, cid: i
     kept = await store.set_mapping(
         cid, "supplier", "sup-1", "S-GUESS", source="name", confidence=0.6, overwrite=False
     )
-    assert kept.qad_value == "S-MANUAL" and kept.source == "manual"
+    assert kept.qad_value == "S-MANUAL"
+    assert kept.source == "manual"
     replaced = await store.set_mapping(cid, "supplier", "sup-1", "S-NEW")
     assert replaced.qad_value == "S-NEW"
     assert await store.remove_mapping(cid, "supplier", "sup-1") is True

@@ -1,4 +1,4 @@
-"""Cursors, snapshots, records and transactions: what the engine's poll/stage/plan loop relies on."""
+"""Cursors, snapshots, records, runs and transactions: what the poll/stage/plan loop relies on."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ async def test_cursor_starts_empty_and_keeps_the_raw_value(store: Store, cid: in
     assert cursor.value_at == datetime(2026, 8, 28, 12, 59, 44, 50000, tzinfo=UTC)
     await store.set_cursor(cid, "purchases", "2026-08-29T00:00:00")
     cursor = await store.get_cursor(cid, "purchases")
-    assert cursor is not None and cursor.value == "2026-08-29T00:00:00"
+    assert cursor is not None
+    assert cursor.value == "2026-08-29T00:00:00"
     assert await store.get_cursor(cid, "suppliers") is None
     assert await store.reset_cursor(cid) == 1
     assert await store.get_cursor(cid, "purchases") is None
@@ -54,7 +55,8 @@ async def test_a_failed_pass_rolls_back_snapshots_and_cursor_together(
     store: Store, cid: int
 ) -> None:
     await store.set_cursor(cid, "purchases", "2024-05-01T00:00:00")
-    with pytest.raises(Boom):
+
+    async def failing_pass() -> None:
         async with store.transaction():
             staged = await store.stage_snapshot(
                 cid, "purchase", PAYLOAD["ID"], "PO-00412", PAYLOAD["LastUpdatedDate"], PAYLOAD
@@ -65,8 +67,12 @@ async def test_a_failed_pass_rolls_back_snapshots_and_cursor_together(
             assert await store.latest_snapshot(cid, "purchase", PAYLOAD["ID"]) is not None
             raise Boom
 
+    with pytest.raises(Boom):
+        await failing_pass()
+
     cursor = await store.get_cursor(cid, "purchases")
-    assert cursor is not None and cursor.value == "2024-05-01T00:00:00"
+    assert cursor is not None
+    assert cursor.value == "2024-05-01T00:00:00"
     assert await store.latest_snapshot(cid, "purchase", PAYLOAD["ID"]) is None
 
     async with store.transaction():
@@ -75,17 +81,22 @@ async def test_a_failed_pass_rolls_back_snapshots_and_cursor_together(
         )
         await store.set_cursor(cid, "purchases", "2024-05-10T03:21:07.417")
     cursor = await store.get_cursor(cid, "purchases")
-    assert cursor is not None and cursor.value == "2024-05-10T03:21:07.417"
+    assert cursor is not None
+    assert cursor.value == "2024-05-10T03:21:07.417"
     assert await store.latest_snapshot(cid, "purchase", PAYLOAD["ID"]) is not None
 
 
 async def test_a_nested_transaction_is_a_savepoint(store: Store, cid: int) -> None:
+
+    async def failing_part() -> None:
+        async with store.transaction():
+            await store.set_cursor(cid, "suppliers", "2024-05-02T00:00:00")
+            raise Boom
+
     async with store.transaction():
         await store.set_cursor(cid, "purchases", "2024-05-01T00:00:00")
         with pytest.raises(Boom):
-            async with store.transaction():
-                await store.set_cursor(cid, "suppliers", "2024-05-02T00:00:00")
-                raise Boom
+            await failing_part()
     assert await store.get_cursor(cid, "purchases") is not None
     assert await store.get_cursor(cid, "suppliers") is None
 
@@ -113,19 +124,27 @@ async def test_snapshots_get_a_new_version_only_when_content_changes(
     assert (same.version, same.changed) == (1, False)
     assert await store.seen(cid, "purchase", doc, "t2")
 
-    edited = {**PAYLOAD, "Order": {"Status": "AUTHORISED", "Lines": [{"SKU": "WID-100", "Quantity": 12}]}}
+    edited = {
+        **PAYLOAD,
+        "Order": {"Status": "AUTHORISED", "Lines": [{"SKU": "WID-100", "Quantity": 12}]},
+    }
     second = await store.stage_snapshot(cid, "purchase", doc, "PO-00412", "t3", edited)
     assert (second.version, second.changed) == (2, True)
     assert second.hash != first.hash
 
     latest = await store.latest_snapshot(cid, "purchase", doc)
-    assert latest is not None and latest.version == 2 and latest.payload == edited
+    assert latest is not None
+    assert latest.version == 2
+    assert latest.payload == edited
     v1 = await store.get_snapshot(cid, "purchase", doc, 1)
-    assert v1 is not None and v1.payload["Order"]["Lines"][0]["Quantity"] == 10
+    assert v1 is not None
+    assert v1.payload["Order"]["Lines"][0]["Quantity"] == 10
     assert [s.version for s in await store.snapshot_versions(cid, "purchase", doc)] == [1, 2]
     # Key order does not matter to the hash.
     reordered = dict(reversed(list(edited.items())))
-    assert (await store.stage_snapshot(cid, "purchase", doc, "PO-00412", "t3", reordered)).changed is False
+    assert (
+        await store.stage_snapshot(cid, "purchase", doc, "PO-00412", "t3", reordered)
+    ).changed is False
 
 
 async def test_seen_dedups_on_id_and_last_updated(store: Store, cid: int) -> None:
@@ -141,22 +160,38 @@ async def test_seen_dedups_on_id_and_last_updated(store: Store, cid: int) -> Non
 
 async def test_records_upsert_and_keep_unset_fields(store: Store, cid: int) -> None:
     rec = await store.upsert_record(
-        cid, "purchase", "id-1", reference="PO-1", supplier_id="sup-1", latest_version=1,
-        month="2024-05", amounts={"invoiced": {"USD": "100.00"}},
+        cid,
+        "purchase",
+        "id-1",
+        reference="PO-1",
+        supplier_id="sup-1",
+        latest_version=1,
+        month="2024-05",
+        amounts={"invoiced": {"USD": "100.00"}},
     )
-    assert rec.status == "pending" and rec.key == "purchase:PO-1"
+    assert rec.status == "pending"
+    assert rec.key == "purchase:PO-1"
     again = await store.upsert_record(cid, "purchase", "id-1", reference="PO-1", latest_version=2)
     assert again.id == rec.id
-    assert again.latest_version == 2 and again.supplier_id == "sup-1" and again.month == "2024-05"
+    assert again.latest_version == 2
+    assert again.supplier_id == "sup-1"
+    assert again.month == "2024-05"
     assert again.amounts == {"invoiced": {"USD": "100.00"}}
 
     held = await store.upsert_record(
-        cid, "purchase", "id-1", reference="PO-1", status="held",
+        cid,
+        "purchase",
+        "id-1",
+        reference="PO-1",
+        status="held",
         reason="WID-100: invoiced 10, received in QAD 6",
     )
-    assert held.status == "held" and held.reason.startswith("WID-100")
+    assert held.status == "held"
+    assert held.reason.startswith("WID-100")
     posted = await store.set_record_status(rec.id, "posted", posted_version=2)
-    assert posted.status == "posted" and posted.reason is None and posted.posted_version == 2
+    assert posted.status == "posted"
+    assert posted.reason is None
+    assert posted.posted_version == 2
     assert posted.status_since >= held.status_since
 
     with pytest.raises(StoreError, match="unknown record status"):
@@ -168,8 +203,13 @@ async def test_records_upsert_and_keep_unset_fields(store: Store, cid: int) -> N
 async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
     for i, status in enumerate(["posted", "held", "blocked", "failed", "held"]):
         await store.upsert_record(
-            cid, "purchase", f"id-{i}", reference=f"PO-{i}", status=status,  # type: ignore[arg-type]
-            month="2024-05" if i < 3 else "2024-06", supplier_id="sup-1",
+            cid,
+            "purchase",
+            f"id-{i}",
+            reference=f"PO-{i}",
+            status=status,  # type: ignore[arg-type]
+            month="2024-05" if i < 3 else "2024-06",
+            supplier_id="sup-1",
         )
     await store.upsert_record(cid, "supplier", "sup-1", reference="Acme Ltd", status="posted")
 
@@ -188,38 +228,64 @@ async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
 async def test_reconcile_sums_amounts_per_supplier_and_currency(store: Store, cid: int) -> None:
     await store.upsert_record(cid, "supplier", "sup-1", reference="Acme Ltd")
     await store.upsert_record(
-        cid, "purchase", "p1", reference="PO-1", supplier_id="sup-1", month="2024-05",
+        cid,
+        "purchase",
+        "p1",
+        reference="PO-1",
+        supplier_id="sup-1",
+        month="2024-05",
         status="posted",
-        amounts={"invoiced": {"USD": "100.10"}, "posted": {"USD": "100.10"}, "received": {"USD": "100.10"}},
+        amounts={
+            "invoiced": {"USD": "100.10"},
+            "posted": {"USD": "100.10"},
+            "received": {"USD": "100.10"},
+        },
     )
     await store.upsert_record(
-        cid, "purchase", "p2", reference="PO-2", supplier_id="sup-1", month="2024-05",
-        status="held", amounts={"invoiced": {"USD": "50.05"}, "held": {"USD": "50.05"}},
+        cid,
+        "purchase",
+        "p2",
+        reference="PO-2",
+        supplier_id="sup-1",
+        month="2024-05",
+        status="held",
+        amounts={"invoiced": {"USD": "50.05"}, "held": {"USD": "50.05"}},
     )
     await store.upsert_record(
-        cid, "purchase", "p3", reference="PO-3", supplier_id="sup-1", month="2024-06",
+        cid,
+        "purchase",
+        "p3",
+        reference="PO-3",
+        supplier_id="sup-1",
+        month="2024-06",
         amounts={"invoiced": {"USD": "999"}},
     )
     [line] = await store.reconcile(cid, month="2024-05")
-    assert line.supplier_name == "Acme Ltd" and line.currency == "USD"
+    assert line.supplier_name == "Acme Ltd"
+    assert line.currency == "USD"
     assert line.invoiced == Decimal("150.15")
     assert line.posted == Decimal("100.10")
     assert line.held == Decimal("50.05")
     assert line.received == Decimal("100.10")
-    assert line.records == 2 and line.statuses == {"posted": 1, "held": 1}
+    assert line.records == 2
+    assert line.statuses == {"posted": 1, "held": 1}
     assert len(await store.reconcile(cid)) == 1
 
 
 async def test_runs_record_counters(store: Store, cid: int) -> None:
     run = await store.start_run(cid, "sync")
-    assert run.status == "running" and run.finished_at is None
+    assert run.status == "running"
+    assert run.finished_at is None
     done = await store.finish_run(run.id, "succeeded", {"fetched": 3, "cin7_calls": 2})
-    assert done.status == "succeeded" and done.counters == {"fetched": 3, "cin7_calls": 2}
+    assert done.status == "succeeded"
+    assert done.counters == {"fetched": 3, "cin7_calls": 2}
     assert done.finished_at is not None
     replay = await store.start_run(cid, "replay", actor="replay:alice")
     assert await store.interrupt_runs(cid) == 1
     got = await store.get_run(replay.id)
-    assert got is not None and got.status == "interrupted" and got.actor == "replay:alice"
+    assert got is not None
+    assert got.status == "interrupted"
+    assert got.actor == "replay:alice"
     assert [r.kind for r in await store.list_runs(cid)] == ["replay", "sync"]
     assert [r.kind for r in await store.list_runs(cid, kind="sync")] == ["sync"]
     with pytest.raises(StoreError):
