@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
 from typing import Any
 
 import typer
 import uvicorn
 
 from ml_connector.sandbox.qad.sandbox import create_qad_sandbox
+
+_SECRET = re.compile(r"((?:password|refresh_token|access_token)=)[^&\s]*", re.IGNORECASE)
 
 
 def serve_qad(
@@ -67,6 +71,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class RedactSecrets(logging.Filter):
+    """Masks passwords and tokens that clients put in query strings out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 def run(app: Any, *, host: str, port: int) -> None:
     """Serve until interrupted (tests replace this)."""
-    uvicorn.run(app, host=host, port=port, lifespan="off", log_level="info")
+    config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="info")
+    logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
+    uvicorn.Server(config).run()
