@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from ml_connector.cli import app as cli_app
 from ml_connector.sandbox.qad import QadSandbox, QadTenant, create_qad_sandbox
 from ml_connector.sandbox.qad import app as qad_app
 from ml_connector.sandbox.qad import cli as qad_cli
+from ml_connector.serve import ServerThread
 
 ROOT = "http://qad.test"
 
@@ -322,3 +324,52 @@ def test_cli_prints_tenants_and_credentials_then_serves(monkeypatch: pytest.Monk
     assert "10USA" in result.output
     assert "10USACO" in result.output
     assert served == [{"host": "127.0.0.1", "port": 8799}]
+
+
+def test_access_log_filter_masks_secrets_in_query_strings() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        (
+            "127.0.0.1:1",
+            "POST",
+            "/acme/clouderp/oauth/token?client_id=abc&password=hunter2&refresh_token=r1&x=1",
+            "1.1",
+            200,
+        ),
+        None,
+    )
+    assert qad_cli.RedactSecrets().filter(record) is True
+    text = record.getMessage()
+    assert "hunter2" not in text
+    assert "r1&" not in text
+    assert "client_id=abc" in text
+
+
+def test_serves_over_real_http_on_loopback() -> None:
+    sandbox = create_qad_sandbox()
+    tenant = sandbox.tenant("acme")
+    with (
+        ServerThread(sandbox.app) as server,
+        httpx.Client(base_url=sandbox.base_url(server.url)) as http,
+    ):
+        token = http.post(
+            "/oauth/token",
+            params={
+                "client_id": tenant.client_id,
+                "username": tenant.username,
+                "password": tenant.password,
+                "grant_type": "password",
+            },
+        ).json()["access_token"]
+        answer = http.get(
+            "/api/qracore/browses",
+            params={"browseId": "mfg:gp340", "pageSize": 2},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200
+        assert answer.json()["auxillaryData"]["HasMoreParams"] == "true"
+        assert http.get("/_sandbox/stats").json()["calls"] == 1
