@@ -75,7 +75,7 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
     """Routes of one tenant, relative to its base URL (`/{tenant}/{context root}`)."""
 
     async def token(request: Request) -> Response:
-        tenant.stats_.token_requests += 1
+        tenant.traffic.token_requests += 1
         params = dict(request.query_params)
         media = request.headers.get("content-type", "")
         if media.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -89,8 +89,8 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
     async def api(request: Request) -> Response:
         path = request.path_params["path"].strip("/")
         method = request.method
-        tenant.stats_.calls += 1
-        tenant.stats_.by_path[f"{method} /api/{path}"] += 1
+        tenant.traffic.calls += 1
+        tenant.traffic.by_path[f"{method} /api/{path}"] += 1
         faults = tenant.faults
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)
@@ -101,7 +101,7 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
             return HTMLResponse(gateway_page())
         user = _authenticate(tenant, request)
         if user is None:
-            tenant.stats_.unauthorized += 1
+            tenant.traffic.unauthorized += 1
             return JSONResponse(
                 bare_errors("401", "Unauthorized"),
                 401,
@@ -118,7 +118,7 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
         ):
             return JSONResponse(bare_errors("500", f"Request method '{method}' not supported"), 500)
         if not user.may(resource_of(path), write=method == "POST"):
-            tenant.stats_.forbidden += 1
+            tenant.traffic.forbidden += 1
             return JSONResponse(bare_errors("403", "Access is denied"), 403)
         if method == "GET":
             return _read(tenant, user, path, request)

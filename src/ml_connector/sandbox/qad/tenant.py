@@ -115,7 +115,7 @@ class QadTenant:
         }
         self.tokens = TokenStore(ttl=token_ttl, clock=clock)
         self.faults = Faults()
-        self.stats_ = Stats()
+        self.traffic = Stats()
 
         self.gl_accounts: dict[str, GlAccount] = {
             a.code: GlAccount(
@@ -231,10 +231,10 @@ class QadTenant:
 
     def stats(self) -> dict[str, Any]:
         """`{"calls", "by_path", "token_requests", "unauthorized", "forbidden"}`."""
-        return self.stats_.to_json()
+        return self.traffic.to_json()
 
     def reset_stats(self) -> None:
-        self.stats_ = Stats()
+        self.traffic = Stats()
 
     def set_faults(
         self,
