@@ -190,3 +190,23 @@ async def test_an_append_that_rolls_back_leaves_no_trace(store: Store, cid: int)
 async def test_an_event_needs_key_name_and_actor(store: Store, cid: int) -> None:
     with pytest.raises(StoreError):
         await store.append(cid, KEY, "", "sync")
+
+
+async def test_awkward_json_values_survive_the_round_trip(store: Store, cid: int) -> None:
+    data = {
+        "qty": 0.1,
+        "big": 1e20,
+        "huge": 2**70,
+        "name": "Café Ünïcode — 東京",
+        "nested": [1.5, None, True, {"b": 2, "a": 1}],
+        "nan": float("nan"),
+    }
+    event = await store.append(cid, KEY, "fetched", "sync", data)
+    assert event.data["nan"] == "nan"  # JSON has no NaN; it is kept as text
+    assert (await store.trail(cid, KEY))[0].data == event.data
+    assert await store.verify(cid) == []
+
+
+async def test_naive_times_are_refused(store: Store, cid: int) -> None:
+    with pytest.raises(StoreError, match="timezone-aware"):
+        await store.append(cid, KEY, "fetched", "sync", at=datetime(2024, 5, 6))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from ml_connector.errors import StoreError
 from ml_connector.store import Store, parse_cin7_timestamp, snapshot_hash
 
-PAYLOAD = {
+PAYLOAD: dict[str, Any] = {
     "ID": "b1d7c5f0-0000-4000-8000-000000000001",
     "OrderNumber": "PO-00412",
     "LastUpdatedDate": "2024-05-10T03:21:07.417",
@@ -187,7 +188,7 @@ async def test_records_upsert_and_keep_unset_fields(store: Store, cid: int) -> N
         reason="WID-100: invoiced 10, received in QAD 6",
     )
     assert held.status == "held"
-    assert held.reason.startswith("WID-100")
+    assert (held.reason or "").startswith("WID-100")
     posted = await store.set_record_status(rec.id, "posted", posted_version=2)
     assert posted.status == "posted"
     assert posted.reason is None
@@ -290,3 +291,11 @@ async def test_runs_record_counters(store: Store, cid: int) -> None:
     assert [r.kind for r in await store.list_runs(cid, kind="sync")] == ["sync"]
     with pytest.raises(StoreError):
         await store.finish_run(9999, "failed")
+
+
+async def test_database_errors_leave_as_store_errors_without_parameters(store: Store) -> None:
+    with pytest.raises(StoreError) as caught:
+        await store.set_cursor(424242, "purchases", "2024-05-10T03:21:07.417-SECRETISH")
+    assert type(caught.value) is StoreError
+    assert "SECRETISH" not in str(caught.value)
+    assert caught.value.__cause__ is None

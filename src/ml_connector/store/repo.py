@@ -27,14 +27,13 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from pydantic import SecretStr
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Executable
 
 from ml_connector.errors import AlreadyPosted, ConfigError, StoreError
 from ml_connector.settings import safe_url
@@ -69,6 +68,17 @@ from ml_connector.store.models import (
     Staged,
 )
 from ml_connector.store.redact import canonical_json, redact, sha256_hex
+from ml_connector.store.rows import (
+    audit_from_row,
+    connection_from_row,
+    connection_values,
+    cursor_from_row,
+    mapping_from_row,
+    posting_from_row,
+    record_from_row,
+    run_from_row,
+    snapshot_from_row,
+)
 from ml_connector.vault import Vault
 
 __all__ = ["Store", "parse_cin7_timestamp"]
@@ -235,7 +245,7 @@ class Store:
         """Store a new connection, encrypting its secrets; the name must be new."""
         vault = self._need_vault()
         now = self._clock()
-        values = _connection_values(config, vault)
+        values = connection_values(config, vault)
         async with self._session() as c:
             exists = await c.scalar(
                 select(t.connections.c.id).where(t.connections.c.name == config.name)
@@ -252,12 +262,12 @@ class Store:
             )
             row = await self._connection_row(c, t.connections.c.id == new_id)
         assert row is not None
-        return _connection(row, vault)
+        return connection_from_row(row, vault)
 
     async def update_connection(self, config: ConnectionConfig) -> ConnectionConfig:
         """Replace the settings and secrets of the connection named ``config.name``."""
         vault = self._need_vault()
-        values = _connection_values(config, vault)
+        values = connection_values(config, vault)
         async with self._session() as c:
             cid = await self._require_connection_id(c, config.name)
             await c.execute(
@@ -268,7 +278,7 @@ class Store:
             row = await self._connection_row(c, t.connections.c.id == cid)
         self._secret_cache.pop(cid, None)
         assert row is not None
-        return _connection(row, vault)
+        return connection_from_row(row, vault)
 
     async def get_connection(self, name: str) -> ConnectionConfig:
         """The connection named ``name`` with decrypted secrets; ConfigError if there is none."""
@@ -282,7 +292,7 @@ class Store:
         vault = self._need_vault()
         async with self._session(write=False) as c:
             row = await self._connection_row(c, t.connections.c.name == name)
-        return None if row is None else _connection(row, vault)
+        return None if row is None else connection_from_row(row, vault)
 
     async def get_connection_by_id(self, connection_id: int) -> ConnectionConfig:
         vault = self._need_vault()
@@ -290,7 +300,7 @@ class Store:
             row = await self._connection_row(c, t.connections.c.id == connection_id)
         if row is None:
             raise ConfigError(f"no connection with id {connection_id}")
-        return _connection(row, vault)
+        return connection_from_row(row, vault)
 
     async def connection_id(self, name: str) -> int:
         """The id of the connection named ``name`` (no secrets decrypted); ConfigError if none."""
@@ -301,12 +311,8 @@ class Store:
         """All connections by name, with decrypted secrets."""
         vault = self._need_vault()
         async with self._session(write=False) as c:
-            rows = (
-                (await c.execute(select(t.connections).order_by(t.connections.c.name)))
-                .mappings()
-                .all()
-            )
-        return [_connection(row, vault) for row in rows]
+            rows = await _all(c, select(t.connections).order_by(t.connections.c.name))
+        return [connection_from_row(row, vault) for row in rows]
 
     async def remove_connection(self, name: str) -> bool:
         """Delete a connection and everything recorded for it (audit trail included)."""
@@ -339,16 +345,8 @@ class Store:
         enc = [t.connections.c[name] for name in t.ENCRYPTED_COLUMNS]
         count = 0
         async with self.transaction(), self._session() as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.connections.c.id, *enc)
-                        .order_by(t.connections.c.id)
-                        .with_for_update()
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c, select(t.connections.c.id, *enc).order_by(t.connections.c.id).with_for_update()
             )
             changes: list[tuple[int, dict[str, str]]] = []
             for row in rows:
@@ -365,7 +363,7 @@ class Store:
     async def _connection_row(
         self, c: AsyncConnection, where: ColumnElement[bool]
     ) -> RowMapping | None:
-        return (await c.execute(select(t.connections).where(where))).mappings().first()
+        return await _one(c, select(t.connections).where(where))
 
     async def _require_connection_id(self, c: AsyncConnection, name: str) -> int:
         cid = await c.scalar(select(t.connections.c.id).where(t.connections.c.name == name))
@@ -386,11 +384,7 @@ class Store:
             return ()
         enc = [t.connections.c[name] for name in t.ENCRYPTED_COLUMNS]
         async with self._session(write=False) as c:
-            row = (
-                (await c.execute(select(*enc).where(t.connections.c.id == connection_id)))
-                .mappings()
-                .first()
-            )
+            row = await _one(c, select(*enc).where(t.connections.c.id == connection_id))
         if row is None:
             return ()
         try:
@@ -411,18 +405,13 @@ class Store:
         """The stream's committed cursor, or None before the first completed pass."""
         _check(stream, STREAMS, "stream")
         async with self._session(write=False) as c:
-            row = (
-                (
-                    await c.execute(
-                        select(t.cursors).where(
-                            t.cursors.c.connection_id == connection_id, t.cursors.c.stream == stream
-                        )
-                    )
-                )
-                .mappings()
-                .first()
+            row = await _one(
+                c,
+                select(t.cursors).where(
+                    t.cursors.c.connection_id == connection_id, t.cursors.c.stream == stream
+                ),
             )
-        return None if row is None else _cursor(row)
+        return None if row is None else cursor_from_row(row)
 
     async def set_cursor(
         self, connection_id: int, stream: str, value: str, value_at: datetime | None = None
@@ -480,19 +469,12 @@ class Store:
         now = self._clock()
         s = t.snapshots.c
         async with self._session() as c:
-            latest = (
-                (
-                    await c.execute(
-                        select(s.id, s.version, s.hash, s.last_updated)
-                        .where(
-                            s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id
-                        )
-                        .order_by(s.version.desc())
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
+            latest = await _one(
+                c,
+                select(s.id, s.version, s.hash, s.last_updated)
+                .where(s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id)
+                .order_by(s.version.desc())
+                .limit(1),
             )
             if latest is not None and latest["hash"] == digest:
                 if latest["last_updated"] != last_updated:
@@ -527,21 +509,14 @@ class Store:
         """The newest stored version of a document, or None."""
         s = t.snapshots.c
         async with self._session(write=False) as c:
-            row = (
-                (
-                    await c.execute(
-                        select(t.snapshots)
-                        .where(
-                            s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id
-                        )
-                        .order_by(s.version.desc())
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
+            row = await _one(
+                c,
+                select(t.snapshots)
+                .where(s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id)
+                .order_by(s.version.desc())
+                .limit(1),
             )
-        return None if row is None else _snapshot(row)
+        return None if row is None else snapshot_from_row(row)
 
     async def get_snapshot(
         self, connection_id: int, kind: str, cin7_id: str, version: int
@@ -549,21 +524,16 @@ class Store:
         """One stored version of a document, or None."""
         s = t.snapshots.c
         async with self._session(write=False) as c:
-            row = (
-                (
-                    await c.execute(
-                        select(t.snapshots).where(
-                            s.connection_id == connection_id,
-                            s.kind == kind,
-                            s.cin7_id == cin7_id,
-                            s.version == version,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
+            row = await _one(
+                c,
+                select(t.snapshots).where(
+                    s.connection_id == connection_id,
+                    s.kind == kind,
+                    s.cin7_id == cin7_id,
+                    s.version == version,
+                ),
             )
-        return None if row is None else _snapshot(row)
+        return None if row is None else snapshot_from_row(row)
 
     async def snapshot_versions(
         self, connection_id: int, kind: str, cin7_id: str
@@ -571,20 +541,13 @@ class Store:
         """Every stored version of a document, oldest first."""
         s = t.snapshots.c
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.snapshots)
-                        .where(
-                            s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id
-                        )
-                        .order_by(s.version)
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c,
+                select(t.snapshots)
+                .where(s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id)
+                .order_by(s.version),
             )
-        return [_snapshot(row) for row in rows]
+        return [snapshot_from_row(row) for row in rows]
 
     async def seen(self, connection_id: int, kind: str, cin7_id: str, last_updated: str) -> bool:
         """True when a snapshot of this document with this ``LastUpdatedDate`` is already held."""
@@ -689,7 +652,7 @@ class Store:
                 c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
             )
         assert row is not None
-        return _record(row)
+        return record_from_row(row)
 
     async def set_record_status(
         self,
@@ -722,7 +685,7 @@ class Store:
             await c.execute(update(t.records).where(r.id == record_id).values(**changes))
             row = await self._record_row(c, r.id == record_id)
         assert row is not None
-        return _record(row)
+        return record_from_row(row)
 
     async def get_record(self, connection_id: int, kind: str, cin7_id: str) -> Record | None:
         r = t.records.c
@@ -730,12 +693,12 @@ class Store:
             row = await self._record_row(
                 c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
             )
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     async def get_record_by_id(self, record_id: int) -> Record | None:
         async with self._session(write=False) as c:
             row = await self._record_row(c, t.records.c.id == record_id)
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     async def find_records(self, connection_id: int, reference: str) -> list[Record]:
         """Records whose reference (OrderNumber or supplier name) is exactly ``reference``."""
@@ -774,8 +737,8 @@ class Store:
         if limit is not None:
             stmt = stmt.limit(limit)
         async with self._session(write=False) as c:
-            rows = (await c.execute(stmt)).mappings().all()
-        return [_record(row) for row in rows]
+            rows = await _all(c, stmt)
+        return [record_from_row(row) for row in rows]
 
     async def count_records(self, connection_id: int) -> dict[str, int]:
         """How many records are in each status (every status present, zeros included)."""
@@ -833,7 +796,7 @@ class Store:
     async def _record_row(
         self, c: AsyncConnection, *where: ColumnElement[bool]
     ) -> RowMapping | None:
-        return (await c.execute(select(t.records).where(*where))).mappings().first()
+        return await _one(c, select(t.records).where(*where))
 
     # --- postings -----------------------------------------------------------------------------
 
@@ -871,7 +834,7 @@ class Store:
             )
             row = await self._posting_row(c, connection_id, natural_key)
         assert row is not None
-        posting = _posting(row)
+        posting = posting_from_row(row)
         if posting.state == "posted":
             raise AlreadyPosted(
                 f"{natural_key} is already posted in QAD as {posting.qad_id or '(no id)'}"
@@ -924,7 +887,7 @@ class Store:
                 )
             row = await self._posting_row(c, connection_id, natural_key)
         assert row is not None
-        return _posting(row)
+        return posting_from_row(row)
 
     async def abandon_intent(self, connection_id: int, natural_key: str) -> bool:
         """Drop an intent once QAD was checked and holds nothing for it. Posted rows stay."""
@@ -942,7 +905,7 @@ class Store:
     async def get_posting(self, connection_id: int, natural_key: str) -> Posting | None:
         async with self._session(write=False) as c:
             row = await self._posting_row(c, connection_id, natural_key)
-        return None if row is None else _posting(row)
+        return None if row is None else posting_from_row(row)
 
     async def get_postings(
         self, connection_id: int, natural_keys: Iterable[str]
@@ -953,19 +916,14 @@ class Store:
         out: dict[str, Posting] = {}
         async with self._session(write=False) as c:
             for start in range(0, len(keys), _IN_CHUNK):
-                rows = (
-                    (
-                        await c.execute(
-                            select(t.postings).where(
-                                p.connection_id == connection_id,
-                                p.natural_key.in_(keys[start : start + _IN_CHUNK]),
-                            )
-                        )
-                    )
-                    .mappings()
-                    .all()
+                rows = await _all(
+                    c,
+                    select(t.postings).where(
+                        p.connection_id == connection_id,
+                        p.natural_key.in_(keys[start : start + _IN_CHUNK]),
+                    ),
                 )
-                out.update((row["natural_key"], _posting(row)) for row in rows)
+                out.update((row["natural_key"], posting_from_row(row)) for row in rows)
         return out
 
     async def posted_state(self, connection_id: int, record: Record | int) -> dict[str, Posting]:
@@ -973,18 +931,13 @@ class Store:
         record_id = record.id if isinstance(record, Record) else record
         p = t.postings.c
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.postings)
-                        .where(p.connection_id == connection_id, p.record_id == record_id)
-                        .order_by(p.id)
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c,
+                select(t.postings)
+                .where(p.connection_id == connection_id, p.record_id == record_id)
+                .order_by(p.id),
             )
-        return {row["natural_key"]: _posting(row) for row in rows}
+        return {row["natural_key"]: posting_from_row(row) for row in rows}
 
     async def open_intents(self, connection_id: int) -> list[Posting]:
         """Intents with no outcome (a crash between the QAD call and its record), oldest first."""
@@ -1001,25 +954,18 @@ class Store:
             _check(state, POSTING_STATES, "posting state")
             where.append(p.state == state)
         async with self._session(write=False) as c:
-            rows = (
-                (await c.execute(select(t.postings).where(*where).order_by(p.id))).mappings().all()
-            )
-        return [_posting(row) for row in rows]
+            rows = await _all(c, select(t.postings).where(*where).order_by(p.id))
+        return [posting_from_row(row) for row in rows]
 
     async def _posting_row(
         self, c: AsyncConnection, connection_id: int, natural_key: str
     ) -> RowMapping | None:
         p = t.postings.c
-        return (
-            (
-                await c.execute(
-                    select(t.postings).where(
-                        p.connection_id == connection_id, p.natural_key == natural_key
-                    )
-                )
-            )
-            .mappings()
-            .first()
+        return await _one(
+            c,
+            select(t.postings).where(
+                p.connection_id == connection_id, p.natural_key == natural_key
+            ),
         )
 
     # --- mappings -----------------------------------------------------------------------------
@@ -1028,20 +974,15 @@ class Store:
         """The QAD side of a Cin7 value, or None when unmapped."""
         m = t.mappings.c
         async with self._session(write=False) as c:
-            row = (
-                (
-                    await c.execute(
-                        select(t.mappings).where(
-                            m.connection_id == connection_id,
-                            m.kind == kind,
-                            m.cin7_value == cin7_value,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
+            row = await _one(
+                c,
+                select(t.mappings).where(
+                    m.connection_id == connection_id,
+                    m.kind == kind,
+                    m.cin7_value == cin7_value,
+                ),
             )
-        return None if row is None else _mapping(row)
+        return None if row is None else mapping_from_row(row)
 
     async def reverse_mappings(
         self, connection_id: int, kind: str, qad_value: str
@@ -1049,22 +990,17 @@ class Store:
         """Every Cin7 value mapped to ``qad_value`` (several Cin7 accounts may share one)."""
         m = t.mappings.c
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.mappings)
-                        .where(
-                            m.connection_id == connection_id,
-                            m.kind == kind,
-                            m.qad_value == qad_value,
-                        )
-                        .order_by(m.cin7_value)
-                    )
+            rows = await _all(
+                c,
+                select(t.mappings)
+                .where(
+                    m.connection_id == connection_id,
+                    m.kind == kind,
+                    m.qad_value == qad_value,
                 )
-                .mappings()
-                .all()
+                .order_by(m.cin7_value),
             )
-        return [_mapping(row) for row in rows]
+        return [mapping_from_row(row) for row in rows]
 
     async def set_mapping(
         self,
@@ -1150,12 +1086,8 @@ class Store:
         if kind is not None:
             where.append(m.kind == kind)
         async with self._session(write=False) as c:
-            rows = (
-                (await c.execute(select(t.mappings).where(*where).order_by(m.kind, m.cin7_value)))
-                .mappings()
-                .all()
-            )
-        return [_mapping(row) for row in rows]
+            rows = await _all(c, select(t.mappings).where(*where).order_by(m.kind, m.cin7_value))
+        return [mapping_from_row(row) for row in rows]
 
     async def export_mappings(
         self, connection_id: int, kind: str | None = None
@@ -1198,20 +1130,17 @@ class Store:
             {} if data is None else data, secrets=await self._known_secrets(connection_id)
         )
         clean = _json_roundtrip(clean)
+        if at is not None and at.tzinfo is None:
+            raise StoreError("audit times must be timezone-aware (UTC)")
         when = (at or self._clock()).astimezone(UTC)
         a = t.audit_events.c
         h = t.audit_heads.c
         async with self._session() as c:
-            head = (
-                (
-                    await c.execute(
-                        select(h.last_hash, h.count)
-                        .where(h.connection_id == connection_id)
-                        .with_for_update()
-                    )
-                )
-                .mappings()
-                .first()
+            head = await _one(
+                c,
+                select(h.last_hash, h.count)
+                .where(h.connection_id == connection_id)
+                .with_for_update(),
             )
             if head is None:
                 raise ConfigError(f"no connection with id {connection_id}")
@@ -1268,18 +1197,13 @@ class Store:
         """A record's events in order."""
         a = t.audit_events.c
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.audit_events)
-                        .where(a.connection_id == connection_id, a.record_key == record_key)
-                        .order_by(a.seq)
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c,
+                select(t.audit_events)
+                .where(a.connection_id == connection_id, a.record_key == record_key)
+                .order_by(a.seq),
             )
-        return [_audit(row) for row in rows]
+        return [audit_from_row(row) for row in rows]
 
     async def events(
         self, connection_id: int, *, after_id: int = 0, limit: int = _PAGE
@@ -1287,19 +1211,14 @@ class Store:
         """A connection's events in append order, a page at a time (pass the last id seen)."""
         a = t.audit_events.c
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.audit_events)
-                        .where(a.connection_id == connection_id, a.id > after_id)
-                        .order_by(a.id)
-                        .limit(limit)
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c,
+                select(t.audit_events)
+                .where(a.connection_id == connection_id, a.id > after_id)
+                .order_by(a.id)
+                .limit(limit),
             )
-        return [_audit(row) for row in rows]
+        return [audit_from_row(row) for row in rows]
 
     async def verify(self, connection_id: int) -> list[BrokenLink]:
         """Check a connection's whole audit chain; an empty list means it is intact.
@@ -1317,14 +1236,8 @@ class Store:
             after = page[-1].id
         h = t.audit_heads.c
         async with self._session(write=False) as c:
-            head = (
-                (
-                    await c.execute(
-                        select(h.last_hash, h.count).where(h.connection_id == connection_id)
-                    )
-                )
-                .mappings()
-                .first()
+            head = await _one(
+                c, select(h.last_hash, h.count).where(h.connection_id == connection_id)
             )
         if head is None:
             return checker.finish(None, None)
@@ -1372,8 +1285,9 @@ class Store:
             if counters is not None:
                 changes["counters"] = dict(counters)
             await c.execute(update(t.runs).where(t.runs.c.id == run_id).values(**changes))
-            row = (await c.execute(select(t.runs).where(t.runs.c.id == run_id))).mappings().one()
-        return _run(row)
+            row = await _one(c, select(t.runs).where(t.runs.c.id == run_id))
+            assert row is not None
+        return run_from_row(row)
 
     async def interrupt_runs(self, connection_id: int) -> int:
         """Mark runs still ``running`` (their process died) as ``interrupted``; return how many."""
@@ -1387,8 +1301,8 @@ class Store:
 
     async def get_run(self, run_id: int) -> Run | None:
         async with self._session(write=False) as c:
-            row = (await c.execute(select(t.runs).where(t.runs.c.id == run_id))).mappings().first()
-        return None if row is None else _run(row)
+            row = await _one(c, select(t.runs).where(t.runs.c.id == run_id))
+        return None if row is None else run_from_row(row)
 
     async def list_runs(
         self, connection_id: int, *, kind: str | None = None, limit: int = 20
@@ -1398,22 +1312,25 @@ class Store:
         if kind is not None:
             where.append(t.runs.c.kind == kind)
         async with self._session(write=False) as c:
-            rows = (
-                (
-                    await c.execute(
-                        select(t.runs)
-                        .where(*where)
-                        .order_by(t.runs.c.started_at.desc(), t.runs.c.id.desc())
-                        .limit(limit)
-                    )
-                )
-                .mappings()
-                .all()
+            rows = await _all(
+                c,
+                select(t.runs)
+                .where(*where)
+                .order_by(t.runs.c.started_at.desc(), t.runs.c.id.desc())
+                .limit(limit),
             )
-        return [_run(row) for row in rows]
+        return [run_from_row(row) for row in rows]
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+async def _one(c: AsyncConnection, stmt: Executable) -> RowMapping | None:
+    return (await c.execute(stmt)).mappings().first()
+
+
+async def _all(c: AsyncConnection, stmt: Executable) -> Sequence[RowMapping]:
+    return (await c.execute(stmt)).mappings().all()
 
 
 def snapshot_hash(payload: dict[str, Any], volatile: Sequence[str] = ("LastUpdatedDate",)) -> str:
@@ -1461,152 +1378,3 @@ def _translate(exc: SQLAlchemyError) -> StoreError:
     if isinstance(exc, DBAPIError):
         return StoreError(f"store error: {message}")
     return StoreError(f"store error: {type(exc).__name__}")
-
-
-def _connection_values(config: ConnectionConfig, vault: Vault) -> dict[str, Any]:
-    return {
-        "name": config.name,
-        "cin7_base_url": config.cin7_base_url,
-        "cin7_account_id": config.cin7_account_id,
-        "cin7_application_key_enc": vault.encrypt(config.cin7_application_key.get_secret_value()),
-        "qad_base_url": config.qad_base_url,
-        "qad_client_id": config.qad_client_id,
-        "qad_username": config.qad_username,
-        "qad_password_enc": vault.encrypt(config.qad_password.get_secret_value()),
-        "qad_domain": config.qad_domain,
-        "qad_entity": config.qad_entity,
-        "qad_site": config.qad_site,
-        "qad_supplier_shared_set": config.qad_supplier_shared_set,
-        "qad_daybook": config.qad_daybook,
-        "allow_local": config.allow_local,
-        "schedule": config.schedule,
-        "options": dict(config.options),
-    }
-
-
-def _connection(row: RowMapping, vault: Vault) -> ConnectionConfig:
-    return ConnectionConfig(
-        id=row["id"],
-        name=row["name"],
-        cin7_base_url=row["cin7_base_url"],
-        cin7_account_id=row["cin7_account_id"],
-        cin7_application_key=SecretStr(vault.decrypt(row["cin7_application_key_enc"])),
-        qad_base_url=row["qad_base_url"],
-        qad_client_id=row["qad_client_id"],
-        qad_username=row["qad_username"],
-        qad_password=SecretStr(vault.decrypt(row["qad_password_enc"])),
-        qad_domain=row["qad_domain"],
-        qad_entity=row["qad_entity"],
-        qad_site=row["qad_site"],
-        qad_supplier_shared_set=row["qad_supplier_shared_set"],
-        qad_daybook=row["qad_daybook"],
-        allow_local=row["allow_local"],
-        schedule=row["schedule"],
-        options=row["options"] or {},
-        created_at=row["created_at"],
-        healthy=row["healthy"],
-        health_message=row["health_message"],
-        health_checked_at=row["health_checked_at"],
-    )
-
-
-def _cursor(row: RowMapping) -> Cursor:
-    return Cursor(
-        stream=row["stream"],
-        value=row["value"],
-        value_at=row["value_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _snapshot(row: RowMapping) -> Snapshot:
-    return Snapshot(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        kind=row["kind"],
-        cin7_id=row["cin7_id"],
-        reference=row["reference"],
-        version=row["version"],
-        last_updated=row["last_updated"],
-        hash=row["hash"],
-        payload=row["payload"],
-        fetched_at=row["fetched_at"],
-    )
-
-
-def _record(row: RowMapping) -> Record:
-    return Record(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        kind=row["kind"],
-        cin7_id=row["cin7_id"],
-        reference=row["reference"],
-        supplier_id=row["supplier_id"],
-        status=row["status"],
-        reason=row["reason"],
-        latest_version=row["latest_version"],
-        posted_version=row["posted_version"],
-        month=row["month"],
-        amounts=row["amounts"] or {},
-        status_since=row["status_since"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _posting(row: RowMapping) -> Posting:
-    return Posting(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        record_id=None if row["record_id"] is None else int(row["record_id"]),
-        natural_key=row["natural_key"],
-        kind=row["kind"],
-        qad_id=row["qad_id"],
-        state=row["state"],
-        details=row["details"] or {},
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _mapping(row: RowMapping) -> Mapping:
-    return Mapping(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        kind=row["kind"],
-        cin7_value=row["cin7_value"],
-        qad_value=row["qad_value"],
-        source=row["source"],
-        confidence=float(row["confidence"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _audit(row: RowMapping) -> AuditEvent:
-    return AuditEvent(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        record_key=row["record_key"],
-        seq=row["seq"],
-        at=row["at"],
-        event=row["event"],
-        actor=row["actor"],
-        data=row["data"],
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
-
-
-def _run(row: RowMapping) -> Run:
-    return Run(
-        id=int(row["id"]),
-        connection_id=row["connection_id"],
-        kind=row["kind"],
-        actor=row["actor"],
-        status=row["status"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        counters=row["counters"] or {},
-        error=row["error"],
-    )
