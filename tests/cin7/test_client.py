@@ -438,3 +438,12 @@ async def test_the_client_is_an_async_context_manager() -> None:
     async with client as cin7:
         assert (await cin7.ping()).company == "X"
     assert client._http.is_closed
+
+
+def test_the_public_surface_is_declared() -> None:
+    import ml_connector.cin7 as package
+
+    engine_needs = {"DEFAULT_BASE_URL", "Cin7Client", "IncrementalScan", "Pacer", "pacer_for"}
+    assert engine_needs <= set(package.__all__)
+    for name in package.__all__:
+        assert hasattr(package, name), name
