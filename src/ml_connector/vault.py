@@ -16,6 +16,9 @@ A crash before step 2 commits leaves the database under the old key and a file t
 it; a crash between 2 and 3 leaves the database under the new key and a file holding both. Either
 way every stored secret stays readable, and the next rotation drops the leftover key. If the
 commit itself fails with an unknown outcome the file keeps both keys for the same reason.
+Other processes pick up the new file by themselves (before encrypting, and when a token does not
+open). One narrow race remains: a connection saved elsewhere with a token made just before step 1
+and committed after step 2. Rotate while nobody is adding or editing connections.
 
 With the key in the environment nothing is written to disk: the new key is returned for the
 operator to set (pass ``new_key=`` to show it *before* the database changes, so it cannot be
@@ -77,6 +80,7 @@ class Vault:
             raise ConfigError("the vault needs at least one master key")
         self._source: KeySource = source
         self._key_file = key_file
+        self._file_stamp = _stamp(key_file) if key_file is not None else None
         self._set_keys([_as_bytes(key) for key in keys])
 
     # --- construction -------------------------------------------------------------------------
@@ -126,7 +130,16 @@ class Vault:
         return self._key_file
 
     def encrypt(self, plaintext: str) -> str:
-        """Encrypt ``plaintext`` under the newest key; the token is ASCII."""
+        """Encrypt ``plaintext`` under the newest key; the token is ASCII.
+
+        With a key file, a file replaced since it was read (a rotation by another process) is
+        read again first, so new tokens never use a key that rotation is about to drop.
+        """
+        if self._source == "file" and self._key_file is not None:
+            stamp = _stamp(self._key_file)
+            if stamp != self._file_stamp:
+                self._set_keys(_read_key_file(self._key_file))
+                self._file_stamp = stamp
         return self._multi.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
@@ -140,6 +153,7 @@ class Vault:
         except InvalidToken:
             if self._source == "file" and self._key_file is not None:
                 with contextlib.suppress(ConfigError, OSError):
+                    self._file_stamp = _stamp(self._key_file)
                     self._set_keys(_read_key_file(self._key_file))
                 with contextlib.suppress(InvalidToken):
                     return self._open(token)
@@ -173,10 +187,12 @@ class Vault:
             if self._key_file is None:  # pragma: no cover - guarded by the constructor paths
                 raise ConfigError("file vault without a key file")
             _write_keys_atomically(self._key_file, [key, *old])
+            self._file_stamp = _stamp(self._key_file)
         self._set_keys([key, *old])
         count = await store.reencrypt_secrets(self.rotate_token)
         if self._source == "file" and self._key_file is not None:
             _write_keys_atomically(self._key_file, [key])
+            self._file_stamp = _stamp(self._key_file)
             self._set_keys([key])
         return RotationResult(
             reencrypted=count,
@@ -207,6 +223,14 @@ class Vault:
         except UnicodeEncodeError:
             raise InvalidToken from None
         return self._multi.decrypt(raw).decode("utf-8")
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _as_bytes(key: str | bytes) -> bytes:

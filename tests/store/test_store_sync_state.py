@@ -299,3 +299,18 @@ async def test_database_errors_leave_as_store_errors_without_parameters(store: S
     assert type(caught.value) is StoreError
     assert "SECRETISH" not in str(caught.value)
     assert caught.value.__cause__ is None
+
+
+async def test_a_task_outliving_the_transaction_gets_its_own(store: Store, cid: int) -> None:
+    release = asyncio.Event()
+
+    async def later() -> None:
+        await release.wait()
+        await store.set_cursor(cid, "suppliers", "2024-05-02T00:00:00")
+
+    async with store.transaction():
+        await store.set_cursor(cid, "purchases", "2024-05-01T00:00:00")
+        background = asyncio.create_task(later())
+    release.set()
+    await background
+    assert await store.get_cursor(cid, "suppliers") is not None

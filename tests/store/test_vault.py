@@ -200,3 +200,20 @@ async def test_a_vault_picks_up_a_rotation_done_by_another_process(
     finally:
         await worker.close()
         await admin.close()
+
+
+async def test_a_vault_encrypts_with_the_key_another_process_rotated_to(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = load_settings({"ML_CONNECTOR_HOME": str(tmp_path)})
+    worker_vault = Vault.from_settings(settings)
+    admin_vault = Vault.from_settings(settings)
+    admin = await Store.open(database_url, admin_vault)
+    try:
+        await admin.add_connection(make_config("a"))
+        result = await admin_vault.rotate(admin)
+    finally:
+        await admin.close()
+    token = worker_vault.encrypt("written after the rotation")
+    newest = Fernet(result.new_key.get_secret_value().encode())
+    assert newest.decrypt(token.encode()) == b"written after the rotation"

@@ -100,10 +100,17 @@ def parse_cin7_timestamp(value: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Ambient:
+    """The transaction opened by ``Store.transaction()`` in some task.
+
+    Tasks started inside the block inherit a copy of the context var; ``active`` lets such a task
+    that outlives the block tell the stale transaction from a live one.
+    """
+
     conn: AsyncConnection
     task: asyncio.Task[Any] | None
+    active: bool = True
 
 
 class Store:
@@ -192,9 +199,8 @@ class Store:
         savepoint: it rolls back alone if it raises and the exception is caught outside it. The
         verbs must be awaited one at a time from the task that opened the block.
         """
-        ambient = self._ambient.get()
+        ambient = self._current()
         if ambient is not None:
-            self._check_task(ambient)
             try:
                 async with ambient.conn.begin_nested():
                     yield self
@@ -203,19 +209,20 @@ class Store:
             return
         try:
             async with self._engine.begin() as conn:
-                token = self._ambient.set(_Ambient(conn, asyncio.current_task()))
+                ambient = _Ambient(conn, asyncio.current_task())
+                token = self._ambient.set(ambient)
                 try:
                     yield self
                 finally:
+                    ambient.active = False
                     self._ambient.reset(token)
         except SQLAlchemyError as exc:
             raise _translate(exc) from None
 
     @asynccontextmanager
     async def _session(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
-        ambient = self._ambient.get()
+        ambient = self._current()
         if ambient is not None:
-            self._check_task(ambient)
             try:
                 yield ambient.conn
             except SQLAlchemyError as exc:
@@ -228,13 +235,16 @@ class Store:
         except SQLAlchemyError as exc:
             raise _translate(exc) from None
 
-    @staticmethod
-    def _check_task(ambient: _Ambient) -> None:
+    def _current(self) -> _Ambient | None:
+        ambient = self._ambient.get()
+        if ambient is None or not ambient.active:
+            return None
         if ambient.task is not asyncio.current_task():
             raise StoreError(
                 "a store transaction was used from another task; await the verbs of one "
                 "transaction one by one in the task that opened it"
             )
+        return ambient
 
     def _insert(self, table: Table) -> Any:
         return pg_insert(table) if self._dialect == "postgresql" else sqlite_insert(table)
