@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.errors import RecordRejected
-from ml_connector.sandbox.cin7.formats import q4
+from ml_connector.sandbox.cin7.formats import q2, q4
 
 SIMPLE = "Simple Purchase"
 ADVANCED = "Advanced Purchase"
@@ -477,7 +477,7 @@ def statuses(p: Purchase) -> Statuses:
     due -= sum(
         (c.total_before_tax + c.tax for c in p.credits if c.status == AUTHORISED), Decimal(0)
     )
-    paid = sum((i.paid for i in invoices), Decimal(0))
+    due, paid = q2(due), q2(sum((i.paid for i in invoices), Decimal(0)))
     if paid <= 0:
         payment = "UNPAID"
     elif credited and paid > due:
