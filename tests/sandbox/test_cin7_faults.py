@@ -163,3 +163,24 @@ def test_cli_offers_the_documented_options() -> None:
         "--rate-limit-status",
     ):
         assert option in result.output
+
+
+def test_public_surface() -> None:
+    import ml_connector.sandbox.cin7 as package
+
+    assert {"create_cin7_sandbox", "Cin7Sandbox"} <= set(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
+    sandbox = create_cin7_sandbox(seed=2, suppliers=2, purchases=2)
+    for verb in (
+        "create_purchase",
+        "receive",
+        "invoice",
+        "void",
+        "edit",
+        "touch",
+        "stats",
+        "set_faults",
+        "purchase_ids",
+        "detail",
+    ):
+        assert callable(getattr(sandbox.state, verb))

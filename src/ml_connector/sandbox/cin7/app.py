@@ -73,16 +73,17 @@ def _query(request: Request) -> dict[str, str]:
 async def _api(state: Cin7State, request: Request, rest: str) -> Response:
     path = rest.strip("/").lower()
     known = ENDPOINTS.get(path)
-    state.count_call(known[0] if known else path)
     account = request.headers.get("api-auth-accountid", "").strip().lower()
-    key = request.headers.get("api-auth-applicationkey", "").strip()
-    valid_keys = {k.lower() for k in state.application_keys}
-    if account != state.account_id.lower() or key.lower() not in valid_keys:
-        return error(403, AUTH_FAILED)
-    verdict = state.admit(key.lower())
-    if not verdict.allowed:
-        return rate_limited(verdict, state.faults.rate_limit_status)
-    fault = state.draw_fault()
+    key = request.headers.get("api-auth-applicationkey", "").strip().lower()
+    with state.lock:
+        state.count_call(known[0] if known else path)
+        valid_keys = {k.lower() for k in state.application_keys}
+        if account != state.account_id.lower() or key not in valid_keys:
+            return error(403, AUTH_FAILED)
+        verdict = state.admit(key)
+        if not verdict.allowed:
+            return rate_limited(verdict, state.faults.rate_limit_status)
+        fault = state.draw_fault()
     if fault == "error":
         return error(500, "An unexpected error has occurred. Please try again later.")
     if fault == "html":
@@ -103,7 +104,9 @@ async def _api(state: Cin7State, request: Request, rest: str) -> Response:
         except ValueError:
             return error(500, "Body could not be parsed")
     try:
-        return JSONResponse(handler(state, _query(request), body))
+        with state.lock:
+            data = handler(state, _query(request), body)
+        return JSONResponse(data)
     except Cin7SandboxError as exc:
         status = exc.status or 400
         return error(status, exc.message)

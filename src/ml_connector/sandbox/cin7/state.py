@@ -15,13 +15,15 @@ limit (429 or 503); `by_path` splits `calls` by endpoint (`purchaseList`, `purch
 
 from __future__ import annotations
 
+import functools
 import random
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ml_connector.sandbox.catalog import cin7_catalog
 from ml_connector.sandbox.cin7 import lifecycle
@@ -44,6 +46,21 @@ from ml_connector.sandbox.cin7.reference import Reference
 from ml_connector.sandbox.cin7.render import advanced_detail, list_row, simple_detail
 
 Row = dict[str, Any]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[Cin7State, P], R],
+) -> Callable[Concatenate[Cin7State, P], R]:
+    """Serialise a public verb with the HTTP layer (the server may run in another thread)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Cin7State, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclass
@@ -89,6 +106,7 @@ class Cin7State:
     ) -> None:
         default_account, default_key = default_credentials(seed)
         self.seed = seed
+        self.lock = threading.RLock()
         self.account_id = account_id or default_account
         self.application_key = application_key or default_key
         self.application_keys = {self.application_key}
@@ -168,11 +186,12 @@ class Cin7State:
         wanted = name.strip().lower()
         return next((s for s in self.suppliers if s.name.lower() == wanted), None)
 
+    @_locked
     def detail(self, purchase_id: str) -> Row:
-        """The purchase as its own endpoint shows it: `/purchase` for Simple,
-        `/advanced-purchase` for Advanced."""
+        """The purchase as its own endpoint shows it (`/purchase` for Simple,
+        `/advanced-purchase` for Advanced), freshly rendered: the caller may change it."""
         p = self.purchase(purchase_id)
-        return self.simple_doc(p) if not p.advanced else self.advanced_doc(p)
+        return simple_detail(p, self.ref) if not p.advanced else advanced_detail(p, self.ref)
 
     def simple_doc(self, p: Purchase, *, combine: bool = False) -> Row:
         if combine:
@@ -198,6 +217,7 @@ class Cin7State:
 
     # --- the sandbox verbs (mirrored by /_sandbox/) ----------------------------------------------
 
+    @_locked
     def create_purchase(
         self,
         approach: str,
@@ -228,6 +248,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def receive(
         self,
         purchase_id: str,
@@ -242,6 +263,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def invoice(
         self,
         purchase_id: str,
@@ -260,12 +282,14 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def void(self, purchase_id: str) -> Row:
         p = self.purchase(purchase_id)
         lifecycle.void(p)
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def edit(self, purchase_id: str, lines: Sequence[Mapping[str, Any]]) -> Row:
         """Replace the order lines (changed quantities, added lines), as a user's edit does."""
         p = self.purchase(purchase_id)
@@ -273,6 +297,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def pay(
         self,
         purchase_id: str,
@@ -286,6 +311,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def credit(
         self,
         purchase_id: str,
@@ -300,6 +326,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def convert(self, purchase_id: str) -> Row:
         """Convert a Simple purchase to Advanced (the live "type flip")."""
         p = self.purchase(purchase_id)
@@ -307,6 +334,7 @@ class Cin7State:
         self.mark_changed(p)
         return self.detail(p.id)
 
+    @_locked
     def touch(self, count: int) -> int:
         """Give the first `count` purchases (by OrderNumber) one identical new LastUpdatedDate;
         returns how many were touched."""
@@ -319,6 +347,7 @@ class Cin7State:
                 self.mark_changed(p, moment)
         return len(batch)
 
+    @_locked
     def stats(self) -> dict[str, Any]:
         return {
             "calls": self.calls,
@@ -326,12 +355,14 @@ class Cin7State:
             "by_path": dict(self.by_path),
         }
 
+    @_locked
     def reset_stats(self) -> None:
         self.calls = 0
         self.rate_limited = 0
         self.by_path.clear()
 
-    def set_faults(self, **settings: Any) -> dict[str, Any]:
+    @_locked
+    def set_faults(self, /, **settings: Any) -> dict[str, Any]:
         """Change any of `error_rate`, `timeout_rate`, `html_rate` (0..1), `timeout_seconds`,
         `rate_limit_per_minute` (>= 1) and `rate_limit_status` (429 or 503); returns them all."""
         current = asdict(self.faults)
@@ -363,6 +394,7 @@ class Cin7State:
         self.limiter.limit = faults.rate_limit_per_minute
         return asdict(faults)
 
+    @_locked
     def add_application_key(self, key: str) -> None:
         """Accept a second API application key on the same account (it has its own budget)."""
         self.application_keys.add(key)
