@@ -381,7 +381,8 @@ async def test_supplier_create_and_update(api: httpx.AsyncClient) -> None:
     assert saved["Status"] == "Deprecated"
     assert saved["Contacts"][0] == {**supplier["Contacts"][0], "Phone": "+49 30 1234"}
     assert [c["Name"] for c in saved["Contacts"]] == ["Ana Lima", "Second"]
-    assert saved["LastModifiedOn"] > supplier["LastModifiedOn"]
+    modified = datetime.fromisoformat(saved["LastModifiedOn"])
+    assert modified > datetime.fromisoformat(supplier["LastModifiedOn"])
     since = (
         await api.get(
             "supplier",
