@@ -87,7 +87,7 @@ class Reference:
                 id=stable_guid("product", product.sku),
                 product=product,
                 modified=epoch - timedelta(days=420 - 3 * index, minutes=17 * index),
-                barcode=f"0{740000000000 + 7919 * (index + 1):012d}"[:13],
+                barcode=f"{740000000000 + 7919 * (index + 1):013d}",
             )
             for index, product in enumerate(catalog.products)
         )
