@@ -281,3 +281,73 @@ class LoseResponses(httpx.AsyncBaseTransport):
 
 def posts_to(path_end: str) -> Callable[[httpx.Request], bool]:
     return lambda request: request.method == "POST" and request.url.path.endswith(path_end)
+
+
+class Scripted(httpx.AsyncBaseTransport):
+    """Answers the first request each rule matches with the rule's response (once per rule,
+    or `times`), and forwards everything else to `inner` (the sandbox)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self._rules: list[list[Any]] = []
+        self.forwarded_before: list[bool] = []
+
+    def once(
+        self,
+        match: Callable[[httpx.Request], bool],
+        reply: Callable[[httpx.Request], httpx.Response],
+        *,
+        times: int = 1,
+        forward: bool = False,
+    ) -> None:
+        """`forward=True` passes the request to the sandbox first, then answers `reply`."""
+        self._rules.append([match, reply, times, forward])
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for rule in self._rules:
+            match, reply, times, forward = rule
+            if times > 0 and match(request):
+                rule[2] -= 1
+                if forward:
+                    await request.aread()
+                    real = await self._inner.handle_async_request(request)
+                    await real.aread()
+                return reply(request)
+        return await self._inner.handle_async_request(request)
+
+
+def writes(path_end: str, operation: str | None = None) -> Callable[[httpx.Request], bool]:
+    def match(request: httpx.Request) -> bool:
+        if request.method != "POST" or not request.url.path.endswith(path_end):
+            return False
+        if operation is None:
+            return True
+        return f'"dataOperation":"{operation}"' in request.content.decode().replace(" ", "")
+
+    return match
+
+
+def reads(path_end: str) -> Callable[[httpx.Request], bool]:
+    return lambda request: request.method == "GET" and request.url.path.endswith(path_end)
+
+
+def refusal(message: str, field: str = "", code: str = "") -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "data": {},
+            "submitResult": {
+                "success": False,
+                "errorSeverity": 1,
+                "errors": [
+                    {
+                        "fieldName": field,
+                        "message": message,
+                        "fieldValue": "",
+                        "code": code,
+                        "severity": 1,
+                    }
+                ],
+            },
+        },
+    )

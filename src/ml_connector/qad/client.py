@@ -355,14 +355,16 @@ class QadClient:
                 record = await self._read_po_required(spec.number)
         existing = _lines_by_number(record)
         wanted = {line.line for line in spec.lines}
-        to_add_or_change = [
-            line
-            for line in spec.lines
-            if line.line not in existing or _line_changes(existing[line.line], line)
-        ]
-        to_close = [n for n, raw in existing.items() if n not in wanted and _is_open(raw)]
-        if (to_add_or_change or to_close) and rec.text(record, "orderStatus") == "C":
-            raise RecordRejected(f"PO {spec.number} is closed in QAD", system="qad", code="closed")
+        if rec.text(record, "orderStatus") == "C":
+            # A closed PO closed its lines too: it matches when nothing else differs.
+            if any(
+                line.line not in existing or _line_changes(existing[line.line], line, reopen=False)
+                for line in spec.lines
+            ):
+                raise RecordRejected(
+                    f"PO {spec.number} is closed in QAD", system="qad", code="closed"
+                )
+            return _po_result(spec.number, record, created=False, header_updated=header_updated)
         added: list[int] = []
         updated: list[int] = []
         closed: list[int] = []
@@ -379,21 +381,20 @@ class QadClient:
                     )
             if await self._sync_line(spec.number, line, raw):
                 updated.append(line.line)
+        to_close = [n for n, raw in existing.items() if n not in wanted and _is_open(raw)]
         for number in to_close:
             if await self._set_line(spec.number, number, existing[number], _close_changes):
                 closed.append(number)
         if header_updated or added or updated or closed or created:
             record = await self._read_po_required(spec.number)
-        po = rec.parse_po(record)
-        return PurchaseOrderResult(
-            number=spec.number,
+        return _po_result(
+            spec.number,
+            record,
             created=created,
             header_updated=header_updated,
             lines_added=added,
             lines_updated=updated,
             lines_closed=closed,
-            status=po.status,
-            lines=po.lines,
         )
 
     async def _ensure_po_header(self, spec: PurchaseOrderSpec) -> tuple[Record, bool]:
@@ -751,15 +752,39 @@ def _close_changes(raw: Record) -> Record:
     return {"lineStatus": "C"} if _is_open(raw) else {}
 
 
-def _line_changes(raw: Record, line: PurchaseOrderLineSpec) -> Record:
+def _line_changes(raw: Record, line: PurchaseOrderLineSpec, *, reopen: bool = True) -> Record:
+    """What to change on a QAD line to match the spec (a closed line is reopened)."""
     changes: Record = {}
     if rec.dec(raw.get("quantityOrdered")) != line.quantity:
         changes["quantityOrdered"] = rec.num(line.quantity)
     if rec.dec(raw.get("purchaseCost")) != line.unit_cost:
         changes["purchaseCost"] = rec.num(line.unit_cost)
-    if not _is_open(raw):
+    if reopen and not _is_open(raw):
         changes["lineStatus"] = "O"
     return changes
+
+
+def _po_result(
+    number: str,
+    record: Record,
+    *,
+    created: bool,
+    header_updated: bool,
+    lines_added: list[int] | None = None,
+    lines_updated: list[int] | None = None,
+    lines_closed: list[int] | None = None,
+) -> PurchaseOrderResult:
+    po = rec.parse_po(record)
+    return PurchaseOrderResult(
+        number=number,
+        created=created,
+        header_updated=header_updated,
+        lines_added=lines_added or [],
+        lines_updated=lines_updated or [],
+        lines_closed=lines_closed or [],
+        status=po.status,
+        lines=po.lines,
+    )
 
 
 def _received(record: Record) -> dict[int, Decimal]:
