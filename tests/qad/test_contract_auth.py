@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from qad_fakes import FakeClock, no_sleep, sandbox_client, sandbox_settings
 
@@ -75,16 +76,41 @@ def served() -> Iterator[tuple[object, str]]:
         yield sandbox, server.url
 
 
+class Gate(httpx.AsyncBaseTransport):
+    """Holds the first `size` API requests until all of them have been sent, so that they are
+    truly in flight together; later requests pass straight through."""
+
+    def __init__(self, size: int) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._size = size
+        self._arrived = 0
+        self._all_in = asyncio.Event()
+        self.armed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and "/api/" in request.url.path and self._arrived < self._size:
+            self._arrived += 1
+            if self._arrived == self._size:
+                self._all_in.set()
+            await self._all_in.wait()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 async def test_eight_concurrent_calls_hitting_one_expiry_cause_one_refresh(served) -> None:  # type: ignore[no-untyped-def]
     sandbox, url = served
     tenant = sandbox.tenant("acme")
-    async with QadClient(sandbox_settings(sandbox, url), sleep=no_sleep) as qad:
+    gate = Gate(8)
+    async with QadClient(sandbox_settings(sandbox, url), transport=gate, sleep=no_sleep) as qad:
         await _cheap_read(qad)
-        tenant.set_faults(latency_ms=50, expire_tokens_now=True)  # all eight are in flight
+        tenant.expire_tokens()
+        gate.armed = True  # all eight carry the expired token when they reach QAD
         await asyncio.gather(*(_cheap_read(qad) for _ in range(8)))
     stats = tenant.stats()
-    assert stats["token_requests"] == 2
     assert stats["unauthorized"] == 8
+    assert stats["token_requests"] == 2
     assert qad.tokens.renewals == 1
     assert stats["calls"] == 1 + 8 + 8
 
