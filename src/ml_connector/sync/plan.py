@@ -1,0 +1,1193 @@
+"""The pure planner: which QAD documents one Cin7 purchase must produce, given what QAD holds.
+
+`plan(purchase, supplier, mappings, posted, ctx)` reads no clock, store or network. It returns a
+`Plan`: the actions still to run, in dependency order, and why anything else is not run.
+
+Decisions (design.md, flow step 4):
+
+- **Status.** `failed` when the payload does not make sense (`problems`); `waiting` until the
+  order is AUTHORISED (a blind receipt counts once goods are in); `void` when voided before
+  anything reached QAD, or once the PO is closed; `attention` when voided after goods were
+  received (or invoices posted) in QAD, or when a posted invoice changed in Cin7 — a person must
+  act (`attention` lists why); otherwise `pending` when there are actions, `blocked` when nothing
+  can run for want of a mapping (`missing`), `held` when only invoices wait for receipts
+  (`holds`), and `posted` when QAD holds everything. `pending` can come with holds (invoices wait
+  while receipts are being posted: the engine plans again after they post) and with `missing`.
+- **Missing mappings.** Before the PO is in QAD, any missing mapping blocks the whole purchase,
+  so nothing half-posts. Once the PO is posted, only the actions that need the missing mapping
+  (and those depending on them) are left out; the rest runs.
+- **PO.** Number = `OrderNumber` when it fits (see `codes`), remarks carry the `OrderNumber`.
+  Lines follow the order, then SKUs received but not ordered (blind receipts, extra goods).
+  A line's quantity is the larger of ordered and received in Cin7, so receipts always land.
+  Unit cost = Price x (1 - Discount/100), net of line tax when prices include tax. Once posted a
+  line keeps its number; new SKUs take the next numbers; SKUs neither ordered nor received any
+  more are closed with quantity 0. Any difference from what was posted is one
+  `UpdatePurchaseOrder`, never a second `CreatePurchaseOrder`.
+- **Receipts.** One `PostReceipt` per AUTHORISED block (`Receipt.key`: day, or task/day for
+  Advanced PutAway), quantities per SKU. A block whose quantities differ from what was posted
+  (edited, voided, or gone) gets an adjustment `#adj<n>` carrying the signed difference. When a
+  Simple purchase becomes Advanced, receipts posted under bare-day keys count towards the new
+  task blocks of that day instead of being reversed and received again. Adjustments that only
+  take quantity away run before the PO update (QAD refuses an order quantity below received).
+- **Invoices.** AUTHORISED or PAID. In Cin7 order, each invoice is planned only when, for every
+  SKU, QAD's received quantity (posted receipts and reversals plus this plan's receipts) minus
+  what is invoiced already (posted and planned invoices, less credit notes) minus what earlier
+  held invoices wait for covers it; otherwise it is held (first come, first served) with reasons
+  such as `WID-100: invoiced 10, received in QAD 6`. An invoice line whose SKU is neither on the
+  order nor received is held too (the goods may still arrive). A posted invoice that changes or
+  is voided in Cin7 is never re-posted: it is flagged for a person.
+- **Credit notes** give back invoiced quantity and are held until QAD's invoiced quantity covers
+  them. **Unstock** lines become negative receipts (`ReverseReceipt`), after the credit notes.
+- **Void.** Before the PO reached QAD: nothing (`void`). PO posted and nothing received or
+  invoiced in QAD: `ClosePurchaseOrder`. Otherwise `attention`.
+- **References** without a Cin7 number get a stable fallback (see `codes.document_reference`).
+
+Shared entries: the engine passes, with the purchase's own posted documents, the posted
+`supplier:<id>` and `item:<SKU>` entries listed by `shared_keys(purchase)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from ml_connector.cin7.models import Charge, CreditNote, Invoice, Line, Purchase, Supplier
+from ml_connector.sync import codes
+from ml_connector.sync.actions import (
+    Action,
+    ClosePurchaseOrder,
+    CreatePurchaseOrder,
+    EnsureItem,
+    EnsureSupplier,
+    GlLine,
+    MatchLine,
+    OrderLine,
+    PostCreditNote,
+    PostInvoice,
+    PostReceipt,
+    ReceiveLine,
+    ReverseReceipt,
+    UpdatePurchaseOrder,
+)
+from ml_connector.sync.amounts import (
+    CENT,
+    HUNDRED,
+    ZERO,
+    extended,
+    fmt_money,
+    fmt_qty,
+    money,
+    quantize,
+)
+from ml_connector.sync.checks import (
+    ACTIVE_INVOICE,
+    AUTHORISED,
+    check_purchase,
+    document_currency,
+    is_authorised,
+    is_item_line,
+    is_voided,
+    order_authorised,
+    status_of,
+)
+from ml_connector.sync.inputs import (
+    KIND_WORDS,
+    MappingKind,
+    Mappings,
+    PlanContext,
+    Posted,
+    PostedState,
+    fold,
+)
+
+PlanStatus = Literal[
+    "posted", "pending", "held", "blocked", "failed", "waiting", "void", "attention"
+]
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One SKU an invoice (or credit note) needs more of than QAD holds for it."""
+
+    sku: str
+    po_line: int | None
+    needed: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class Hold:
+    """An invoice or credit note not planned yet; `reason` is what a finance user reads."""
+
+    natural_key: str
+    invoice_number: str
+    reason: str
+    shortfalls: tuple[Shortfall, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do in QAD for one purchase, and why anything else is not done (see module doc)."""
+
+    status: PlanStatus
+    actions: tuple[Action, ...] = ()
+    holds: tuple[Hold, ...] = ()
+    missing: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    attention: tuple[str, ...] = ()
+    po_number: str | None = None
+    supplier_code: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(action.natural_key for action in self.actions)
+
+    def action(self, natural_key: str) -> Action | None:
+        return next((a for a in self.actions if a.natural_key == natural_key), None)
+
+
+def shared_keys(purchase: Purchase) -> tuple[str, ...]:
+    """Natural keys outside the purchase that `plan` reads: its supplier and its SKUs' items."""
+    skus = [line.sku for line in purchase.order.lines]
+    skus += [line.sku for receipt in purchase.receipts for line in receipt.lines]
+    skus += [line.sku for invoice in purchase.invoices for line in invoice.lines]
+    keys = [f"supplier:{purchase.supplier_id}"] if purchase.supplier_id else []
+    keys += [f"item:{sku.strip().upper()}" for sku in skus if sku.strip()]
+    return tuple(dict.fromkeys(keys))
+
+
+def plan(
+    purchase: Purchase,
+    supplier: Supplier | None,
+    mappings: Mappings,
+    posted: PostedState,
+    ctx: PlanContext,
+) -> Plan:
+    """Compute the QAD actions this purchase still needs. Pure: same inputs, same plan.
+
+    `supplier` is the Cin7 supplier of the purchase (None when it could not be read: then the
+    supplier must be mapped or already created). `posted` is what QAD holds (see
+    `inputs.Posted`); executing the returned actions and recording each as
+    `posted[a.natural_key] = Posted(qad_id, a.posted_details(qad_id))` makes the next plan on
+    the same purchase come back with no actions.
+
+    Example: `plan(purchase, supplier, mappings, {}, PlanContext("10USA", "10USACO"))` for a new
+    authorised purchase gives status `pending` with `EnsureSupplier`, `CreatePurchaseOrder`, the
+    receipts of its authorised blocks and the invoices those receipts cover.
+    """
+    order_number = purchase.order_number.strip()
+    if is_voided(purchase):
+        return _plan_void(purchase, posted, ctx)
+    if not is_authorised(purchase):
+        po = posted.get(f"po:{order_number}")
+        note = f"the order is {status_of(purchase.order.status) or 'not started'} in Cin7"
+        if po is not None:
+            note += f"; QAD keeps PO {_po_number_of(po)} as posted"
+        return Plan(status="waiting", notes=(note,))
+    problems = check_purchase(purchase, supplier)
+    if problems:
+        return Plan(status="failed", problems=tuple(dict.fromkeys(problems)))
+    return _Planner(purchase, supplier, mappings, posted, ctx).run()
+
+
+# --- void ----------------------------------------------------------------------------------
+
+
+def _plan_void(purchase: Purchase, posted: PostedState, ctx: PlanContext) -> Plan:
+    order_number = purchase.order_number.strip()
+    po = posted.get(f"po:{order_number}") if order_number else None
+    if po is None:
+        return Plan(status="void", notes=("voided in Cin7 before anything was posted to QAD",))
+    number = _po_number_of(po)
+    names: dict[str, str] = {}
+    received = _posted_movements(posted, order_number, names)
+    in_stock = {names[sku]: qty for sku, qty in received.items() if qty > 0}
+    invoices = sorted(
+        str(p.details.get("reference") or key.split(":", 2)[-1])
+        for key, p in posted.items()
+        if key.startswith("invoice:")
+    )
+    if in_stock or invoices:
+        reasons = []
+        if in_stock:
+            goods = ", ".join(f"{sku} {fmt_qty(qty)}" for sku, qty in sorted(in_stock.items()))
+            reasons.append(
+                f"{order_number} was voided in Cin7 after goods were received in QAD on PO "
+                f"{number} ({goods}): reverse the receipts or close the PO in QAD by hand"
+            )
+        if invoices:
+            reasons.append(
+                f"{order_number} was voided in Cin7 but QAD holds its invoices "
+                f"{', '.join(invoices)}: reverse them in QAD"
+            )
+        return Plan(status="attention", attention=tuple(reasons), po_number=number)
+    close_key = f"close:{order_number}"
+    if close_key in posted:
+        return Plan(status="void", notes=(f"PO {number} is closed in QAD",), po_number=number)
+    close = ClosePurchaseOrder(
+        natural_key=close_key, number=number, order_number=order_number, domain=ctx.domain
+    )
+    return Plan(status="pending", actions=(close,), po_number=number)
+
+
+# --- reading what QAD holds ----------------------------------------------------------------
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ZERO
+
+
+def _rows(details: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    value = details.get(name)
+    if not isinstance(value, list):
+        return []
+    return [row for row in value if isinstance(row, Mapping)]
+
+
+def _po_number_of(po: Posted) -> str:
+    return str(po.details.get("number") or po.qad_id)
+
+
+def _sku_quantities(
+    entries: Iterable[Posted], sign: int = 1, names: dict[str, str] | None = None
+) -> dict[str, Decimal]:
+    """Quantities per SKU (folded) in posted `lines`; `names` collects SKUs as Cin7 spells them."""
+    totals: dict[str, Decimal] = {}
+    for entry in entries:
+        for row in _rows(entry.details, "lines"):
+            shown = str(row.get("sku", ""))
+            sku = fold(shown)
+            totals[sku] = totals.get(sku, ZERO) + sign * _dec(row.get("quantity"))
+            if names is not None:
+                names.setdefault(sku, shown)
+    return totals
+
+
+def _movement_groups(posted: PostedState, prefix: str) -> dict[str, dict[int, Posted]]:
+    """Posted receipts under `prefix`, by Cin7 block, then by adjustment number (0 = base)."""
+    groups: dict[str, dict[int, Posted]] = {}
+    for key, entry in posted.items():
+        if not key.startswith(prefix):
+            continue
+        block, adjustment = key[len(prefix) :], 0
+        base, sep, number = block.rpartition("#adj")
+        if sep and number.isdigit():
+            block, adjustment = base, int(number)
+        groups.setdefault(block, {})[adjustment] = entry
+    return groups
+
+
+def _posted_movements(
+    posted: PostedState, order_number: str, names: dict[str, str] | None = None
+) -> dict[str, Decimal]:
+    """Net quantity received in QAD per SKU (fold) from posted receipts and reversals."""
+    entries = [
+        entry
+        for prefix in (f"receipt:{order_number}:", f"unstock:{order_number}:")
+        for group in _movement_groups(posted, prefix).values()
+        for entry in group.values()
+    ]
+    return _sku_quantities(entries, names=names)
+
+
+def _plus(a: Mapping[str, Decimal], b: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    total = dict(a)
+    for key, value in b.items():
+        total[key] = total.get(key, ZERO) + value
+    return total
+
+
+def _minus(want: Mapping[str, Decimal], have: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Non-zero differences want - have."""
+    delta = {key: want.get(key, ZERO) - have.get(key, ZERO) for key in {*want, *have}}
+    return {key: value for key, value in sorted(delta.items()) if value != 0}
+
+
+@dataclass
+class _Want:
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_cost: Decimal
+
+
+@dataclass(frozen=True)
+class _PostedLine:
+    line: int
+    sku: str
+    item_code: str
+    description: str
+    quantity: Decimal
+    unit_cost: Decimal
+    status: str
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Desired signed quantities per SKU (fold) for one Cin7 receiving or unstock block."""
+
+    key: str
+    day: date
+    quantities: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class _Move:
+    block: str
+    day: date
+    adjustment: int
+    natural_key: str
+    delta: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class _Document:
+    matching: tuple[MatchLine, ...]
+    gl_lines: tuple[GlLine, ...]
+    need: dict[str, Decimal]
+    amount: Decimal
+
+
+@dataclass
+class _Ledger:
+    """QAD quantities per SKU (fold) as the plan unfolds: received, invoiced, held back."""
+
+    received: dict[str, Decimal]
+    invoiced: dict[str, Decimal]
+    reserved: dict[str, Decimal] = field(default_factory=dict)
+    receipt_keys: dict[str, list[str]] = field(default_factory=dict)
+    invoice_keys: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _carry_over(
+    blocks: list[_Block], own: Mapping[str, Mapping[str, Decimal]]
+) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, Decimal]]]:
+    """Count receipts posted under a bare day (Simple) towards that day's Advanced blocks.
+
+    Returns what each current block is credited with, and what each orphan day should still
+    hold (the rest of it is reversed by an adjustment). Stable: applying the result and planning
+    again gives the same split.
+    """
+    current = {block.key for block in blocks}
+    credited: dict[str, dict[str, Decimal]] = {}
+    kept: dict[str, dict[str, Decimal]] = {}
+    for orphan in sorted(own):
+        if orphan in current or not _DAY.fullmatch(orphan):
+            continue
+        remaining = {sku: qty for sku, qty in own[orphan].items() if qty > 0}
+        taken: dict[str, Decimal] = {}
+        for block in blocks:
+            if not block.key.endswith("/" + orphan):
+                continue
+            for sku, want in block.quantities.items():
+                give = min(remaining.get(sku, ZERO), want)
+                if give > 0:
+                    credited.setdefault(block.key, {})[sku] = give
+                    remaining[sku] -= give
+                    taken[sku] = taken.get(sku, ZERO) + give
+        kept[orphan] = taken
+    return credited, kept
+
+
+def _day_of(block: str, entries: Mapping[int, Posted], fallback: date) -> date:
+    tail = block.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    for text in [tail, *(str(e.details.get("effective_date", "")) for e in entries.values())]:
+        if _DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    return fallback
+
+
+# --- the planner ---------------------------------------------------------------------------
+
+
+class _Planner:
+    def __init__(
+        self,
+        purchase: Purchase,
+        supplier: Supplier | None,
+        mappings: Mappings,
+        posted: PostedState,
+        ctx: PlanContext,
+    ) -> None:
+        assert purchase.order_date is not None  # check_purchase guarantees it
+        self.purchase = purchase
+        self.supplier = supplier
+        self.mappings = mappings
+        self.posted = posted
+        self.ctx = ctx
+        self.order_date: date = purchase.order_date
+        self.order_number = purchase.order_number.strip()
+        self.inclusive = purchase.tax_calculation.strip().lower() == "inclusive"
+        self.po_key = f"po:{self.order_number}"
+        self.po_posted = posted.get(self.po_key)
+        self.po_number = (
+            _po_number_of(self.po_posted) if self.po_posted else codes.po_number(self.order_number)
+        )
+        self.currency_code = document_currency(purchase, supplier)
+        self.rate = purchase.currency_rate if purchase.currency_rate is not None else Decimal(1)
+        self.supplier_code = ""
+        self.supplier_dep: str | None = None
+        self.needs: dict[str, list[str]] = {}
+        self.missing: dict[tuple[str, str], str] = {}
+        self.notes: list[str] = []
+        self.attention: list[str] = []
+        self.holds: list[Hold] = []
+        self.names: dict[str, str] = {}
+        self.supplier_actions: list[EnsureSupplier] = []
+        self.items: dict[str, EnsureItem] = {}
+        self.po_action: CreatePurchaseOrder | UpdatePurchaseOrder | None = None
+        self.po_touched: set[int] = set()
+        self.line_of: dict[str, int] = {}
+        self.receipts: list[PostReceipt] = []
+        self.invoices: list[PostInvoice] = []
+        self.credits: list[PostCreditNote] = []
+        self.reversals: list[ReverseReceipt] = []
+
+    def run(self) -> Plan:
+        self.supplier_code = self._supplier()
+        self._purchase_order()
+        self.receipts = self._receipts()
+        self._documents()
+        self.reversals = self._reversals()
+        if f"close:{self.order_number}" in self.posted:
+            self.attention.append(
+                f"PO {self.po_number} was closed in QAD when {self.order_number} was voided, "
+                "and Cin7 has authorised it again: reopen the PO in QAD by hand"
+            )
+        return self._finish()
+
+    # --- mappings ---
+
+    def _miss(self, key: tuple[str, str], text: str, owner: str) -> None:
+        text = self.missing.setdefault(key, text)
+        needs = self.needs.setdefault(owner, [])
+        if text not in needs:
+            needs.append(text)
+
+    def _require(self, kind: MappingKind, value: str, owner: str, label: str = "") -> str:
+        """The mapped QAD value, or "" with `<kind> <value> (<label>)` recorded as missing."""
+        code = self.mappings.lookup(kind, value)
+        if code:
+            return code
+        shown = self.mappings.label(kind, value) or label.strip()
+        text = f"{KIND_WORDS[kind]} {value.strip()}"
+        if shown and fold(shown) != fold(value):
+            text += f" ({shown})"
+        self._miss((kind, fold(value)), text, owner)
+        return ""
+
+    # --- supplier ---
+
+    def _supplier(self) -> str:
+        supplier_id = self.purchase.supplier_id or ""
+        mapped = self.mappings.lookup("supplier", supplier_id)
+        if mapped:
+            return mapped
+        key = f"supplier:{supplier_id}"
+        done = self.posted.get(key)
+        name = self.supplier.name if self.supplier else self.purchase.supplier
+        code = done.qad_id if done else codes.supplier_code(supplier_id, name)
+        if self.supplier is None:
+            if done is None:
+                shown = self.purchase.supplier or supplier_id
+                self._miss(
+                    ("supplier", fold(supplier_id)), f"supplier {shown} (not found in Cin7)", key
+                )
+                self.supplier_dep = key
+            return code
+        action = self._supplier_action(self.supplier, key, code, update=done is not None)
+        fingerprint = action.fingerprint()
+        if done is None or any(done.details.get(k) != v for k, v in fingerprint.items()):
+            self.supplier_actions.append(action)
+            self.supplier_dep = key
+        return code
+
+    def _supplier_action(
+        self, supplier: Supplier, key: str, code: str, *, update: bool
+    ) -> EnsureSupplier:
+        currency = self._require(
+            "currency", supplier.currency.strip().upper() or self.currency_code, key
+        )
+        if supplier.payment_term.strip():
+            terms = self._require("payment_term", supplier.payment_term, key)
+        elif self.ctx.default_credit_terms:
+            terms = self.ctx.default_credit_terms
+        else:
+            terms = ""
+            self._miss(
+                ("payment_term", ""),
+                f"payment term for supplier {supplier.name} (none set in Cin7)",
+                key,
+            )
+        tax_class = (
+            self._require("tax_rule", supplier.tax_rule, key) if supplier.tax_rule.strip() else ""
+        )
+        address = supplier.business_address
+        contact = supplier.default_contact
+        return EnsureSupplier(
+            natural_key=key,
+            cin7_id=supplier.id or "",
+            code=code,
+            name=supplier.name.strip(),
+            currency=currency,
+            credit_terms=terms,
+            tax_class=tax_class,
+            street=", ".join(p.strip() for p in (address.line1, address.line2) if p.strip())
+            if address
+            else "",
+            city=address.city.strip() if address else "",
+            state=address.state.strip() if address else "",
+            zip=address.postcode.strip() if address else "",
+            country=address.country.strip() if address else "",
+            email=contact.email.strip() if contact else "",
+            phone=contact.phone.strip() if contact else "",
+            remarks=f"Cin7 supplier {supplier.id}",
+            active=supplier.status.strip().lower() != "deprecated",
+            update=update,
+        )
+
+    # --- purchase order ---
+
+    def _unit_price(self, line: Line) -> Decimal:
+        quantity = line.quantity or ZERO
+        price = line.price or ZERO
+        places = self.ctx.price_decimals
+        if self.inclusive and quantity:
+            gross = (
+                line.total if line.total is not None else extended(quantity, price, line.discount)
+            )
+            return quantize((gross - line.tax) / quantity, places)
+        return quantize(price * (HUNDRED - line.discount) / HUNDRED, places)
+
+    def _gl_amount(self, line: Line | Charge) -> Decimal:
+        if line.total is not None:
+            total = line.total
+        else:
+            quantity = line.quantity if line.quantity is not None else ZERO
+            total = extended(quantity, line.price or ZERO, line.discount)
+        return money(total - line.tax if self.inclusive else total)
+
+    def _active_invoices(self) -> list[Invoice]:
+        return [i for i in self.purchase.invoices if status_of(i.status) in ACTIVE_INVOICE]
+
+    def _wanted_lines(self) -> dict[str, _Want]:
+        wants: dict[str, _Want] = {}
+        if order_authorised(self.purchase):
+            for line in self.purchase.order.lines:
+                sku = fold(line.sku)
+                self.names.setdefault(sku, line.sku.strip())
+                wants[sku] = _Want(
+                    line.sku.strip(), line.name, line.quantity or ZERO, self._unit_price(line)
+                )
+        received: dict[str, Decimal] = {}
+        received_names: dict[str, str] = {}
+        for receipt in self.purchase.receipts:
+            if status_of(receipt.status) != AUTHORISED:
+                continue
+            for stock in receipt.lines:
+                sku = fold(stock.sku)
+                self.names.setdefault(sku, stock.sku.strip())
+                received_names.setdefault(sku, stock.name)
+                received[sku] = received.get(sku, ZERO) + (stock.quantity or ZERO)
+        prices: dict[str, Decimal] = {}
+        for invoice in self._active_invoices():
+            for line in invoice.lines:
+                if is_item_line(line):
+                    prices.setdefault(fold(line.sku), self._unit_price(line))
+        for sku, quantity in received.items():
+            want = wants.get(sku)
+            if want is None:
+                wants[sku] = _Want(
+                    self.names[sku], received_names[sku], quantity, prices.get(sku, ZERO)
+                )
+            elif quantity > want.quantity:
+                want.quantity = quantity
+        return wants
+
+    def _posted_lines(self) -> dict[str, _PostedLine]:
+        lines: dict[str, _PostedLine] = {}
+        if self.po_posted is None:
+            return lines
+        for row in _rows(self.po_posted.details, "lines"):
+            sku = str(row.get("sku", ""))
+            lines[fold(sku)] = _PostedLine(
+                line=int(row.get("line", 0)),
+                sku=sku,
+                item_code=str(row.get("item_code", "")),
+                description=str(row.get("description", "")),
+                quantity=_dec(row.get("quantity")),
+                unit_cost=_dec(row.get("unit_cost")),
+                status=str(row.get("status", "O")),
+            )
+            self.names.setdefault(fold(sku), sku)
+        return lines
+
+    def _item(self, want: _Want, owner: str) -> tuple[str, str | None]:
+        """QAD item code for a new PO line, and the EnsureItem key it then depends on."""
+        mapped = self.mappings.lookup("item", want.sku)
+        if mapped:
+            return mapped, None
+        key = f"item:{want.sku.upper()}"
+        done = self.posted.get(key)
+        if done is not None:
+            return done.qad_id, None
+        if not self.ctx.create_missing_items:
+            self._require("item", want.sku, owner)
+            return "", None
+        item = self.items.get(key)
+        if item is None:
+            inventory = self.purchase.inventory_account.strip()
+            gl = self.mappings.lookup("account", inventory) or self.ctx.item_gl_account or ""
+            if not gl:
+                if inventory:
+                    self._require("account", inventory, key, label="inventory account")
+                else:
+                    self._miss(
+                        ("account", ""),
+                        "account for new items (the purchase has no inventory account)",
+                        key,
+                    )
+            item = EnsureItem(
+                natural_key=key,
+                sku=want.sku,
+                code=codes.item_code(want.sku),
+                description=want.name.strip() or want.sku,
+                uom=self.ctx.item_uom,
+                gl_account=gl,
+                unit_cost=want.unit_cost,
+            )
+            self.items[key] = item
+        return item.code, key
+
+    def _purchase_order(self) -> None:
+        key = self.po_key
+        purchase = self.purchase
+        currency = self._require("currency", self.currency_code, key)
+        location = purchase.location.strip()
+        if location:
+            site = self._require("location", location, key)
+        elif self.ctx.default_site:
+            site = self.ctx.default_site
+        else:
+            site = ""
+            self._miss(
+                ("location", ""),
+                "location (the purchase names none and no default site is set)",
+                key,
+            )
+        terms = (
+            self._require("payment_term", purchase.terms, key) if purchase.terms.strip() else None
+        )
+        wants = self._wanted_lines()
+        posted_lines = self._posted_lines()
+        deps = [self.supplier_dep] if self.supplier_dep else []
+        next_number = max((p.line for p in posted_lines.values()), default=0) + 1
+        lines: list[OrderLine] = []
+        for sku, want in wants.items():
+            done = posted_lines.get(sku)
+            if done is not None:
+                number, item = done.line, done.item_code
+            else:
+                number, next_number = next_number, next_number + 1
+                item, item_key = self._item(want, key)
+                if item_key:
+                    deps.append(item_key)
+            lines.append(
+                OrderLine(number, want.sku, item, want.name, want.quantity, want.unit_cost, "O")
+            )
+        for sku, done in posted_lines.items():
+            if sku not in wants:
+                lines.append(
+                    OrderLine(
+                        done.line,
+                        done.sku,
+                        done.item_code,
+                        done.description,
+                        ZERO,
+                        done.unit_cost,
+                        "C",
+                    )
+                )
+        lines.sort(key=lambda line: line.line)
+        self.line_of = {fold(line.sku): line.line for line in lines}
+        create = CreatePurchaseOrder(
+            natural_key=key,
+            depends_on=tuple(dict.fromkeys(deps)),
+            number=self.po_number,
+            order_number=self.order_number,
+            domain=self.ctx.domain,
+            supplier_code=self.supplier_code,
+            currency=currency,
+            exchange_rate=self.rate,
+            credit_terms=terms,
+            site=site,
+            order_date=self.order_date,
+            due_date=purchase.required_by,
+            remarks=codes.po_remarks(self.order_number),
+            lines=tuple(lines),
+        )
+        if self.po_posted is None:
+            self.po_action = create
+            self.po_touched = {line.line for line in lines}
+            return
+        self.po_action = self._po_update(create, self.po_posted, posted_lines)
+
+    def _po_update(
+        self, create: CreatePurchaseOrder, po: Posted, posted_lines: Mapping[str, _PostedLine]
+    ) -> UpdatePurchaseOrder | None:
+        header = create.header_details()
+        header_changed = any(
+            _dec(po.details.get(name)) != _dec(value)
+            if name == "exchange_rate"
+            else po.details.get(name) != value
+            for name, value in header.items()
+        )
+        by_number = {done.line: done for done in posted_lines.values()}
+        added: list[int] = []
+        changed: list[int] = []
+        closed: list[int] = []
+        for line in create.lines:
+            done = by_number.get(line.line)
+            if done is None:
+                added.append(line.line)
+            elif line.status == "C" and done.status != "C":
+                closed.append(line.line)
+            elif (line.status, line.quantity, line.unit_cost) != (
+                done.status,
+                done.quantity,
+                done.unit_cost,
+            ):
+                changed.append(line.line)
+        if not (added or changed or closed or header_changed):
+            return None
+        self.po_touched = {*added, *changed, *closed}
+        return UpdatePurchaseOrder.from_create(
+            create,
+            added=tuple(added),
+            changed=tuple(changed),
+            closed=tuple(closed),
+            header_changed=header_changed,
+        )
+
+    # --- receipts and reversals ---
+
+    def _movements(self, prefix: str, blocks: list[_Block], *, carry_over: bool) -> list[_Move]:
+        groups = _movement_groups(self.posted, prefix)
+        own = {block: _sku_quantities(entries.values()) for block, entries in groups.items()}
+        credited, kept = _carry_over(blocks, own) if carry_over else ({}, {})
+        if credited:
+            self.notes.append(
+                "receipts posted before Cin7 turned this purchase into an Advanced one count "
+                "towards its put-away blocks of the same day"
+            )
+        moves: list[_Move] = []
+        for block in blocks:
+            have = _plus(own.get(block.key, {}), credited.get(block.key, {}))
+            delta = _minus(block.quantities, have)
+            if delta:
+                moves.append(
+                    self._move(prefix, block.key, block.day, groups.get(block.key, {}), delta)
+                )
+        current = {block.key for block in blocks}
+        for name in sorted(groups):
+            if name in current:
+                continue
+            delta = _minus(kept.get(name, {}), own[name])
+            if delta:
+                day = _day_of(name, groups[name], self.order_date)
+                moves.append(self._move(prefix, name, day, groups[name], delta))
+        return moves
+
+    @staticmethod
+    def _move(
+        prefix: str, block: str, day: date, entries: Mapping[int, Posted], delta: dict[str, Decimal]
+    ) -> _Move:
+        adjustment = max(entries) + 1 if entries else 0
+        key = f"{prefix}{block}" + (f"#adj{adjustment}" if adjustment else "")
+        return _Move(block, day, adjustment, key, delta)
+
+    def _receive_lines(self, delta: Mapping[str, Decimal]) -> tuple[ReceiveLine, ...]:
+        lines = [
+            ReceiveLine(self.line_of.get(sku, 0), self.names.get(sku, sku), quantity)
+            for sku, quantity in delta.items()
+        ]
+        return tuple(sorted(lines, key=lambda line: line.po_line))
+
+    def _receipts(self) -> list[PostReceipt]:
+        blocks: list[_Block] = []
+        for receipt in self.purchase.receipts:
+            if status_of(receipt.status) != AUTHORISED or receipt.date is None:
+                continue
+            quantities: dict[str, Decimal] = {}
+            for stock in receipt.lines:
+                sku = fold(stock.sku)
+                quantities[sku] = quantities.get(sku, ZERO) + (stock.quantity or ZERO)
+            blocks.append(_Block(receipt.key, receipt.date, quantities))
+        prefix = f"receipt:{self.order_number}:"
+        actions: list[PostReceipt] = []
+        for move in self._movements(prefix, blocks, carry_over=self.purchase.is_advanced):
+            lines = self._receive_lines(move.delta)
+            grows = any(line.quantity > 0 and line.po_line in self.po_touched for line in lines)
+            task = move.block.split("/", 1)[0] if "/" in move.block else None
+            actions.append(
+                PostReceipt(
+                    natural_key=move.natural_key,
+                    depends_on=(self.po_key,) if self.po_action and grows else (),
+                    po_number=self.po_number,
+                    order_number=self.order_number,
+                    domain=self.ctx.domain,
+                    packing_slip=codes.packing_slip(
+                        self.po_number,
+                        move.day,
+                        natural_key=move.natural_key,
+                        tag=task,
+                        adjustment=move.adjustment,
+                    ),
+                    effective_date=move.day,
+                    lines=lines,
+                    block=move.block,
+                    adjustment=move.adjustment,
+                )
+            )
+        return actions
+
+    def _reversals(self) -> list[ReverseReceipt]:
+        blocks: list[_Block] = []
+        for index, note in enumerate(self.purchase.credit_notes, 1):
+            if status_of(note.unstock_status) != AUTHORISED:
+                continue
+            reference = self._reference(note.number, "C", note.task_id, index)
+            days: dict[date, dict[str, Decimal]] = {}
+            for stock in note.unstock:
+                if stock.date is None:
+                    continue
+                day = days.setdefault(stock.date, {})
+                sku = fold(stock.sku)
+                day[sku] = day.get(sku, ZERO) - (stock.quantity or ZERO)
+            blocks += [
+                _Block(f"{reference}:{day.isoformat()}", day, quantities)
+                for day, quantities in sorted(days.items())
+            ]
+        actions: list[ReverseReceipt] = []
+        keys_by_sku: dict[str, list[str]] = {}
+        for receipt in self.receipts:
+            for line in receipt.lines:
+                keys_by_sku.setdefault(fold(line.sku), []).append(receipt.natural_key)
+        prefix = f"unstock:{self.order_number}:"
+        for move in self._movements(prefix, blocks, carry_over=False):
+            credit_note = move.block.rsplit(":", 1)[0]
+            deps = [key for sku in move.delta for key in keys_by_sku.get(sku, [])]
+            actions.append(
+                ReverseReceipt(
+                    natural_key=move.natural_key,
+                    depends_on=tuple(dict.fromkeys(deps)),
+                    po_number=self.po_number,
+                    order_number=self.order_number,
+                    domain=self.ctx.domain,
+                    packing_slip=codes.packing_slip(
+                        self.po_number,
+                        move.day,
+                        natural_key=move.natural_key,
+                        tag=credit_note,
+                        adjustment=move.adjustment,
+                        unstock=True,
+                    ),
+                    effective_date=move.day,
+                    lines=self._receive_lines(move.delta),
+                    block=move.block,
+                    adjustment=move.adjustment,
+                    credit_note=credit_note,
+                )
+            )
+        return actions
+
+    # --- invoices and credit notes ---
+
+    def _reference(self, number: str, letter: str, task_id: str | None, index: int) -> str:
+        return codes.document_reference(
+            number, self.po_number, letter=letter, task_id=task_id, index=index
+        )
+
+    def _posted_document(self, kind: str, reference: str) -> Posted | None:
+        """A posted invoice/credit note by reference, whatever supplier code it was posted with."""
+        exact = self.posted.get(f"{kind}:{self.supplier_code}:{reference}")
+        if exact is not None:
+            return exact
+        for key, entry in sorted(self.posted.items()):
+            parts = key.split(":", 2)
+            if len(parts) == 3 and parts[0] == kind and parts[2] == reference:
+                return entry
+        return None
+
+    def _document(
+        self,
+        key: str,
+        lines: list[Line],
+        charges: list[Charge],
+        tax: Decimal,
+        total: Decimal | None,
+        name: str,
+    ) -> _Document:
+        quantities: dict[tuple[str, Decimal], Decimal] = {}
+        gl_lines: list[GlLine] = []
+        for line in lines:
+            if is_item_line(line):
+                sku = fold(line.sku)
+                self.names.setdefault(sku, line.sku.strip())
+                price = (sku, self._unit_price(line))
+                quantities[price] = quantities.get(price, ZERO) + (line.quantity or ZERO)
+            else:
+                code = self._require("account", line.account, key, label=line.name)
+                gl_lines.append(
+                    GlLine(code, self._gl_amount(line), line.name, line.account.strip())
+                )
+        for charge in charges:
+            label = charge.description or charge.reference
+            code = self._require("account", charge.account, key, label=label)
+            gl_lines.append(GlLine(code, self._gl_amount(charge), label, charge.account.strip()))
+        matching = tuple(
+            MatchLine(self.line_of.get(sku, 0), self.names[sku], quantity, price)
+            for (sku, price), quantity in quantities.items()
+        )
+        need: dict[str, Decimal] = {}
+        for (sku, _), quantity in quantities.items():
+            need[sku] = need.get(sku, ZERO) + quantity
+        amount = money(
+            sum((m.quantity * m.unit_price for m in matching), ZERO)
+            + sum((g.amount for g in gl_lines), ZERO)
+            + tax
+        )
+        if total is not None and abs(amount - total) > CENT:
+            self.notes.append(
+                f"{name}: QAD amount {fmt_money(amount)} differs from Cin7's total "
+                f"{fmt_money(total)} because unit prices are rounded to "
+                f"{self.ctx.price_decimals} places"
+            )
+        return _Document(matching, tuple(gl_lines), need, amount)
+
+    def _check_posted(self, name: str, done: Posted, document: _Document) -> None:
+        old_amount = _dec(done.details.get("amount"))
+        old_need = {k: v for k, v in _sku_quantities([done]).items() if v}
+        if old_amount != document.amount or old_need != document.need:
+            self.attention.append(
+                f"{name} changed in Cin7 after it was posted to QAD (voucher {done.qad_id}, "
+                f"amount {fmt_money(old_amount)} → {fmt_money(document.amount)}): QAD keeps the "
+                "posted one; correct it in QAD"
+            )
+
+    def _ledger(self) -> _Ledger:
+        received = _posted_movements(self.posted, self.order_number)
+        ledger = _Ledger(received=received, invoiced={})
+        for receipt in self.receipts:
+            for line in receipt.lines:
+                sku = fold(line.sku)
+                received[sku] = received.get(sku, ZERO) + line.quantity
+                ledger.receipt_keys.setdefault(sku, []).append(receipt.natural_key)
+        invoiced = [e for k, e in self.posted.items() if k.startswith("invoice:")]
+        credited = [e for k, e in self.posted.items() if k.startswith("credit:")]
+        ledger.invoiced = _plus(_sku_quantities(invoiced), _sku_quantities(credited, sign=-1))
+        return ledger
+
+    def _documents(self) -> None:
+        ledger = self._ledger()
+        for index, invoice in enumerate(self.purchase.invoices, 1):
+            self._invoice(index, invoice, ledger)
+        for index, note in enumerate(self.purchase.credit_notes, 1):
+            self._credit_note(index, note, ledger)
+
+    def _common_deps(self, need: Mapping[str, Decimal], keys: Mapping[str, list[str]]) -> list[str]:
+        deps = [self.supplier_dep] if self.supplier_dep else []
+        lines = {self.line_of.get(sku) for sku in need}
+        if self.po_action is not None and (
+            isinstance(self.po_action, CreatePurchaseOrder) or lines & self.po_touched
+        ):
+            deps.append(self.po_key)
+        deps += [key for sku in need for key in keys.get(sku, [])]
+        return list(dict.fromkeys(deps))
+
+    def _invoice(self, index: int, invoice: Invoice, ledger: _Ledger) -> None:
+        reference = self._reference(invoice.number, "I", invoice.task_id, index)
+        key = f"invoice:{self.supplier_code}:{reference}"
+        name = f"invoice {reference}"
+        done = self._posted_document("invoice", reference)
+        status = status_of(invoice.status)
+        if status not in ACTIVE_INVOICE:
+            if done is not None:
+                self.attention.append(
+                    f"{name} is {status or 'gone'} in Cin7 but QAD holds it (voucher "
+                    f"{done.qad_id}): reverse it in QAD"
+                )
+            return
+        document = self._document(
+            key, invoice.lines, invoice.charges, invoice.tax, invoice.total, name
+        )
+        if done is not None:
+            self._check_posted(name, done, document)
+            return
+        reasons: list[str] = []
+        shortfalls: list[Shortfall] = []
+        for sku, quantity in document.need.items():
+            received = ledger.received.get(sku, ZERO)
+            invoiced = ledger.invoiced.get(sku, ZERO)
+            waiting = ledger.reserved.get(sku, ZERO)
+            available = received - invoiced - waiting
+            if quantity <= available:
+                continue
+            line = self.line_of.get(sku)
+            reason = (
+                f"{self.names[sku]}: invoiced {fmt_qty(quantity)}, "
+                f"received in QAD {fmt_qty(received)}"
+            )
+            if invoiced > 0:
+                reason += f", {fmt_qty(invoiced)} of it already invoiced"
+            if waiting > 0:
+                reason += f", {fmt_qty(waiting)} waiting for earlier invoices"
+            if line is None:
+                reason += " (not on the order)"
+            reasons.append(reason)
+            shortfalls.append(Shortfall(self.names[sku], line, quantity, available))
+        if shortfalls:
+            self.holds.append(Hold(key, reference, "; ".join(reasons), tuple(shortfalls)))
+            for sku, quantity in document.need.items():
+                ledger.reserved[sku] = ledger.reserved.get(sku, ZERO) + quantity
+            return
+        action = PostInvoice(
+            natural_key=key,
+            depends_on=tuple(self._common_deps(document.need, ledger.receipt_keys)),
+            entity=self.ctx.entity,
+            supplier_code=self.supplier_code,
+            reference=reference,
+            cin7_number=invoice.number.strip(),
+            order_number=self.order_number,
+            po_number=self.po_number,
+            document_date=invoice.date or self.order_date,
+            due_date=invoice.due_date,
+            currency=self._require("currency", self.currency_code, key),
+            exchange_rate=invoice.currency_rate or self.rate,
+            amount=document.amount,
+            tax_amount=invoice.tax,
+            description=f"Cin7 {self.order_number} {reference}",
+            matching=document.matching,
+            gl_lines=document.gl_lines,
+        )
+        self.invoices.append(action)
+        for sku, quantity in document.need.items():
+            ledger.invoiced[sku] = ledger.invoiced.get(sku, ZERO) + quantity
+            ledger.invoice_keys.setdefault(sku, []).append(key)
+
+    def _credit_note(self, index: int, note: CreditNote, ledger: _Ledger) -> None:
+        reference = self._reference(note.number, "C", note.task_id, index)
+        key = f"credit:{self.supplier_code}:{reference}"
+        name = f"credit note {reference}"
+        done = self._posted_document("credit", reference)
+        status = status_of(note.status)
+        if status != AUTHORISED:
+            if done is not None:
+                self.attention.append(
+                    f"{name} is {status or 'gone'} in Cin7 but QAD holds it (voucher "
+                    f"{done.qad_id}): reverse it in QAD"
+                )
+            return
+        document = self._document(key, note.lines, note.charges, note.tax, note.total, name)
+        if done is not None:
+            self._check_posted(name, done, document)
+            return
+        reasons: list[str] = []
+        shortfalls: list[Shortfall] = []
+        for sku, quantity in document.need.items():
+            invoiced = ledger.invoiced.get(sku, ZERO)
+            if quantity > invoiced:
+                reasons.append(
+                    f"{self.names[sku]}: credited {fmt_qty(quantity)}, invoiced in QAD "
+                    f"{fmt_qty(invoiced)}"
+                )
+                shortfalls.append(
+                    Shortfall(self.names[sku], self.line_of.get(sku), quantity, invoiced)
+                )
+        if shortfalls:
+            self.holds.append(Hold(key, reference, "; ".join(reasons), tuple(shortfalls)))
+            return
+        action = PostCreditNote(
+            natural_key=key,
+            depends_on=tuple(self._common_deps(document.need, ledger.invoice_keys)),
+            entity=self.ctx.entity,
+            supplier_code=self.supplier_code,
+            reference=reference,
+            cin7_number=note.number.strip(),
+            order_number=self.order_number,
+            po_number=self.po_number,
+            document_date=note.date or self.order_date,
+            due_date=None,
+            currency=self._require("currency", self.currency_code, key),
+            exchange_rate=self.rate,
+            amount=document.amount,
+            tax_amount=note.tax,
+            description=f"Cin7 {self.order_number} {reference}",
+            matching=document.matching,
+            gl_lines=document.gl_lines,
+        )
+        self.credits.append(action)
+        for sku, quantity in document.need.items():
+            ledger.invoiced[sku] = ledger.invoiced.get(sku, ZERO) - quantity
+
+    # --- result ---
+
+    def _finish(self) -> Plan:
+        missing = tuple(dict.fromkeys(self.missing.values()))
+        if missing and self.po_posted is None:
+            return Plan(
+                status="blocked",
+                missing=missing,
+                po_number=self.po_number,
+                supplier_code=self.supplier_code,
+            )
+        reductions = [r for r in self.receipts if all(line.quantity < 0 for line in r.lines)]
+        increases = [r for r in self.receipts if r not in reductions]
+        ordered: list[Action] = [
+            *self.supplier_actions,
+            *self.items.values(),
+            *reductions,
+            *([self.po_action] if self.po_action else []),
+            *increases,
+            *self.invoices,
+            *self.credits,
+            *self.reversals,
+        ]
+        dropped = {key for key, needs in self.needs.items() if needs}
+        actions: list[Action] = []
+        for action in ordered:
+            if action.natural_key in dropped or dropped.intersection(action.depends_on):
+                dropped.add(action.natural_key)
+            else:
+                actions.append(action)
+        status: PlanStatus
+        if actions:
+            status = "pending"
+        elif missing:
+            status = "blocked"
+        elif self.attention:
+            status = "attention"
+        elif self.holds:
+            status = "held"
+        else:
+            status = "posted"
+        return Plan(
+            status=status,
+            actions=tuple(actions),
+            holds=tuple(self.holds),
+            missing=missing,
+            notes=tuple(dict.fromkeys(self.notes)),
+            attention=tuple(self.attention),
+            po_number=self.po_number,
+            supplier_code=self.supplier_code,
+        )
