@@ -350,11 +350,16 @@ class Cin7Client:
         )
 
     async def purchase(self, id: str, type: str = "Simple Purchase") -> Purchase:
-        """One purchase in the normalised shape, the detail call routed by the list's `Type`.
+        """One purchase in the normalised shape (see `purchase_json` for the routing)."""
+        return Purchase.from_cin7(await self.purchase_json(id, type))
+
+    async def purchase_json(self, id: str, type: str = "Simple Purchase") -> dict[str, Any]:
+        """One purchase's raw detail JSON, the call routed by the list's `Type`.
 
         Simple → `/purchase`; Advanced and Service → `/advanced-purchase`. When `/purchase`
         answers 400 "deprecated … Advanced" (the purchase was converted since it was listed),
         the documented fallback asks `/advanced-purchase`; never the other way round (§8.3).
+        The raw document is what the engine stages, even when it turns out to be malformed.
         """
         if type.strip().lower().startswith("simple"):
             try:
@@ -368,7 +373,7 @@ class Cin7Client:
             body = await self.get_json("advanced-purchase", {"ID": id})
         if not isinstance(body, Mapping):
             raise InvalidPayload([f"purchase {id}: the answer is not a JSON object"])
-        return Purchase.from_cin7(body)
+        return dict(body)
 
     async def accounts(self) -> list[Account]:
         """The chart of accounts (`AccountsList`, plural). Read-only: never written."""

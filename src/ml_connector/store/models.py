@@ -48,13 +48,15 @@ __all__ = [
 DEFAULT_CIN7_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 
 RecordKind = Literal["purchase", "supplier"]
-RecordStatus = Literal["pending", "posted", "held", "blocked", "failed", "partial"]
+RecordStatus = Literal[
+    "pending", "posted", "held", "blocked", "failed", "partial", "waiting", "void", "attention"
+]
 Stream = Literal["purchases", "suppliers", "reference"]
 PostingState = Literal["intent", "posted"]
 MappingKind = Literal[
     "account", "item", "supplier", "location", "payment_term", "tax_rule", "currency"
 ]
-MappingSource = Literal["exact", "name", "manual", "import"]
+MappingSource = Literal["exact", "code", "name", "manual", "import"]
 RunKind = Literal["sync", "replay", "dry-run"]
 RunStatus = Literal["running", "succeeded", "failed", "interrupted"]
 
@@ -66,6 +68,9 @@ RECORD_STATUSES: tuple[RecordStatus, ...] = (
     "blocked",
     "failed",
     "partial",
+    "waiting",
+    "void",
+    "attention",
 )
 STREAMS: tuple[Stream, ...] = ("purchases", "suppliers", "reference")
 POSTING_STATES: tuple[PostingState, ...] = ("intent", "posted")
@@ -78,7 +83,7 @@ MAPPING_KINDS: tuple[MappingKind, ...] = (
     "tax_rule",
     "currency",
 )
-MAPPING_SOURCES: tuple[MappingSource, ...] = ("exact", "name", "manual", "import")
+MAPPING_SOURCES: tuple[MappingSource, ...] = ("exact", "code", "name", "manual", "import")
 RUN_KINDS: tuple[RunKind, ...] = ("sync", "replay", "dry-run")
 RUN_STATUSES: tuple[RunStatus, ...] = ("running", "succeeded", "failed", "interrupted")
 

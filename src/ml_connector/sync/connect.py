@@ -1,0 +1,108 @@
+"""Clients for one stored connection, and the plain-spoken connection test.
+
+`connection test` must say which side fails and why: bad credentials, unreachable, wrong tenant
+URL, missing permission. The clients already raise those classes with readable messages; this
+module runs both pings and keeps each side's verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from ml_connector.cin7.client import Cin7Client
+from ml_connector.cin7.pacer import pacer_for
+from ml_connector.errors import (
+    AuthRejected,
+    ConfigError,
+    ConnectorError,
+    PermissionDenied,
+    RateLimited,
+    Unavailable,
+)
+from ml_connector.qad.client import QadClient
+from ml_connector.qad.settings import QadSettings
+from ml_connector.store.models import ConnectionConfig
+
+CIN7_RATE_LIMIT = 60
+
+
+def cin7_client(
+    config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Cin7Client:
+    """A Cin7 client paced by the process-wide pacer of the connection's application key."""
+    limit = int(config.option("cin7_rate_limit", CIN7_RATE_LIMIT))
+    return Cin7Client(
+        config.cin7_account_id,
+        config.cin7_application_key,
+        base_url=config.cin7_base_url,
+        transport=transport,
+        pacer=pacer_for(config.cin7_application_key, limit=limit),
+    )
+
+
+def qad_settings(config: ConnectionConfig) -> QadSettings:
+    """The QAD tenant settings of a connection (the URL check runs here)."""
+    return QadSettings(
+        base_url=config.qad_base_url,
+        client_id=config.qad_client_id,
+        username=config.qad_username,
+        password=config.qad_password,
+        domain=config.qad_domain,
+        entity=config.qad_entity,
+        supplier_shared_set=config.qad_supplier_shared_set or config.qad_domain,
+        default_site=config.qad_site,
+        daybook=config.qad_daybook or "SUPINV",
+        allow_local=config.allow_local,
+    )
+
+
+def qad_client(
+    config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> QadClient:
+    return QadClient(qad_settings(config), transport=transport)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One side of a connection test."""
+
+    system: str
+    ok: bool
+    message: str
+    problem: str = ""  # credentials | unreachable | tenant-url | permission | config | other
+
+
+def _problem(exc: ConnectorError) -> str:
+    if isinstance(exc, PermissionDenied):
+        return "permission"
+    if isinstance(exc, AuthRejected):
+        return "credentials"
+    if isinstance(exc, ConfigError):
+        return "tenant-url" if "URL" in str(exc) or "url" in str(exc) else "config"
+    if isinstance(exc, RateLimited):
+        return "rate-limited"
+    if isinstance(exc, Unavailable):
+        return "unreachable"
+    return "other"
+
+
+async def check_connection(config: ConnectionConfig) -> list[Verdict]:
+    """Ping Cin7 (`GET me`) and QAD (token + permission probe); one verdict per side."""
+    verdicts: list[Verdict] = []
+    try:
+        async with cin7_client(config) as cin7:
+            company = await cin7.ping()
+        verdicts.append(Verdict("cin7", True, f"Cin7 Core answers for {company.company!r}"))
+    except ConnectorError as exc:
+        verdicts.append(Verdict("cin7", False, f"Cin7 Core: {exc}", _problem(exc)))
+    try:
+        async with qad_client(config) as qad:
+            await qad.ping()
+        verdicts.append(
+            Verdict("qad", True, f"QAD tenant {config.qad_base_url} accepts {config.qad_username}")
+        )
+    except ConnectorError as exc:
+        verdicts.append(Verdict("qad", False, f"QAD: {exc}", _problem(exc)))
+    return verdicts

@@ -1,0 +1,707 @@
+"""The sync engine: poll Cin7, stage snapshots, plan, post to QAD in order, keep the trail.
+
+One pass (`SyncEngine.sync`):
+
+1. Resolve intents left without an outcome by a crash: look in QAD for the natural key; found →
+   recorded as posted, not found → dropped so the plan runs it again (its QAD call looks first).
+2. Poll suppliers (`ModifiedSince`) and purchases (`UpdatedSince`, overlap, `(ID, stamp)`
+   dedup); each new version is staged as a snapshot in its own short transaction and queued.
+3. Workers plan each queued record (pure `plan`) and post its actions in dependency order, an
+   *intent* before every QAD call and an *outcome* after; a record whose receipts just posted is
+   planned again at once, so held invoices are released in the same pass.
+4. Records still needing work (held, blocked, pending) are re-planned every pass: a mapping added
+   since, or a receipt posted since, lets them through.
+5. The cursors advance only once the whole poll pass is staged.
+
+Failure classes (design.md): a record error (QAD validation, malformed payload, unmapped
+reference) fails or blocks that record and the pass goes on; a transient error that outlasts the
+clients' own retries leaves the record pending for the next pass; an auth error marks the
+connection unhealthy and stops the pass cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from ml_connector.cin7.client import Cin7Client
+from ml_connector.cin7.incremental import DEFAULT_OVERLAP, IncrementalScan
+from ml_connector.cin7.models import Purchase, PurchaseListRow, Supplier
+from ml_connector.errors import (
+    AuthRejected,
+    ConnectorError,
+    InvalidPayload,
+    RecordRejected,
+    TransientError,
+)
+from ml_connector.qad.client import QadClient
+from ml_connector.store.models import ConnectionConfig, Posting, Record, RecordStatus
+from ml_connector.store.repo import Store
+from ml_connector.sync.actions import (
+    Action,
+    ClosePurchaseOrder,
+    CreatePurchaseOrder,
+    EnsureItem,
+    EnsureSupplier,
+    PostCreditNote,
+    PostInvoice,
+    PostReceipt,
+    ReverseReceipt,
+)
+from ml_connector.sync.execute import execute
+from ml_connector.sync.inputs import Mappings, PlanContext, Posted
+from ml_connector.sync.plan import Plan, plan, shared_keys
+from ml_connector.sync.reconcile import record_amounts
+
+log = logging.getLogger(__name__)
+
+NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked", "partial")
+_MAX_ROUNDS = 4
+_SENTINEL = -1
+
+Progress = Callable[[str, int, int | None], None]
+"""`progress(phase, done, total)`: phase is `suppliers`, `purchases` or `posting`."""
+
+
+@dataclass
+class Counters:
+    """What one pass did; stored with the run and printed by the CLI."""
+
+    suppliers_fetched: int = 0
+    purchases_fetched: int = 0
+    records_planned: int = 0
+    suppliers_created: int = 0
+    purchase_orders: int = 0
+    purchase_order_updates: int = 0
+    receipts: int = 0
+    invoices: int = 0
+    credit_notes: int = 0
+    closed: int = 0
+    released: int = 0
+    posted: int = 0
+    held: int = 0
+    blocked: int = 0
+    failed: int = 0
+    waiting: int = 0
+    attention: int = 0
+    retry_later: int = 0
+    cin7_calls: int = 0
+    qad_calls: int = 0
+
+
+@dataclass
+class SyncReport:
+    run_id: int
+    status: Literal["succeeded", "failed", "interrupted"]
+    counters: Counters
+    error: str | None = None
+    would_post: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    status: RecordStatus
+    reason: str | None
+    posted_kinds: list[str] = field(default_factory=list)
+    released: int = 0
+
+
+class SyncEngine:
+    """Moves one connection's Cin7 purchases into its QAD tenant."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: ConnectionConfig,
+        cin7: Cin7Client | None,
+        qad: QadClient,
+        *,
+        actor: str = "sync",
+        progress: Progress | None = None,
+        concurrency: int = 4,
+        overlap: timedelta = DEFAULT_OVERLAP,
+    ) -> None:
+        if config.id is None:
+            raise ValueError("the connection must be stored before it syncs")
+        self.store = store
+        self.config = config
+        self.cid: int = config.id
+        self.cin7 = cin7
+        self.qad = qad
+        self.actor = actor
+        self.progress = progress or (lambda phase, done, total: None)
+        self.concurrency = max(1, concurrency)
+        self.overlap = overlap
+        self.ctx = PlanContext(
+            domain=config.qad_domain,
+            entity=config.qad_entity,
+            default_site=config.qad_site,
+            create_missing_items=bool(config.option("create_missing_items", False)),
+            item_gl_account=config.option("item_gl_account"),
+            default_credit_terms=config.option("default_credit_terms"),
+        )
+        self.counters = Counters()
+        self._mappings = Mappings()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dry_run = False
+        self._would_post: list[tuple[str, str]] = []
+        self._qad_before = 0
+
+    # --- entry points -----------------------------------------------------------------------
+
+    async def sync(self, *, dry_run: bool = False) -> SyncReport:
+        """One full pass: poll, stage, plan, post. `dry_run` posts nothing, moves no cursor."""
+        if self.cin7 is None:
+            raise ValueError("a sync needs a Cin7 client")
+        cin7 = self.cin7
+        return await self._run(
+            "dry-run" if dry_run else "sync", dry_run, lambda q: self._poll(cin7, q, dry_run)
+        )
+
+    async def replay(self, records: Iterable[Record]) -> SyncReport:
+        """Re-run records from their stored snapshots, without calling Cin7."""
+        chosen = list(records)
+
+        async def feed(queue: asyncio.Queue[int]) -> None:
+            for record in chosen:
+                await self.store.append(
+                    self.cid,
+                    record.key,
+                    "replayed",
+                    self.actor,
+                    {"previous_status": record.status, "reason": record.reason},
+                )
+                await self.store.set_record_status(record.id, "pending", "replay requested")
+                await queue.put(record.id)
+
+        return await self._run("replay", False, feed, include_backlog=False)
+
+    # --- the pass ---------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        kind: Literal["sync", "replay", "dry-run"],
+        dry_run: bool,
+        feed: Callable[[asyncio.Queue[int]], Awaitable[None]],
+        *,
+        include_backlog: bool = True,
+    ) -> SyncReport:
+        self._dry_run = dry_run
+        self._would_post = []
+        self.counters = Counters()
+        cin7_before = self.cin7.calls if self.cin7 else 0
+        self._qad_before = self.qad.calls
+        run = await self.store.start_run(self.cid, kind, self.actor)
+        status: Literal["succeeded", "failed", "interrupted"] = "succeeded"
+        error: str | None = None
+        try:
+            self._mappings = await self._load_mappings()
+            if not dry_run:
+                await self._resolve_intents()
+            await self._process_all(feed, include_backlog)
+            if not dry_run:
+                await self.store.set_health(self.cid, True, None)
+        except AuthRejected as exc:
+            status, error = "failed", str(exc)
+            await self.store.set_health(self.cid, False, error)
+        except ConnectorError as exc:
+            status, error = "failed", str(exc)
+        except asyncio.CancelledError:
+            await self.store.finish_run(run.id, "interrupted", self._counter_dict(cin7_before))
+            raise
+        finally:
+            self._dry_run = False
+        await self.store.finish_run(run.id, status, self._counter_dict(cin7_before), error)
+        return SyncReport(run.id, status, self.counters, error, self._would_post)
+
+    def _counter_dict(self, cin7_before: int) -> dict[str, Any]:
+        self.counters.cin7_calls = (self.cin7.calls if self.cin7 else 0) - cin7_before
+        self.counters.qad_calls = self.qad.calls - self._qad_before
+        return asdict(self.counters)
+
+    async def _process_all(
+        self, feed: Callable[[asyncio.Queue[int]], Awaitable[None]], include_backlog: bool
+    ) -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self.concurrency * 4)
+        queued: set[int] = set()
+        done = 0
+
+        async def producer() -> None:
+            inner: asyncio.Queue[int] = asyncio.Queue()
+
+            async def forward() -> None:
+                while (record_id := await inner.get()) != _SENTINEL:
+                    if record_id not in queued:
+                        queued.add(record_id)
+                        await queue.put(record_id)
+
+            forwarder = asyncio.create_task(forward())
+            try:
+                await feed(inner)
+                if include_backlog:
+                    for record_id in await self._backlog():
+                        await inner.put(record_id)
+            finally:
+                await inner.put(_SENTINEL)
+                await forwarder
+                for _ in range(self.concurrency):
+                    await queue.put(_SENTINEL)
+
+        async def worker() -> None:
+            nonlocal done
+            while (record_id := await queue.get()) != _SENTINEL:
+                await self._process(record_id)
+                done += 1
+                self.progress("posting", done, None)
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
+        try:
+            await producer()
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+
+    async def _backlog(self) -> list[int]:
+        ids: list[int] = []
+        for status in NEEDS_WORK:
+            for record in await self.store.list_records(self.cid, status=status, kind="purchase"):
+                ids.append(record.id)
+        return ids
+
+    # --- polling ------------------------------------------------------------------------------
+
+    async def _poll(self, cin7: Cin7Client, queue: asyncio.Queue[int], dry_run: bool) -> None:
+        supplier_cursor = await self._poll_suppliers(cin7)
+        purchase_cursor = await self._poll_purchases(cin7, queue)
+        if dry_run:
+            return
+        async with self.store.transaction():
+            if supplier_cursor:
+                await self.store.set_cursor(self.cid, "suppliers", supplier_cursor)
+            if purchase_cursor:
+                await self.store.set_cursor(self.cid, "purchases", purchase_cursor)
+
+    async def _seen(self, kind: str, cin7_id: str, stamp: str) -> bool:
+        return await self.store.seen(self.cid, kind, cin7_id, stamp)
+
+    async def _poll_suppliers(self, cin7: Cin7Client) -> str | None:
+        cursor = await self.store.get_cursor(self.cid, "suppliers")
+        scan: IncrementalScan[Supplier] = IncrementalScan(
+            cin7.suppliers,
+            cursor.value if cursor else None,
+            lambda cin7_id, stamp: self._seen("supplier", cin7_id, stamp),
+            self.overlap,
+            on_invalid=self._invalid_supplier,
+        )
+        async for supplier in scan:
+            await self._stage_supplier(
+                supplier.raw, supplier.id or "", supplier.name, supplier.last_modified_raw
+            )
+        return scan.new_cursor
+
+    async def _invalid_supplier(self, raw: Any, error: InvalidPayload) -> None:
+        cin7_id = str(raw.get("ID") or "").lower()
+        if cin7_id:
+            await self._stage_supplier(
+                dict(raw),
+                cin7_id,
+                str(raw.get("Name") or cin7_id),
+                str(raw.get("LastModifiedOn") or ""),
+            )
+
+    async def _stage_supplier(
+        self, raw: dict[str, Any], cin7_id: str, name: str, stamp: str
+    ) -> None:
+        staged = await self.store.stage_snapshot(self.cid, "supplier", cin7_id, name, stamp, raw)
+        self.counters.suppliers_fetched += 1
+        self.progress("suppliers", self.counters.suppliers_fetched, None)
+        record = await self.store.upsert_record(
+            self.cid,
+            "supplier",
+            cin7_id,
+            reference=name,
+            latest_version=staged.version,
+            status="posted" if staged.changed else None,
+        )
+        if staged.changed:
+            await self.store.append(
+                self.cid,
+                record.key,
+                "fetched",
+                self.actor,
+                {"version": staged.version, "hash": staged.hash},
+            )
+
+    async def _poll_purchases(self, cin7: Cin7Client, queue: asyncio.Queue[int]) -> str | None:
+        cursor = await self.store.get_cursor(self.cid, "purchases")
+        scan: IncrementalScan[PurchaseListRow] = IncrementalScan(
+            cin7.purchase_list,
+            cursor.value if cursor else None,
+            lambda cin7_id, stamp: self._seen("purchase", cin7_id, stamp),
+            self.overlap,
+        )
+        async for row in scan:
+            record_id = await self._fetch_purchase(cin7, row)
+            if record_id is not None:
+                await queue.put(record_id)
+        return scan.new_cursor
+
+    async def _fetch_purchase(self, cin7: Cin7Client, row: PurchaseListRow) -> int | None:
+        cin7_id = row.id or ""
+        raw: dict[str, Any] = await cin7.purchase_json(cin7_id, row.type)
+        self.counters.purchases_fetched += 1
+        self.progress("purchases", self.counters.purchases_fetched, None)
+        reference = row.order_number or str(raw.get("OrderNumber") or cin7_id)
+        staged = await self.store.stage_snapshot(
+            self.cid, "purchase", cin7_id, reference, row.last_updated_raw, raw
+        )
+        month = row.order_date.strftime("%Y-%m") if row.order_date else None
+        record = await self.store.upsert_record(
+            self.cid,
+            "purchase",
+            cin7_id,
+            reference=reference,
+            supplier_id=row.supplier_id,
+            latest_version=staged.version,
+            month=month,
+            status="pending" if staged.changed else None,
+        )
+        if not staged.changed:
+            return None
+        await self.store.append(
+            self.cid,
+            record.key,
+            "fetched",
+            self.actor,
+            {"version": staged.version, "hash": staged.hash, "last_updated": row.last_updated_raw},
+        )
+        return record.id
+
+    # --- intents left by a crash -----------------------------------------------------------------
+
+    async def _resolve_intents(self) -> None:
+        for intent in await self.store.open_intents(self.cid):
+            qad_id = await self._look_in_qad(intent)
+            record = (
+                await self.store.get_record_by_id(intent.record_id) if intent.record_id else None
+            )
+            key = record.key if record else intent.natural_key
+            if qad_id is None:
+                await self.store.abandon_intent(self.cid, intent.natural_key)
+                await self.store.append(
+                    self.cid,
+                    key,
+                    "intent-resolved",
+                    self.actor,
+                    {"natural_key": intent.natural_key, "found": False},
+                )
+                continue
+            details = dict(intent.details.get("posted_details") or {})
+            details.update({k: qad_id for k in intent.details.get("id_fields", [])})
+            await self.store.record_posted(
+                self.cid,
+                intent.natural_key,
+                qad_id,
+                details,
+                kind=intent.kind,
+                record_id=intent.record_id,
+            )
+            await self.store.append(
+                self.cid,
+                key,
+                "intent-resolved",
+                self.actor,
+                {"natural_key": intent.natural_key, "found": True, "qad_id": qad_id},
+            )
+
+    async def _look_in_qad(self, intent: Posting) -> str | None:
+        """The QAD id of an intent's document if QAD holds it; None when it must run again.
+
+        A PO intent is always run again: the PO may exist with only some of its lines, and
+        `ensure_purchase_order` finds it and completes it.
+        """
+        look = intent.details.get("lookup") or {}
+        kind = intent.kind
+        if kind in ("receipt", "reverse_receipt"):
+            found = await self.qad.find_receipts(look["po_number"], look["packing_slip"])
+            return found[0].receiver_number if found else None
+        if kind in ("invoice", "credit_note"):
+            invoices = await self.qad.find_supplier_invoices(
+                look["supplier_code"], look["reference"]
+            )
+            wanted = "CreditNote" if kind == "credit_note" else "Invoice"
+            matches = [inv for inv in invoices if inv.type == wanted]
+            return str(matches[0].voucher) if matches else None
+        if kind == "supplier":
+            supplier = await self.qad.get_supplier(look["code"])
+            return supplier.code if supplier else None
+        if kind == "item":
+            item = await self.qad.get_item(look["code"])
+            return item.code if item else None
+        return None
+
+    # --- one record ----------------------------------------------------------------------------
+
+    async def _process(self, record_id: int) -> None:
+        record = await self.store.get_record_by_id(record_id)
+        if record is None or record.kind != "purchase":
+            return
+        snapshot = await self.store.latest_snapshot(self.cid, "purchase", record.cin7_id)
+        if snapshot is None:
+            return
+        try:
+            purchase = Purchase.from_cin7(snapshot.payload)
+        except InvalidPayload as exc:
+            await self._finish(
+                record,
+                _Outcome("failed", "Cin7 document unreadable: " + "; ".join(exc.problems)),
+                snapshot.version,
+            )
+            return
+        supplier = await self._supplier(purchase.supplier_id)
+        try:
+            outcome = await self._plan_and_post(record, purchase, supplier)
+        except TransientError as exc:
+            self.counters.retry_later += 1
+            await self.store.append(
+                self.cid, record.key, "retried", self.actor, {"error": str(exc)}
+            )
+            outcome = _Outcome("pending", f"will retry: {exc}")
+        await self._finish(record, outcome, snapshot.version, purchase)
+
+    async def _supplier(self, supplier_id: str | None) -> Supplier | None:
+        if not supplier_id:
+            return None
+        snapshot = await self.store.latest_snapshot(self.cid, "supplier", supplier_id)
+        if snapshot is None:
+            return None
+        try:
+            return Supplier.from_cin7(snapshot.payload)
+        except InvalidPayload:
+            return None
+
+    async def _posted(self, record: Record, purchase: Purchase) -> dict[str, Posted]:
+        own = await self.store.posted_state(self.cid, record)
+        shared = await self.store.get_postings(self.cid, shared_keys(purchase))
+        return {
+            key: Posted(p.qad_id or "", p.details)
+            for key, p in {**shared, **own}.items()
+            if p.state == "posted"
+        }
+
+    async def _plan_and_post(
+        self, record: Record, purchase: Purchase, supplier: Supplier | None
+    ) -> _Outcome:
+        was_held = record.status == "held"
+        posted_kinds: list[str] = []
+        released = 0
+        current: Plan | None = None
+        for _round in range(_MAX_ROUNDS):
+            posted = await self._posted(record, purchase)
+            current = plan(purchase, supplier, self._mappings, posted, self.ctx)
+            self.counters.records_planned += 1
+            if not current.actions:
+                break
+            await self.store.append(
+                self.cid,
+                record.key,
+                "planned",
+                self.actor,
+                {
+                    "status": current.status,
+                    "actions": [a.describe() for a in current.actions],
+                    "holds": [h.reason for h in current.holds],
+                },
+            )
+            if self._dry_run:
+                self._would_post += [(record.reference, a.describe()) for a in current.actions]
+                return _Outcome(record.status, record.reason)
+            failure = await self._post_actions(record, current.actions, posted_kinds)
+            if failure is not None:
+                return _Outcome("failed", failure, posted_kinds, released)
+            if was_held or current.holds:
+                released += sum(1 for a in current.actions if isinstance(a, PostInvoice))
+        assert current is not None
+        if released:
+            self.counters.released += released
+        return _outcome_of(current, posted_kinds, released)
+
+    async def _post_actions(
+        self, record: Record, actions: Iterable[Action], posted_kinds: list[str]
+    ) -> str | None:
+        """Post in order; returns QAD's message when a record error stops the record."""
+        for action in actions:
+            async with self._lock(action.natural_key):
+                existing = await self.store.get_posting(self.cid, action.natural_key)
+                if existing is not None and existing.state == "posted" and _shared(action):
+                    continue  # another record of this pass created the supplier or item
+                await self.store.record_intent(
+                    self.cid, action.natural_key, action.kind, record.id, _intent_details(action)
+                )
+                await self.store.append(
+                    self.cid,
+                    record.key,
+                    "intent",
+                    self.actor,
+                    {"natural_key": action.natural_key, "action": action.describe()},
+                )
+                try:
+                    qad_id = await execute(action, self.qad)
+                except RecordRejected as exc:
+                    await self.store.abandon_intent(self.cid, action.natural_key)
+                    message = f"QAD refused {action.describe()}: {exc.message}"
+                    await self.store.append(
+                        self.cid,
+                        record.key,
+                        "failed",
+                        self.actor,
+                        {
+                            "natural_key": action.natural_key,
+                            "error": exc.message,
+                            "fields": [str(e) for e in exc.errors],
+                        },
+                    )
+                    return message
+                await self.store.record_posted(
+                    self.cid,
+                    action.natural_key,
+                    qad_id,
+                    action.posted_details(qad_id),
+                    kind=action.kind,
+                    record_id=record.id,
+                )
+                await self.store.append(
+                    self.cid,
+                    record.key,
+                    "posted",
+                    self.actor,
+                    {
+                        "natural_key": action.natural_key,
+                        "qad_id": qad_id,
+                        "action": action.describe(),
+                    },
+                )
+                posted_kinds.append(action.kind)
+                self._count(action)
+        return None
+
+    def _count(self, action: Action) -> None:
+        c = self.counters
+        if isinstance(action, EnsureSupplier):
+            c.suppliers_created += 1
+        elif isinstance(action, CreatePurchaseOrder):
+            c.purchase_orders += 1
+        elif isinstance(action, ClosePurchaseOrder):
+            c.closed += 1
+        elif isinstance(action, PostReceipt | ReverseReceipt):
+            c.receipts += 1
+        elif isinstance(action, PostInvoice):
+            c.invoices += 1
+        elif isinstance(action, PostCreditNote):
+            c.credit_notes += 1
+        elif not isinstance(action, EnsureItem):
+            c.purchase_order_updates += 1
+
+    def _lock(self, natural_key: str) -> asyncio.Lock:
+        return self._locks.setdefault(natural_key, asyncio.Lock())
+
+    async def _finish(
+        self, record: Record, outcome: _Outcome, version: int, purchase: Purchase | None = None
+    ) -> None:
+        if self._dry_run:
+            return
+        counter = {
+            "posted": "posted",
+            "held": "held",
+            "blocked": "blocked",
+            "failed": "failed",
+            "waiting": "waiting",
+            "attention": "attention",
+        }.get(outcome.status)
+        if counter:
+            setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+        amounts = None
+        if purchase is not None:
+            amounts = record_amounts(purchase, await self._posted(record, purchase), outcome.status)
+        changed = outcome.status != record.status or outcome.reason != record.reason
+        await self.store.set_record_status(
+            record.id,
+            outcome.status,
+            outcome.reason,
+            posted_version=version if outcome.status == "posted" else None,
+            amounts=amounts,
+        )
+        if changed and outcome.status in ("held", "blocked", "failed", "attention", "posted"):
+            event = {"posted": "completed"}.get(outcome.status, outcome.status)
+            await self.store.append(
+                self.cid, record.key, event, self.actor, {"reason": outcome.reason}
+            )
+        if outcome.released:
+            await self.store.append(
+                self.cid, record.key, "released", self.actor, {"invoices": outcome.released}
+            )
+
+    async def _load_mappings(self) -> Mappings:
+        tables = await self.store.mapping_table(self.cid)
+        return Mappings(
+            account=tables.get("account", {}),
+            item=tables.get("item", {}),
+            supplier=tables.get("supplier", {}),
+            location=tables.get("location", {}),
+            payment_term=tables.get("payment_term", {}),
+            tax_rule=tables.get("tax_rule", {}),
+            currency=tables.get("currency", {}),
+        )
+
+
+def _shared(action: Action) -> bool:
+    return isinstance(action, EnsureSupplier | EnsureItem)
+
+
+def _intent_details(action: Action) -> dict[str, Any]:
+    """What `_look_in_qad` needs after a crash, and what to record if QAD holds it."""
+    lookup: dict[str, Any] = {}
+    if isinstance(action, PostReceipt | ReverseReceipt):
+        lookup = {"po_number": action.po_number, "packing_slip": action.packing_slip}
+    elif isinstance(action, PostInvoice | PostCreditNote):
+        lookup = {"supplier_code": action.supplier_code, "reference": action.reference}
+    elif isinstance(action, EnsureSupplier | EnsureItem):
+        lookup = {"code": action.code}
+    id_fields = {
+        "receipt": ["receiver"],
+        "reverse_receipt": ["receiver"],
+        "invoice": ["voucher"],
+        "credit_note": ["voucher"],
+        "supplier": ["code"],
+        "item": ["code"],
+    }.get(action.kind, [])
+    return {"lookup": lookup, "posted_details": action.posted_details(""), "id_fields": id_fields}
+
+
+def _outcome_of(current: Plan, posted_kinds: list[str], released: int) -> _Outcome:
+    status: RecordStatus
+    if current.status in ("posted", "held", "blocked", "failed", "waiting", "void", "attention"):
+        status = current.status
+    else:
+        status = "pending"
+    reason = "; ".join(
+        [
+            *current.problems,
+            *(f"missing {m}" for m in current.missing),
+            *(h.reason for h in current.holds),
+            *current.attention,
+        ]
+    ) or ("; ".join(current.notes) if status in ("waiting", "void") else None)
+    return _Outcome(status, reason or None, posted_kinds, released)
+
+
+def as_decimal(value: Any) -> Decimal:
+    return Decimal(str(value or 0))

@@ -1,0 +1,158 @@
+"""Carry out one planned action in QAD through the client's idempotent operations.
+
+Every operation here looks for the action's natural key in QAD before creating anything (the
+PO number, the packing slip, supplier + invoice reference, the supplier code), so running an
+action twice — after a crash, a lost answer or a replay — finds the first result instead of
+posting a second document. Returns what QAD identifies the document by (`qad_id`).
+"""
+
+from __future__ import annotations
+
+from ml_connector.qad.client import QadClient
+from ml_connector.qad.models import (
+    GlLine,
+    InvoiceSpec,
+    ItemSpec,
+    MatchLine,
+    PurchaseOrderLineSpec,
+    PurchaseOrderSpec,
+    ReceiptLineSpec,
+    ReceiptSpec,
+    SupplierSpec,
+)
+from ml_connector.sync.actions import (
+    Action,
+    ClosePurchaseOrder,
+    CreatePurchaseOrder,
+    EnsureItem,
+    EnsureSupplier,
+    PostCreditNote,
+    PostInvoice,
+    PostReceipt,
+    ReverseReceipt,
+    UpdatePurchaseOrder,
+    _PurchaseOrderAction,
+    _ReceiptAction,
+    _SupplierDocument,
+)
+
+
+async def execute(action: Action, qad: QadClient) -> str:
+    """Run `action` against QAD and return the QAD id to record for it."""
+    if isinstance(action, EnsureSupplier):
+        supplier = await qad.ensure_supplier(_supplier_spec(action))
+        return supplier.code
+    if isinstance(action, EnsureItem):
+        existing = await qad.get_item(action.code)
+        if existing is not None:
+            return existing.code
+        item = await qad.create_item(
+            ItemSpec(
+                code=action.code,
+                description=action.description,
+                uom=action.uom,
+                gl_account=action.gl_account,
+                unit_cost=action.unit_cost,
+            )
+        )
+        return item.code
+    if isinstance(action, CreatePurchaseOrder | UpdatePurchaseOrder):
+        result = await qad.ensure_purchase_order(_po_spec(action))
+        return result.number
+    if isinstance(action, ClosePurchaseOrder):
+        closed = await qad.close_purchase_order(action.number)
+        return closed.number
+    if isinstance(action, PostReceipt | ReverseReceipt):
+        receipt = await qad.post_receipt_once(_receipt_spec(action))
+        return receipt.receiver_number
+    if isinstance(action, PostInvoice | PostCreditNote):
+        invoice = await qad.ensure_supplier_invoice(_invoice_spec(action))
+        return str(invoice.voucher)
+    raise TypeError(f"no executor for {type(action).__name__}")
+
+
+def _supplier_spec(action: EnsureSupplier) -> SupplierSpec:
+    return SupplierSpec(
+        code=action.code,
+        name=action.name,
+        currency=action.currency,
+        credit_terms=action.credit_terms,
+        street=action.street,
+        city=action.city,
+        state=action.state,
+        zip=action.zip,
+        country=action.country,
+        email=action.email,
+        phone=action.phone,
+        tax_class=action.tax_class,
+        remarks=action.remarks,
+        active=action.active,
+    )
+
+
+def _po_spec(action: _PurchaseOrderAction) -> PurchaseOrderSpec:
+    """The whole PO; lines left out (closed in the plan) are closed by the client."""
+    return PurchaseOrderSpec(
+        number=action.number,
+        supplier_code=action.supplier_code,
+        currency=action.currency,
+        exchange_rate=action.exchange_rate,
+        credit_terms=action.credit_terms,
+        ship_to_site=action.site,
+        order_date=action.order_date,
+        due_date=action.due_date,
+        remarks=action.remarks,
+        lines=[
+            PurchaseOrderLineSpec(
+                line=line.line,
+                item_code=line.item_code,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                site=action.site,
+                due_date=action.due_date,
+            )
+            for line in action.open_lines
+        ],
+    )
+
+
+def _receipt_spec(action: _ReceiptAction) -> ReceiptSpec:
+    return ReceiptSpec(
+        po_number=action.po_number,
+        packing_slip=action.packing_slip,
+        effective_date=action.effective_date,
+        lines=[
+            ReceiptLineSpec(po_line=line.po_line, quantity=line.quantity)
+            for line in action.lines
+            if line.quantity
+        ],
+    )
+
+
+def _invoice_spec(action: _SupplierDocument) -> InvoiceSpec:
+    return InvoiceSpec(
+        supplier_code=action.supplier_code,
+        reference=action.reference,
+        type=action.invoice_type,
+        invoice_date=action.document_date,
+        due_date=action.due_date,
+        currency=action.currency,
+        exchange_rate=action.exchange_rate,
+        amount=action.amount,
+        tax_amount=action.tax_amount,
+        description=action.description,
+        po_numbers=[action.po_number],
+        matching=[
+            MatchLine(
+                po_number=action.po_number,
+                po_line=line.po_line,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for line in action.matching
+        ],
+        gl_lines=[
+            GlLine(gl_code=line.gl_code, amount=line.amount, description=line.description)
+            for line in action.gl_lines
+        ],
+    )
