@@ -1,10 +1,20 @@
-"""Shared fixtures; PostgreSQL tests run when ML_CONNECTOR_TEST_POSTGRES_URL is set (CI sets it)."""
+"""Shared fixtures; PostgreSQL tests run when ML_CONNECTOR_TEST_POSTGRES_URL is set (CI sets it).
+
+PostgreSQL: one fresh database ``mlc_test_<random>`` per session, created through the database
+named in ML_CONNECTOR_TEST_POSTGRES_URL and dropped afterwards; each test using `database_url`
+starts from an empty ``public`` schema, so runs on a shared server never collide.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -18,3 +28,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    base = os.environ["ML_CONNECTOR_TEST_POSTGRES_URL"]
+    name = f"mlc_test_{secrets.token_hex(6)}"
+    with psycopg.connect(_libpq(base), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(base), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each back-end."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_database")
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url

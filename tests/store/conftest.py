@@ -1,21 +1,13 @@
-"""Store fixtures: every contract test runs on a SQLite file and, when configured, PostgreSQL.
-
-PostgreSQL: one fresh database ``mlc_test_<random>`` per session, created through the database
-named in ML_CONNECTOR_TEST_POSTGRES_URL and dropped afterwards; each test starts from an empty
-``public`` schema, so runs on a shared server never collide.
-"""
+"""Store fixtures: every contract test runs on a SQLite file and, when configured, PostgreSQL
+(`database_url` in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from ml_connector.store import Store
 from ml_connector.vault import Vault
@@ -25,35 +17,6 @@ if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
 from store_helpers import make_config
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    base = os.environ["ML_CONNECTOR_TEST_POSTGRES_URL"]
-    name = f"mlc_test_{secrets.token_hex(6)}"
-    with psycopg.connect(_libpq(base), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(base), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database on each back-end."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    url: str = request.getfixturevalue("postgres_database")
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return url
 
 
 @pytest.fixture

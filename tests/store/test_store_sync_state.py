@@ -221,7 +221,16 @@ async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
     assert len(await store.list_records(cid, kind="purchase", limit=2)) == 2
     assert [r.cin7_id for r in await store.find_records(cid, "PO-3")] == ["id-3"]
     counts = await store.count_records(cid)
-    assert counts == {"pending": 0, "posted": 2, "held": 2, "blocked": 1, "failed": 1, "partial": 0}
+    assert counts == {
+        "pending": 0,
+        "posted": 2,
+        "held": 2,
+        "blocked": 1,
+        "failed": 1,
+        "waiting": 0,
+        "void": 0,
+        "attention": 0,
+    }
     assert (await store.get_record(cid, "supplier", "sup-1")) is not None
     assert await store.get_record(cid, "purchase", "missing") is None
 

@@ -49,7 +49,7 @@ DEFAULT_CIN7_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 
 RecordKind = Literal["purchase", "supplier"]
 RecordStatus = Literal[
-    "pending", "posted", "held", "blocked", "failed", "partial", "waiting", "void", "attention"
+    "pending", "posted", "held", "blocked", "failed", "waiting", "void", "attention"
 ]
 Stream = Literal["purchases", "suppliers", "reference"]
 PostingState = Literal["intent", "posted"]
@@ -67,7 +67,6 @@ RECORD_STATUSES: tuple[RecordStatus, ...] = (
     "held",
     "blocked",
     "failed",
-    "partial",
     "waiting",
     "void",
     "attention",

@@ -60,7 +60,7 @@ from ml_connector.sync.reconcile import record_amounts
 
 log = logging.getLogger(__name__)
 
-NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked", "partial")
+NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked")
 _MAX_ROUNDS = 4
 _SENTINEL = -1
 
