@@ -109,6 +109,7 @@ class _Outcome:
     reason: str | None
     posted_kinds: list[str] = field(default_factory=list)
     released: int = 0
+    holds: tuple[str, ...] = ()
 
 
 class SyncEngine:
@@ -475,6 +476,11 @@ class SyncEngine:
                 self.cid, record.key, "retried", self.actor, {"error": str(exc)}
             )
             outcome = _Outcome("pending", f"will retry: {exc}")
+        except (AuthRejected, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a defect or a store failure must not stop the other records
+            log.exception("record %s failed unexpectedly", record.reference)
+            outcome = _Outcome("failed", f"internal error ({type(exc).__name__}): {exc}")
         await self._finish(record, outcome, snapshot.version, purchase)
 
     async def _supplier(self, supplier_id: str | None) -> Supplier | None:
@@ -500,7 +506,6 @@ class SyncEngine:
     async def _plan_and_post(
         self, record: Record, purchase: Purchase, supplier: Supplier | None
     ) -> _Outcome:
-        was_held = record.status == "held"
         posted_kinds: list[str] = []
         released = 0
         current: Plan | None = None
@@ -524,15 +529,22 @@ class SyncEngine:
             if self._dry_run:
                 self._would_post += [(record.reference, a.describe()) for a in current.actions]
                 return _Outcome(record.status, record.reason)
+            invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
             failure = await self._post_actions(record, current.actions, posted_kinds)
             if failure is not None:
                 return _Outcome("failed", failure, posted_kinds, released)
-            if was_held or current.holds:
-                released += sum(1 for a in current.actions if isinstance(a, PostInvoice))
+            if invoices:
+                released += len(invoices & await self._previously_held(record))
         assert current is not None
         if released:
             self.counters.released += released
         return _outcome_of(current, posted_kinds, released)
+
+    async def _previously_held(self, record: Record) -> set[str]:
+        trail = await self.store.trail(self.cid, record.key)
+        return {
+            key for event in trail if event.event == "held" for key in event.data.get("holds", [])
+        }
 
     async def _post_actions(
         self, record: Record, actions: Iterable[Action], posted_kinds: list[str]
@@ -541,11 +553,22 @@ class SyncEngine:
         for action in actions:
             async with self._lock(action.natural_key):
                 existing = await self.store.get_posting(self.cid, action.natural_key)
-                if existing is not None and existing.state == "posted" and _shared(action):
-                    continue  # another record of this pass created the supplier or item
-                await self.store.record_intent(
-                    self.cid, action.natural_key, action.kind, record.id, _intent_details(action)
-                )
+                update = existing is not None and existing.state == "posted"
+                if (
+                    update
+                    and existing is not None
+                    and _shared(action)
+                    and existing.details == action.posted_details(existing.qad_id or "")
+                ):
+                    continue  # another record of this pass already did it
+                if not update:  # updates re-run safely: the client compares before it writes
+                    await self.store.record_intent(
+                        self.cid,
+                        action.natural_key,
+                        action.kind,
+                        record.id,
+                        _intent_details(action),
+                    )
                 await self.store.append(
                     self.cid,
                     record.key,
@@ -556,7 +579,8 @@ class SyncEngine:
                 try:
                     qad_id = await execute(action, self.qad)
                 except RecordRejected as exc:
-                    await self.store.abandon_intent(self.cid, action.natural_key)
+                    if not update:
+                        await self.store.abandon_intent(self.cid, action.natural_key)
                     message = f"QAD refused {action.describe()}: {exc.message}"
                     await self.store.append(
                         self.cid,
@@ -641,9 +665,10 @@ class SyncEngine:
         )
         if changed and outcome.status in ("held", "blocked", "failed", "attention", "posted"):
             event = {"posted": "completed"}.get(outcome.status, outcome.status)
-            await self.store.append(
-                self.cid, record.key, event, self.actor, {"reason": outcome.reason}
-            )
+            data: dict[str, Any] = {"reason": outcome.reason}
+            if outcome.holds:
+                data["holds"] = list(outcome.holds)
+            await self.store.append(self.cid, record.key, event, self.actor, data)
         if outcome.released:
             await self.store.append(
                 self.cid, record.key, "released", self.actor, {"invoices": outcome.released}
@@ -700,7 +725,8 @@ def _outcome_of(current: Plan, posted_kinds: list[str], released: int) -> _Outco
             *current.attention,
         ]
     ) or ("; ".join(current.notes) if status in ("waiting", "void") else None)
-    return _Outcome(status, reason or None, posted_kinds, released)
+    holds = tuple(h.natural_key for h in current.holds)
+    return _Outcome(status, reason or None, posted_kinds, released, holds)
 
 
 def as_decimal(value: Any) -> Decimal:
