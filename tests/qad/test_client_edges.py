@@ -293,3 +293,17 @@ async def test_ping_with_a_403_on_the_probe_is_a_permission_error() -> None:
     async with qad.client() as client:
         with pytest.raises(PermissionDenied):
             await client.ping()
+
+
+async def test_receipt_posts_that_never_arrive_end_unavailable_without_a_second_receiver(
+    sandbox, script
+) -> None:  # type: ignore[no-untyped-def]
+    spec = po_spec("ED000010", lines=1)
+    script.once(writes("/purchaseOrderReceipts"), lost, times=3)
+    async with _client(sandbox, script) as qad:
+        await qad.ensure_supplier(supplier_spec())
+        await qad.ensure_purchase_order(spec)
+        with pytest.raises(Unavailable, match="3 answers lost") as caught:
+            await qad.post_receipt_once(receipt_spec(spec))
+    assert caught.value.code is None
+    assert sandbox.tenant("acme").state()["receipts"] == []

@@ -543,6 +543,7 @@ class QadClient:
                 verified=_receipts_cover(existing, spec),
             )
         claimed: str | None = None
+        lost_answers = 0
         for attempt in range(1, RECEIPT_ATTEMPTS + 1):
             lost = False
             try:
@@ -552,6 +553,7 @@ class QadClient:
                 claimed = number or claimed
             except WriteOutcomeUnknown:
                 lost = True
+                lost_answers += 1
             checks = 2 if lost else 1
             for check in range(checks):
                 if check:
@@ -574,6 +576,12 @@ class QadClient:
                         verified=False,
                         attempts=attempt,
                     )
+        if lost_answers:
+            raise Unavailable(
+                f"{what}: nothing recorded after {RECEIPT_ATTEMPTS} posts "
+                f"({lost_answers} answers lost)",
+                system="qad",
+            )
         raise Unavailable(
             f"{what}: QAD reported success {RECEIPT_ATTEMPTS} times but recorded nothing",
             system="qad",
