@@ -310,3 +310,32 @@ async def test_reference_data_readers(sandbox) -> None:  # type: ignore[no-untyp
     assert created.code == "MTR-075"
     assert created_again.description == "Electric Motor"
     assert [(s.code, s.currency) for s in suppliers] == [("S1001", "USD")]
+
+
+async def test_credit_note_with_the_invoices_reference_is_its_own_document(sandbox) -> None:  # type: ignore[no-untyped-def]
+    spec = po_spec("CN000011", lines=1)
+    invoice = invoice_for(spec, reference="DOC-7", due_date=None)
+    credit = invoice_for(
+        spec,
+        reference="DOC-7",
+        type="CreditNote",
+        amount=Decimal("62.5"),
+        matching=[
+            MatchLine(
+                po_number=spec.number, po_line=1, quantity=Decimal(5), unit_price=Decimal("12.5")
+            )
+        ],
+    )
+    async with sandbox_client(sandbox) as qad:
+        await qad.ensure_supplier(supplier_spec())
+        await qad.ensure_purchase_order(spec)
+        await qad.post_receipt_once(receipt_spec(spec))
+        first = await qad.ensure_supplier_invoice(invoice)
+        note = await qad.ensure_supplier_invoice(credit)
+        note_again = await qad.ensure_supplier_invoice(credit)
+        read = await qad.get_supplier_invoice(first.voucher, first.posting_year or 0)
+        po = await qad.get_purchase_order(spec.number)
+    assert first.created and note.created and not note_again.created
+    assert note.voucher != first.voucher and note_again.voucher == note.voucher
+    assert read is not None and read.due_date == dt.date(2026, 4, 11)  # 30 days from N30 terms
+    assert po is not None and po.lines[0].quantity_invoiced == 5

@@ -119,14 +119,13 @@ class QadAdapter:
             if line.receiver_number:
                 entry["receiverNumber"] = line.receiver_number
             matching.append(entry)
-        return {
+        record: dict[str, Any] = {
             "entityCode": settings.entity,
             "supplierCode": spec.supplier_code,
             "invoiceReference": spec.reference,
             "invoiceType": spec.type,
             "invoiceDate": iso(spec.invoice_date),
             "postingDate": iso(spec.posting_date or spec.invoice_date),
-            "dueDate": iso(spec.due_date or spec.invoice_date),
             "currencyCode": spec.currency,
             "exchangeRate": num(spec.exchange_rate),
             "amountTC": num(spec.amount),
@@ -150,6 +149,9 @@ class QadAdapter:
                 for g in spec.gl_lines
             ],
         }
+        if spec.due_date:  # left out, QAD derives it from the supplier's credit terms
+            record["dueDate"] = iso(spec.due_date)
+        return record
 
     async def create_invoice(
         self, spec: InvoiceSpec
