@@ -365,6 +365,33 @@ def edited(spec: PurchaseSpec, *, add: str | None, bump: int) -> PurchaseSpec:
     return dataclasses.replace(spec, lines=lines)
 
 
+def converted(spec: PurchaseSpec) -> PurchaseSpec:
+    """A Simple purchase after Cin7 turned it into an Advanced one: every block in one task."""
+    task = guid(99, 3)
+    return dataclasses.replace(
+        spec,
+        advanced=True,
+        deliveries=[dataclasses.replace(d, task=task) for d in spec.deliveries],
+        invoices=[dataclasses.replace(i, task=task) for i in spec.invoices],
+        credit=dataclasses.replace(spec.credit, task=task) if spec.credit else None,
+    )
+
+
+def with_more(spec: PurchaseSpec, delivery: int, more: int) -> PurchaseSpec:
+    """A posted delivery edited in Cin7: its first line is `more` units larger."""
+    deliveries = [dataclasses.replace(d, lines=list(d.lines)) for d in spec.deliveries]
+    sku, quantity = deliveries[delivery].lines[0]
+    deliveries[delivery].lines[0] = (sku, quantity + more)
+    return dataclasses.replace(spec, deliveries=deliveries)
+
+
+def without(spec: PurchaseSpec, delivery: int) -> PurchaseSpec:
+    """A posted delivery undone in Cin7."""
+    return dataclasses.replace(
+        spec, deliveries=[d for i, d in enumerate(spec.deliveries) if i != delivery]
+    )
+
+
 # --- strategies ----------------------------------------------------------------------------
 
 quantities = st.integers(min_value=1, max_value=60).map(Decimal)

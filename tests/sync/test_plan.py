@@ -627,6 +627,32 @@ def test_a_held_invoice_keeps_its_turn_before_later_ones() -> None:
     )
 
 
+def test_a_credit_note_in_the_same_plan_releases_the_invoice_it_makes_room_for() -> None:
+    body = split_invoices(6, 6)  # 12 invoiced against 10 received...
+    line = {**body["Invoice"][0]["Lines"][0], "Quantity": 2, "Total": 25}
+    body["CreditNote"] = [  # ...until 2 are credited back on the first invoice
+        {
+            "TaskID": TASK_A,
+            "CreditNoteNumber": "HF-CN-77",
+            "CreditNoteDate": "2024-05-20T00:00:00",
+            "Status": "AUTHORISED",
+            "Lines": [line],
+            "TotalBeforeTax": 25,
+            "Tax": 0,
+            "Total": 25,
+            "Unstock": [],
+        }
+    ]
+
+    result = run(body)
+
+    documents = [a for a in result.actions if isinstance(a, PostInvoice | PostCreditNote)]
+    assert [a.reference for a in documents] == ["HF-INV-5521", "HF-CN-77", "HF-INV-5522"]
+    assert f"credit:{CODE}:HF-CN-77" in documents[2].depends_on
+    assert result.holds == ()
+    assert run(body, execute(result, {})).status == "posted"
+
+
 def test_invoice_for_goods_neither_ordered_nor_received_is_held() -> None:
     body = payload()
     nut = {**body["Invoice"]["Lines"][1], "SKU": "NUT-M8", "ProductID": None, "Quantity": 40}
@@ -669,7 +695,7 @@ def test_invoice_without_number_gets_a_stable_reference() -> None:
 
     assert (simple.reference, simple.cin7_number) == ("PO-00412-I1", "")
     assert simple.natural_key == f"invoice:{CODE}:PO-00412-I1"
-    assert task.reference == "PO-00412-I" + short_hash(TASK_A, 6)
+    assert task.reference == "PO-00412-I1"  # by position, not TaskID: conversions add tasks
 
 
 def test_invoice_rounding_note_when_unit_prices_lose_digits() -> None:

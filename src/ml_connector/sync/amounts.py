@@ -37,8 +37,9 @@ def fmt_qty(value: Decimal) -> str:
 
 
 def fmt_money(value: Decimal) -> str:
-    """`125.00`."""
-    return format(money(value), "f")
+    """`125.00` (never `-0.00`)."""
+    rounded = money(value)
+    return format(abs(rounded) if rounded == 0 else rounded, "f")
 
 
 def fmt_price(value: Decimal) -> str:

@@ -260,11 +260,13 @@ class _Totals(Protocol):
     def total(self) -> Decimal | None: ...
 
 
-def _line_total(line: Line | Charge) -> Decimal:
+def _line_total(line: Line | Charge) -> Decimal | None:
+    """Cin7's total, else the computed one; None when neither is known (already reported)."""
     if line.total is not None:
         return line.total
-    quantity = line.quantity if line.quantity is not None else ZERO
-    return extended(quantity, line.price or ZERO, line.discount)
+    if line.quantity is None or line.price is None:
+        return None
+    return extended(line.quantity, line.price, line.discount)
 
 
 def _check_totals(
@@ -276,8 +278,12 @@ def _check_totals(
     problems: Problems,
 ) -> None:
     tolerance = CENT * max(1, len(lines) + len(charges))
-    line_sum = sum((_line_total(line) for line in lines), ZERO)
-    charge_sum = sum((_line_total(charge) for charge in charges), ZERO)
+    line_totals = [_line_total(line) for line in lines]
+    charge_totals = [_line_total(charge) for charge in charges]
+    if None in line_totals or None in charge_totals:
+        return
+    line_sum = sum((t for t in line_totals if t is not None), ZERO)
+    charge_sum = sum((t for t in charge_totals if t is not None), ZERO)
     sums = f"lines {fmt_money(line_sum)} + charges {fmt_money(charge_sum)}"
     if inclusive:
         # Tax-inclusive prices: the line totals add up to the total, tax included.

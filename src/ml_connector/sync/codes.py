@@ -11,9 +11,10 @@ every machine, which is what lets the engine find a document in QAD again after 
   task, plus `-A<n>` for the n-th adjustment; `U` before the date for a credit-note unstock, with
   4 hex digits of the credit-note reference. Anything longer than 20 becomes `<PO>-` + hex digits
   of the natural key's hash.
-- Reference of an invoice or credit note that has no number in Cin7: `<PO>-I<n>` / `<PO>-C<n>`
-  (n = its 1-based position on the purchase) or, when it has a TaskID, `<PO>-I<6 hex of TaskID>`
-  so that it does not move when blocks are added or reordered.
+- Reference of an invoice or credit note that has no number in Cin7: `<PO>-I<n>` / `<PO>-C<n>`,
+  n = its 1-based position among the purchase's invoices (credit notes). Cin7 appends blocks, and
+  a Simple purchase turned Advanced keeps its one invoice first, so the position is stable where
+  a TaskID is not (the conversion gives blocks task IDs they did not have).
 - Item code for a created item (≤ 18): the SKU in upper case when it fits, otherwise `I` + hex.
 """
 
@@ -100,11 +101,8 @@ def packing_slip(
     return slip
 
 
-def document_reference(
-    number: str, po: str, *, letter: str, task_id: str | None, index: int
-) -> str:
+def document_reference(number: str, po: str, *, letter: str, index: int) -> str:
     """The supplier's document number, or a stable fallback when Cin7 has none."""
     if number.strip():
         return number.strip()
-    tag = short_hash(task_id, 6) if task_id else str(index)
-    return f"{po}-{letter}{tag}"
+    return f"{po}-{letter}{index}"

@@ -40,7 +40,8 @@ Decisions (design.md, flow step 4):
   them. **Unstock** lines become negative receipts (`ReverseReceipt`), after the credit notes.
 - **Void.** Before the PO reached QAD: nothing (`void`). PO posted and nothing received or
   invoiced in QAD: `ClosePurchaseOrder`. Otherwise `attention`.
-- **References** without a Cin7 number get a stable fallback (see `codes.document_reference`).
+- **References** without a Cin7 number get a stable fallback, `<PO>-I<n>` / `<PO>-C<n>` by
+  position on the purchase (see `codes`).
 
 Shared entries: the engine passes, with the purchase's own posted documents, the posted
 `supplier:<id>` and `item:<SKU>` entries listed by `shared_keys(purchase)`.
@@ -49,7 +50,7 @@ Shared entries: the engine passes, with the purchase's own posted documents, the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -358,15 +359,26 @@ class _Document:
     amount: Decimal
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An AUTHORISED (or PAID) invoice or credit note QAD does not hold yet."""
+
+    kind: Literal["invoice", "credit"]
+    key: str
+    reference: str
+    source: Invoice | CreditNote
+    document: _Document
+
+
 @dataclass
 class _Ledger:
-    """QAD quantities per SKU (fold) as the plan unfolds: received, invoiced, held back."""
+    """QAD quantities per SKU (fold) as the plan unfolds, and the planned keys behind them."""
 
     received: dict[str, Decimal]
     invoiced: dict[str, Decimal]
-    reserved: dict[str, Decimal] = field(default_factory=dict)
     receipt_keys: dict[str, list[str]] = field(default_factory=dict)
     invoice_keys: dict[str, list[str]] = field(default_factory=dict)
+    credit_keys: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _carry_over(
@@ -449,8 +461,7 @@ class _Planner:
         self.po_touched: set[int] = set()
         self.line_of: dict[str, int] = {}
         self.receipts: list[PostReceipt] = []
-        self.invoices: list[PostInvoice] = []
-        self.credits: list[PostCreditNote] = []
+        self.documents: list[PostInvoice | PostCreditNote] = []
         self.reversals: list[ReverseReceipt] = []
 
     def run(self) -> Plan:
@@ -863,10 +874,10 @@ class _Planner:
 
     def _reversals(self) -> list[ReverseReceipt]:
         blocks: list[_Block] = []
-        for index, note in enumerate(self.purchase.credit_notes, 1):
+        references = self._references(self.purchase.credit_notes, "C")
+        for note, reference in zip(self.purchase.credit_notes, references, strict=True):
             if status_of(note.unstock_status) != AUTHORISED:
                 continue
-            reference = self._reference(note.number, "C", note.task_id, index)
             days: dict[date, dict[str, Decimal]] = {}
             for stock in note.unstock:
                 if stock.date is None:
@@ -913,10 +924,11 @@ class _Planner:
 
     # --- invoices and credit notes ---
 
-    def _reference(self, number: str, letter: str, task_id: str | None, index: int) -> str:
-        return codes.document_reference(
-            number, self.po_number, letter=letter, task_id=task_id, index=index
-        )
+    def _references(self, documents: Sequence[Invoice | CreditNote], letter: str) -> list[str]:
+        return [
+            codes.document_reference(d.number, self.po_number, letter=letter, index=index)
+            for index, d in enumerate(documents, 1)
+        ]
 
     def _posted_document(self, kind: str, reference: str) -> Posted | None:
         """A posted invoice/credit note by reference, whatever supplier code it was posted with."""
@@ -999,146 +1011,148 @@ class _Planner:
         return ledger
 
     def _documents(self) -> None:
+        """Plan invoices and credit notes in passes until nothing more fits.
+
+        Within a pass documents go in Cin7 order (invoices, then credit notes) against a running
+        ledger; an invoice that does not fit holds back its quantities from later invoices of
+        that pass (first come, first served). A credit note gives back invoiced quantity, which
+        may let a held invoice through on the next pass. The holds are those of the last pass,
+        which is what planning again after execution would find.
+        """
         ledger = self._ledger()
-        for index, invoice in enumerate(self.purchase.invoices, 1):
-            self._invoice(index, invoice, ledger)
-        for index, note in enumerate(self.purchase.credit_notes, 1):
-            self._credit_note(index, note, ledger)
+        waiting: list[_Pending] = []
+        invoices = self.purchase.invoices
+        for invoice, reference in zip(invoices, self._references(invoices, "I"), strict=True):
+            waiting += self._pending("invoice", reference, invoice)
+        notes = self.purchase.credit_notes
+        for note, reference in zip(notes, self._references(notes, "C"), strict=True):
+            waiting += self._pending("credit", reference, note)
+        while True:
+            reserved: dict[str, Decimal] = {}
+            holds: list[Hold] = []
+            planned = False
+            for item in list(waiting):
+                hold = self._hold(item, ledger, reserved)
+                if hold is None:
+                    self.documents.append(self._plan_document(item, ledger))
+                    waiting.remove(item)
+                    planned = True
+                    continue
+                holds.append(hold)
+                if item.kind == "invoice":
+                    for sku, quantity in item.document.need.items():
+                        reserved[sku] = reserved.get(sku, ZERO) + quantity
+            if not planned:
+                self.holds = holds
+                return
 
-    def _common_deps(self, need: Mapping[str, Decimal], keys: Mapping[str, list[str]]) -> list[str]:
-        deps = [self.supplier_dep] if self.supplier_dep else []
-        lines = {self.line_of.get(sku) for sku in need}
-        if self.po_action is not None and (
-            isinstance(self.po_action, CreatePurchaseOrder) or lines & self.po_touched
-        ):
-            deps.append(self.po_key)
-        deps += [key for sku in need for key in keys.get(sku, [])]
-        return list(dict.fromkeys(deps))
-
-    def _invoice(self, index: int, invoice: Invoice, ledger: _Ledger) -> None:
-        reference = self._reference(invoice.number, "I", invoice.task_id, index)
-        key = f"invoice:{self.supplier_code}:{reference}"
-        name = f"invoice {reference}"
-        done = self._posted_document("invoice", reference)
-        status = status_of(invoice.status)
-        if status not in ACTIVE_INVOICE:
+    def _pending(
+        self, kind: Literal["invoice", "credit"], reference: str, source: Invoice | CreditNote
+    ) -> list[_Pending]:
+        """The document if it still has to reach QAD; flags posted ones that changed."""
+        key = f"{kind}:{self.supplier_code}:{reference}"
+        name = f"{'invoice' if kind == 'invoice' else 'credit note'} {reference}"
+        done = self._posted_document(kind, reference)
+        status = status_of(source.status)
+        active = ACTIVE_INVOICE if kind == "invoice" else {AUTHORISED}
+        if status not in active:
             if done is not None:
                 self.attention.append(
                     f"{name} is {status or 'gone'} in Cin7 but QAD holds it (voucher "
                     f"{done.qad_id}): reverse it in QAD"
                 )
-            return
-        document = self._document(
-            key, invoice.lines, invoice.charges, invoice.tax, invoice.total, name
-        )
+            return []
+        document = self._document(key, source.lines, source.charges, source.tax, source.total, name)
         if done is not None:
             self._check_posted(name, done, document)
-            return
+            return []
+        return [_Pending(kind, key, reference, source, document)]
+
+    def _hold(
+        self, item: _Pending, ledger: _Ledger, reserved: Mapping[str, Decimal]
+    ) -> Hold | None:
+        """Why the document cannot go to QAD now, or None when QAD's quantities cover it."""
         reasons: list[str] = []
         shortfalls: list[Shortfall] = []
-        for sku, quantity in document.need.items():
-            received = ledger.received.get(sku, ZERO)
+        for sku, quantity in item.document.need.items():
+            line = self.line_of.get(sku)
             invoiced = ledger.invoiced.get(sku, ZERO)
-            waiting = ledger.reserved.get(sku, ZERO)
-            available = received - invoiced - waiting
+            if item.kind == "credit":
+                if quantity <= invoiced:
+                    continue
+                reasons.append(
+                    f"{self.names[sku]}: credited {fmt_qty(quantity)}, invoiced in QAD "
+                    f"{fmt_qty(invoiced)}"
+                )
+                shortfalls.append(Shortfall(self.names[sku], line, quantity, invoiced))
+                continue
+            received = ledger.received.get(sku, ZERO)
+            earlier = reserved.get(sku, ZERO)
+            available = received - invoiced - earlier
             if quantity <= available:
                 continue
-            line = self.line_of.get(sku)
             reason = (
                 f"{self.names[sku]}: invoiced {fmt_qty(quantity)}, "
                 f"received in QAD {fmt_qty(received)}"
             )
             if invoiced > 0:
                 reason += f", {fmt_qty(invoiced)} of it already invoiced"
-            if waiting > 0:
-                reason += f", {fmt_qty(waiting)} waiting for earlier invoices"
+            if earlier > 0:
+                reason += f", {fmt_qty(earlier)} waiting for earlier invoices"
             if line is None:
                 reason += " (not on the order)"
             reasons.append(reason)
             shortfalls.append(Shortfall(self.names[sku], line, quantity, available))
-        if shortfalls:
-            self.holds.append(Hold(key, reference, "; ".join(reasons), tuple(shortfalls)))
-            for sku, quantity in document.need.items():
-                ledger.reserved[sku] = ledger.reserved.get(sku, ZERO) + quantity
-            return
-        action = PostInvoice(
-            natural_key=key,
-            depends_on=tuple(self._common_deps(document.need, ledger.receipt_keys)),
-            entity=self.ctx.entity,
-            supplier_code=self.supplier_code,
-            reference=reference,
-            cin7_number=invoice.number.strip(),
-            order_number=self.order_number,
-            po_number=self.po_number,
-            document_date=invoice.date or self.order_date,
-            due_date=invoice.due_date,
-            currency=self._require("currency", self.currency_code, key),
-            exchange_rate=invoice.currency_rate or self.rate,
-            amount=document.amount,
-            tax_amount=invoice.tax,
-            description=f"Cin7 {self.order_number} {reference}",
-            matching=document.matching,
-            gl_lines=document.gl_lines,
-        )
-        self.invoices.append(action)
-        for sku, quantity in document.need.items():
-            ledger.invoiced[sku] = ledger.invoiced.get(sku, ZERO) + quantity
-            ledger.invoice_keys.setdefault(sku, []).append(key)
+        if not shortfalls:
+            return None
+        return Hold(item.key, item.reference, "; ".join(reasons), tuple(shortfalls))
 
-    def _credit_note(self, index: int, note: CreditNote, ledger: _Ledger) -> None:
-        reference = self._reference(note.number, "C", note.task_id, index)
-        key = f"credit:{self.supplier_code}:{reference}"
-        name = f"credit note {reference}"
-        done = self._posted_document("credit", reference)
-        status = status_of(note.status)
-        if status != AUTHORISED:
-            if done is not None:
-                self.attention.append(
-                    f"{name} is {status or 'gone'} in Cin7 but QAD holds it (voucher "
-                    f"{done.qad_id}): reverse it in QAD"
-                )
-            return
-        document = self._document(key, note.lines, note.charges, note.tax, note.total, name)
-        if done is not None:
-            self._check_posted(name, done, document)
-            return
-        reasons: list[str] = []
-        shortfalls: list[Shortfall] = []
-        for sku, quantity in document.need.items():
-            invoiced = ledger.invoiced.get(sku, ZERO)
-            if quantity > invoiced:
-                reasons.append(
-                    f"{self.names[sku]}: credited {fmt_qty(quantity)}, invoiced in QAD "
-                    f"{fmt_qty(invoiced)}"
-                )
-                shortfalls.append(
-                    Shortfall(self.names[sku], self.line_of.get(sku), quantity, invoiced)
-                )
-        if shortfalls:
-            self.holds.append(Hold(key, reference, "; ".join(reasons), tuple(shortfalls)))
-            return
-        action = PostCreditNote(
-            natural_key=key,
-            depends_on=tuple(self._common_deps(document.need, ledger.invoice_keys)),
-            entity=self.ctx.entity,
-            supplier_code=self.supplier_code,
-            reference=reference,
-            cin7_number=note.number.strip(),
-            order_number=self.order_number,
-            po_number=self.po_number,
-            document_date=note.date or self.order_date,
-            due_date=None,
-            currency=self._require("currency", self.currency_code, key),
-            exchange_rate=self.rate,
-            amount=document.amount,
-            tax_amount=note.tax,
-            description=f"Cin7 {self.order_number} {reference}",
-            matching=document.matching,
-            gl_lines=document.gl_lines,
+    def _plan_document(self, item: _Pending, ledger: _Ledger) -> PostInvoice | PostCreditNote:
+        need = item.document.need
+        deps = [self.supplier_dep] if self.supplier_dep else []
+        lines = {self.line_of.get(sku) for sku in need}
+        if self.po_action is not None and (
+            isinstance(self.po_action, CreatePurchaseOrder) or lines & self.po_touched
+        ):
+            deps.append(self.po_key)
+        # An invoice draws on this plan's receipts and on quantity its credit notes gave back;
+        # a credit note gives back what this plan's invoices invoiced.
+        sources = (
+            [ledger.receipt_keys, ledger.credit_keys]
+            if item.kind == "invoice"
+            else [ledger.invoice_keys]
         )
-        self.credits.append(action)
-        for sku, quantity in document.need.items():
-            ledger.invoiced[sku] = ledger.invoiced.get(sku, ZERO) - quantity
+        deps += [key for keys in sources for sku in need for key in keys.get(sku, [])]
+        source = item.source
+        fields: dict[str, Any] = {
+            "natural_key": item.key,
+            "depends_on": tuple(dict.fromkeys(deps)),
+            "entity": self.ctx.entity,
+            "supplier_code": self.supplier_code,
+            "reference": item.reference,
+            "cin7_number": source.number.strip(),
+            "order_number": self.order_number,
+            "po_number": self.po_number,
+            "document_date": source.date or self.order_date,
+            "currency": self._require("currency", self.currency_code, item.key),
+            "amount": item.document.amount,
+            "tax_amount": source.tax,
+            "description": f"Cin7 {self.order_number} {item.reference}",
+            "matching": item.document.matching,
+            "gl_lines": item.document.gl_lines,
+        }
+        sign = 1 if item.kind == "invoice" else -1
+        mine = ledger.invoice_keys if item.kind == "invoice" else ledger.credit_keys
+        for sku, quantity in need.items():
+            ledger.invoiced[sku] = ledger.invoiced.get(sku, ZERO) + sign * quantity
+            mine.setdefault(sku, []).append(item.key)
+        if isinstance(source, Invoice):
+            return PostInvoice(
+                **fields,
+                due_date=source.due_date,
+                exchange_rate=source.currency_rate or self.rate,
+            )
+        return PostCreditNote(**fields, due_date=None, exchange_rate=self.rate)
 
     # --- result ---
 
@@ -1159,8 +1173,7 @@ class _Planner:
             *reductions,
             *([self.po_action] if self.po_action else []),
             *increases,
-            *self.invoices,
-            *self.credits,
+            *self.documents,
             *self.reversals,
         ]
         dropped = {key for key, needs in self.needs.items() if needs}
