@@ -66,8 +66,9 @@ class World:
             await suggest_mappings(self.store, self.cid, cin7, qad, apply=True)
 
     async def record(self, order_number: str) -> Record:
-        found = [r for r in await self.store.find_records(self.cid, order_number)
-                 if r.kind == "purchase"]
+        found = [
+            r for r in await self.store.find_records(self.cid, order_number) if r.kind == "purchase"
+        ]
         assert len(found) == 1, f"{order_number}: {found}"
         return found[0]
 
@@ -75,8 +76,11 @@ class World:
         return self.tenant.state()
 
     def po_for(self, order_number: str) -> list[dict[str, Any]]:
-        return [po for po in self.qad_state()["purchaseOrders"]
-                if order_number in po["remarks"] or po["purchaseOrderNumber"] == order_number]
+        return [
+            po
+            for po in self.qad_state()["purchaseOrders"]
+            if order_number in po["remarks"] or po["purchaseOrderNumber"] == order_number
+        ]
 
 
 @pytest.fixture

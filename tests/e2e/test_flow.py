@@ -39,8 +39,12 @@ async def test_stock_first_purchase_posts_supplier_po_split_receipts_and_invoice
         freight=30,
     )
     pid, order = doc["ID"], doc["OrderNumber"]
-    state.receive(pid, [{"sku": "WID-100", "quantity": 6}, {"sku": "BRK-20", "quantity": 40}],
-                  date="2026-03-02", authorise=False)
+    state.receive(
+        pid,
+        [{"sku": "WID-100", "quantity": 6}, {"sku": "BRK-20", "quantity": 40}],
+        date="2026-03-02",
+        authorise=False,
+    )
     state.receive(pid, [{"sku": "WID-100", "quantity": 4}], date="2026-03-05")
     final = state.invoice(pid, "BW-INV-1")
 
@@ -59,8 +63,9 @@ async def test_stock_first_purchase_posts_supplier_po_split_receipts_and_invoice
     assert len(receipts_of(world, po["purchaseOrderNumber"])) == 2  # one per delivery day
     [invoice] = invoices_of(world, "BW-INV-1")
     assert Decimal(str(invoice["amountTC"])) == Decimal(str(final["Invoice"]["Total"]))
-    supplier = next(s for s in world.qad_state()["suppliers"]
-                    if s["supplierCode"] == po["supplierCode"])
+    supplier = next(
+        s for s in world.qad_state()["suppliers"] if s["supplierCode"] == po["supplierCode"]
+    )
     assert supplier["name"] == "Beacon Wire & Cable Co."
     trail = [e.event for e in await world.store.trail(world.cid, record.key)]
     assert trail[0] == "fetched"
@@ -71,8 +76,9 @@ async def test_invoice_first_purchase_is_held_until_the_receipt_then_released(
     world: World,
 ) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("INVOICE", [{"sku": "NUT-M8", "quantity": 12}],
-                                supplier_id=USD_SUPPLIER)
+    doc = state.create_purchase(
+        "INVOICE", [{"sku": "NUT-M8", "quantity": 12}], supplier_id=USD_SUPPLIER
+    )
     pid, order = doc["ID"], doc["OrderNumber"]
     state.invoice(pid, "BW-INV-2")
 
@@ -94,8 +100,9 @@ async def test_invoice_first_purchase_is_held_until_the_receipt_then_released(
 
 async def test_advanced_purchase_receipts_come_from_put_away(world: World) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("STOCK", [{"sku": "BRG-6204", "quantity": 20}],
-                                supplier_id=USD_SUPPLIER, advanced=True)
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "BRG-6204", "quantity": 20}], supplier_id=USD_SUPPLIER, advanced=True
+    )
     pid, order = doc["ID"], doc["OrderNumber"]
     state.receive(pid, [{"sku": "BRG-6204", "quantity": 8}], date="2026-03-02")
     state.receive(pid, [{"sku": "BRG-6204", "quantity": 12}], date="2026-03-09")
@@ -104,24 +111,29 @@ async def test_advanced_purchase_receipts_come_from_put_away(world: World) -> No
     assert (await world.record(order)).status == "posted"
     [po] = world.po_for(order)
     assert lines(po)["BRG-6204"]["quantityReceived"] == 20
-    assert sorted(sum(line["quantity"] for line in r["lines"])
-                  for r in receipts_of(world, po["purchaseOrderNumber"])) == [8, 12]
+    assert sorted(
+        sum(line["quantity"] for line in r["lines"])
+        for r in receipts_of(world, po["purchaseOrderNumber"])
+    ) == [8, 12]
 
 
 async def test_foreign_currency_supplier_and_po(world: World) -> None:
-    doc = world.cin7.state.create_purchase("STOCK", [{"sku": "STL-SHT-2", "quantity": 5}],
-                                           supplier_id=CAD_SUPPLIER)
+    doc = world.cin7.state.create_purchase(
+        "STOCK", [{"sku": "STL-SHT-2", "quantity": 5}], supplier_id=CAD_SUPPLIER
+    )
     await world.sync()
     [po] = world.po_for(doc["OrderNumber"])
-    supplier = next(s for s in world.qad_state()["suppliers"]
-                    if s["supplierCode"] == po["supplierCode"])
+    supplier = next(
+        s for s in world.qad_state()["suppliers"] if s["supplierCode"] == po["supplierCode"]
+    )
     assert supplier["currencyCode"] == "CAD"
 
 
 async def test_edit_after_posting_updates_the_po_never_a_second_one(world: World) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("STOCK", [{"sku": "WSH-M8", "quantity": 10}],
-                                supplier_id=USD_SUPPLIER)
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "WSH-M8", "quantity": 10}], supplier_id=USD_SUPPLIER
+    )
     pid, order = doc["ID"], doc["OrderNumber"]
     await world.sync()
     state.edit(pid, [{"sku": "WSH-M8", "quantity": 15}, {"sku": "SCR-4X30", "quantity": 3}])
@@ -136,8 +148,9 @@ async def test_edit_after_posting_updates_the_po_never_a_second_one(world: World
 
 async def test_void_before_receipt_closes_the_po(world: World) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("STOCK", [{"sku": "RVT-4", "quantity": 4}],
-                                supplier_id=USD_SUPPLIER)
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "RVT-4", "quantity": 4}], supplier_id=USD_SUPPLIER
+    )
     await world.sync()
     state.void(doc["ID"])
     await world.sync()
@@ -147,8 +160,9 @@ async def test_void_before_receipt_closes_the_po(world: World) -> None:
 
 async def test_credit_note_posts_a_credit_and_reverses_the_receipt(world: World) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("STOCK", [{"sku": "GLV-NIT-L", "quantity": 10}],
-                                supplier_id=USD_SUPPLIER)
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "GLV-NIT-L", "quantity": 10}], supplier_id=USD_SUPPLIER
+    )
     pid, order = doc["ID"], doc["OrderNumber"]
     state.receive(pid)
     state.invoice(pid, "BW-INV-3")
@@ -166,8 +180,9 @@ async def test_credit_note_posts_a_credit_and_reverses_the_receipt(world: World)
 
 async def test_blocked_until_mapped_then_replayed_without_calling_cin7(world: World) -> None:
     state = world.cin7.state
-    doc = state.create_purchase("STOCK", [{"sku": "MTR-0.75KW", "quantity": 1}],
-                                supplier_id=USD_SUPPLIER)
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "MTR-0.75KW", "quantity": 1}], supplier_id=USD_SUPPLIER
+    )
     order = doc["OrderNumber"]
     await world.sync()
     record = await world.record(order)
@@ -189,10 +204,12 @@ async def test_blocked_until_mapped_then_replayed_without_calling_cin7(world: Wo
 async def test_qad_validation_error_fails_that_record_and_the_others_post(world: World) -> None:
     await world.store.set_mapping(world.cid, "currency", "CAD", "ZZZ", source="manual")
     state = world.cin7.state
-    bad = state.create_purchase("STOCK", [{"sku": "ALU-BAR-25", "quantity": 2}],
-                                supplier_id=CAD_SUPPLIER)
-    good = state.create_purchase("STOCK", [{"sku": "ALU-BAR-25", "quantity": 2}],
-                                 supplier_id=USD_SUPPLIER)
+    bad = state.create_purchase(
+        "STOCK", [{"sku": "ALU-BAR-25", "quantity": 2}], supplier_id=CAD_SUPPLIER
+    )
+    good = state.create_purchase(
+        "STOCK", [{"sku": "ALU-BAR-25", "quantity": 2}], supplier_id=USD_SUPPLIER
+    )
     report = await world.sync()
     assert report.status == "succeeded"
     failed = await world.record(bad["OrderNumber"])
@@ -202,21 +219,26 @@ async def test_qad_validation_error_fails_that_record_and_the_others_post(world:
 
 
 async def test_idle_sync_costs_two_cin7_calls(world: World) -> None:
-    world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 100}],
-                                     supplier_id=USD_SUPPLIER)
+    world.cin7.state.create_purchase(
+        "STOCK", [{"sku": "BOX-S", "quantity": 100}], supplier_id=USD_SUPPLIER
+    )
     await world.sync()
     before = world.cin7.state.stats()["by_path"]
     report = await world.sync()
     after = world.cin7.state.stats()["by_path"]
-    spent = {path: after[path] - before.get(path, 0) for path in after
-             if after[path] != before.get(path, 0)}
+    spent = {
+        path: after[path] - before.get(path, 0)
+        for path in after
+        if after[path] != before.get(path, 0)
+    }
     assert spent == {"purchaseList": 1, "supplier": 1}
     assert report.counters.cin7_calls == 2
 
 
 async def test_dry_run_posts_nothing_and_moves_no_cursor(world: World) -> None:
-    world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-M", "quantity": 5}],
-                                     supplier_id=USD_SUPPLIER)
+    world.cin7.state.create_purchase(
+        "STOCK", [{"sku": "BOX-M", "quantity": 5}], supplier_id=USD_SUPPLIER
+    )
     report = await world.sync(dry_run=True)
     assert report.would_post, "a dry run says what it would post"
     assert world.qad_state()["purchaseOrders"] == []

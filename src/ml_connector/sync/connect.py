@@ -39,6 +39,7 @@ def cin7_client(
         base_url=config.cin7_base_url,
         transport=transport,
         pacer=pacer_for(config.cin7_application_key, limit=limit),
+        timeout=float(config.option("cin7_timeout", 30.0)),
     )
 
 
@@ -61,7 +62,11 @@ def qad_settings(config: ConnectionConfig) -> QadSettings:
 def qad_client(
     config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> QadClient:
-    return QadClient(qad_settings(config), transport=transport)
+    return QadClient(
+        qad_settings(config),
+        transport=transport,
+        timeout=float(config.option("qad_timeout", 30.0)),
+    )
 
 
 @dataclass(frozen=True)

@@ -321,25 +321,28 @@ class SyncEngine:
     async def _stage_supplier(
         self, raw: dict[str, Any], cin7_id: str, name: str, stamp: str
     ) -> None:
-        staged = await self.store.stage_snapshot(self.cid, "supplier", cin7_id, name, stamp, raw)
         self.counters.suppliers_fetched += 1
         self.progress("suppliers", self.counters.suppliers_fetched, None)
-        record = await self.store.upsert_record(
-            self.cid,
-            "supplier",
-            cin7_id,
-            reference=name,
-            latest_version=staged.version,
-            status="posted" if staged.changed else None,
-        )
-        if staged.changed:
-            await self.store.append(
-                self.cid,
-                record.key,
-                "fetched",
-                self.actor,
-                {"version": staged.version, "hash": staged.hash},
+        async with self.store.transaction():
+            staged = await self.store.stage_snapshot(
+                self.cid, "supplier", cin7_id, name, stamp, raw
             )
+            record = await self.store.upsert_record(
+                self.cid,
+                "supplier",
+                cin7_id,
+                reference=name,
+                latest_version=staged.version,
+                status="posted" if staged.changed else None,
+            )
+            if staged.changed:
+                await self.store.append(
+                    self.cid,
+                    record.key,
+                    "fetched",
+                    self.actor,
+                    {"version": staged.version, "hash": staged.hash},
+                )
 
     async def _poll_purchases(self, cin7: Cin7Client, queue: asyncio.Queue[int]) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "purchases")
@@ -361,29 +364,36 @@ class SyncEngine:
         self.counters.purchases_fetched += 1
         self.progress("purchases", self.counters.purchases_fetched, None)
         reference = row.order_number or str(raw.get("OrderNumber") or cin7_id)
-        staged = await self.store.stage_snapshot(
-            self.cid, "purchase", cin7_id, reference, row.last_updated_raw, raw
-        )
         month = row.order_date.strftime("%Y-%m") if row.order_date else None
-        record = await self.store.upsert_record(
-            self.cid,
-            "purchase",
-            cin7_id,
-            reference=reference,
-            supplier_id=row.supplier_id,
-            latest_version=staged.version,
-            month=month,
-            status="pending" if staged.changed else None,
-        )
-        if not staged.changed:
-            return None
-        await self.store.append(
-            self.cid,
-            record.key,
-            "fetched",
-            self.actor,
-            {"version": staged.version, "hash": staged.hash, "last_updated": row.last_updated_raw},
-        )
+        # Snapshot, record and trail in one transaction: a kill between them would leave a
+        # snapshot that `seen` reports as held while no record exists to post it.
+        async with self.store.transaction():
+            staged = await self.store.stage_snapshot(
+                self.cid, "purchase", cin7_id, reference, row.last_updated_raw, raw
+            )
+            record = await self.store.upsert_record(
+                self.cid,
+                "purchase",
+                cin7_id,
+                reference=reference,
+                supplier_id=row.supplier_id,
+                latest_version=staged.version,
+                month=month,
+                status="pending" if staged.changed else None,
+            )
+            if not staged.changed:
+                return None
+            await self.store.append(
+                self.cid,
+                record.key,
+                "fetched",
+                self.actor,
+                {
+                    "version": staged.version,
+                    "hash": staged.hash,
+                    "last_updated": row.last_updated_raw,
+                },
+            )
         return record.id
 
     # --- intents left by a crash -----------------------------------------------------------------

@@ -1,0 +1,327 @@
+"""Kill -9 the connector mid-sync, again and again, and prove nothing was lost or posted twice.
+
+Both sandboxes run in their own processes (so they outlive every kill); the connector's sync
+runs in a child process killed with SIGKILL at random moments, then restarted; a last run goes
+to completion. QAD must then hold exactly one PO per Cin7 OrderNumber, receipt quantities equal
+to Cin7's received quantities, each invoice once, and every authorised Cin7 purchase must be
+accounted for (posted, held, or blocked/failed with a reason). The second test does the same
+with faults on both sides: 5xx, HTML pages, timeouts, 429s, expiring tokens, silent and lost
+receipts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ml_connector.cin7.client import Cin7Client
+from ml_connector.cin7.models import Purchase
+from ml_connector.cin7.pacer import Pacer
+from ml_connector.serve import free_port
+from ml_connector.settings import load_settings
+from ml_connector.store.models import ConnectionConfig
+from ml_connector.store.repo import Store
+from ml_connector.sync.connect import cin7_client, qad_client
+from ml_connector.sync.reference import suggest_mappings
+from ml_connector.vault import Vault
+
+pytestmark = pytest.mark.slow
+
+CHILD = Path(__file__).parent / "crash_child.py"
+ACCOUNT = "5e1b8c3a-0d4f-4a7e-9c21-6f3b2a1d0e99"
+KEY = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+CLIENT_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"
+PASSWORD = "crash-test-password"
+ACCOUNTED = {"posted", "held", "blocked", "failed", "attention"}
+
+
+def _sandbox(system: str, *args: str) -> list[str]:
+    """`ml-connector sandbox <system> ...`, run through its own command function."""
+    code = (
+        f"import typer; from ml_connector.sandbox.{system}.cli import serve_{system}; "
+        f"typer.run(serve_{system})"
+    )
+    return [sys.executable, "-c", code, *args]
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sandbox exited: {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Sandboxes:
+    def __init__(self, purchases: int, token_ttl: float) -> None:
+        self.cin7_port, self.qad_port = free_port(), free_port()
+        self.cin7_url = f"http://127.0.0.1:{self.cin7_port}"
+        self.qad_root = f"http://127.0.0.1:{self.qad_port}"
+        self.qad_base = f"{self.qad_root}/acme/clouderp"
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        self.procs = [
+            subprocess.Popen(  # noqa: S603 - our own CLI
+                _sandbox(
+                    "cin7",
+                    "--port",
+                    str(self.cin7_port),
+                    "--seed",
+                    "5",
+                    "--suppliers",
+                    "20",
+                    "--purchases",
+                    str(purchases),
+                    "--rate-limit",
+                    "100000",
+                    "--account-id",
+                    ACCOUNT,
+                    "--application-key",
+                    KEY,
+                ),
+                **quiet,
+            ),
+            subprocess.Popen(  # noqa: S603
+                _sandbox(
+                    "qad",
+                    "--port",
+                    str(self.qad_port),
+                    "--client-id",
+                    CLIENT_ID,
+                    "--password",
+                    PASSWORD,
+                    "--token-ttl",
+                    str(token_ttl),
+                ),
+                **quiet,
+            ),
+        ]
+        _wait(f"{self.cin7_url}/_sandbox/stats", self.procs[0])
+        _wait(f"{self.qad_base}/_sandbox/stats", self.procs[1])
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=10)
+
+    def qad_state(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.qad_base}/_sandbox/state", timeout=30).json())
+
+    def faults(self, cin7: dict[str, Any], qad: dict[str, Any]) -> None:
+        httpx.post(f"{self.cin7_url}/_sandbox/faults", json=cin7, timeout=10).raise_for_status()
+        httpx.post(f"{self.qad_base}/_sandbox/faults", json=qad, timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
+    monkeypatch.setenv("ML_CONNECTOR_MASTER_KEY", Vault.generate_key())
+    monkeypatch.delenv("ML_CONNECTOR_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def sandboxes() -> Iterator[Sandboxes]:
+    boxes = Sandboxes(purchases=250, token_ttl=3)
+    try:
+        yield boxes
+    finally:
+        boxes.stop()
+
+
+async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    try:
+        config = await store.add_connection(
+            ConnectionConfig(
+                name="acme",
+                cin7_account_id=ACCOUNT,
+                cin7_application_key=KEY,
+                cin7_base_url=f"{boxes.cin7_url}/ExternalApi/v2/",
+                qad_base_url=boxes.qad_base,
+                qad_client_id=CLIENT_ID,
+                qad_username="integration",
+                qad_password=PASSWORD,
+                qad_domain="10USA",
+                qad_entity="10USACO",
+                allow_local=True,
+                options={"cin7_rate_limit": 100_000, **options},
+            )
+        )
+        assert config.id is not None
+        async with cin7_client(config) as cin7, qad_client(config) as qad:
+            await suggest_mappings(store, config.id, cin7, qad, apply=True)
+    finally:
+        await store.close()
+
+
+def _sync_child(timeout: float | None) -> int | None:
+    """One sync in a child process; killed with SIGKILL after `timeout` seconds if given."""
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(CHILD), "acme"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    try:
+        return proc.wait(timeout=timeout if timeout is not None else 600)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+def _crash_and_finish(kills: int, rng: random.Random) -> None:
+    for _ in range(kills):
+        _sync_child(timeout=rng.uniform(0.5, 4.0))
+    for _ in range(6):  # then run to completion: transient leftovers retry on the next pass
+        assert _sync_child(timeout=None) is not None
+        if not asyncio.run(_pending()):
+            return
+    raise AssertionError("records still pending after six complete passes")
+
+
+async def _pending() -> int:
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    try:
+        cid = await store.connection_id("acme")
+        return len(await store.list_records(cid, status="pending", kind="purchase"))
+    finally:
+        await store.close()
+
+
+async def _cin7_purchases(boxes: Sandboxes) -> list[Purchase]:
+    async with Cin7Client(
+        ACCOUNT, KEY, base_url=f"{boxes.cin7_url}/ExternalApi/v2/", pacer=Pacer(limit=100_000)
+    ) as cin7:
+        httpx.post(
+            f"{boxes.cin7_url}/_sandbox/faults",
+            json={
+                "error_rate": 0,
+                "html_rate": 0,
+                "timeout_rate": 0,
+                "rate_limit_per_minute": 100_000,
+            },
+            timeout=10,
+        )
+        return [await cin7.purchase(row.id or "", row.type) async for row in cin7.purchase_list()]
+
+
+async def _store_view() -> tuple[dict[str, Any], dict[str, str]]:
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    try:
+        cid = await store.connection_id("acme")
+        records = {r.reference: r for r in await store.list_records(cid, kind="purchase")}
+        items = (await store.mapping_table(cid)).get("item", {})
+        return records, {sku.upper(): code for sku, code in items.items()}
+    finally:
+        await store.close()
+
+
+def _received_in_cin7(purchase: Purchase) -> dict[str, Decimal]:
+    got: dict[str, Decimal] = {}
+    for receipt in purchase.receipts:
+        if receipt.status == "AUTHORISED":
+            for line in receipt.lines:
+                got[line.sku.upper()] = got.get(line.sku.upper(), Decimal(0)) + (line.quantity or 0)
+    for note in purchase.credit_notes:
+        if note.unstock_status == "AUTHORISED":
+            for line in note.unstock:
+                got[line.sku.upper()] = got.get(line.sku.upper(), Decimal(0)) - (line.quantity or 0)
+    return got
+
+
+def _assert_exactly_once(boxes: Sandboxes) -> None:
+    purchases = asyncio.run(_cin7_purchases(boxes))
+    records, items = asyncio.run(_store_view())
+    qad = boxes.qad_state()
+    pos_by_order: dict[str, list[dict[str, Any]]] = {}
+    for po in qad["purchaseOrders"]:
+        order = po["remarks"].removeprefix("Cin7 ").strip()
+        pos_by_order.setdefault(order, []).append(po)
+    assert all(len(pos) == 1 for pos in pos_by_order.values()), "a Cin7 order has two QAD POs"
+
+    received: dict[tuple[str, int], Decimal] = {}
+    for receipt in qad["receipts"]:
+        for line in receipt["lines"]:
+            key = (receipt["purchaseOrderNumber"], line["line"])
+            received[key] = received.get(key, Decimal(0)) + Decimal(str(line["quantity"]))
+
+    authorised = 0
+    for purchase in purchases:
+        if purchase.order.status != "AUTHORISED" or "VOID" in purchase.status.upper():
+            continue
+        authorised += 1
+        record = records.get(purchase.order_number)
+        assert record is not None, f"{purchase.order_number} never reached the store"
+        assert record.status in ACCOUNTED, f"{purchase.order_number}: {record.status}"
+        if record.status != "posted":
+            assert record.reason, f"{purchase.order_number} is {record.status} with no reason"
+        if record.status not in ("posted", "held"):
+            continue
+        [po] = pos_by_order[purchase.order_number]
+        by_item = {line["itemCode"]: line for line in po["lines"]}
+        for sku, quantity in _received_in_cin7(purchase).items():
+            line = by_item[items.get(sku, sku)]
+            assert Decimal(str(line["quantityReceived"])) == quantity, (
+                f"{purchase.order_number} {sku}: QAD {line['quantityReceived']}, Cin7 {quantity}"
+            )
+            assert received.get((po["purchaseOrderNumber"], line["line"]), 0) == quantity
+    assert authorised > 100
+
+    invoices = Counter(
+        (inv["supplierCode"], inv["invoiceReference"], inv["type"])
+        for inv in qad["supplierInvoices"]
+    )
+    assert invoices and max(invoices.values()) == 1, "an invoice was posted twice"
+
+
+def test_sigkill_mid_sync_loses_nothing_and_posts_nothing_twice(
+    home: Path, sandboxes: Sandboxes
+) -> None:
+    asyncio.run(_connect(sandboxes, {}))
+    _crash_and_finish(kills=6, rng=random.Random(20261127))
+    _assert_exactly_once(sandboxes)
+
+
+def test_sigkill_with_faults_on_both_sides(home: Path, sandboxes: Sandboxes) -> None:
+    asyncio.run(_connect(sandboxes, {"cin7_timeout": 2, "qad_timeout": 5}))
+    sandboxes.faults(
+        cin7={
+            "error_rate": 0.04,
+            "html_rate": 0.03,
+            "timeout_rate": 0.01,
+            "timeout_seconds": 4,
+            "rate_limit_per_minute": 200,
+        },
+        qad={
+            "error_rate": 0.03,
+            "html_rate": 0.02,
+            "silent_receipt_rate": 0.15,
+            "lost_response_rate": 0.03,
+            "expire_tokens_now": True,
+        },
+    )
+    _crash_and_finish(kills=5, rng=random.Random(7))
+    _assert_exactly_once(sandboxes)
