@@ -1007,3 +1007,53 @@ def test_shared_keys_name_the_supplier_and_every_item() -> None:
         "item:WID-100",
         "item:BRK-20",
     )
+
+
+# --- robustness --------------------------------------------------------------------------
+
+
+def test_plan_finds_its_actions_by_natural_key() -> None:
+    result = run(payload())
+
+    assert result.keys == tuple(a.natural_key for a in result.actions)
+    assert result.action("po:PO-00412") is result.actions[1]
+    assert result.action("po:nope") is None
+
+
+def test_an_item_created_earlier_is_used_without_a_mapping() -> None:
+    tables = _tables(MAPS)
+    del tables["item"]["BRK-20"]
+    posted = {"item:BRK-20": Posted("BRK20-Q", {"code": "BRK20-Q"})}
+
+    po = only(run(payload(), posted, maps=Mappings(**tables)), CreatePurchaseOrder)[0]
+
+    assert po.lines[1].item_code == "BRK20-Q"
+
+
+def test_charges_without_a_cin7_total_are_computed() -> None:
+    body = payload()
+    body["Invoice"]["AdditionalCharges"][0].update(Total=None, Quantity=2, Price=15)
+    body["Order"]["Lines"][0]["Total"] = None
+
+    invoice = only(run(body), PostInvoice)[0]
+
+    assert invoice.gl_lines[0].amount == Decimal("30.00")
+
+
+def test_unreadable_posted_details_count_as_nothing_and_unknown_blocks_are_reversed() -> None:
+    posted = posted_after(payload())
+    posted["receipt:PO-00412:legacy"] = Posted(
+        "RC999", {"lines": [{"sku": "WID-100", "line": 1, "quantity": "2"}, "junk"]}
+    )
+    posted["receipt:PO-00412:garbled"] = Posted(
+        "RC998", {"lines": [{"sku": "WID-100", "line": 1, "quantity": "two"}]}
+    )
+    posted["receipt:PO-00412:empty"] = Posted("RC997", {"lines": "none"})
+
+    result = run(payload(), posted)
+
+    (reverse,) = result.actions
+    assert isinstance(reverse, PostReceipt)
+    assert reverse.natural_key == "receipt:PO-00412:legacy#adj1"
+    assert reverse.effective_date == date(2024, 5, 1)  # no day in the key: the order date
+    assert reverse.lines == (ReceiveLine(1, "WID-100", Decimal(-2)),)

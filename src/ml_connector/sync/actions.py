@@ -25,6 +25,7 @@ voucher. `posted_details` shapes (all JSON-able, decimals as strings):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -42,20 +43,20 @@ def _day(value: date | None) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Action:
+class Action(ABC):
     """Base of every planned QAD action."""
 
     kind: ClassVar[str] = "action"
     natural_key: str
     depends_on: tuple[str, ...] = ()
 
+    @abstractmethod
     def posted_details(self, qad_id: str) -> dict[str, Any]:
         """What the engine stores for this action once QAD holds it (see the module table)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self) -> str:
-        """One line for dry runs, logs and the audit trail (no amounts that identify people)."""
-        raise NotImplementedError
+        """One line for dry runs, logs and the audit trail."""
 
 
 # --- supplier and items --------------------------------------------------------------------

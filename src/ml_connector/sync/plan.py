@@ -880,9 +880,7 @@ class _Planner:
                 continue
             days: dict[date, dict[str, Decimal]] = {}
             for stock in note.unstock:
-                if stock.date is None:
-                    continue
-                day = days.setdefault(stock.date, {})
+                day = days.setdefault(stock.date or self.order_date, {})  # dates are checked
                 sku = fold(stock.sku)
                 day[sku] = day.get(sku, ZERO) - (stock.quantity or ZERO)
             blocks += [
