@@ -17,7 +17,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -30,7 +29,7 @@ import pytest
 from ml_connector.cin7.client import Cin7Client
 from ml_connector.cin7.models import Purchase
 from ml_connector.cin7.pacer import Pacer
-from ml_connector.serve import free_port
+from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.settings import load_settings
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.repo import Store
@@ -48,86 +47,45 @@ PASSWORD = "crash-test-password"
 ACCOUNTED = {"posted", "held", "blocked", "failed", "attention"}
 
 
-def _sandbox(system: str, *args: str) -> list[str]:
-    """`ml-connector sandbox <system> ...`, run through its own command function."""
-    code = (
-        f"import typer; from ml_connector.sandbox.{system}.cli import serve_{system}; "
-        f"typer.run(serve_{system})"
-    )
-    return [sys.executable, "-c", code, *args]
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sandbox exited: {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
 class Sandboxes:
     def __init__(self, purchases: int, token_ttl: float) -> None:
-        self.cin7_port, self.qad_port = free_port(), free_port()
-        self.cin7_url = f"http://127.0.0.1:{self.cin7_port}"
-        self.qad_root = f"http://127.0.0.1:{self.qad_port}"
-        self.qad_base = f"{self.qad_root}/acme/clouderp"
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.procs = [
-            subprocess.Popen(  # noqa: S603 - our own CLI
-                _sandbox(
-                    "cin7",
-                    "--port",
-                    str(self.cin7_port),
-                    "--seed",
-                    "5",
-                    "--suppliers",
-                    "20",
-                    "--purchases",
-                    str(purchases),
-                    "--rate-limit",
-                    "100000",
-                    "--account-id",
-                    ACCOUNT,
-                    "--application-key",
-                    KEY,
-                ),
-                **quiet,
-            ),
-            subprocess.Popen(  # noqa: S603
-                _sandbox(
-                    "qad",
-                    "--port",
-                    str(self.qad_port),
-                    "--client-id",
-                    CLIENT_ID,
-                    "--password",
-                    PASSWORD,
-                    "--token-ttl",
-                    str(token_ttl),
-                ),
-                **quiet,
-            ),
-        ]
-        _wait(f"{self.cin7_url}/_sandbox/stats", self.procs[0])
-        _wait(f"{self.qad_base}/_sandbox/stats", self.procs[1])
+        self.cin7 = SandboxProcess(
+            "cin7",
+            "--seed",
+            "5",
+            "--suppliers",
+            "20",
+            "--purchases",
+            str(purchases),
+            "--rate-limit",
+            "100000",
+            "--account-id",
+            ACCOUNT,
+            "--application-key",
+            KEY,
+        )
+        self.qad = SandboxProcess(
+            "qad",
+            "--client-id",
+            CLIENT_ID,
+            "--password",
+            PASSWORD,
+            "--token-ttl",
+            str(token_ttl),
+        )
+        self.cin7.wait()
+        self.qad.wait()
 
     def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            proc.wait(timeout=10)
+        self.cin7.stop()
+        self.qad.stop()
 
     def qad_state(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.qad_base}/_sandbox/state", timeout=30).json())
+        return dict(httpx.get(f"{self.qad.control}/state", timeout=30).json())
 
     def faults(self, cin7: dict[str, Any], qad: dict[str, Any]) -> None:
-        httpx.post(f"{self.cin7_url}/_sandbox/faults", json=cin7, timeout=10).raise_for_status()
-        httpx.post(f"{self.qad_base}/_sandbox/faults", json=qad, timeout=10).raise_for_status()
+        httpx.post(f"{self.cin7.control}/faults", json=cin7, timeout=10).raise_for_status()
+        httpx.post(f"{self.qad.control}/faults", json=qad, timeout=10).raise_for_status()
 
 
 @pytest.fixture
@@ -156,8 +114,8 @@ async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
                 name="acme",
                 cin7_account_id=ACCOUNT,
                 cin7_application_key=KEY,
-                cin7_base_url=f"{boxes.cin7_url}/ExternalApi/v2/",
-                qad_base_url=boxes.qad_base,
+                cin7_base_url=boxes.cin7.base,
+                qad_base_url=boxes.qad.base,
                 qad_client_id=CLIENT_ID,
                 qad_username="integration",
                 qad_password=PASSWORD,
@@ -176,7 +134,7 @@ async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
 
 def _sync_child(timeout: float | None) -> int | None:
     """One sync in a child process; killed with SIGKILL after `timeout` seconds if given."""
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, str(CHILD), "acme"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -210,20 +168,16 @@ async def _pending() -> int:
         await store.close()
 
 
-async def _cin7_purchases(boxes: Sandboxes) -> list[Purchase]:
+def _cin7_purchases(boxes: Sandboxes) -> list[Purchase]:
+    faults = {"error_rate": 0, "html_rate": 0, "timeout_rate": 0, "rate_limit_per_minute": 100_000}
+    httpx.post(f"{boxes.cin7.control}/faults", json=faults, timeout=10).raise_for_status()
+    return asyncio.run(_read_purchases(boxes))
+
+
+async def _read_purchases(boxes: Sandboxes) -> list[Purchase]:
     async with Cin7Client(
-        ACCOUNT, KEY, base_url=f"{boxes.cin7_url}/ExternalApi/v2/", pacer=Pacer(limit=100_000)
+        ACCOUNT, KEY, base_url=boxes.cin7.base, pacer=Pacer(limit=100_000)
     ) as cin7:
-        httpx.post(
-            f"{boxes.cin7_url}/_sandbox/faults",
-            json={
-                "error_rate": 0,
-                "html_rate": 0,
-                "timeout_rate": 0,
-                "rate_limit_per_minute": 100_000,
-            },
-            timeout=10,
-        )
         return [await cin7.purchase(row.id or "", row.type) async for row in cin7.purchase_list()]
 
 
@@ -253,7 +207,7 @@ def _received_in_cin7(purchase: Purchase) -> dict[str, Decimal]:
 
 
 def _assert_exactly_once(boxes: Sandboxes) -> None:
-    purchases = asyncio.run(_cin7_purchases(boxes))
+    purchases = _cin7_purchases(boxes)
     records, items = asyncio.run(_store_view())
     qad = boxes.qad_state()
     pos_by_order: dict[str, list[dict[str, Any]]] = {}
@@ -294,7 +248,8 @@ def _assert_exactly_once(boxes: Sandboxes) -> None:
         (inv["supplierCode"], inv["invoiceReference"], inv["type"])
         for inv in qad["supplierInvoices"]
     )
-    assert invoices and max(invoices.values()) == 1, "an invoice was posted twice"
+    assert invoices, "no invoice reached QAD"
+    assert max(invoices.values()) == 1, "an invoice was posted twice"
 
 
 def test_sigkill_mid_sync_loses_nothing_and_posts_nothing_twice(
