@@ -1,0 +1,276 @@
+"""Terminal output of the command line: Rich tables, one-document JSON, progress bars, and the one
+error boundary that turns exceptions into a readable line and an exit code.
+
+Exit codes (the contract scripts rely on, also in README):
+
+    0  success
+    1  records failed or were blocked in a sync or replay (or the audit chain is broken)
+    2  bad usage or configuration: ConfigError, StoreError, an unknown connection or record
+    3  a remote refused our credentials or permissions: AuthRejected
+    4  a remote was unavailable: TransientError (Unavailable, RateLimited)
+
+Errors print one line to stderr, never a traceback (set ``ML_CONNECTOR_DEBUG=1`` to see one) and
+never a secret: besides the clients' own redaction, every secret the command handled is masked in
+the line again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import typer
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from ml_connector.errors import (
+    AuthRejected,
+    ConfigError,
+    ConnectorError,
+    StoreError,
+    TransientError,
+)
+
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_OK",
+    "EXIT_RECORDS",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "SyncProgress",
+    "emit",
+    "emit_json",
+    "emit_text",
+    "exit_code_for",
+    "keep_secret",
+    "run",
+    "say",
+    "stderr_console",
+    "stdout_console",
+    "table",
+    "to_json",
+]
+
+EXIT_OK = 0
+EXIT_RECORDS = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_UNAVAILABLE = 4
+
+DEBUG_ENV = "ML_CONNECTOR_DEBUG"
+_PIPE_WIDTH = 160
+_MASK = "**********"
+
+# Secrets this process handled (typed options, decrypted connection secrets); the error line is
+# scrubbed of them even though no message should ever carry one.
+_secrets: set[str] = set()
+
+
+def keep_secret(*values: str | None) -> None:
+    """Remember secret strings so that an error line can never show them."""
+    _secrets.update(v for v in values if v and len(v) >= 4)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every remembered secret masked."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    return text
+
+
+# --- consoles and plain output -----------------------------------------------------------------
+
+
+def stdout_console() -> Console:
+    """A console on the current ``sys.stdout``; wide when it is not a terminal, so tables piped
+    to a file or read by a test do not wrap."""
+    probe = Console()
+    return Console(width=None if probe.is_terminal else _PIPE_WIDTH, highlight=False)
+
+
+def stderr_console() -> Console:
+    probe = Console(stderr=True)
+    return Console(stderr=True, width=None if probe.is_terminal else _PIPE_WIDTH, highlight=False)
+
+
+def emit(*renderables: RenderableType) -> None:
+    """Print to stdout."""
+    console = stdout_console()
+    for renderable in renderables:
+        console.print(renderable)
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """One line of plain prose (no markup, never wrapped), to stdout or stderr."""
+    console = stderr_console() if err else stdout_console()
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def emit_text(text: str) -> None:
+    """Raw text to stdout, exactly as given (CSV)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def to_json(value: Any) -> Any:
+    """``value`` with decimals, datetimes and paths made JSON-friendly (decimals as strings, so
+    amounts keep their exact digits)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+def emit_json(document: Any) -> None:
+    """Print exactly one JSON document to stdout."""
+    sys.stdout.write(json.dumps(to_json(document), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def table(
+    title: str | None,
+    columns: Iterable[str | tuple[str, str]],
+    rows: Iterable[Iterable[Any]],
+    *,
+    caption: str | None = None,
+) -> Table:
+    """A Rich table; a column given as ``(name, "right")`` is right-aligned (numbers)."""
+    grid = Table(title=title, caption=caption, title_justify="left", show_lines=False)
+    for column in columns:
+        if isinstance(column, tuple):
+            grid.add_column(column[0], justify="right" if column[1] == "right" else "left")
+        else:
+            grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    return grid
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncProgress:
+    """Progress bars for a sync on stderr when stderr is a terminal; silent otherwise.
+
+    Use as a context manager and pass :meth:`update` as the engine's ``progress`` callback
+    (``progress(phase, done, total)`` with phase ``suppliers``, ``purchases`` or ``posting``).
+    """
+
+    enabled: bool | None = None
+    _progress: Progress | None = None
+    _tasks: dict[str, TaskID] = field(default_factory=dict)
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "suppliers": "suppliers fetched",
+        "purchases": "purchases fetched",
+        "posting": "records posted",
+    }
+
+    def __enter__(self) -> SyncProgress:
+        console = Console(stderr=True)
+        if self.enabled is None:
+            self.enabled = console.is_terminal
+        if self.enabled:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description:<18}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            )
+            self._progress.start()
+            for phase, label in self.LABELS.items():
+                self._tasks[phase] = self._progress.add_task(label, total=None)
+        return self
+
+    def update(self, phase: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._tasks[phase] = self._progress.add_task(phase, total=None)
+        self._progress.update(task, completed=done, total=total)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._progress is not None:
+            for task in self._tasks.values():
+                done = self._progress.tasks[task].completed
+                self._progress.update(task, total=max(done, 1) if done else 0, completed=done)
+            self._progress.stop()
+            self._progress = None
+
+
+# --- the error boundary ----------------------------------------------------------------------
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code for an exception that ended a command."""
+    if isinstance(exc, AuthRejected):
+        return EXIT_AUTH
+    if isinstance(exc, TransientError):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, ConfigError | StoreError):
+        return EXIT_USAGE
+    return EXIT_RECORDS
+
+
+def describe(exc: BaseException) -> str:
+    """The one line shown for an exception."""
+    if isinstance(exc, ConnectorError):
+        text = str(exc) or type(exc).__name__
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc}"
+    return scrub(" ".join(text.split()))
+
+
+@contextmanager
+def error_boundary() -> Iterator[None]:
+    """Map any exception leaving the block to one stderr line and an exit code."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        stderr_console().print("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        sys.stderr.write(f"error: {describe(exc)}\n")
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+def run(main: Callable[[], Coroutine[Any, Any, int | None]]) -> None:
+    """Run an async command body inside the error boundary; its int result is the exit code."""
+    with error_boundary():
+        code = asyncio.run(main())
+    if code:
+        raise typer.Exit(code)

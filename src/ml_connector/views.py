@@ -1,0 +1,678 @@
+"""What the read commands show, as plain JSON-able documents and as Rich tables built from them.
+
+Every function here is pure: ``*_doc`` turns store values into the document that ``--json``
+prints, and ``*_tables`` renders that same document for a terminal, so the two never disagree.
+Secrets never enter a document: a connection's credentials are shown as ``stored, encrypted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from ml_connector.console import table
+from ml_connector.store.models import (
+    AuditEvent,
+    BrokenLink,
+    ConnectionConfig,
+    ReconcileLine,
+    Record,
+)
+from ml_connector.store.models import (
+    Mapping as StoredMapping,
+)
+from ml_connector.sync.connect import Verdict
+from ml_connector.sync.engine import SyncReport
+from ml_connector.sync.mapping import Kind, SuggestionReport
+
+__all__ = [
+    "STORED_SECRET",
+    "audit_doc",
+    "audit_tables",
+    "connection_doc",
+    "connection_list_table",
+    "connection_table",
+    "format_age",
+    "holds_doc",
+    "holds_tables",
+    "mappings_doc",
+    "mappings_table",
+    "reconcile_doc",
+    "reconcile_tables",
+    "records_doc",
+    "records_tables",
+    "run_doc",
+    "run_tables",
+    "suggest_doc",
+    "suggest_tables",
+    "test_doc",
+    "test_lines",
+    "verify_doc",
+    "verify_lines",
+]
+
+STORED_SECRET = "stored, encrypted"
+
+_PROBLEM_LABELS = {
+    "credentials": "bad credentials",
+    "permission": "missing permission",
+    "unreachable": "unreachable",
+    "tenant-url": "wrong tenant URL",
+    "config": "configuration",
+    "rate-limited": "rate limited",
+    "other": "error",
+}
+_SYSTEM_NAMES = {"cin7": "Cin7 Core", "qad": "QAD"}
+
+
+def format_age(seconds: float) -> str:
+    """A compact age: ``45s``, ``12m``, ``3h 20m``, ``2d 4h``."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+# --- connections ------------------------------------------------------------------------------
+
+
+def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
+    """Everything about a connection except its secrets, which show as ``stored, encrypted``."""
+    return {
+        "name": config.name,
+        "id": config.id,
+        "cin7_account_id": config.cin7_account_id,
+        "cin7_application_key": STORED_SECRET,
+        "cin7_base_url": config.cin7_base_url,
+        "qad_url": config.qad_base_url,
+        "qad_client_id": config.qad_client_id,
+        "qad_username": config.qad_username,
+        "qad_password": STORED_SECRET,
+        "qad_domain": config.qad_domain,
+        "qad_entity": config.qad_entity,
+        "qad_site": config.qad_site,
+        "qad_supplier_shared_set": config.qad_supplier_shared_set,
+        "qad_daybook": config.qad_daybook,
+        "allow_local": config.allow_local,
+        "schedule": config.schedule,
+        "options": dict(config.options),
+        "healthy": config.healthy,
+        "health_message": config.health_message,
+        "health_checked_at": config.health_checked_at,
+        "created_at": config.created_at,
+    }
+
+
+def connection_list_table(docs: Sequence[Mapping[str, Any]]) -> RenderableType:
+    if not docs:
+        return Text("No connections yet. Add one with `ml-connector connection add NAME ...`.")
+    return table(
+        "Connections",
+        ["name", "Cin7 account", "QAD tenant", "domain/entity", "schedule", "health"],
+        (
+            [
+                d["name"],
+                d["cin7_account_id"],
+                d["qad_url"],
+                f"{d['qad_domain']}/{d['qad_entity']}",
+                d["schedule"] or "manual",
+                "ok" if d["healthy"] else f"unhealthy: {d['health_message'] or ''}",
+            ]
+            for d in docs
+        ),
+    )
+
+
+def connection_table(doc: Mapping[str, Any]) -> RenderableType:
+    labels = [
+        ("name", "name"),
+        ("cin7_account_id", "Cin7 account ID"),
+        ("cin7_application_key", "Cin7 application key"),
+        ("cin7_base_url", "Cin7 API base URL"),
+        ("qad_url", "QAD tenant URL"),
+        ("qad_client_id", "QAD client ID"),
+        ("qad_username", "QAD username"),
+        ("qad_password", "QAD password"),
+        ("qad_domain", "QAD domain"),
+        ("qad_entity", "QAD entity"),
+        ("qad_site", "QAD default site"),
+        ("qad_supplier_shared_set", "QAD supplier shared set"),
+        ("qad_daybook", "QAD daybook"),
+        ("allow_local", "local targets allowed"),
+        ("schedule", "schedule"),
+        ("options", "options"),
+        ("healthy", "healthy"),
+        ("health_message", "health message"),
+        ("created_at", "created"),
+    ]
+    rows = []
+    for key, label in labels:
+        value = doc.get(key)
+        if key == "options":
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items())) if value else ""
+        elif isinstance(value, datetime):
+            value = _when(value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        rows.append([label, "" if value is None else value])
+    return table(f"Connection {doc['name']}", ["setting", "value"], rows)
+
+
+def test_doc(name: str, verdicts: Sequence[Verdict]) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "ok": all(v.ok for v in verdicts),
+        "verdicts": [
+            {
+                "system": v.system,
+                "ok": v.ok,
+                "problem": v.problem or None,
+                "message": _clean_message(v),
+            }
+            for v in verdicts
+        ],
+    }
+
+
+def _clean_message(verdict: Verdict) -> str:
+    # The clients prefix their own system name ("QAD: qad: ..."); show it once.
+    message = verdict.message
+    for prefix in ("Cin7 Core: cin7: ", "QAD: qad: "):
+        if message.startswith(prefix):
+            return prefix.split(":")[0] + ": " + message[len(prefix) :]
+    return message
+
+
+def test_lines(doc: Mapping[str, Any]) -> list[str]:
+    """One plain line per side: which system, ok or what is wrong, and the detail."""
+    lines = []
+    for v in doc["verdicts"]:
+        system = _SYSTEM_NAMES.get(v["system"], v["system"])
+        if v["ok"]:
+            lines.append(f"{system:<10} ok      {v['message']}")
+        else:
+            label = _PROBLEM_LABELS.get(v["problem"] or "other", v["problem"])
+            lines.append(f"{system:<10} FAILED  {label}: {v['message']}")
+    return lines
+
+
+# --- mappings ---------------------------------------------------------------------------------
+
+
+def mappings_doc(name: str, mappings: Iterable[StoredMapping]) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "mappings": [
+            {
+                "kind": m.kind,
+                "cin7_value": m.cin7_value,
+                "qad_value": m.qad_value,
+                "source": m.source,
+                "confidence": m.confidence,
+            }
+            for m in mappings
+        ],
+    }
+
+
+def mappings_table(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["mappings"]
+    if not rows:
+        return Text("No mappings. Try `ml-connector mapping suggest NAME --apply`.")
+    return table(
+        f"Mappings of {doc['connection']}",
+        ["kind", "Cin7 value", "QAD value", "source", ("confidence", "right")],
+        ([r["kind"], r["cin7_value"], r["qad_value"], r["source"], r["confidence"]] for r in rows),
+        caption=_plural(len(rows), "mapping"),
+    )
+
+
+def suggest_doc(
+    name: str,
+    reports: Mapping[Kind, SuggestionReport],
+    applied: bool,
+) -> dict[str, Any]:
+    """Per kind: what matched and by which rule, what was already mapped, what stays unmatched."""
+    kinds: dict[str, Any] = {}
+    for kind, report in reports.items():
+        by_rule = {"exact": 0, "code": 0, "name": 0}
+        for s in report.suggestions:
+            by_rule[s.source] = by_rule.get(s.source, 0) + 1
+        kinds[kind] = {
+            "matched": len(report.suggestions),
+            "by_rule": by_rule,
+            "already_mapped": len(report.kept),
+            "suggestions": [
+                {
+                    "cin7_value": s.cin7_value,
+                    "cin7_name": s.cin7_name,
+                    "qad_value": s.qad_value,
+                    "qad_name": s.qad_name,
+                    "rule": s.source,
+                    "confidence": s.confidence,
+                }
+                for s in report.suggestions
+            ],
+            "unmatched": [
+                {
+                    "cin7_value": ref.value,
+                    "name": ref.name,
+                    "active": ref.active,
+                }
+                for ref in report.unmatched
+            ],
+            "ambiguous": [
+                {"cin7_value": ref.value, "name": ref.name, "candidates": [q.code for q in cands]}
+                for ref, cands in report.ambiguous
+            ],
+            "stale": [{"cin7_value": s.cin7_value, "qad_value": s.qad_value} for s in report.stale],
+        }
+    return {"connection": name, "applied": applied, "kinds": kinds}
+
+
+def suggest_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
+    kinds: Mapping[str, Any] = doc["kinds"]
+    summary = table(
+        f"Mapping suggestions for {doc['connection']}"
+        + (" (applied)" if doc["applied"] else " (not applied; rerun with --apply to store)"),
+        [
+            "kind",
+            ("matched", "right"),
+            ("exact", "right"),
+            ("code", "right"),
+            ("name", "right"),
+            ("already mapped", "right"),
+            ("ambiguous", "right"),
+            ("unmatched", "right"),
+        ],
+        (
+            [
+                kind,
+                k["matched"],
+                k["by_rule"].get("exact", 0),
+                k["by_rule"].get("code", 0),
+                k["by_rule"].get("name", 0),
+                k["already_mapped"],
+                len(k["ambiguous"]),
+                len(k["unmatched"]),
+            ]
+            for kind, k in kinds.items()
+        ),
+    )
+    out: list[RenderableType] = [summary]
+    name = doc["connection"]
+    for kind, k in kinds.items():
+        if not (k["unmatched"] or k["ambiguous"] or k["stale"]):
+            continue
+        rows: list[list[str]] = []
+        for u in k["unmatched"]:
+            if not u["active"]:
+                what = "inactive in Cin7"
+            elif kind == "supplier":
+                what = "will be created in QAD"
+            else:
+                what = "unmatched"
+            label = f"{u['name']} ({u['cin7_value']})" if u["name"] != u["cin7_value"] else ""
+            rows.append([label or u["cin7_value"], what])
+        for a in k["ambiguous"]:
+            rows.append([a["cin7_value"], "ambiguous: " + ", ".join(a["candidates"])])
+        for s in k["stale"]:
+            rows.append([s["cin7_value"], f"mapped to {s['qad_value']}, missing in QAD"])
+        out.append(table(f"{kind}: needs attention", ["Cin7 value", "why"], rows))
+        if kind == "supplier":
+            hint = (
+                "Suppliers without a mapping are created in QAD when first used; to use an "
+                f"existing QAD supplier instead: ml-connector mapping set {name} supplier "
+                "<Cin7 SupplierID> <QAD code>"
+            )
+        else:
+            hint = (
+                "Documents using these are blocked until mapped: "
+                f"ml-connector mapping set {name} {kind} <Cin7 value> <QAD code>"
+            )
+        out.append(Text(hint + "\n"))
+    return out
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def run_doc(
+    name: str, report: SyncReport, elapsed_s: float, *, kind: str = "sync"
+) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "kind": kind,
+        "run_id": report.run_id,
+        "status": report.status,
+        "error": report.error,
+        "elapsed_s": round(elapsed_s, 2),
+        "counters": asdict(report.counters),
+        "would_post": [{"reference": ref, "action": what} for ref, what in report.would_post],
+    }
+
+
+def run_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
+    c = doc["counters"]
+    rows = [
+        ("suppliers created", c["suppliers_created"]),
+        ("purchase orders", c["purchase_orders"]),
+        ("purchase order updates", c["purchase_order_updates"]),
+        ("receipts", c["receipts"]),
+        ("invoices", c["invoices"]),
+        ("credit notes", c["credit_notes"]),
+        ("held", c["held"]),
+        ("released", c["released"]),
+        ("blocked", c["blocked"]),
+        ("failed", c["failed"]),
+        ("waiting", c["waiting"]),
+        ("needs attention", c["attention"]),
+        ("retry next run", c["retry_later"]),
+        ("Cin7 calls", c["cin7_calls"]),
+        ("QAD calls", c["qad_calls"]),
+        ("elapsed", f"{doc['elapsed_s']:.1f} s"),
+    ]
+    title = {"sync": "Sync", "dry-run": "Dry run", "replay": "Replay"}.get(doc["kind"], "Run")
+    out: list[RenderableType] = []
+    if doc["kind"] == "dry-run":
+        would = doc["would_post"]
+        if would:
+            out.append(
+                table(
+                    "Would post (nothing was posted, no cursor moved)",
+                    ["reference", "action"],
+                    ([w["reference"], w["action"]] for w in would),
+                )
+            )
+        else:
+            out.append(Text("Nothing to post."))
+    out.append(
+        table(
+            f"{title} of {doc['connection']} (run {doc['run_id']}, {doc['status']})",
+            ["", ("count", "right")],
+            rows,
+        )
+    )
+    outcomes = doc.get("outcomes")
+    if outcomes:
+        out.insert(
+            0,
+            table(
+                "Replayed",
+                ["reference", "status now", "reason"],
+                ([o["reference"], o["status"], o["reason"] or ""] for o in outcomes),
+            ),
+        )
+    if doc["error"]:
+        out.append(Text(f"The run stopped: {doc['error']}"))
+    return out
+
+
+# --- records, holds, reconcile ----------------------------------------------------------------
+
+
+def _record_doc(record: Record, now: datetime) -> dict[str, Any]:
+    return {
+        "reference": record.reference,
+        "key": record.key,
+        "kind": record.kind,
+        "cin7_id": record.cin7_id,
+        "status": record.status,
+        "reason": record.reason,
+        "supplier_id": record.supplier_id,
+        "month": record.month,
+        "status_since": record.status_since,
+        "age_s": int((now - record.status_since).total_seconds()),
+        "latest_version": record.latest_version,
+        "posted_version": record.posted_version,
+    }
+
+
+def records_doc(
+    name: str,
+    records: Sequence[Record],
+    now: datetime,
+    *,
+    status: str | None,
+    kind: str,
+    truncated: bool,
+) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "kind": kind,
+        "status": status,
+        "truncated": truncated,
+        "records": [_record_doc(r, now) for r in records],
+    }
+
+
+def records_tables(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["records"]
+    if not rows:
+        which = f" {doc['status']}" if doc["status"] else ""
+        return Text(f"No{which} {doc['kind']} records.")
+    caption = _plural(len(rows), "record")
+    if doc["truncated"]:
+        caption += " (more exist; raise --limit)"
+    return table(
+        f"Records of {doc['connection']}",
+        ["reference", "status", "since (UTC)", "reason"],
+        ([r["reference"], r["status"], _when(r["status_since"]), r["reason"] or ""] for r in rows),
+        caption=caption,
+    )
+
+
+def holds_doc(name: str, records: Sequence[Record], now: datetime) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "holds": [
+            {
+                "reference": r.reference,
+                "supplier_id": r.supplier_id,
+                "since": r.status_since,
+                "age_s": int((now - r.status_since).total_seconds()),
+                "age": format_age((now - r.status_since).total_seconds()),
+                "reason": r.reason,
+            }
+            for r in records
+        ],
+    }
+
+
+def holds_tables(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["holds"]
+    if not rows:
+        return Text("No invoices are held.")
+    return table(
+        f"Held invoices of {doc['connection']}",
+        ["reference", ("age", "right"), "what is missing"],
+        ([h["reference"], h["age"], h["reason"] or ""] for h in rows),
+        caption=f"{len(rows)} held; they post once QAD holds the goods receipt",
+    )
+
+
+_MEASURES = ("invoiced", "posted", "held", "received")
+
+
+def reconcile_doc(name: str, month: str | None, lines: Sequence[ReconcileLine]) -> dict[str, Any]:
+    """Per supplier and currency, plus a totals row per currency (currencies are never added)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        total = totals.setdefault(
+            line.currency,
+            {"currency": line.currency, "records": 0, **{m: Decimal(0) for m in _MEASURES}},
+        )
+        total["records"] += line.records
+        for m in _MEASURES:
+            total[m] += getattr(line, m)
+    ordered = sorted(
+        lines, key=lambda ln: ((ln.supplier_name or ln.supplier_id or "").casefold(), ln.currency)
+    )
+    return {
+        "connection": name,
+        "month": month,
+        "lines": [
+            {
+                "supplier_id": line.supplier_id,
+                "supplier": line.supplier_name or line.supplier_id or "(no supplier)",
+                "currency": line.currency,
+                "invoiced": line.invoiced,
+                "posted": line.posted,
+                "held": line.held,
+                "received": line.received,
+                "records": line.records,
+                "statuses": dict(line.statuses),
+            }
+            for line in ordered
+        ],
+        "totals": [totals[c] for c in sorted(totals)],
+    }
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
+    lines = doc["lines"]
+    period = doc["month"] or "all months"
+    if not lines:
+        return Text(f"No purchases for {period}.")
+    grid = table(
+        f"Reconcile {doc['connection']} ({period})",
+        [
+            "supplier",
+            "currency",
+            ("invoiced in Cin7", "right"),
+            ("posted to QAD", "right"),
+            ("held", "right"),
+            ("received value", "right"),
+            ("records", "right"),
+        ],
+        (
+            [
+                line["supplier"],
+                line["currency"],
+                *(_money(line[m]) for m in _MEASURES),
+                line["records"],
+            ]
+            for line in lines
+        ),
+    )
+    grid.add_section()
+    for total in doc["totals"]:
+        grid.add_row(
+            "TOTAL",
+            total["currency"],
+            *(_money(total[m]) for m in _MEASURES),
+            str(total["records"]),
+            style="bold",
+        )
+    return grid
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+def audit_doc(
+    name: str, record: Record | None, key: str, events: Sequence[AuditEvent]
+) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "record": key,
+        "status": record.status if record else None,
+        "reason": record.reason if record else None,
+        "events": [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "event": e.event,
+                "actor": e.actor,
+                "data": e.data,
+                "hash": e.hash,
+                "prev_hash": e.prev_hash,
+            }
+            for e in events
+        ],
+    }
+
+
+def _summary(data: Any) -> str:
+    if not isinstance(data, Mapping) or not data:
+        return "" if data in (None, {}, []) else str(data)
+    parts = []
+    for key, value in data.items():
+        if value is None or value in ("", [], {}):
+            continue
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def audit_tables(doc: Mapping[str, Any]) -> RenderableType:
+    events = doc["events"]
+    status = f" ({doc['status']})" if doc["status"] else ""
+    grid = table(
+        f"Audit trail of {doc['record']}{status}",
+        [("#", "right"), "at (UTC)", "event", "actor", "details", "hash"],
+        (
+            [e["seq"], _when(e["at"]), e["event"], e["actor"], _summary(e["data"]), e["hash"][:12]]
+            for e in events
+        ),
+        caption=f"{_plural(len(events), 'event')}, each chained to the previous by hash",
+    )
+    if doc["reason"]:
+        return Group(grid, Text(f"Reason: {doc['reason']}"))
+    return grid
+
+
+def verify_doc(name: str, broken: Sequence[BrokenLink]) -> dict[str, Any]:
+    return {
+        "connection": name,
+        "intact": not broken,
+        "broken": [
+            {
+                "event_id": b.event_id,
+                "record": b.record_key,
+                "seq": b.seq,
+                "problem": b.problem,
+            }
+            for b in broken
+        ],
+    }
+
+
+def verify_lines(doc: Mapping[str, Any]) -> list[str]:
+    if doc["intact"]:
+        return [f"The audit trail of {doc['connection']} is intact: every link checks out."]
+    lines = [f"The audit trail of {doc['connection']} is BROKEN ({len(doc['broken'])} problems):"]
+    for b in doc["broken"]:
+        where = []
+        if b["event_id"] is not None:
+            where.append(f"event {b['event_id']}")
+        if b["record"]:
+            where.append(b["record"] + (f" #{b['seq']}" if b["seq"] is not None else ""))
+        lines.append(f"  {' '.join(where) or 'chain'}: {b['problem']}")
+    return lines

@@ -1,0 +1,164 @@
+"""`sync`, then the read commands on what it did: `records`, `holds`, `reconcile`, `audit`."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from cli_helpers import Cli, Sandboxes
+
+from ml_connector.settings import load_settings
+from ml_connector.store.repo import Store
+from ml_connector.vault import Vault
+
+Synced = tuple[Cli, Sandboxes, dict[str, Any]]
+
+
+def test_sync_counts_match_qad_and_exit_code_reports_blocked(synced: Synced) -> None:
+    cli, boxes, doc = synced
+    counters = doc["counters"]
+    assert doc["status"] == "succeeded"
+    assert doc["kind"] == "sync"
+    qad = boxes.qad_counts()
+    assert counters["purchase_orders"] == qad["purchase_orders"] > 0
+    assert counters["receipts"] == qad["receipts"]
+    assert counters["invoices"] + counters["credit_notes"] == qad["supplier_invoices"]
+    assert counters["suppliers_created"] == qad["suppliers"]
+    assert counters["cin7_calls"] > 0
+    # the seeded data holds unmapped items and locations, so some purchases are blocked
+    assert counters["blocked"] > 0
+
+    again = cli("sync", "acme")
+    assert again.exit_code == 1
+    assert "blocked" in again.stdout
+    assert "Cin7 calls" in again.stdout
+    assert boxes.qad_counts() == qad  # nothing posted twice
+
+
+def test_records_json_shape_filters_and_limit(synced: Synced) -> None:
+    cli, _, _ = synced
+    everything = cli.json("records", "acme", "--limit", "0")
+    assert everything["kind"] == "purchase"
+    assert everything["truncated"] is False
+    assert len(everything["records"]) == 40
+    first = everything["records"][0]
+    assert set(first) >= {"reference", "status", "reason", "status_since", "age_s", "key"}
+    assert first["key"] == f"purchase:{first['reference']}"
+
+    blocked = cli.json("records", "acme", "--status", "blocked")["records"]
+    assert blocked
+    assert all(r["status"] == "blocked" for r in blocked)
+    assert all(r["reason"].startswith("missing ") for r in blocked)
+
+    few = cli.json("records", "acme", "--limit", "3")
+    assert len(few["records"]) == 3
+    assert few["truncated"] is True
+    assert "raise --limit" in cli.ok("records", "acme", "--limit", "3").stdout
+
+    suppliers = cli.json("records", "acme", "--kind", "supplier", "--limit", "0")["records"]
+    assert suppliers
+    assert all(r["kind"] == "supplier" for r in suppliers)
+
+    assert cli("records", "acme", "--status", "nonsense").exit_code == 2
+
+
+def test_holds_show_age_and_what_is_missing(synced: Synced) -> None:
+    cli, _, _ = synced
+    holds = cli.json("holds", "acme")["holds"]
+    held = cli.json("records", "acme", "--status", "held")["records"]
+    assert [h["reference"] for h in holds] == [r["reference"] for r in held]
+    assert holds, "the seeded data has invoice-first purchases waiting for receipts"
+    for hold in holds:
+        assert hold["age_s"] >= 0
+        assert "received in QAD" in hold["reason"]
+    table = cli.ok("holds", "acme").stdout
+    assert holds[0]["reference"] in table
+    assert "what is missing" in table
+
+
+def test_reconcile_lines_and_totals(synced: Synced) -> None:
+    cli, _, _ = synced
+    doc = cli.json("reconcile", "acme")
+    assert doc["month"] is None
+    lines = doc["lines"]
+    assert lines
+    for line in lines:
+        assert set(line) >= {"supplier", "currency", "invoiced", "posted", "held", "received"}
+        assert Decimal(line["invoiced"]) >= 0
+    for total in doc["totals"]:
+        mine = [ln for ln in lines if ln["currency"] == total["currency"]]
+        for measure in ("invoiced", "posted", "held", "received"):
+            assert Decimal(total[measure]) == sum(Decimal(ln[measure]) for ln in mine)
+    assert sum(t["records"] for t in doc["totals"]) == 40
+    assert "TOTAL" in cli.ok("reconcile", "acme").stdout
+
+    month = cli.json("records", "acme", "--limit", "1")["records"][0]["month"]
+    assert month
+    monthly = cli.json("reconcile", "acme", "--month", month)
+    assert monthly["month"] == month
+    assert 0 < sum(t["records"] for t in monthly["totals"]) <= 40
+
+    bad = cli("reconcile", "acme", "--month", "May-2024")
+    assert bad.exit_code == 2
+    assert "2024-05" in bad.stderr
+
+
+def test_audit_trail_in_both_reference_forms_and_verify(synced: Synced) -> None:
+    cli, _, _ = synced
+    posted = cli.json("records", "acme", "--status", "posted")["records"][0]["reference"]
+    trail = cli.json("audit", "acme", posted)
+    assert trail["record"] == f"purchase:{posted}"
+    assert trail["status"] == "posted"
+    events = [e["event"] for e in trail["events"]]
+    assert events[0] == "fetched"
+    assert "intent" in events
+    assert "posted" in events
+    for before, after in zip(trail["events"], trail["events"][1:], strict=False):
+        assert after["seq"] == before["seq"] + 1
+    assert cli.json("audit", "acme", f"purchase:{posted}")["events"] == trail["events"]
+    assert posted in cli.ok("audit", "acme", posted).stdout
+
+    ok = cli.ok("audit", "verify", "acme")
+    assert "intact" in ok.stdout
+    assert cli.json("audit", "verify", "acme") == {
+        "connection": "acme",
+        "intact": True,
+        "broken": [],
+    }
+    assert cli.json("audit", "acme", "--verify")["intact"] is True
+
+    missing = cli("audit", "acme", "PO-99999")
+    assert missing.exit_code == 2
+    assert "no record" in missing.stderr
+
+
+def test_dry_run_posts_nothing_and_moves_no_cursor(connected: Cli, sandboxes: Sandboxes) -> None:
+    doc = connected.json("sync", "acme", "--dry-run")
+    assert doc["kind"] == "dry-run"
+    assert doc["would_post"], "a first dry run has everything to do"
+    assert {"reference", "action"} == set(doc["would_post"][0])
+    assert any(w["action"].startswith("create PO") for w in doc["would_post"])
+    assert sandboxes.qad_counts() == {
+        "purchase_orders": 0,
+        "receipts": 0,
+        "supplier_invoices": 0,
+        "suppliers": 0,
+    }
+    assert "Would post" in connected.ok("sync", "acme", "--dry-run").stdout
+
+    async def cursors() -> list[object]:
+        settings = load_settings({"ML_CONNECTOR_HOME": str(connected.home)})
+        store = await Store.open(settings.database_url, Vault.from_settings(settings))
+        try:
+            cid = await store.connection_id("acme")
+            return [await store.get_cursor(cid, s) for s in ("purchases", "suppliers")]
+        finally:
+            await store.close()
+
+    assert asyncio.run(cursors()) == [None, None]
+
+    # the real sync afterwards posts what the dry run listed
+    real = connected.json("sync", "acme", expect=1)
+    assert real["counters"]["purchase_orders"] == sandboxes.qad_counts()["purchase_orders"] > 0
+    assert all(cursor is not None for cursor in asyncio.run(cursors()))
