@@ -375,11 +375,15 @@ async def mapping_export(name: str, path: Path | None, kind: str | None) -> int:
 
 
 async def _run_exit(store: Store, config: ConnectionConfig, report: SyncReport) -> int:
+    """3 when a remote refused us, 4 when the run stopped or records wait on an unavailable
+    remote, 1 when records failed or are blocked, else 0."""
     if report.status != "succeeded":
         say(f"error: the run stopped: {report.error or report.status}", err=True)
         current = await store.find_connection(config.name)
         return EXIT_AUTH if current is not None and not current.healthy else EXIT_UNAVAILABLE
     c = report.counters
+    if c.retry_later:
+        return EXIT_UNAVAILABLE
     return EXIT_RECORDS if (c.failed or c.blocked) else EXIT_OK
 
 

@@ -189,7 +189,7 @@ class SyncProgress:
     LABELS: ClassVar[dict[str, str]] = {
         "suppliers": "suppliers fetched",
         "purchases": "purchases fetched",
-        "posting": "records posted",
+        "posting": "posting records",
     }
 
     def __enter__(self) -> SyncProgress:

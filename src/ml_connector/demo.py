@@ -162,8 +162,17 @@ class DemoSummary:
         }
 
 
-async def run_demo(options: DemoOptions, *, narrate: Narrate = lambda _line: None) -> DemoSummary:
-    """Run the whole demo (see the module docstring) and return its summary."""
+async def run_demo(
+    options: DemoOptions,
+    *,
+    narrate: Narrate = lambda _line: None,
+    observe: Callable[[Cin7Sandbox, QadSandbox], None] | None = None,
+) -> DemoSummary:
+    """Run the whole demo (see the module docstring) and return its summary.
+
+    ``narrate`` receives one line per step; ``observe`` (for tests) is shown both sandboxes
+    once the flow has finished, before they stop.
+    """
     started = time.monotonic()
     summary = DemoSummary(purchases=options.purchase_count, rate_limit=options.rate_limit)
     cin7_box = create_cin7_sandbox(
@@ -207,6 +216,8 @@ async def run_demo(options: DemoOptions, *, narrate: Narrate = lambda _line: Non
                 )
             finally:
                 await store.close()
+            if observe is not None:
+                observe(cin7_box, qad_box)
         summary.cin7_calls = int(cin7_box.state.stats()["calls"])
         summary.qad_calls = int(qad_box.tenant().stats()["calls"])
     finally:

@@ -162,3 +162,13 @@ def test_dry_run_posts_nothing_and_moves_no_cursor(connected: Cli, sandboxes: Sa
     real = connected.json("sync", "acme", expect=1)
     assert real["counters"]["purchase_orders"] == sandboxes.qad_counts()["purchase_orders"] > 0
     assert all(cursor is not None for cursor in asyncio.run(cursors()))
+
+
+def test_sync_with_refused_credentials_exits_3(cli: Cli, sandboxes: Sandboxes) -> None:
+    cli.ok("connection", "add", *sandboxes.add_args("acme", **{"--cin7-application-key": "nope"}))
+    result = cli("sync", "acme")
+    assert result.exit_code == 3
+    assert "error: the run stopped" in result.stderr
+    assert "403" in result.stderr
+    assert sandboxes.qad_counts()["purchase_orders"] == 0
+    assert cli.json("connection", "show", "acme")["healthy"] is False
