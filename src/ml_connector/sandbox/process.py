@@ -43,6 +43,10 @@ class SandboxProcess:
         )
 
     @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
     def base(self) -> str:
         """The API base: Cin7's `/ExternalApi/v2/`, or the QAD tenant's context root."""
         if self.system == "cin7":

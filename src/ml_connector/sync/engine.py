@@ -110,6 +110,7 @@ class _Outcome:
     posted_kinds: list[str] = field(default_factory=list)
     released: int = 0
     holds: tuple[str, ...] = ()
+    posted: dict[str, Posted] | None = None
 
 
 class SyncEngine:
@@ -518,9 +519,9 @@ class SyncEngine:
     ) -> _Outcome:
         posted_kinds: list[str] = []
         released = 0
+        posted = await self._posted(record, purchase)
         current: Plan | None = None
         for _round in range(_MAX_ROUNDS):
-            posted = await self._posted(record, purchase)
             current = plan(purchase, supplier, self._mappings, posted, self.ctx)
             self.counters.records_planned += 1
             if not current.actions:
@@ -538,17 +539,17 @@ class SyncEngine:
             )
             if self._dry_run:
                 self._would_post += [(record.reference, a.describe()) for a in current.actions]
-                return _Outcome(record.status, record.reason)
+                return _Outcome(record.status, record.reason, posted=posted)
             invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
-            failure = await self._post_actions(record, current.actions, posted_kinds)
+            failure = await self._post_actions(record, current.actions, posted, posted_kinds)
             if failure is not None:
-                return _Outcome("failed", failure, posted_kinds, released)
+                return _Outcome("failed", failure, posted_kinds, released, posted=posted)
             if invoices:
                 released += len(invoices & await self._previously_held(record))
         assert current is not None
         if released:
             self.counters.released += released
-        return _outcome_of(current, posted_kinds, released)
+        return _outcome_of(current, posted_kinds, released, posted)
 
     async def _previously_held(self, record: Record) -> set[str]:
         trail = await self.store.trail(self.cid, record.key)
@@ -557,74 +558,88 @@ class SyncEngine:
         }
 
     async def _post_actions(
-        self, record: Record, actions: Iterable[Action], posted_kinds: list[str]
+        self,
+        record: Record,
+        actions: Iterable[Action],
+        posted: dict[str, Posted],
+        posted_kinds: list[str],
     ) -> str | None:
-        """Post in order; returns QAD's message when a record error stops the record."""
+        """Post in order, keeping `posted` current; returns QAD's message on a record error."""
         for action in actions:
-            async with self._lock(action.natural_key):
-                existing = await self.store.get_posting(self.cid, action.natural_key)
-                update = existing is not None and existing.state == "posted"
-                if (
-                    update
-                    and existing is not None
-                    and _shared(action)
-                    and existing.details == action.posted_details(existing.qad_id or "")
-                ):
-                    continue  # another record of this pass already did it
-                if not update:  # updates re-run safely: the client compares before it writes
-                    await self.store.record_intent(
-                        self.cid,
-                        action.natural_key,
-                        action.kind,
-                        record.id,
-                        _intent_details(action),
-                    )
+            key = action.natural_key
+            if _shared(action):
+                # Suppliers and items are shared by records posting concurrently: look again
+                # under the lock, another record may have just created this one.
+                async with self._lock(key):
+                    existing = await self.store.get_posting(self.cid, key)
+                    if (
+                        existing is not None
+                        and existing.state == "posted"
+                        and existing.details == action.posted_details(existing.qad_id or "")
+                    ):
+                        posted[key] = Posted(existing.qad_id or "", existing.details)
+                        continue
+                    failure = await self._post_one(record, action, posted, posted_kinds)
+            else:
+                failure = await self._post_one(record, action, posted, posted_kinds)
+            if failure is not None:
+                return failure
+        return None
+
+    async def _post_one(
+        self,
+        record: Record,
+        action: Action,
+        posted: dict[str, Posted],
+        posted_kinds: list[str],
+    ) -> str | None:
+        key = action.natural_key
+        update = key in posted  # updates re-run safely: the client compares before it writes
+        async with self.store.transaction():
+            if not update:
+                await self.store.record_intent(
+                    self.cid, key, action.kind, record.id, _intent_details(action)
+                )
+            await self.store.append(
+                self.cid,
+                record.key,
+                "intent",
+                self.actor,
+                {"natural_key": key, "action": action.describe()},
+            )
+        try:
+            qad_id = await execute(action, self.qad)
+        except RecordRejected as exc:
+            async with self.store.transaction():
+                if not update:
+                    await self.store.abandon_intent(self.cid, key)
                 await self.store.append(
                     self.cid,
                     record.key,
-                    "intent",
-                    self.actor,
-                    {"natural_key": action.natural_key, "action": action.describe()},
-                )
-                try:
-                    qad_id = await execute(action, self.qad)
-                except RecordRejected as exc:
-                    if not update:
-                        await self.store.abandon_intent(self.cid, action.natural_key)
-                    message = f"QAD refused {action.describe()}: {exc.message}"
-                    await self.store.append(
-                        self.cid,
-                        record.key,
-                        "failed",
-                        self.actor,
-                        {
-                            "natural_key": action.natural_key,
-                            "error": exc.message,
-                            "fields": [str(e) for e in exc.errors],
-                        },
-                    )
-                    return message
-                await self.store.record_posted(
-                    self.cid,
-                    action.natural_key,
-                    qad_id,
-                    action.posted_details(qad_id),
-                    kind=action.kind,
-                    record_id=record.id,
-                )
-                await self.store.append(
-                    self.cid,
-                    record.key,
-                    "posted",
+                    "failed",
                     self.actor,
                     {
-                        "natural_key": action.natural_key,
-                        "qad_id": qad_id,
-                        "action": action.describe(),
+                        "natural_key": key,
+                        "error": exc.message,
+                        "fields": [str(e) for e in exc.errors],
                     },
                 )
-                posted_kinds.append(action.kind)
-                self._count(action)
+            return f"QAD refused {action.describe()}: {exc.message}"
+        details = action.posted_details(qad_id)
+        async with self.store.transaction():
+            await self.store.record_posted(
+                self.cid, key, qad_id, details, kind=action.kind, record_id=record.id
+            )
+            await self.store.append(
+                self.cid,
+                record.key,
+                "posted",
+                self.actor,
+                {"natural_key": key, "qad_id": qad_id, "action": action.describe()},
+            )
+        posted[key] = Posted(qad_id, details)
+        posted_kinds.append(action.kind)
+        self._count(action)
         return None
 
     def _count(self, action: Action) -> None:
@@ -664,7 +679,10 @@ class SyncEngine:
             setattr(self.counters, counter, getattr(self.counters, counter) + 1)
         amounts = None
         if purchase is not None:
-            amounts = record_amounts(purchase, await self._posted(record, purchase), outcome.status)
+            posted = outcome.posted
+            if posted is None:
+                posted = await self._posted(record, purchase)
+            amounts = record_amounts(purchase, posted, outcome.status)
         changed = outcome.status != record.status or outcome.reason != record.reason
         await self.store.set_record_status(
             record.id,
@@ -721,7 +739,9 @@ def _intent_details(action: Action) -> dict[str, Any]:
     return {"lookup": lookup, "posted_details": action.posted_details(""), "id_fields": id_fields}
 
 
-def _outcome_of(current: Plan, posted_kinds: list[str], released: int) -> _Outcome:
+def _outcome_of(
+    current: Plan, posted_kinds: list[str], released: int, posted: dict[str, Posted]
+) -> _Outcome:
     status: RecordStatus
     if current.status in ("posted", "held", "blocked", "failed", "waiting", "void", "attention"):
         status = current.status
@@ -736,7 +756,7 @@ def _outcome_of(current: Plan, posted_kinds: list[str], released: int) -> _Outco
         ]
     ) or ("; ".join(current.notes) if status in ("waiting", "void") else None)
     holds = tuple(h.natural_key for h in current.holds)
-    return _Outcome(status, reason or None, posted_kinds, released, holds)
+    return _Outcome(status, reason or None, posted_kinds, released, holds, posted)
 
 
 def as_decimal(value: Any) -> Decimal:

@@ -1,0 +1,175 @@
+"""Benchmark: one full first sync of N purchases, the connector in its own process.
+
+    .venv/bin/python bench/sync.py --purchases 1000
+    .venv/bin/python bench/sync.py --purchases 10000
+
+Both sandboxes run in their own processes on 127.0.0.1 with the Cin7 rate limit lifted and no
+added latency. The parent creates a connection in a temporary home (SQLite) and applies the
+suggested mappings; a child process then runs one `SyncEngine.sync()` and reports its own CPU
+time (user + sys) and peak RSS from `getrusage`. Progress goes to stderr; the last line of stdout
+is one JSON object: `purchases`, `elapsed_s`, `purchases_per_s`, `connector_cpu_ms_per_purchase`,
+`peak_rss_mb`, `cin7_calls`, `qad_calls`, plus the sandboxes' CPU for comparison
+(`sandbox_cpu_ms_per_purchase`) and the run's record counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ml_connector.sandbox.process import SandboxProcess
+from ml_connector.settings import load_settings
+from ml_connector.store.models import ConnectionConfig
+from ml_connector.store.repo import Store
+from ml_connector.sync.connect import cin7_client, qad_client
+from ml_connector.sync.engine import SyncEngine
+from ml_connector.sync.reference import suggest_mappings
+from ml_connector.vault import Vault
+
+ACCOUNT = "7d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
+KEY = "1f2e3d4c-5b6a-4978-8a7b-6c5d4e3f2a1b"
+CLIENT_ID = "be0c4beeb00c4beeb00c4beeb00c4bee"
+PASSWORD = "bench-not-a-secret"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def setup(cin7_base: str, qad_base: str) -> None:
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    try:
+        config = await store.add_connection(
+            ConnectionConfig(
+                name="bench",
+                cin7_account_id=ACCOUNT,
+                cin7_application_key=KEY,
+                cin7_base_url=cin7_base,
+                qad_base_url=qad_base,
+                qad_client_id=CLIENT_ID,
+                qad_username="integration",
+                qad_password=PASSWORD,
+                qad_domain="10USA",
+                qad_entity="10USACO",
+                allow_local=True,
+                options={"cin7_rate_limit": 1_000_000},
+            )
+        )
+        assert config.id is not None
+        async with cin7_client(config) as cin7, qad_client(config) as qad:
+            await suggest_mappings(store, config.id, cin7, qad, apply=True)
+    finally:
+        await store.close()
+
+
+async def child() -> dict[str, Any]:
+    """The measured part: one sync, in this process."""
+    settings = load_settings()
+    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    done = 0
+
+    def progress(phase: str, count: int, total: int | None) -> None:
+        nonlocal done
+        if phase == "posting" and count - done >= 500:
+            done = count
+            log(f"  posted {count} records")
+
+    try:
+        config = await store.get_connection("bench")
+        started = time.perf_counter()
+        async with cin7_client(config) as cin7, qad_client(config) as qad:
+            report = await SyncEngine(store, config, cin7, qad, progress=progress).sync()
+        elapsed = time.perf_counter() - started
+        counts = await store.count_records(await store.connection_id("bench"))
+    finally:
+        await store.close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "status": report.status,
+        "elapsed_s": round(elapsed, 2),
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "cin7_calls": report.counters.cin7_calls,
+        "qad_calls": report.counters.qad_calls,
+        "records": counts,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of another process so far (Linux `/proc/<pid>/stat`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--purchases", type=int, default=1000)
+    parser.add_argument("--suppliers", type=int, default=60)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child())))
+        return
+
+    home = tempfile.mkdtemp(prefix="mlc-bench-")
+    os.environ.update(ML_CONNECTOR_HOME=home, ML_CONNECTOR_MASTER_KEY=Vault.generate_key())
+    os.environ.pop("ML_CONNECTOR_DATABASE_URL", None)
+    log(f"starting sandboxes with {args.purchases} purchases")
+    with (
+        SandboxProcess(
+            "cin7",
+            "--purchases",
+            str(args.purchases),
+            "--suppliers",
+            str(args.suppliers),
+            "--rate-limit",
+            "1000000",
+            "--account-id",
+            ACCOUNT,
+            "--application-key",
+            KEY,
+        ) as cin7,
+        SandboxProcess("qad", "--client-id", CLIENT_ID, "--password", PASSWORD) as qad,
+    ):
+        asyncio.run(setup(cin7.base, qad.base))
+        sandbox_cpu = cpu_seconds(cin7.pid) + cpu_seconds(qad.pid)
+        log("syncing in a child process")
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--child"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        sandbox_cpu = cpu_seconds(cin7.pid) + cpu_seconds(qad.pid) - sandbox_cpu
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    n = args.purchases
+    print(
+        json.dumps(
+            {
+                "purchases": n,
+                "elapsed_s": result["elapsed_s"],
+                "purchases_per_s": round(n / result["elapsed_s"], 1),
+                "connector_cpu_ms_per_purchase": round(1000 * result["cpu_s"] / n, 2),
+                "sandbox_cpu_ms_per_purchase": round(1000 * sandbox_cpu / n, 2),
+                "peak_rss_mb": result["peak_rss_mb"],
+                "cin7_calls": result["cin7_calls"],
+                "qad_calls": result["qad_calls"],
+                "status": result["status"],
+                "records": result["records"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
