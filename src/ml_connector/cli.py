@@ -173,13 +173,20 @@ def connection_add(
     ] = None,
     allow_local: Annotated[
         bool,
-        typer.Option(help="Allow local/private and http:// URLs (sandboxes, on-premise trials)."),
+        typer.Option(
+            "--allow-local",
+            help="Allow local/private and http:// URLs (sandboxes, on-premise trials).",
+        ),
     ] = False,
     schedule: Annotated[
         str | None, typer.Option(help='How often to sync, e.g. "every 15m".')
     ] = None,
     create_missing_items: Annotated[
-        bool, typer.Option(help="Create QAD items for Cin7 products with no item mapping.")
+        bool,
+        typer.Option(
+            "--create-missing-items",
+            help="Create QAD items for Cin7 products with no item mapping.",
+        ),
     ] = False,
     cin7_rate_limit: Annotated[
         int | None,
@@ -253,11 +260,17 @@ def connection_remove(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove a connection and everything recorded for it (records, audit trail, mappings)."""
-    if not yes and not typer.confirm(
-        f"Remove connection {name} and its records, mappings and audit trail?", default=False
-    ):
-        typer.echo("Not removed.", err=True)
-        raise typer.Exit(2)
+    if not yes:
+        try:
+            sure = typer.confirm(
+                f"Remove connection {name} and its records, mappings and audit trail?",
+                default=False,
+            )
+        except typer.Abort:
+            sure = False
+        if not sure:
+            typer.echo("Not removed (confirm, or pass --yes).", err=True)
+            raise typer.Exit(2)
     run(lambda: commands.connection_remove(name))
 
 
@@ -270,7 +283,7 @@ Kind = Annotated[MappingKind, typer.Argument(help="What is mapped.", show_defaul
 def mapping_suggest(
     name: Name,
     apply: Annotated[
-        bool, typer.Option(help="Store the suggestions (mappings set by hand are kept).")
+        bool, typer.Option("--apply", help="Store the suggestions (mappings set by hand are kept).")
     ] = False,
     as_json: Json = False,
 ) -> None:
@@ -346,7 +359,8 @@ def mapping_export(
 def sync(
     name: Name,
     dry_run: Annotated[
-        bool, typer.Option(help="Show what would be posted; post nothing, move no cursor.")
+        bool,
+        typer.Option("--dry-run", help="Show what would be posted; post nothing, move no cursor."),
     ] = False,
     as_json: Json = False,
 ) -> None:
@@ -461,7 +475,10 @@ def demo(
     as_json: Json = False,
     realistic_rate_limit: Annotated[
         bool,
-        typer.Option(help="Keep Cin7's real 60 calls/min (slower; fewer purchases by default)."),
+        typer.Option(
+            "--realistic-rate-limit",
+            help="Keep Cin7's real 60 calls/min (slower; fewer purchases by default).",
+        ),
     ] = False,
     purchases: Annotated[
         int | None,
@@ -473,7 +490,10 @@ def demo(
         ),
     ] = None,
     keep_home: Annotated[
-        bool, typer.Option(help="Keep the temporary home (database, key file) afterwards.")
+        bool,
+        typer.Option(
+            "--keep-home", help="Keep the temporary home (database, key file) afterwards."
+        ),
     ] = False,
 ) -> None:
     """Both sandboxes in-process, a temporary home, mapping, sync, receive, sync again.

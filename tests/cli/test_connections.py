@@ -200,3 +200,18 @@ def test_bad_database_url_is_a_configuration_error(cli: Cli) -> None:
     assert result.exit_code == 2
     assert "unsupported database URL" in result.stderr
     assert "hunter22" not in result.stderr
+
+
+def test_remove_without_confirmation_input_keeps_the_connection(
+    cli: Cli, sandboxes: Sandboxes
+) -> None:
+    cli.ok("connection", "add", *sandboxes.add_args("acme"))
+    result = cli("connection", "remove", "acme")  # no input at all
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert len(cli.json("connection", "list")["connections"]) == 1
+
+
+def test_audit_usage_errors(cli: Cli) -> None:
+    assert cli("audit", "acme").exit_code == 2
+    assert cli("audit", "acme", "PO-1", "--verify").exit_code == 2
