@@ -3,10 +3,14 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import World
@@ -244,3 +248,60 @@ async def test_dry_run_posts_nothing_and_moves_no_cursor(world: World) -> None:
     assert report.would_post, "a dry run says what it would post"
     assert world.qad_state()["purchaseOrders"] == []
     assert await world.store.get_cursor(world.cid, "purchases") is None
+
+
+class CorruptingTransport(httpx.AsyncHTTPTransport):
+    """Real HTTP, except that the detail of one purchase comes back damaged."""
+
+    def __init__(self, purchase_id: str, damage: Callable[[dict[str, Any]], None]) -> None:
+        super().__init__()
+        self.purchase_id = purchase_id
+        self.damage = damage
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.url.params.get("ID") != self.purchase_id:
+            return response
+        body = json.loads(await response.aread())
+        self.damage(body)
+        return httpx.Response(response.status_code, json=body, request=request)
+
+
+async def test_malformed_payloads_fail_that_record_with_a_readable_reason(world: World) -> None:
+    state = world.cin7.state
+    mistyped = state.create_purchase(
+        "STOCK", [{"sku": "BOX-L", "quantity": 4}], supplier_id=USD_SUPPLIER
+    )
+    fine = state.create_purchase(
+        "STOCK", [{"sku": "BOX-L", "quantity": 4}], supplier_id=USD_SUPPLIER
+    )
+
+    def break_quantity(body: dict[str, Any]) -> None:
+        body["Order"]["Lines"][0]["Quantity"] = "four"
+
+    world.cin7_transport = CorruptingTransport(mistyped["ID"], break_quantity)
+    report = await world.sync()
+    assert report.status == "succeeded"
+    failed = await world.record(mistyped["OrderNumber"])
+    assert failed.status == "failed"
+    assert failed.reason is not None
+    assert "'four' is not a number" in failed.reason
+    assert (await world.record(fine["OrderNumber"])).status == "posted"
+
+
+async def test_lines_that_do_not_add_up_fail_with_the_arithmetic(world: World) -> None:
+    doc = world.cin7.state.create_purchase(
+        "STOCK", [{"sku": "WRAP-500", "quantity": 2}], supplier_id=USD_SUPPLIER
+    )
+
+    def inflate_total(body: dict[str, Any]) -> None:
+        body["Order"]["Lines"][0]["Total"] = 999
+
+    world.cin7_transport = CorruptingTransport(doc["ID"], inflate_total)
+    await world.sync()
+    record = await world.record(doc["OrderNumber"])
+    assert record.status == "failed"
+    assert record.reason is not None
+    assert "WRAP-500" in record.reason
+    assert "999" in record.reason
+    assert world.po_for(doc["OrderNumber"]) == []
