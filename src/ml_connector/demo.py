@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 DEFAULT_PURCHASES = 200
-REALISTIC_PURCHASES = 40
+REALISTIC_PURCHASES = 100
 FAST_RATE_LIMIT = 6000
 REALISTIC_RATE_LIMIT = 60
 DEMO_SUPPLIERS = 30
@@ -77,7 +77,7 @@ Narrate = Callable[[str], None]
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """What to run. ``purchases=None`` picks 200, or 40 with the realistic rate limit."""
+    """What to run. ``purchases=None`` picks 200, or 100 with the realistic rate limit."""
 
     purchases: int | None = None
     realistic_rate_limit: bool = False
