@@ -273,7 +273,7 @@ async def _flow(
         }
         if unmatched:
             narrate(
-                "Left unmatched on purpose (documents using them are blocked): "
+                "Left unmatched (documents using them will be blocked until mapped): "
                 + ", ".join(f"{kind} {n}" for kind, n in unmatched.items())
                 + "."
             )
