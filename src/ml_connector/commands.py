@@ -397,14 +397,10 @@ async def sync(name: str, dry_run: bool, as_json: bool) -> int:
                     store, config, cin7, qad, actor=f"cli:{os_user()}", progress=bars.update
                 )
                 report = await engine.sync(dry_run=dry_run)
-        doc = run_doc(name, report, time.monotonic() - started, kind=report_kind(dry_run))
-        _show_run(doc, as_json)
-        code = await _run_exit(store, config, report)
-    return EXIT_OK if dry_run and code == EXIT_RECORDS else code
-
-
-def report_kind(dry_run: bool) -> str:
-    return "dry-run" if dry_run else "sync"
+        kind = "dry-run" if dry_run else "sync"
+        _show_run(run_doc(name, report, time.monotonic() - started, kind=kind), as_json)
+        # A dry run settles no record, so its counters never hold failed or blocked ones.
+        return await _run_exit(store, config, report)
 
 
 def _show_run(doc: dict[str, Any], as_json: bool) -> None:
