@@ -379,8 +379,8 @@ async def _run_exit(store: Store, config: ConnectionConfig, report: SyncReport) 
     remote, 1 when records failed or are blocked, else 0."""
     if report.status != "succeeded":
         say(f"error: the run stopped: {report.error or report.status}", err=True)
-        current = await store.find_connection(config.name)
-        return EXIT_AUTH if current is not None and not current.healthy else EXIT_UNAVAILABLE
+        codes = {"auth": EXIT_AUTH, "config": EXIT_USAGE, "unavailable": EXIT_UNAVAILABLE}
+        return codes.get(report.error_kind or "", EXIT_UNAVAILABLE)
     c = report.counters
     if c.retry_later:
         return EXIT_UNAVAILABLE

@@ -188,20 +188,11 @@ def test_doc(name: str, verdicts: Sequence[Verdict]) -> dict[str, Any]:
                 "system": v.system,
                 "ok": v.ok,
                 "problem": v.problem or None,
-                "message": _clean_message(v),
+                "message": v.message,
             }
             for v in verdicts
         ],
     }
-
-
-def _clean_message(verdict: Verdict) -> str:
-    # The clients prefix their own system name ("QAD: qad: ..."); show it once.
-    message = verdict.message
-    for prefix in ("Cin7 Core: cin7: ", "QAD: qad: "):
-        if message.startswith(prefix):
-            return prefix.split(":")[0] + ": " + message[len(prefix) :]
-    return message
 
 
 def test_lines(doc: Mapping[str, Any]) -> list[str]:

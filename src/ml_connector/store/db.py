@@ -47,13 +47,18 @@ _MIGRATION_LOCK = 7_311_204_518
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with ml-connector's connection settings.
 
-    For a SQLite file URL the parent folder is created (mode 0700) when missing.
+    For a SQLite file URL the parent folder is created (mode 0700) when missing, and the
+    database file itself is created readable by its owner only (0600): it holds the
+    encrypted credentials and the audit trail.
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
-            ensure_home(Path(parsed.database).expanduser().absolute().parent)
+            path = Path(parsed.database).expanduser().absolute()
+            ensure_home(path.parent)
+            if not path.exists():
+                path.touch(mode=0o600)
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine

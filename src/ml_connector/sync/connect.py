@@ -19,6 +19,7 @@ from ml_connector.errors import (
     ConnectorError,
     PermissionDenied,
     RateLimited,
+    RemoteError,
     Unavailable,
 )
 from ml_connector.qad.client import QadClient
@@ -79,6 +80,11 @@ class Verdict:
     problem: str = ""  # credentials | unreachable | tenant-url | permission | config | other
 
 
+def _detail(exc: ConnectorError) -> str:
+    """The error without the client's own `system:` prefix (the verdict names the side)."""
+    return exc.message if isinstance(exc, RemoteError) else str(exc)
+
+
 def _problem(exc: ConnectorError) -> str:
     if isinstance(exc, PermissionDenied):
         return "permission"
@@ -101,7 +107,7 @@ async def check_connection(config: ConnectionConfig) -> list[Verdict]:
             company = await cin7.ping()
         verdicts.append(Verdict("cin7", True, f"Cin7 Core answers for {company.company!r}"))
     except ConnectorError as exc:
-        verdicts.append(Verdict("cin7", False, f"Cin7 Core: {exc}", _problem(exc)))
+        verdicts.append(Verdict("cin7", False, f"Cin7 Core: {_detail(exc)}", _problem(exc)))
     try:
         async with qad_client(config) as qad:
             await qad.ping()
@@ -109,5 +115,5 @@ async def check_connection(config: ConnectionConfig) -> list[Verdict]:
             Verdict("qad", True, f"QAD tenant {config.qad_base_url} accepts {config.qad_username}")
         )
     except ConnectorError as exc:
-        verdicts.append(Verdict("qad", False, f"QAD: {exc}", _problem(exc)))
+        verdicts.append(Verdict("qad", False, f"QAD: {_detail(exc)}", _problem(exc)))
     return verdicts

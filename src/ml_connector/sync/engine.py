@@ -34,6 +34,7 @@ from ml_connector.cin7.incremental import DEFAULT_OVERLAP, IncrementalScan
 from ml_connector.cin7.models import Purchase, PurchaseListRow, Supplier
 from ml_connector.errors import (
     AuthRejected,
+    ConfigError,
     ConnectorError,
     InvalidPayload,
     RecordRejected,
@@ -94,13 +95,19 @@ class Counters:
     qad_calls: int = 0
 
 
+ErrorKind = Literal["auth", "unavailable", "config", "other"]
+
+
 @dataclass
 class SyncReport:
+    """How a pass ended; `error_kind` says why a failed pass stopped (auth → exit 3)."""
+
     run_id: int
     status: Literal["succeeded", "failed", "interrupted"]
     counters: Counters
     error: str | None = None
     would_post: list[tuple[str, str]] = field(default_factory=list)
+    error_kind: ErrorKind | None = None
 
 
 @dataclass
@@ -201,6 +208,7 @@ class SyncEngine:
         run = await self.store.start_run(self.cid, kind, self.actor)
         status: Literal["succeeded", "failed", "interrupted"] = "succeeded"
         error: str | None = None
+        error_kind: ErrorKind | None = None
         try:
             self._mappings = await self._load_mappings()
             if not dry_run:
@@ -209,17 +217,21 @@ class SyncEngine:
             if not dry_run:
                 await self.store.set_health(self.cid, True, None)
         except AuthRejected as exc:
-            status, error = "failed", str(exc)
+            status, error, error_kind = "failed", str(exc), "auth"
             await self.store.set_health(self.cid, False, error)
+        except TransientError as exc:
+            status, error, error_kind = "failed", str(exc), "unavailable"
+        except ConfigError as exc:
+            status, error, error_kind = "failed", str(exc), "config"
         except ConnectorError as exc:
-            status, error = "failed", str(exc)
+            status, error, error_kind = "failed", str(exc), "other"
         except asyncio.CancelledError:
             await self.store.finish_run(run.id, "interrupted", self._counter_dict(cin7_before))
             raise
         finally:
             self._dry_run = False
         await self.store.finish_run(run.id, status, self._counter_dict(cin7_before), error)
-        return SyncReport(run.id, status, self.counters, error, self._would_post)
+        return SyncReport(run.id, status, self.counters, error, self._would_post, error_kind)
 
     def _counter_dict(self, cin7_before: int) -> dict[str, Any]:
         self.counters.cin7_calls = (self.cin7.calls if self.cin7 else 0) - cin7_before
@@ -526,6 +538,9 @@ class SyncEngine:
             self.counters.records_planned += 1
             if not current.actions:
                 break
+            if self._dry_run:
+                self._would_post += [(record.reference, a.describe()) for a in current.actions]
+                return _Outcome(record.status, record.reason, posted=posted)
             await self.store.append(
                 self.cid,
                 record.key,
@@ -537,9 +552,6 @@ class SyncEngine:
                     "holds": [h.reason for h in current.holds],
                 },
             )
-            if self._dry_run:
-                self._would_post += [(record.reference, a.describe()) for a in current.actions]
-                return _Outcome(record.status, record.reason, posted=posted)
             invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
             failure = await self._post_actions(record, current.actions, posted, posted_kinds)
             if failure is not None:
