@@ -37,18 +37,14 @@ from ml_connector.schedule import parse_schedule
 from ml_connector.settings import AppSettings, load_settings, safe_url
 from ml_connector.store.db import current_revision, upgrade
 from ml_connector.store.models import (
-    MAPPING_SOURCES,
     RECORD_KINDS,
     ConnectionConfig,
     MappingKind,
-    MappingRow,
-    MappingSource,
     Record,
 )
 from ml_connector.store.repo import Store
 from ml_connector.sync.connect import check_connection, cin7_client, qad_client, qad_settings
 from ml_connector.sync.engine import SyncEngine, SyncReport
-from ml_connector.sync.mapping import MappingRow as CsvRow
 from ml_connector.sync.mapping import export_csv, import_csv
 from ml_connector.sync.reference import suggest_mappings
 from ml_connector.vault import Vault
@@ -329,16 +325,7 @@ def _read_text(path: Path) -> str:
 
 
 async def mapping_import(name: str, path: Path) -> int:
-    rows = [
-        MappingRow(
-            kind=row.kind,
-            cin7_value=row.cin7_value,
-            qad_value=row.qad_value,
-            source=_source(row.source),
-            confidence=row.confidence,
-        )
-        for row in import_csv(_read_text(path))
-    ]
+    rows = import_csv(_read_text(path))
     async with open_store() as store:
         cid = await store.connection_id(name)
         count = await store.import_mappings(cid, rows, overwrite=True)
@@ -346,20 +333,11 @@ async def mapping_import(name: str, path: Path) -> int:
     return EXIT_OK
 
 
-def _source(text: str) -> MappingSource:
-    for source in MAPPING_SOURCES:
-        if text == source:
-            return source
-    return "import"
-
-
 async def mapping_export(name: str, path: Path | None, kind: str | None) -> int:
     async with open_store() as store:
         cid = await store.connection_id(name)
         stored = await store.export_mappings(cid, kind)
-    text = export_csv(
-        CsvRow(r.kind, r.cin7_value, r.qad_value, r.source, r.confidence) for r in stored
-    )
+    text = export_csv(stored)
     if path is None:
         emit_text(text)
     else:

@@ -249,7 +249,7 @@ def test_rows_and_tables() -> None:
     with pytest.raises(ConfigError, match="mapped to both"):
         as_tables([MappingRow("item", "A", "Q1"), MappingRow("item", "A", "Q2")])
     with pytest.raises(ConfigError, match="unknown mapping kind"):
-        MappingRow("acount", "A", "Q")  # type: ignore[arg-type]
+        as_tables([MappingRow("acount", "A", "Q")])  # type: ignore[arg-type]
 
 
 def test_csv_round_trip() -> None:

@@ -8,12 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any
 
-MappingKind = Literal[
-    "account", "item", "supplier", "location", "payment_term", "tax_rule", "currency"
-]
-MAPPING_KINDS: tuple[MappingKind, ...] = get_args(MappingKind)
+from ml_connector.store.models import MAPPING_KINDS, MappingKind
 
 KIND_WORDS: Mapping[MappingKind, str] = MappingProxyType(
     {

@@ -40,19 +40,16 @@ from typing import Literal, TypeAlias, cast
 
 from ml_connector.cin7.models import Account, Location, PaymentTerm, Product, Supplier, TaxRule
 from ml_connector.errors import ConfigError
-
-Kind: TypeAlias = Literal[
-    "account", "item", "supplier", "location", "payment_term", "tax_rule", "currency"
-]
-KINDS: tuple[Kind, ...] = (
-    "account",
-    "item",
-    "supplier",
-    "location",
-    "payment_term",
-    "tax_rule",
-    "currency",
+from ml_connector.store.models import (
+    MAPPING_KINDS,
+    MAPPING_SOURCES,
+    MappingKind,
+    MappingRow,
+    MappingSource,
 )
+
+Kind: TypeAlias = MappingKind
+KINDS: tuple[Kind, ...] = MAPPING_KINDS
 
 Rule: TypeAlias = Literal["exact", "code", "name"]
 CONFIDENCE: dict[Rule, float] = {"exact": 1.0, "code": 0.9, "name": 0.8}
@@ -261,25 +258,7 @@ class QadReference:
 def _check_kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise ConfigError(f"unknown mapping kind {kind!r} (expected one of {', '.join(KINDS)})")
-    return kind
-
-
-@dataclass(frozen=True)
-class MappingRow:
-    """One stored cross-reference: Cin7 `cin7_value` of `kind` is QAD `qad_value`.
-
-    `source` says where it came from: `exact`, `code` or `name` (an applied suggestion),
-    `manual` (set by hand) or `import` (read from CSV).
-    """
-
-    kind: Kind
-    cin7_value: str
-    qad_value: str
-    source: str = "import"
-    confidence: float = 1.0
-
-    def __post_init__(self) -> None:
-        _check_kind(self.kind)
+    return kind  # narrowed by the membership test
 
 
 def as_tables(rows: Iterable[MappingRow]) -> dict[Kind, dict[str, str]]:
@@ -289,7 +268,7 @@ def as_tables(rows: Iterable[MappingRow]) -> dict[Kind, dict[str, str]]:
     """
     tables: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
     for row in rows:
-        table = tables[row.kind]
+        table = tables[_check_kind(row.kind)]
         held = table.setdefault(row.cin7_value, row.qad_value)
         if held != row.qad_value:
             raise ConfigError(
@@ -314,7 +293,8 @@ class Suggestion:
     confidence: float
 
     def row(self) -> MappingRow:
-        return MappingRow(self.kind, self.cin7_value, self.qad_value, self.source, self.confidence)
+        source = cast(MappingSource, self.source)  # exact | code | name: suggestions only
+        return MappingRow(self.kind, self.cin7_value, self.qad_value, source, self.confidence)
 
 
 @dataclass(frozen=True)
@@ -524,6 +504,10 @@ def _read_row(record: Mapping[str, str], line: int, problems: list[str]) -> Mapp
     cin7_value = record.get("cin7_value", "")
     qad_value = record.get("qad_value", "")
     source = record.get("source", "") or "import"
+    if source not in MAPPING_SOURCES:
+        problems.append(
+            f"line {line}: unknown source {source!r} (expected one of {', '.join(MAPPING_SOURCES)})"
+        )
     if kind not in KINDS:
         problems.append(
             f"line {line}: unknown kind {given_kind!r} (expected one of {', '.join(KINDS)})"
@@ -539,7 +523,9 @@ def _read_row(record: Mapping[str, str], line: int, problems: list[str]) -> Mapp
         )
     if len(problems) > before or confidence is None:
         return None
-    return MappingRow(cast(Kind, kind), cin7_value, qad_value, source, confidence)
+    return MappingRow(
+        cast(Kind, kind), cin7_value, qad_value, cast(MappingSource, source), confidence
+    )
 
 
 def _confidence(text: str) -> float | None:

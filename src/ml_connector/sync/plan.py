@@ -57,6 +57,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from ml_connector.cin7.models import Charge, CreditNote, Invoice, Line, Purchase, Supplier
+from ml_connector.store.models import MappingKind
 from ml_connector.sync import codes
 from ml_connector.sync.actions import (
     Action,
@@ -97,7 +98,6 @@ from ml_connector.sync.checks import (
 )
 from ml_connector.sync.inputs import (
     KIND_WORDS,
-    MappingKind,
     Mappings,
     PlanContext,
     Posted,

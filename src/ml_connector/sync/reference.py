@@ -11,7 +11,6 @@ from typing import cast
 
 from ml_connector.cin7.client import Cin7Client
 from ml_connector.qad.client import QadClient
-from ml_connector.store.models import MappingRow as StoredRow
 from ml_connector.store.repo import Store
 from ml_connector.sync.mapping import (
     Cin7Reference,
@@ -58,16 +57,6 @@ async def suggest_mappings(
         await read_cin7_reference(cin7), await read_qad_reference(qad), existing=tables
     )
     if apply:
-        rows = [
-            StoredRow(
-                kind=row.kind,
-                cin7_value=row.cin7_value,
-                qad_value=row.qad_value,
-                source=row.source,  # type: ignore[arg-type]
-                confidence=row.confidence,
-            )
-            for report in reports.values()
-            for row in report.rows()
-        ]
+        rows = [row for report in reports.values() for row in report.rows()]
         await store.import_mappings(connection_id, rows, overwrite=False)
     return reports
