@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import math
-import subprocess
 import sys
 import time
 import uuid
@@ -31,56 +30,13 @@ from typing import Any
 import httpx
 
 from ml_connector.cin7 import Cin7Client, Pacer, PurchaseListRow
-from ml_connector.serve import free_port
+from ml_connector.sandbox.process import SandboxProcess
 
 ACCOUNT_ID = str(uuid.UUID(int=0x0B7E54A36C1D4F0E9A2B3C4D5E6F7A8B))
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def start_sandbox(args: argparse.Namespace, port: int, key: str) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-c",
-        "from ml_connector.cli import main; main()",
-        "sandbox",
-        "cin7",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--seed",
-        str(args.seed),
-        "--suppliers",
-        str(args.suppliers),
-        "--purchases",
-        str(args.purchases),
-        "--rate-limit",
-        str(args.rate_limit),
-        "--account-id",
-        ACCOUNT_ID,
-        "--application-key",
-        key,
-    ]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def wait_for(base: str, process: subprocess.Popen[bytes], within: float = 120.0) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"the sandbox exited early:\n{error}")
-            try:
-                if (await http.get(f"{base}/_sandbox/stats")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the sandbox did not start in time")
 
 
 async def read(args: argparse.Namespace, base: str, key: str) -> dict[str, Any]:
@@ -160,24 +116,28 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="detail calls in flight")
     args = parser.parse_args()
 
-    port = free_port()
     key = str(uuid.uuid4())
-    base = f"http://127.0.0.1:{port}"
-    log(f"starting the Cin7 sandbox on {base} ({args.purchases} purchases, {args.rate_limit}/min)")
-    process = start_sandbox(args, port, key)
-    try:
-        await wait_for(base, process)
-        result = await read(args, base, key)
+    log(f"starting the Cin7 sandbox ({args.purchases} purchases, {args.rate_limit}/min)")
+    with SandboxProcess(
+        "cin7",
+        "--seed",
+        str(args.seed),
+        "--suppliers",
+        str(args.suppliers),
+        "--purchases",
+        str(args.purchases),
+        "--rate-limit",
+        str(args.rate_limit),
+        "--account-id",
+        ACCOUNT_ID,
+        "--application-key",
+        key,
+    ) as sandbox:
+        result = await read(args, sandbox.url, key)
         async with httpx.AsyncClient() as http:
-            stats = (await http.get(f"{base}/_sandbox/stats")).json()
+            stats = (await http.get(f"{sandbox.control}/stats")).json()
         result["server_calls"] = stats.get("calls")
         result["server_rate_limited"] = stats.get("rate_limited")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
     print(json.dumps(result))
 
 

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -37,7 +36,7 @@ from ml_connector.qad import (
     ReceiptSpec,
     SupplierSpec,
 )
-from ml_connector.serve import free_port
+from ml_connector.sandbox.process import SandboxProcess
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 USERNAME = "integration"
@@ -54,43 +53,6 @@ CONCURRENCY = (1, 2, 4, 8)
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def start_sandbox(port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-c",
-        "from ml_connector.cli import main; main()",
-        "sandbox",
-        "qad",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--client-id",
-        CLIENT_ID,
-        "--username",
-        USERNAME,
-        "--password",
-        PASSWORD,
-    ]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def wait_for(base: str, process: subprocess.Popen[bytes], within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"the sandbox exited early:\n{error}")
-            try:
-                if (await http.get(f"{base}/_sandbox/stats")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the sandbox did not start in time")
 
 
 def purchase_order(number: str) -> PurchaseOrderSpec:
@@ -205,19 +167,11 @@ async def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20, help="added per API call")
     args = parser.parse_args()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log(f"starting the QAD sandbox on {base} (latency {args.latency_ms} ms per call)")
-    process = start_sandbox(port)
-    try:
-        await wait_for(f"{base}/acme/clouderp", process)
-        result = await bench(args, base)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    log(f"starting the QAD sandbox (latency {args.latency_ms} ms per call)")
+    with SandboxProcess(
+        "qad", "--client-id", CLIENT_ID, "--username", USERNAME, "--password", PASSWORD
+    ) as sandbox:
+        result = await bench(args, sandbox.url)
     print(json.dumps(result))
 
 
