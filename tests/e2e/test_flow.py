@@ -305,3 +305,28 @@ async def test_lines_that_do_not_add_up_fail_with_the_arithmetic(world: World) -
     assert "WRAP-500" in record.reason
     assert "999" in record.reason
     assert world.po_for(doc["OrderNumber"]) == []
+
+
+async def test_refused_qad_credentials_stop_the_pass_and_mark_the_connection(
+    world: World,
+) -> None:
+    world.cin7.state.create_purchase(
+        "STOCK", [{"sku": "BOX-S", "quantity": 1}], supplier_id=USD_SUPPLIER
+    )
+    world.config = world.config.model_copy(update={"qad_password": "not-the-password"})
+    report = await world.sync()
+    assert report.status == "failed"
+    assert report.error_kind == "auth"
+    connection = await world.store.get_connection("acme")
+    assert not connection.healthy
+    assert world.qad_state()["purchaseOrders"] == []
+    assert world.tenant.stats()["token_requests"] <= 2  # refused once, not retried in a loop
+
+
+async def test_refused_cin7_key_stops_the_pass_without_retrying(world: World) -> None:
+    world.config = world.config.model_copy(update={"cin7_application_key": "wrong-key"})
+    before = world.cin7.state.stats()["calls"]
+    report = await world.sync()
+    assert report.status == "failed"
+    assert report.error_kind == "auth"
+    assert world.cin7.state.stats()["calls"] - before == 1

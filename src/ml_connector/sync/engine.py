@@ -68,6 +68,10 @@ _SENTINEL = -1
 Progress = Callable[[str, int, int | None], None]
 """`progress(phase, done, total)`: phase is `suppliers`, `purchases` or `posting`."""
 
+Submit = Callable[[int], Awaitable[None]]
+Feed = Callable[[Submit], Awaitable[None]]
+"""What a pass works on: a coroutine that submits record ids (a poll, or a replay list)."""
+
 
 @dataclass
 class Counters:
@@ -176,7 +180,7 @@ class SyncEngine:
         """Re-run records from their stored snapshots, without calling Cin7."""
         chosen = list(records)
 
-        async def feed(queue: asyncio.Queue[int]) -> None:
+        async def feed(submit: Submit) -> None:
             for record in chosen:
                 await self.store.append(
                     self.cid,
@@ -186,7 +190,7 @@ class SyncEngine:
                     {"previous_status": record.status, "reason": record.reason},
                 )
                 await self.store.set_record_status(record.id, "pending", "replay requested")
-                await queue.put(record.id)
+                await submit(record.id)
 
         return await self._run("replay", False, feed, include_backlog=False)
 
@@ -196,7 +200,7 @@ class SyncEngine:
         self,
         kind: Literal["sync", "replay", "dry-run"],
         dry_run: bool,
-        feed: Callable[[asyncio.Queue[int]], Awaitable[None]],
+        feed: Feed,
         *,
         include_backlog: bool = True,
     ) -> SyncReport:
@@ -238,33 +242,28 @@ class SyncEngine:
         self.counters.qad_calls = self.qad.calls - self._qad_before
         return asdict(self.counters)
 
-    async def _process_all(
-        self, feed: Callable[[asyncio.Queue[int]], Awaitable[None]], include_backlog: bool
-    ) -> None:
+    async def _process_all(self, feed: Feed, include_backlog: bool) -> None:
+        """Run `feed` (which submits record ids) while `concurrency` workers post them.
+
+        The queue is bounded, so polling never runs far ahead of posting and memory stays flat;
+        an error that stops the pass (auth) cancels the feed and every worker at once.
+        """
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self.concurrency * 4)
         queued: set[int] = set()
         done = 0
 
+        async def submit(record_id: int) -> None:
+            if record_id not in queued:
+                queued.add(record_id)
+                await queue.put(record_id)
+
         async def producer() -> None:
-            inner: asyncio.Queue[int] = asyncio.Queue()
-
-            async def forward() -> None:
-                while (record_id := await inner.get()) != _SENTINEL:
-                    if record_id not in queued:
-                        queued.add(record_id)
-                        await queue.put(record_id)
-
-            forwarder = asyncio.create_task(forward())
-            try:
-                await feed(inner)
-                if include_backlog:
-                    for record_id in await self._backlog():
-                        await inner.put(record_id)
-            finally:
-                await inner.put(_SENTINEL)
-                await forwarder
-                for _ in range(self.concurrency):
-                    await queue.put(_SENTINEL)
+            await feed(submit)
+            if include_backlog:
+                for record_id in await self._backlog():
+                    await submit(record_id)
+            for _ in range(self.concurrency):
+                await queue.put(_SENTINEL)
 
         async def worker() -> None:
             nonlocal done
@@ -273,15 +272,13 @@ class SyncEngine:
                 done += 1
                 self.progress("posting", done, None)
 
-        workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
         try:
-            await producer()
-            await asyncio.gather(*workers)
-        except BaseException:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            raise
+            async with asyncio.TaskGroup() as group:
+                group.create_task(producer())
+                for _ in range(self.concurrency):
+                    group.create_task(worker())
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
 
     async def _backlog(self) -> list[int]:
         ids: list[int] = []
@@ -292,9 +289,9 @@ class SyncEngine:
 
     # --- polling ------------------------------------------------------------------------------
 
-    async def _poll(self, cin7: Cin7Client, queue: asyncio.Queue[int], dry_run: bool) -> None:
+    async def _poll(self, cin7: Cin7Client, submit: Submit, dry_run: bool) -> None:
         supplier_cursor = await self._poll_suppliers(cin7)
-        purchase_cursor = await self._poll_purchases(cin7, queue)
+        purchase_cursor = await self._poll_purchases(cin7, submit)
         if dry_run:
             return
         async with self.store.transaction():
@@ -357,7 +354,7 @@ class SyncEngine:
                     {"version": staged.version, "hash": staged.hash},
                 )
 
-    async def _poll_purchases(self, cin7: Cin7Client, queue: asyncio.Queue[int]) -> str | None:
+    async def _poll_purchases(self, cin7: Cin7Client, submit: Submit) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "purchases")
         scan: IncrementalScan[PurchaseListRow] = IncrementalScan(
             cin7.purchase_list,
@@ -368,7 +365,7 @@ class SyncEngine:
         async for row in scan:
             record_id = await self._fetch_purchase(cin7, row)
             if record_id is not None:
-                await queue.put(record_id)
+                await submit(record_id)
         return scan.new_cursor
 
     async def _fetch_purchase(self, cin7: Cin7Client, row: PurchaseListRow) -> int | None:
