@@ -371,6 +371,20 @@ def sync(
     run(lambda: commands.sync(name, dry_run, as_json))
 
 
+@app.command("run")
+def run_scheduler(
+    once: Annotated[
+        bool, typer.Option("--once", help="Sync what is due now, then exit (for cron).")
+    ] = False,
+) -> None:
+    """Sync every connection on its own schedule (`--schedule "every 15m"`), until stopped.
+
+    Connections without a schedule are left to `ml-connector sync`; a connection whose
+    credentials were refused is skipped until `connection test` passes again.
+    """
+    run(lambda: commands.run_scheduler(once))
+
+
 @app.command("replay")
 def replay(
     name: Name,

@@ -33,6 +33,7 @@ from ml_connector.console import (
 )
 from ml_connector.errors import ConfigError
 from ml_connector.qad.settings import check_base_url
+from ml_connector.runner import Turn, look_once, run_forever
 from ml_connector.schedule import parse_schedule
 from ml_connector.settings import AppSettings, load_settings, safe_url
 from ml_connector.store.db import current_revision, upgrade
@@ -530,3 +531,19 @@ async def audit_verify(name: str, as_json: bool) -> int:
         for line in verify_lines(doc):
             say(line)
     return EXIT_RECORDS if broken else EXIT_OK
+
+
+# --- the embedded scheduler -------------------------------------------------------------------
+
+
+async def run_scheduler(once: bool) -> int:
+    def show(turn: Turn) -> None:
+        say(f"{turn.name}: {turn.action}: {turn.detail}", err=True)
+
+    async with open_store() as store:
+        if once:
+            await look_once(store, on_turn=show)
+        else:
+            say("Scheduler running; Ctrl+C stops it.", err=True)
+            await run_forever(store, on_turn=show)
+    return EXIT_OK
