@@ -1,6 +1,6 @@
 """Kill -9 the connector mid-sync, again and again, and prove nothing was lost or posted twice.
 
-Both sandboxes run in their own processes (so they outlive every kill); the connector's sync
+Both sandboxes run in their own processes (so they outlive every kill); `ml-connector sync`
 runs in a child process killed with SIGKILL at random moments, then restarted; a last run goes
 to completion. QAD must then hold exactly one PO per Cin7 OrderNumber, receipt quantities equal
 to Cin7's received quantities, each invoice once, and every authorised Cin7 purchase must be
@@ -39,7 +39,7 @@ from ml_connector.vault import Vault
 
 pytestmark = pytest.mark.slow
 
-CHILD = Path(__file__).parent / "crash_child.py"
+SYNC = [sys.executable, "-c", "from ml_connector.cli import main; main()", "sync", "acme"]
 ACCOUNT = "5e1b8c3a-0d4f-4a7e-9c21-6f3b2a1d0e99"
 KEY = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 CLIENT_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"
@@ -133,9 +133,9 @@ async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
 
 
 def _sync_child(timeout: float | None) -> int | None:
-    """One sync in a child process; killed with SIGKILL after `timeout` seconds if given."""
+    """`ml-connector sync acme` in a child process; SIGKILLed after `timeout` seconds if given."""
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), "acme"],
+        SYNC,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=os.environ.copy(),
