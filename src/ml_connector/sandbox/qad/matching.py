@@ -64,7 +64,11 @@ def read_invoices(tenant: QadTenant, params: Mapping[str, str]) -> dict[str, Any
         "invoiceType": params.get("invoiceType", ""),
     }
     rows = []
-    for invoice in tenant.invoices.values():
+    supplier = wanted["supplierCode"].strip()
+    candidates = (
+        tenant.invoices_by_supplier.get(supplier, []) if supplier else tenant.invoices.values()
+    )
+    for invoice in candidates:
         row = invoice.to_json()
         if all(not v or str(row[k]) == v.strip() for k, v in wanted.items()):
             rows.append(row)
@@ -163,7 +167,7 @@ def post_invoice(
         and i.supplier == supplier_code
         and i.type == kind
         and i.reference == reference
-        for i in tenant.invoices.values()
+        for i in tenant.invoices_by_supplier.get(supplier_code, [])
     ):
         messages.append(
             Msg(
@@ -196,7 +200,7 @@ def post_invoice(
         matching=[d.match for d in draws],
         gl_lines=gl_lines,
     )
-    tenant.invoices[invoice.voucher] = invoice
+    tenant.add_invoice(invoice)
     return Outcome(invoice.to_json(), messages)
 
 
@@ -411,8 +415,7 @@ def _apply(tenant: QadTenant, draws: list[_Draw], *, credit: bool) -> None:
 def _receiver_lines(tenant: QadTenant, line: PoLine) -> list[ReceiverLine]:
     return [
         rl
-        for rc in tenant.receivers.values()
-        if rc.domain == line.domain and rc.po_number == line.po_number
+        for rc in tenant.receivers_by_po.get((line.domain, line.po_number), [])
         for rl in rc.lines
         if rl.po_line == line.line and rl.quantity > 0
     ]

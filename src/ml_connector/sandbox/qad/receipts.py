@@ -30,9 +30,14 @@ def read_receipts(tenant: QadTenant, params: Mapping[str, str]) -> dict[str, Any
         "packing_slip": params.get("packingSlip", ""),
         "number": params.get("receiverNumber", ""),
     }
+    candidates = (
+        tenant.receivers_by_po.get((domain, filters["po_number"]), [])
+        if filters["po_number"]
+        else tenant.receivers.values()
+    )
     rows = [
         rc.to_json()
-        for rc in tenant.receivers.values()
+        for rc in candidates
         if rc.domain == domain and all(not v or getattr(rc, k) == v for k, v in filters.items())
     ]
     return read_envelope("purchaseOrderReceipts", rows)
@@ -127,7 +132,7 @@ def post_receipt(
     )
     if roll(tenant.rng, tenant.faults.silent_receipt_rate):
         return Outcome(receiver.to_json())
-    tenant.receivers[receiver.number] = receiver
+    tenant.add_receiver(receiver)
     for line_no, total in totals.items():
         po.lines[line_no].qty_received += total
         po.lines[line_no].revision += 1

@@ -148,6 +148,9 @@ class QadTenant:
         self.purchase_orders: dict[tuple[str, str], PurchaseOrder] = {}
         self.receivers: dict[str, Receiver] = {}
         self.invoices: dict[int, SupplierInvoice] = {}
+        # Indexes, so lookups stay O(1) at benchmark scale (tens of thousands of documents).
+        self.receivers_by_po: dict[tuple[str, str], list[Receiver]] = {}
+        self.invoices_by_supplier: dict[str, list[SupplierInvoice]] = {}
         self.counters: dict[str, int] = {
             "purchase_order": 0,
             "receiver": 0,
@@ -174,6 +177,15 @@ class QadTenant:
         return f"RC{self.next_number('receiver'):06d}"
 
     # -- helpers for tests and the demo -----------------------------------------------------------
+
+    def add_receiver(self, receiver: Receiver) -> None:
+        self.receivers[receiver.number] = receiver
+        key = (receiver.domain, receiver.po_number)
+        self.receivers_by_po.setdefault(key, []).append(receiver)
+
+    def add_invoice(self, invoice: SupplierInvoice) -> None:
+        self.invoices[invoice.voucher] = invoice
+        self.invoices_by_supplier.setdefault(invoice.supplier, []).append(invoice)
 
     def state(self) -> dict[str, Any]:
         """Everything posted so far, in the `_sandbox/state` shape."""
