@@ -210,6 +210,14 @@ def test_a_supplier_cin7_does_not_return_blocks_a_new_purchase() -> None:
     assert result.missing == ("supplier Harbour Fasteners Pty Ltd (not found in Cin7)",)
 
 
+def test_a_supplier_deprecated_in_cin7_is_still_created_active_for_its_purchases() -> None:
+    retired = Supplier.from_cin7({**SUPPLIER_JSON, "Status": "Deprecated"})
+
+    [ensure] = only(run(payload(), supplier=retired), EnsureSupplier)
+
+    assert ensure.active  # QAD refuses POs for an inactive supplier
+
+
 def test_a_created_supplier_needs_no_cin7_record_afterwards() -> None:
     posted = posted_after(order_only())
 

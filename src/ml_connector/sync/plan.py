@@ -563,7 +563,10 @@ class _Planner:
             email=contact.email.strip() if contact else "",
             phone=contact.phone.strip() if contact else "",
             remarks=f"Cin7 supplier {supplier.id}",
-            active=supplier.status.strip().lower() != "deprecated",
+            # Always active: an authorised purchase from a supplier since deprecated in Cin7
+            # must still land in QAD, and QAD refuses POs for an inactive supplier. Retiring
+            # suppliers in QAD stays a QAD user's decision.
+            active=True,
             update=update,
         )
 
