@@ -12,6 +12,14 @@ from typing import Any
 
 import httpx
 
+from ml_connector.cin7.models import Purchase
+from ml_connector.sync.actions import PostReceipt
+from ml_connector.sync.connect import qad_client
+from ml_connector.sync.engine import _intent_details
+from ml_connector.sync.execute import execute
+from ml_connector.sync.inputs import Mappings, PlanContext, Posted
+from ml_connector.sync.plan import plan
+
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import World
 
@@ -330,3 +338,43 @@ async def test_refused_cin7_key_stops_the_pass_without_retrying(world: World) ->
     assert report.status == "failed"
     assert report.error_kind == "auth"
     assert world.cin7.state.stats()["calls"] - before == 1
+
+
+async def test_an_intent_without_outcome_is_resolved_by_looking_in_qad(world: World) -> None:
+    """A crash between QAD's answer and our record of it: the next pass finds the receipt."""
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "LUB-SPR-400", "quantity": 6}], supplier_id=USD_SUPPLIER
+    )
+    await world.sync()
+    state.receive(doc["ID"])
+    record = await world.record(doc["OrderNumber"])
+    snapshot = state.detail(doc["ID"])
+    posted = {
+        key: Posted(p.qad_id or "", p.details)
+        for key, p in (await world.store.posted_state(world.cid, record)).items()
+    }
+    shared = await world.store.get_postings(world.cid, [f"supplier:{USD_SUPPLIER}"])
+    posted.update({k: Posted(p.qad_id or "", p.details) for k, p in shared.items()})
+    mappings = await world.store.mapping_table(world.cid)
+    step = plan(
+        Purchase.from_cin7(snapshot),
+        None,
+        Mappings(item=mappings["item"], location=mappings["location"]),
+        posted,
+        PlanContext(domain="10USA", entity="10USACO"),
+    )
+    [receipt] = [a for a in step.actions if isinstance(a, PostReceipt)]
+    await world.store.record_intent(
+        world.cid, receipt.natural_key, receipt.kind, record.id, _intent_details(receipt)
+    )
+    async with qad_client(world.config) as qad:
+        await execute(receipt, qad)  # QAD holds it; the outcome was never recorded
+
+    await world.sync()
+
+    slips = [r for r in world.qad_state()["receipts"] if r["packingSlip"] == receipt.packing_slip]
+    assert len(slips) == 1
+    trail = await world.store.trail(world.cid, record.key)
+    assert any(e.event == "intent-resolved" and e.data.get("found") for e in trail)
+    assert (await world.record(doc["OrderNumber"])).status == "posted"

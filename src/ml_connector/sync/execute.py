@@ -31,9 +31,6 @@ from ml_connector.sync.actions import (
     PostReceipt,
     ReverseReceipt,
     UpdatePurchaseOrder,
-    _PurchaseOrderAction,
-    _ReceiptAction,
-    _SupplierDocument,
 )
 
 
@@ -90,7 +87,7 @@ def _supplier_spec(action: EnsureSupplier) -> SupplierSpec:
     )
 
 
-def _po_spec(action: _PurchaseOrderAction) -> PurchaseOrderSpec:
+def _po_spec(action: CreatePurchaseOrder | UpdatePurchaseOrder) -> PurchaseOrderSpec:
     """The whole PO; lines left out (closed in the plan) are closed by the client."""
     return PurchaseOrderSpec(
         number=action.number,
@@ -116,7 +113,7 @@ def _po_spec(action: _PurchaseOrderAction) -> PurchaseOrderSpec:
     )
 
 
-def _receipt_spec(action: _ReceiptAction) -> ReceiptSpec:
+def _receipt_spec(action: PostReceipt | ReverseReceipt) -> ReceiptSpec:
     return ReceiptSpec(
         po_number=action.po_number,
         packing_slip=action.packing_slip,
@@ -129,7 +126,7 @@ def _receipt_spec(action: _ReceiptAction) -> ReceiptSpec:
     )
 
 
-def _invoice_spec(action: _SupplierDocument) -> InvoiceSpec:
+def _invoice_spec(action: PostInvoice | PostCreditNote) -> InvoiceSpec:
     return InvoiceSpec(
         supplier_code=action.supplier_code,
         reference=action.reference,
