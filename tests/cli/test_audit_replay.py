@@ -72,6 +72,8 @@ def test_replay_blocked_after_mapping_posts_them_without_cin7(
 
 
 def test_replay_by_reference_failed_and_default_actor(connected: Cli) -> None:
+    # A currency QAD does not know: the supplier create is refused, so its purchases fail.
+    connected.ok("mapping", "set", "acme", "currency", "GBP", "ZZZ")
     connected("sync", "acme")
     reference = connected.json("records", "acme", "--status", "posted")["records"][0]["reference"]
     table = connected.ok("replay", "acme", reference).stdout
@@ -82,7 +84,7 @@ def test_replay_by_reference_failed_and_default_actor(connected: Cli) -> None:
     assert replayed["data"]["previous_status"] == "posted"
 
     failed = connected.json("records", "acme", "--status", "failed")["records"]
-    assert failed, "the seeded data holds a purchase QAD refuses (inactive supplier)"
+    assert failed, "the seeded data holds a GBP purchase, which QAD refuses (currency ZZZ)"
     again = connected("replay", "acme", "--failed")
     assert again.exit_code == 1  # the cause is not fixed, so it fails again
     assert failed[0]["reference"] in again.stdout
