@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from ml_connector.sandbox.qad import QadSandbox, QadTenant, create_qad_sandbox
-
-ROOT = "http://qad.test"
-
-
-@pytest.fixture
-def sandbox() -> QadSandbox:
-    return create_qad_sandbox()
+from ml_connector.sandbox.qad import QadSandbox, QadTenant
 
 
 @pytest.fixture
@@ -24,40 +16,29 @@ def tenant(sandbox: QadSandbox) -> QadTenant:
 
 
 @pytest.fixture
-async def qad(sandbox: QadSandbox, tenant: QadTenant) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(transport=transport, base_url=sandbox.base_url(ROOT)) as client:
-        answer = await client.post(
-            "/oauth/token",
-            data={
-                "client_id": tenant.client_id,
-                "username": tenant.username,
-                "password": tenant.password,
-                "grant_type": "password",
-            },
-        )
-        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        await submit(
-            client,
-            "businessRelationV2s",
-            "businessRelationV2s",
-            {"businessRelationCode": "BR-ACME", "name": "Acme Fasteners", "dataOperation": "C"},
-        )
-        await submit(
-            client,
-            "supplierV2s",
-            "supplierV2s",
-            {
-                "sharedSetCode": "10USA",
-                "supplierCode": "S0001",
-                "businessRelationCode": "BR-ACME",
-                "currencyCode": "USD",
-                "creditTermsCode": "N30",
-                "invoiceStatusCode": "AP-INITIAL",
-                "dataOperation": "C",
-            },
-        )
-        yield client
+async def qad(qad: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The shared logged-in client, with a business relation and supplier to order from."""
+    await submit(
+        qad,
+        "businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR-ACME", "name": "Acme Fasteners", "dataOperation": "C"},
+    )
+    await submit(
+        qad,
+        "supplierV2s",
+        "supplierV2s",
+        {
+            "sharedSetCode": "10USA",
+            "supplierCode": "S0001",
+            "businessRelationCode": "BR-ACME",
+            "currencyCode": "USD",
+            "creditTermsCode": "N30",
+            "invoiceStatusCode": "AP-INITIAL",
+            "dataOperation": "C",
+        },
+    )
+    return qad
 
 
 async def submit(
