@@ -26,7 +26,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, Literal
 
 from ml_connector.cin7.client import Cin7Client
@@ -118,7 +117,6 @@ class SyncReport:
 class _Outcome:
     status: RecordStatus
     reason: str | None
-    posted_kinds: list[str] = field(default_factory=list)
     released: int = 0
     holds: tuple[str, ...] = ()
     posted: dict[str, Posted] | None = None
@@ -526,7 +524,6 @@ class SyncEngine:
     async def _plan_and_post(
         self, record: Record, purchase: Purchase, supplier: Supplier | None
     ) -> _Outcome:
-        posted_kinds: list[str] = []
         released = 0
         posted = await self._posted(record, purchase)
         current: Plan | None = None
@@ -550,15 +547,15 @@ class SyncEngine:
                 },
             )
             invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
-            failure = await self._post_actions(record, current.actions, posted, posted_kinds)
+            failure = await self._post_actions(record, current.actions, posted)
             if failure is not None:
-                return _Outcome("failed", failure, posted_kinds, released, posted=posted)
+                return _Outcome("failed", failure, released, posted=posted)
             if invoices:
                 released += len(invoices & await self._previously_held(record))
         assert current is not None
         if released:
             self.counters.released += released
-        return _outcome_of(current, posted_kinds, released, posted)
+        return _outcome_of(current, released, posted)
 
     async def _previously_held(self, record: Record) -> set[str]:
         trail = await self.store.trail(self.cid, record.key)
@@ -571,7 +568,6 @@ class SyncEngine:
         record: Record,
         actions: Iterable[Action],
         posted: dict[str, Posted],
-        posted_kinds: list[str],
     ) -> str | None:
         """Post in order, keeping `posted` current; returns QAD's message on a record error."""
         for action in actions:
@@ -588,9 +584,9 @@ class SyncEngine:
                     ):
                         posted[key] = Posted(existing.qad_id or "", existing.details)
                         continue
-                    failure = await self._post_one(record, action, posted, posted_kinds)
+                    failure = await self._post_one(record, action, posted)
             else:
-                failure = await self._post_one(record, action, posted, posted_kinds)
+                failure = await self._post_one(record, action, posted)
             if failure is not None:
                 return failure
         return None
@@ -600,7 +596,6 @@ class SyncEngine:
         record: Record,
         action: Action,
         posted: dict[str, Posted],
-        posted_kinds: list[str],
     ) -> str | None:
         key = action.natural_key
         update = key in posted  # updates re-run safely: the client compares before it writes
@@ -647,7 +642,6 @@ class SyncEngine:
                 {"natural_key": key, "qad_id": qad_id, "action": action.describe()},
             )
         posted[key] = Posted(qad_id, details)
-        posted_kinds.append(action.kind)
         self._count(action)
         return None
 
@@ -748,9 +742,7 @@ def _intent_details(action: Action) -> dict[str, Any]:
     return {"lookup": lookup, "posted_details": action.posted_details(""), "id_fields": id_fields}
 
 
-def _outcome_of(
-    current: Plan, posted_kinds: list[str], released: int, posted: dict[str, Posted]
-) -> _Outcome:
+def _outcome_of(current: Plan, released: int, posted: dict[str, Posted]) -> _Outcome:
     status: RecordStatus
     if current.status in ("posted", "held", "blocked", "failed", "waiting", "void", "attention"):
         status = current.status
@@ -765,8 +757,4 @@ def _outcome_of(
         ]
     ) or ("; ".join(current.notes) if status in ("waiting", "void") else None)
     holds = tuple(h.natural_key for h in current.holds)
-    return _Outcome(status, reason or None, posted_kinds, released, holds, posted)
-
-
-def as_decimal(value: Any) -> Decimal:
-    return Decimal(str(value or 0))
+    return _Outcome(status, reason or None, released, holds, posted)
