@@ -1,8 +1,7 @@
-"""Pure decisions on Cin7 answers: rate-limit signals, Retry-After forms, error bodies, backoff."""
+"""Pure decisions on Cin7 answers: rate-limit signals, Retry-After forms, error bodies."""
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -10,7 +9,6 @@ import pytest
 
 from ml_connector.cin7.retry import (
     Outcome,
-    backoff_delay,
     decide,
     error_details,
     is_rate_limit,
@@ -98,12 +96,3 @@ def test_decide_classifies_every_answer(status: int, text: str, outcome: Outcome
 def test_decide_reads_the_json_body_and_the_announced_wait() -> None:
     assert decide(200, '{"Company":"Acme"}', {}).body == {"Company": "Acme"}
     assert decide(429, LIMIT_TEXT, {"retry-after": "17 Seconds"}).retry_after == 17.0
-
-
-def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    rand = random.Random(1)
-    for attempt, (low, high) in enumerate([(0.25, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0)], 1):
-        delays = {backoff_delay(attempt, rand=rand) for _ in range(50)}
-        assert all(low <= d <= high for d in delays)
-        assert len(delays) > 1  # jittered, not a fixed step
-    assert backoff_delay(30, rand=rand) <= 30.0

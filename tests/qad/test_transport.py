@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from qad_fakes import PASSWORD, FakeQad, ok
 from ml_connector.errors import ConfigError, RecordRejected, Unavailable
 from ml_connector.qad import WriteOutcomeUnknown
 from ml_connector.qad.browse import BrowsePaginator, Filter
-from ml_connector.qad.retry import backoff_delay
 from ml_connector.qad.transport import is_duplicate, is_stale, parse_submit_result, rejected
 
 
@@ -179,15 +177,6 @@ async def test_messages_never_carry_the_token_or_password() -> None:
     for text in (str(caught.value), repr(caught.value), caught.value.message):
         assert "tok-1" not in text
         assert PASSWORD not in text
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    rng = random.Random(1)
-    delays = [backoff_delay(n, rng) for n in range(10)]
-    assert 0.1 <= delays[0] <= 0.2
-    assert 0.2 <= delays[1] <= 0.4
-    assert all(d <= 5.0 for d in delays)
-    assert delays[9] >= 2.5
 
 
 # ---- envelopes ----------------------------------------------------------------------------------

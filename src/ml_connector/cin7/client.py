@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr
 
+from ml_connector import backoff
 from ml_connector.cin7.models import (
     Account,
     Cin7Model,
@@ -40,7 +41,7 @@ from ml_connector.cin7.models import (
 )
 from ml_connector.cin7.pacer import Pacer, pacer_for
 from ml_connector.cin7.paging import DEFAULT_LIMIT, Paginator, page_items
-from ml_connector.cin7.retry import Decision, Outcome, backoff_delay, decide
+from ml_connector.cin7.retry import Decision, Outcome, decide
 from ml_connector.errors import (
     AuthRejected,
     InvalidPayload,
@@ -205,7 +206,7 @@ class Cin7Client:
                         code=decision.code,
                         errors=decision.errors,
                     )
-                delay = backoff_delay(failures)
+                delay = backoff.CIN7.delay(failures)
                 log.info(
                     "cin7 %s: %s; retry %d/%d in %.2f s",
                     what,

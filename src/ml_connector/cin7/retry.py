@@ -9,7 +9,6 @@ answer 200 with an HTML page.
 from __future__ import annotations
 
 import json
-import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,8 +20,6 @@ from typing import Any
 from ml_connector.errors import FieldError
 
 DEFAULT_RETRY_AFTER = 60.0
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
 _MAX_TEXT = 300
 
 _RATE_TEXT = re.compile(r"calls\s+per\s+(60\s+seconds|minute)", re.IGNORECASE)
@@ -77,22 +74,6 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = No
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
     return DEFAULT_RETRY_AFTER
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    base: float = BACKOFF_BASE,
-    cap: float = BACKOFF_CAP,
-    rand: random.Random | None = None,
-) -> float:
-    """Jittered exponential backoff for the `attempt`-th consecutive failure (1-based).
-
-    Equal jitter: half the exponential step is kept, the other half is random, so retries
-    spread out but still grow: attempt 1 → [0.25, 0.5], 2 → [0.5, 1], 3 → [1, 2] … ≤ cap.
-    """
-    step = min(cap, base * 2.0 ** max(0, attempt - 1))
-    return step / 2 + (rand or random).uniform(0, step / 2)
 
 
 def error_details(text: str) -> tuple[str, str | int | None, list[FieldError]]:

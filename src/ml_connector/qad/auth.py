@@ -25,8 +25,9 @@ from typing import Any
 
 import httpx
 
+from ml_connector import backoff
+from ml_connector.backoff import Sleep
 from ml_connector.errors import AuthRejected, ConfigError, Unavailable
-from ml_connector.qad.retry import Sleep, backoff_delay
 from ml_connector.qad.settings import QadSettings
 
 TOKEN_PATH = "oauth/token"
@@ -163,7 +164,7 @@ class TokenManager:
         status: int | None = None
         for attempt in range(self._retries + 1):
             if attempt:
-                await self._sleep(backoff_delay(attempt - 1, self._rng))
+                await self._sleep(backoff.QAD.delay(attempt, self._rng))
             self.requests += 1
             try:
                 response = await self._http.post(TOKEN_PATH, data=form)

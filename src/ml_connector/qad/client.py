@@ -33,6 +33,8 @@ from typing import Any
 
 import httpx
 
+from ml_connector import backoff
+from ml_connector.backoff import Sleep
 from ml_connector.errors import (
     ConfigError,
     NotFound,
@@ -66,7 +68,6 @@ from ml_connector.qad.models import (
     SupplierSpec,
     TaxClass,
 )
-from ml_connector.qad.retry import Sleep, backoff_delay
 from ml_connector.qad.settings import QadSettings
 from ml_connector.qad.transport import (
     QadTransport,
@@ -557,7 +558,7 @@ class QadClient:
             checks = 2 if lost else 1
             for check in range(checks):
                 if check:
-                    await self._sleep(backoff_delay(attempt, self._rng))
+                    await self._sleep(backoff.QAD.delay(attempt + 1, self._rng))
                 found, received = await self._receipt_state(spec)
                 raised = _raised(baseline, received, spec)
                 if found:
@@ -625,7 +626,7 @@ class QadClient:
             except WriteOutcomeUnknown:
                 for check in range(2):
                     if check:
-                        await self._sleep(backoff_delay(attempt + 1, self._rng))
+                        await self._sleep(backoff.QAD.delay(attempt + 2, self._rng))
                     found = await self.adapter.find_invoices(
                         spec.supplier_code, spec.reference, spec.type
                     )

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from ml_connector import backoff
+from ml_connector.backoff import Sleep
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -36,7 +38,6 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.auth import NOT_JSON, TokenManager
 from ml_connector.qad.models import SubmitResult
-from ml_connector.qad.retry import Sleep, backoff_delay
 
 Params = dict[str, str] | list[tuple[str, str]]
 DUPLICATE_CODE = "2040"
@@ -282,7 +283,7 @@ class QadTransport:
         failure = _Retryable("no attempt made")
         for attempt in range(self._retries + 1):
             if attempt:
-                await self._sleep(backoff_delay(attempt - 1, self._rng))
+                await self._sleep(backoff.QAD.delay(attempt, self._rng))
             try:
                 async with self._slots:
                     response = await self._attempt(method, path, params, json, headers)
