@@ -18,6 +18,10 @@
     POST /_sandbox/purchases/{id}/pay         {"amount"?, "date"?}
     POST /_sandbox/purchases/{id}/credit      {"lines"?, "credit_note_number"?}
     POST /_sandbox/purchases/{id}/convert     Simple -> Advanced
+    POST /_sandbox/purchases/{id}/tamper      {"row"?, "detail"?, "detail_error"?}: plant
+                                               malformed input (see `tamper`)
+    POST /_sandbox/purchases/{id}/untamper    Cin7 corrects it
+    GET  /_sandbox/tampered                   what is planted, by purchase ID
     POST /_sandbox/touch                      {"count": n} -> {"touched": n}
 
 Purchase verbs answer with the purchase (200) or the Cin7 error array (400, 404 when the
@@ -70,6 +74,8 @@ async def handle_control(state: Cin7State, request: Request, path: str) -> Respo
         return JSONResponse(state.set_faults())
     if parts == ["faults"] and method == "POST":
         return JSONResponse(state.set_faults(**await _body(request)))
+    if parts == ["tampered"] and method == "GET":
+        return JSONResponse(state.tampered.to_json())
     if parts == ["touch"] and method == "POST":
         count = (await _body(request)).get("count")
         if not isinstance(count, int) or isinstance(count, bool):
@@ -115,4 +121,8 @@ def _verb(state: Cin7State, purchase_id: str, verb: str, body: dict[str, Any]) -
         return state.credit(purchase_id, _lines(body), body.get("credit_note_number"))
     if verb == "convert":
         return state.convert(purchase_id)
+    if verb == "tamper":
+        return state.tamper(purchase_id, body)
+    if verb == "untamper":
+        return state.untamper(purchase_id)
     raise Cin7SandboxError(f"No sandbox verb '{verb}'", status=404)

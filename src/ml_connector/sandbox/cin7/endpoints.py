@@ -171,7 +171,7 @@ def get_purchase_list(state: Cin7State, q: Query, body: Any) -> Any:
                     continue
             picked.append(p)
         rows = picked
-    return page(q, "PurchaseList", rows, state.row)
+    return page(q, "PurchaseList", rows, state.served_row)
 
 
 def _purchase(state: Cin7State, raw_id: Any, field: str) -> Purchase:
@@ -190,7 +190,7 @@ def _combine(q: Query) -> bool:
 def get_purchase(state: Cin7State, q: Query, body: Any) -> Any:
     p = _purchase(state, q.get("id"), "ID")
     lifecycle.require_simple(p)
-    return state.simple_doc(p, combine=_combine(q))
+    return state.served_detail(p, state.simple_doc(p, combine=_combine(q)))
 
 
 def post_purchase(state: Cin7State, q: Query, body: Any) -> Any:
@@ -224,7 +224,7 @@ def get_advanced_purchase(state: Cin7State, q: Query, body: Any) -> Any:
     p = state.lookup(raw)
     if p is None:
         raise Cin7SandboxError("Purchase Task with specified ID not found")
-    return state.advanced_doc(p, combine=_combine(q))
+    return state.served_detail(p, state.advanced_doc(p, combine=_combine(q)))
 
 
 def _task(state: Cin7State, q: Query, body: Any) -> tuple[Purchase, dict[str, Any]]:

@@ -44,6 +44,7 @@ from ml_connector.sandbox.cin7.model import (
 from ml_connector.sandbox.cin7.ratelimit import RollingWindow, Verdict
 from ml_connector.sandbox.cin7.reference import Reference
 from ml_connector.sandbox.cin7.render import advanced_detail, list_row, simple_detail
+from ml_connector.sandbox.cin7.tamper import Tampered, Tampering
 
 Row = dict[str, Any]
 P = ParamSpec("P")
@@ -127,6 +128,7 @@ class Cin7State:
         self._purchases: dict[str, Purchase] = {p.id: p for p in made.purchases}
         stamps = [p.updated for p in self.purchases] + [s.modified for s in self.suppliers]
         self._high_water = max(stamps, default=self.epoch - timedelta(days=1))
+        self.tampered = Tampered()
         self._invoice_seq = 0
         self._credit_seq = sum(len(p.credits) for p in self.purchases)
         self.calls = 0
@@ -214,6 +216,14 @@ class Cin7State:
             p.cache["row"] = list_row(p)
         doc: Row = p.cache["row"]
         return doc
+
+    def served_row(self, p: Purchase) -> Any:
+        """The `purchaseList` row as the API serves it (planted changes included)."""
+        return self.tampered.row(p.id, self.row(p))
+
+    def served_detail(self, p: Purchase, document: Row) -> Any:
+        """A detail document as the API serves it (planted changes or error included)."""
+        return self.tampered.detail(p.id, document)
 
     # --- the sandbox verbs (mirrored by /_sandbox/) ----------------------------------------------
 
@@ -331,6 +341,25 @@ class Cin7State:
         """Convert a Simple purchase to Advanced (the live "type flip")."""
         p = self.purchase(purchase_id)
         lifecycle.convert(p)
+        self.mark_changed(p)
+        return self.detail(p.id)
+
+    @_locked
+    def tamper(self, purchase_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Plant a malformed list row, detail or detail error on a purchase (see `tamper`);
+        returns what is planted."""
+        p = self.purchase(purchase_id)
+        tampering = Tampering.parse(body)
+        self.tampered.plant(p.id, tampering)
+        self.mark_changed(p)
+        return tampering.to_json()
+
+    @_locked
+    def untamper(self, purchase_id: str) -> Row:
+        """Cin7 corrects the purchase: the planted changes go, with a new LastUpdatedDate."""
+        p = self.purchase(purchase_id)
+        if not self.tampered.clear(p.id):
+            raise Cin7SandboxError(f"Purchase '{purchase_id}' has nothing planted", status=404)
         self.mark_changed(p)
         return self.detail(p.id)
 
