@@ -53,6 +53,7 @@ from ml_connector.sync.actions import (
     PostReceipt,
     ReverseReceipt,
 )
+from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan, shared_keys
@@ -155,7 +156,9 @@ class SyncEngine:
             create_missing_items=bool(config.option("create_missing_items", False)),
             item_gl_account=config.option("item_gl_account"),
             default_credit_terms=config.option("default_credit_terms"),
+            rounding=config.option("rounding", "half-up"),
         )
+        self.money_rule = MoneyRule(self.ctx.rounding)
         self.counters = Counters()
         self._mappings = Mappings()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -685,7 +688,7 @@ class SyncEngine:
             posted = outcome.posted
             if posted is None:
                 posted = await self._posted(record, purchase)
-            amounts = record_amounts(purchase, posted, outcome.status)
+            amounts = record_amounts(purchase, posted, outcome.status, self.money_rule)
         changed = outcome.status != record.status or outcome.reason != record.reason
         await self.store.set_record_status(
             record.id,

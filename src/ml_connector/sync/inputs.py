@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ml_connector.store.models import MAPPING_KINDS, MappingKind
+from ml_connector.sync.amounts import RoundingMode
 
 KIND_WORDS: Mapping[MappingKind, str] = MappingProxyType(
     {
@@ -119,6 +120,8 @@ class PlanContext:
     - `default_credit_terms`: QAD credit terms for a new supplier whose Cin7 record has no
       payment term.
     - `price_decimals`: unit costs and unit prices are rounded half-up to this many places.
+    - `rounding`: how amounts round to their currency's decimals (`amounts.MoneyRule`); the
+      reconcile reports with the same rule.
     """
 
     domain: str
@@ -129,3 +132,4 @@ class PlanContext:
     item_uom: str = "EA"
     default_credit_terms: str | None = None
     price_decimals: int = 4
+    rounding: RoundingMode = "half-up"

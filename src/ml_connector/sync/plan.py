@@ -79,10 +79,10 @@ from ml_connector.sync.amounts import (
     CENT,
     HUNDRED,
     ZERO,
+    MoneyRule,
     extended,
     fmt_money,
     fmt_qty,
-    money,
     quantize,
 )
 from ml_connector.sync.checks import (
@@ -447,6 +447,7 @@ class _Planner:
         )
         self.currency_code = document_currency(purchase, supplier)
         self.rate = purchase.currency_rate if purchase.currency_rate is not None else Decimal(1)
+        self.rule = MoneyRule(ctx.rounding)
         self.supplier_code = ""
         self.supplier_dep: str | None = None
         self.needs: dict[str, list[str]] = {}
@@ -476,6 +477,10 @@ class _Planner:
                 "and Cin7 has authorised it again: reopen the PO in QAD by hand"
             )
         return self._finish()
+
+    def money(self, value: Decimal) -> Decimal:
+        """An amount rounded by the tenant's rule to the purchase currency's decimals."""
+        return self.rule.round(value, self.currency_code)
 
     # --- mappings ---
 
@@ -589,7 +594,7 @@ class _Planner:
         else:
             quantity = line.quantity if line.quantity is not None else ZERO
             total = extended(quantity, line.price or ZERO, line.discount)
-        return money(total - line.tax if self.inclusive else total)
+        return self.money(total - line.tax if self.inclusive else total)
 
     def _active_invoices(self) -> list[Invoice]:
         return [i for i in self.purchase.invoices if status_of(i.status) in ACTIVE_INVOICE]
@@ -975,7 +980,7 @@ class _Planner:
         need: dict[str, Decimal] = {}
         for (sku, _), quantity in quantities.items():
             need[sku] = need.get(sku, ZERO) + quantity
-        amount = money(
+        amount = self.money(
             sum((m.quantity * m.unit_price for m in matching), ZERO)
             + sum((g.amount for g in gl_lines), ZERO)
             + tax

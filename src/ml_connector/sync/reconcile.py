@@ -1,8 +1,17 @@
 """Month-end figures kept on each purchase record: what finance reconciles AP against.
 
-Per currency (the supplier's): `invoiced` in Cin7 (authorised or paid invoices), `posted` to QAD
-(invoices less credit notes, as posted), `held` (invoiced, waiting for goods receipts in QAD) and
-`received` value in QAD (received quantity x PO unit cost). The store sums them per supplier.
+Per currency (the supplier's), rounded with the connection's one money rule (`MoneyRule`, the
+same the planner posts with):
+
+- `invoiced`: Cin7's authorised or paid invoices, each total rounded as it is posted;
+- `credited`: Cin7's authorised credit notes, likewise;
+- `posted`: what QAD holds, invoices less credit notes, as posted;
+- `held`: what Cin7 bills net of credit notes and QAD does not hold yet, while invoices wait
+  for goods receipts in QAD;
+- `received`: received quantity in QAD x PO unit cost.
+
+When everything is posted, `invoiced - credited == posted` to the cent. The store sums the
+measures per supplier and currency.
 """
 
 from __future__ import annotations
@@ -12,31 +21,46 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.cin7.models import Purchase
+from ml_connector.sync.amounts import HALF_UP, ZERO, MoneyRule
+from ml_connector.sync.checks import ACTIVE_INVOICE, AUTHORISED, status_of
 from ml_connector.sync.inputs import Posted
 
-_BILLED = ("AUTHORISED", "PAID")
+MEASURES = ("invoiced", "credited", "posted", "held", "received")
 
 
 def _dec(value: Any) -> Decimal:
     try:
         return Decimal(str(value or 0))
     except ArithmeticError:
-        return Decimal(0)
+        return ZERO
 
 
 def record_amounts(
-    purchase: Purchase, posted: Mapping[str, Posted], status: str
+    purchase: Purchase, posted: Mapping[str, Posted], status: str, rule: MoneyRule = HALF_UP
 ) -> dict[str, dict[str, str]]:
-    """The four measures for one purchase, as decimal strings keyed by currency."""
-    currency = purchase.currency or purchase.base_currency or "?"
+    """The measures for one purchase, as decimal strings keyed by currency."""
+    currency = (purchase.currency or purchase.base_currency or "?").strip().upper()
     invoiced = sum(
-        (inv.total or Decimal(0) for inv in purchase.invoices if inv.status in _BILLED),
-        Decimal(0),
+        (
+            rule.round(inv.total or ZERO, currency)
+            for inv in purchase.invoices
+            if status_of(inv.status) in ACTIVE_INVOICE
+        ),
+        ZERO,
     )
-    posted_amount = Decimal(0)
-    received = Decimal(0)
+    credited = sum(
+        (
+            rule.round(note.total or ZERO, currency)
+            for note in purchase.credit_notes
+            if status_of(note.status) == AUTHORISED
+        ),
+        ZERO,
+    )
+    posted_amount = ZERO
+    received = ZERO
+    order_number = purchase.order_number.strip()
     unit_costs: dict[int, Decimal] = {}
-    po = posted.get(f"po:{purchase.order_number.strip()}")
+    po = posted.get(f"po:{order_number}")
     if po is not None:
         for line in po.details.get("lines", []):
             unit_costs[int(line.get("line", 0))] = _dec(line.get("unit_cost"))
@@ -45,20 +69,17 @@ def record_amounts(
             posted_amount += _dec(entry.details.get("amount"))
         elif key.startswith("credit:"):
             posted_amount -= _dec(entry.details.get("amount"))
-        elif key.startswith(("receipt:", "unstock:")) and key.split(":")[1] == (
-            purchase.order_number.strip()
-        ):
+        elif key.startswith(("receipt:", "unstock:")) and key.split(":")[1] == order_number:
             for line in entry.details.get("lines", []):
                 line_no = int(line.get("line", 0))
-                received += _dec(line.get("quantity")) * unit_costs.get(line_no, Decimal(0))
-    held = max(invoiced - posted_amount, Decimal(0)) if status == "held" else Decimal(0)
-    return {
-        "invoiced": {currency: _fmt(invoiced)},
-        "posted": {currency: _fmt(posted_amount)},
-        "held": {currency: _fmt(held)},
-        "received": {currency: _fmt(received)},
+                received += _dec(line.get("quantity")) * unit_costs.get(line_no, ZERO)
+    outstanding = invoiced - credited - posted_amount
+    held = max(outstanding, ZERO) if status == "held" else ZERO
+    values = {
+        "invoiced": invoiced,
+        "credited": credited,
+        "posted": posted_amount,
+        "held": held,
+        "received": received,
     }
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")
+    return {name: {currency: rule.text(values[name], currency)} for name in MEASURES}
