@@ -27,6 +27,7 @@ from ml_connector.store.models import (
     RecordKind,
     RecordStatus,
 )
+from ml_connector.user_commands import user_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -54,6 +55,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connection_app, name="connection")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(user_app, name="user")
 
 Name = Annotated[str, typer.Argument(help="The connection's name.", show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]

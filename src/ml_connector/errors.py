@@ -12,7 +12,9 @@
     │   └── NotFound           the remote has no such record
     ├── StoreError             our own database
     │   └── AlreadyPosted      a natural key we already hold
-    └── InvalidPayload         a malformed Cin7 document; fails that record only
+    ├── InvalidPayload         a malformed Cin7 document; fails that record only
+    └── AccessDenied           the console refused a sign-in
+        └── SignInThrottled    too many refused sign-ins; wait .retry_after seconds
 
 Messages never carry secrets: clients build them from status, error codes and the remote's
 error text, never from request headers or bodies.
@@ -134,3 +136,15 @@ class InvalidPayload(ConnectorError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
+
+
+class AccessDenied(ConnectorError):
+    """The operator console refused a sign-in (wrong name or password, or too many tries)."""
+
+
+class SignInThrottled(AccessDenied):
+    """Too many refused sign-ins for this user or from this address; wait and try again."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -34,6 +34,8 @@ __all__ = [
     "audit_events",
     "audit_heads",
     "connections",
+    "console_events",
+    "console_sessions",
     "cursors",
     "mappings",
     "metadata",
@@ -41,6 +43,7 @@ __all__ = [
     "records",
     "runs",
     "snapshots",
+    "users",
 ]
 
 metadata = MetaData(
@@ -265,4 +268,49 @@ runs = Table(
     Column("counters", JSON, nullable=False),
     Column("error", Text),
     Index(None, "connection_id", "started_at"),
+)
+
+
+# --- the operator console: people, their sessions, and what they did -----------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    # An Argon2id PHC string ($argon2id$v=19$m=…); never the password.
+    Column("password_hash", String(255), nullable=False),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+)
+
+# Signed-in browsers. The cookie carries a random token; only its SHA-256 is stored, so a copy of
+# the database signs nobody in. Idle expiry is `last_seen_at` plus the server's idle limit.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    _stamp("created_at"),
+    _stamp("last_seen_at"),
+    Index(None, "user_id"),
+)
+
+# Sign-ins (accepted and refused), sign-outs and user changes. Not hash-chained like the records'
+# trail: it is an access log, read back by `ml-connector user log` and counted to rate-limit.
+console_events = Table(
+    "console_events",
+    metadata,
+    _id(),
+    _stamp("at"),
+    Column("event", String(32), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("remote", String(64)),
+    Column("detail", Text),
+    Index(None, "username", "at"),
+    Index(None, "remote", "at"),
+    Index(None, "at"),
 )

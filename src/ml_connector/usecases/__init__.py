@@ -1,0 +1,1 @@
+"""Typed operations that the CLI, the web console and job workers all call."""
