@@ -136,7 +136,7 @@ def test_complete_simple_purchase_plans_supplier_po_receipts_and_invoice_in_orde
     assert second.lines == (ReceiveLine(1, "WID-100", Decimal(4)),)
 
     assert isinstance(invoice, PostInvoice)
-    assert invoice.natural_key == f"invoice:{CODE}:HF-INV-5521"
+    assert invoice.natural_key == f"invoice:{CODE}:PO-00412:HF-INV-5521"
     assert set(invoice.depends_on) == {
         f"supplier:{SID}", "po:PO-00412", first.natural_key, second.natural_key,
     }  # fmt: skip
@@ -185,7 +185,7 @@ def test_mapped_supplier_is_used_as_is_and_keys_its_invoices() -> None:
     assert only(result, EnsureSupplier) == []
     assert only(result, CreatePurchaseOrder)[0].supplier_code == "HF001"
     assert only(result, CreatePurchaseOrder)[0].depends_on == ()
-    assert only(result, PostInvoice)[0].natural_key == "invoice:HF001:HF-INV-5521"
+    assert only(result, PostInvoice)[0].natural_key == "invoice:HF001:PO-00412:HF-INV-5521"
 
 
 def test_a_supplier_changed_in_cin7_is_updated_once() -> None:
@@ -468,7 +468,7 @@ def test_receipt_voided_after_posting_is_reversed_before_the_po_changes() -> Non
     assert result.actions[0].depends_on == ()
     assert result.attention == (
         f"invoice HF-INV-5521 is DRAFT in Cin7 but QAD holds it (voucher "
-        f"{posted[f'invoice:{CODE}:HF-INV-5521'].qad_id}): reverse it in QAD",
+        f"{posted[f'invoice:{CODE}:PO-00412:HF-INV-5521'].qad_id}): reverse it in QAD",
     )
 
 
@@ -558,7 +558,7 @@ def test_invoice_first_purchase_holds_the_invoice_until_goods_are_received() -> 
     assert result.status == "pending"  # the PO still goes out
     assert [a.kind for a in result.actions] == ["supplier", "create_po"]
     (hold,) = result.holds
-    assert hold.natural_key == f"invoice:{CODE}:HF-INV-5521"
+    assert hold.natural_key == f"invoice:{CODE}:PO-00412:HF-INV-5521"
     assert hold.invoice_number == "HF-INV-5521"
     assert hold.reason == (
         "WID-100: invoiced 10, received in QAD 0; BRK-20: invoiced 40, received in QAD 0"
@@ -592,7 +592,7 @@ def test_held_invoice_is_released_with_the_receipt_that_covers_it() -> None:
 
     assert [a.natural_key for a in result.actions] == [
         "receipt:PO-00412:2024-05-08",
-        f"invoice:{CODE}:HF-INV-5521",
+        f"invoice:{CODE}:PO-00412:HF-INV-5521",
     ]
     assert result.actions[1].depends_on == ("receipt:PO-00412:2024-05-08",)
     assert result.holds == ()
@@ -615,7 +615,9 @@ def split_invoices(first: int, second: int) -> dict[str, Any]:
 def test_several_invoices_draw_on_receipts_cumulatively() -> None:
     result = run(split_invoices(6, 6))  # 12 invoiced, 10 received
 
-    assert [a.natural_key for a in only(result, PostInvoice)] == [f"invoice:{CODE}:HF-INV-5521"]
+    assert [a.natural_key for a in only(result, PostInvoice)] == [
+        f"invoice:{CODE}:PO-00412:HF-INV-5521"
+    ]
     assert result.holds[0].reason == (
         "WID-100: invoiced 6, received in QAD 10, 6 of it already invoiced"
     )
@@ -656,7 +658,7 @@ def test_a_credit_note_in_the_same_plan_releases_the_invoice_it_makes_room_for()
 
     documents = [a for a in result.actions if isinstance(a, PostInvoice | PostCreditNote)]
     assert [a.reference for a in documents] == ["HF-INV-5521", "HF-CN-77", "HF-INV-5522"]
-    assert f"credit:{CODE}:HF-CN-77" in documents[2].depends_on
+    assert f"credit:{CODE}:PO-00412:HF-CN-77" in documents[2].depends_on
     assert result.holds == ()
     assert run(body, execute(result, {})).status == "posted"
 
@@ -702,7 +704,7 @@ def test_invoice_without_number_gets_a_stable_reference() -> None:
     task = only(run(adv), PostInvoice)[0]
 
     assert (simple.reference, simple.cin7_number) == ("PO-00412-I1", "")
-    assert simple.natural_key == f"invoice:{CODE}:PO-00412-I1"
+    assert simple.natural_key == f"invoice:{CODE}:PO-00412:PO-00412-I1"
     assert task.reference == "PO-00412-I1"  # by position, not TaskID: conversions add tasks
 
 
@@ -730,7 +732,7 @@ def test_posted_invoice_changed_in_cin7_needs_a_person() -> None:
     body = payload()
     body["Invoice"]["AdditionalCharges"][0].update(Price=35, Total=35)
     body["Invoice"].update(TotalBeforeTax=230, Total=252.5)
-    voucher = posted[f"invoice:{CODE}:HF-INV-5521"].qad_id
+    voucher = posted[f"invoice:{CODE}:PO-00412:HF-INV-5521"].qad_id
 
     result = run(body, posted)
 
@@ -782,7 +784,7 @@ def test_credit_note_with_unstock_gives_back_invoiced_and_received_quantities() 
 
     credit, reverse = result.actions
     assert isinstance(credit, PostCreditNote)
-    assert credit.natural_key == f"credit:{CODE}:HF-CN-77"
+    assert credit.natural_key == f"credit:{CODE}:PO-00412:HF-CN-77"
     assert credit.invoice_type == "CreditNote"
     assert credit.matching == (MatchLine(1, "WID-100", Decimal(2), Decimal("12.5")),)
     assert credit.amount == Decimal("27.50")
@@ -804,7 +806,7 @@ def test_whole_life_at_once_orders_credit_after_invoice_and_return_last() -> Non
         "supplier", "create_po", "receipt", "receipt", "invoice", "credit_note", "reverse_receipt",
     ]  # fmt: skip
     credit = only(result, PostCreditNote)[0]
-    assert f"invoice:{CODE}:HF-INV-5521" in credit.depends_on
+    assert f"invoice:{CODE}:PO-00412:HF-INV-5521" in credit.depends_on
 
 
 def test_credit_note_waits_for_the_invoice_it_credits() -> None:

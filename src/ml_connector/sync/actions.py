@@ -426,7 +426,10 @@ class _SupplierDocument(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class PostInvoice(_SupplierDocument):
-    """A supplier invoice. Natural key `invoice:<QAD supplier code>:<reference>`.
+    """A supplier invoice. Natural key `invoice:<QAD supplier code>:<PO number>:<reference>`.
+
+    One per Cin7 purchase invoice: the reference is the supplier's own invoice number, unchanged,
+    and two purchases invoiced under one number get one QAD invoice each, matched to their PO.
 
     Planned only when QAD's received quantity covers every invoiced line, cumulatively with the
     purchase's earlier invoices; it depends on the receipts of the same plan that it needs.
@@ -444,7 +447,7 @@ class PostInvoice(_SupplierDocument):
 
 @dataclass(frozen=True, kw_only=True)
 class PostCreditNote(_SupplierDocument):
-    """A supplier credit note. Natural key `credit:<QAD supplier code>:<reference>`.
+    """A supplier credit note. Natural key `credit:<QAD supplier code>:<PO number>:<reference>`.
 
     Matching lines give back invoiced quantity; planned only when QAD's invoiced quantity covers
     them.

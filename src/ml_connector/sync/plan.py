@@ -937,15 +937,28 @@ class _Planner:
         ]
 
     def _posted_document(self, kind: str, reference: str) -> Posted | None:
-        """A posted invoice/credit note by reference, whatever supplier code it was posted with."""
-        exact = self.posted.get(f"{kind}:{self.supplier_code}:{reference}")
+        """This purchase's posted invoice/credit note with `reference`, whatever key it has.
+
+        `posted` holds only this purchase's own documents, so the reference is enough; it finds
+        documents recorded under an earlier supplier code and under the key of earlier versions
+        (`<kind>:<supplier>:<reference>`, without the PO).
+        """
+        key = self._document_key(kind, reference)
+        exact = self.posted.get(key)
         if exact is not None:
             return exact
-        for key, entry in sorted(self.posted.items()):
-            parts = key.split(":", 2)
-            if len(parts) == 3 and parts[0] == kind and parts[2] == reference:
+        for name, entry in sorted(self.posted.items()):
+            if name.startswith(f"{kind}:") and entry.details.get("reference") == reference:
                 return entry
         return None
+
+    def _document_key(self, kind: str, reference: str) -> str:
+        """`<kind>:<supplier>:<PO>:<reference>`: one QAD document per Cin7 purchase document.
+
+        A supplier's invoice number may be shared by several purchases (one paper invoice
+        split across POs), so the PO is part of the key.
+        """
+        return f"{kind}:{self.supplier_code}:{self.po_number}:{reference}"
 
     def _document(
         self,
@@ -1056,7 +1069,7 @@ class _Planner:
         self, kind: Literal["invoice", "credit"], reference: str, source: Invoice | CreditNote
     ) -> list[_Pending]:
         """The document if it still has to reach QAD; flags posted ones that changed."""
-        key = f"{kind}:{self.supplier_code}:{reference}"
+        key = self._document_key(kind, reference)
         name = f"{'invoice' if kind == 'invoice' else 'credit note'} {reference}"
         done = self._posted_document(kind, reference)
         status = status_of(source.status)
