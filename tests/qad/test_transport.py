@@ -313,7 +313,7 @@ async def test_browse_rows_are_fetched_across_pages() -> None:
         params = dict(request.url.params)
         pages.append(params)
         page = int(params["page"])
-        rows = [{"si_mstr.si_site": f"S{page}{n}", "si_mstr.si_desc": "d"} for n in range(2)]
+        rows = [{"site.siteCode": f"S{page}{n}", "site.description": "d"} for n in range(2)]
         return httpx.Response(
             200,
             json={

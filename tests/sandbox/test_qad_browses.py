@@ -81,16 +81,21 @@ async def test_gl_account_filters(
 
 async def test_numeric_comparison_and_several_filters(qad: httpx.AsyncClient) -> None:
     terms = await browse(
-        qad, "urn:browse:bebrowse:com.qad.erp.base.creditTerms", "ct_mstr.ct_due_days,ge,30,literal"
+        qad, "urn:browse:bebrowse:com.qad.erp.base.creditTerms", "creditTerm.dueDays,ge,30,literal"
     )
-    assert sorted(r["ct_mstr.ct_code"] for r in terms["data"]) == ["2-10N30", "EOM20", "N30", "N60"]
+    assert sorted(r["creditTerm.creditTermsCode"] for r in terms["data"]) == [
+        "2-10N30",
+        "EOM20",
+        "N30",
+        "N60",
+    ]
     both = await browse(
         qad,
         "urn:browse:bebrowse:com.qad.erp.base.creditTerms",
-        "ct_mstr.ct_due_days,ge,30,literal",
-        "ct_mstr.ct_code,sw,N,literal",
+        "creditTerm.dueDays,ge,30,literal",
+        "creditTerm.creditTermsCode,sw,N,literal",
     )
-    assert sorted(r["ct_mstr.ct_code"] for r in both["data"]) == ["N30", "N60"]
+    assert sorted(r["creditTerm.creditTermsCode"] for r in both["data"]) == ["N30", "N60"]
 
 
 async def test_unknown_filter_field_matches_nothing(qad: httpx.AsyncClient) -> None:
@@ -107,9 +112,15 @@ async def test_unknown_browse_is_404(qad: httpx.AsyncClient) -> None:
 
 async def test_reference_browses_carry_the_catalog(qad: httpx.AsyncClient) -> None:
     sites = await browse(qad, "urn:browse:bebrowse:com.qad.erp.base.sites")
-    assert [r["si_mstr.si_site"] for r in sites["data"]] == ["10-100", "10-200", "10-300"]
+    assert [r["site.siteCode"] for r in sites["data"]] == ["10-100", "10-200", "10-300"]
     currencies = await browse(qad, "urn:browse:bebrowse:com.qad.erp.base.currencies")
-    assert {r["cu_mstr.cu_curr"] for r in currencies["data"]} == {"USD", "EUR", "GBP", "CAD", "AUD"}
+    assert {r["currency.currencyCode"] for r in currencies["data"]} == {
+        "USD",
+        "EUR",
+        "GBP",
+        "CAD",
+        "AUD",
+    }
     tax = await browse(qad, "urn:browse:bebrowse:com.qad.erp.financials.taxClasses")
     assert {r["tx.taxClass"]: r["tx.percent"] for r in tax["data"]} == {
         "EXEMPT": 0,
@@ -161,15 +172,20 @@ async def test_supplier_and_po_browses_follow_what_was_posted(
         },
     )
     assert (await browse(qad, suppliers))["data"] == [
-        {"vd_mstr.vd_addr": "S1", "vd_mstr.vd_sort": "Bolt Co", "vd_mstr.vd_curr": "EUR"}
+        {
+            "supplierV2.supplierCode": "S1",
+            "supplierV2.name": "Bolt Co",
+            "supplierV2.currencyCode": "EUR",
+            "supplierV2.isActive": True,
+        }
     ]
     orders = await browse(qad, "urn:browse:bebrowse:com.qad.erp.purchasing.purchaseOrders")
     assert orders["data"] == [
         {
-            "po_mstr.po_nbr": "P1",
-            "po_mstr.po_vend": "S1",
-            "po_mstr.po_stat": "O",
-            "po_mstr.po_rmks": "r",
+            "purchaseOrder.purchaseOrderNumber": "P1",
+            "purchaseOrder.supplierCode": "S1",
+            "purchaseOrder.orderStatus": "O",
+            "purchaseOrder.remarks": "r",
         }
     ]
 
@@ -182,3 +198,120 @@ async def test_items_added_through_the_sandbox_show_in_the_browse(
     )
     body = await browse(qad, ITEMS, "pt_mstr.pt_part,eq,zz-new,literal")
     assert [r["pt_mstr.pt_desc1"] for r in body["data"]] == ["New thing"]
+
+
+async def test_receipt_history_and_invoice_browses_find_documents_by_key(
+    qad: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    tenant = sandbox.tenant("acme")
+    await qad.post(
+        "/api/erp/businessRelationV2s",
+        json={"businessRelationV2s": [{"businessRelationCode": "BR1", "name": "Bolt Co"}]},
+    )
+    await qad.post(
+        "/api/erp/supplierV2s",
+        json={
+            "supplierV2s": [
+                {
+                    "supplierCode": "S1",
+                    "businessRelationCode": "BR1",
+                    "currencyCode": "USD",
+                    "creditTermsCode": "N30",
+                    "invoiceStatusCode": "AP-INITIAL",
+                }
+            ]
+        },
+    )
+    await qad.post(
+        "/api/erp/purchaseOrderHeaders",
+        json={"purchaseOrderHeaders": [{"purchaseOrderNumber": "P1", "supplierCode": "S1"}]},
+    )
+    line = (
+        await qad.get(
+            "/api/erp/purchaseOrderLinesGrid",
+            params={"initialize": "true", "purchaseOrderNumber": "P1"},
+        )
+    ).json()["data"]["purchaseOrderLines"][0]
+    for field, value in (("itemCode", "WID-100"), ("quantityOrdered", 10)):
+        line[field] = value
+        line = (
+            await qad.post(
+                "/api/erp/purchaseOrderLines/fieldChangeV2",
+                params={"fieldName": field},
+                json={"purchaseOrderLines": [line]},
+            )
+        ).json()["data"]["purchaseOrderLines"][0]
+    await qad.post("/api/erp/purchaseOrderLinesGrid", json={"purchaseOrderLines": [line]})
+    for slip, quantity in (("PS-1", 4), ("PS-2", 6)):
+        await qad.post(
+            "/api/erp/purchaseOrderReceipts",
+            json={
+                "purchaseOrderReceipts": [
+                    {
+                        "purchaseOrderNumber": "P1",
+                        "packingSlip": slip,
+                        "effectiveDate": "2026-03-10",
+                        "lines": [{"purchaseOrderLine": 1, "quantityReceived": quantity}],
+                    }
+                ]
+            },
+        )
+    history = await browse(
+        qad,
+        "urn:browse:mfg:receiptHistory",
+        "prh_hist.prh_nbr,eq,P1,literal",
+        "prh_hist.prh_ps_nbr,eq,PS-2,literal",
+    )
+    assert history["data"] == [
+        {
+            "prh_hist.prh_receiver": "RC000002",
+            "prh_hist.prh_nbr": "P1",
+            "prh_hist.prh_line": 1,
+            "prh_hist.prh_part": "WID-100",
+            "prh_hist.prh_ps_nbr": "PS-2",
+            "prh_hist.prh_rcvd": 6,
+            "prh_hist.prh_rcp_date": "2026-03-10",
+            "prh_hist.prh_site": tenant.default_site,
+        }
+    ]
+    assert (await browse(qad, "urn:browse:mfg:receiptHistory", "prh_hist.prh_nbr,eq,P2,literal"))[
+        "data"
+    ] == []
+    invoices = "urn:browse:bebrowse:com.qad.erp.financials.supplierInvoices"
+    assert (await browse(qad, invoices, "supplierInvoice.supplierCode,eq,S1,literal"))["data"] == []
+    await qad.post(
+        "/api/erp/supplierInvoices",
+        json={
+            "supplierInvoices": [
+                {
+                    "supplierCode": "S1",
+                    "invoiceReference": "INV-1",
+                    "invoiceDate": "2026-03-20",
+                    "amountTC": 125,
+                    "purchaseOrders": [{"purchaseOrderNumber": "P1"}],
+                    "matching": [
+                        {
+                            "purchaseOrderNumber": "P1",
+                            "purchaseOrderLine": 1,
+                            "quantity": 10,
+                            "unitPrice": 12.5,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    found = await browse(
+        qad,
+        invoices,
+        "supplierInvoice.supplierCode,eq,S1,literal",
+        "supplierInvoice.invoiceReference,eq,INV-1,literal",
+    )
+    assert [
+        (
+            r["supplierInvoice.voucher"],
+            r["supplierInvoice.amountTC"],
+            r["supplierInvoice.postingYear"],
+        )
+        for r in found["data"]
+    ] == [(1, 125, 2026)]

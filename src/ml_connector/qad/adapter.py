@@ -1,9 +1,13 @@
 """The routes QAD does not publish ("gap" routes of docs/qad-rest.md) and the browse ids.
 
 PO receipts, supplier invoices, the GL account and tax class browses are our design (reference
-§8), not observed QAD traffic. Everything that knows their paths, bodies and row keys is in this
-module, so that tracing a real tenant changes this file and nothing in `client.py`. The browse
-ids of observed browses live here too (`BrowseIds`), because they differ between QAD versions.
+§8), not observed QAD traffic. Business-entity browse rows are read by `<entity>.<field>` keys in
+camelCase, as observed (`priceListV2.priceListCode`; [CODE] S1, S4); the entity and field names
+per browse are our reading of that convention ([INF]); the classic item browse `mfg:gp340` keeps
+table-style keys (`pt_mstr.pt_part`), as classic browses have. Everything that knows their
+paths, bodies and row keys is in this module, so that tracing a real tenant changes this file
+and nothing in `client.py`. The browse ids of observed browses live here too (`BrowseIds`),
+because they differ between QAD versions.
 """
 
 from __future__ import annotations
@@ -233,7 +237,7 @@ class QadAdapter:
     async def sites(self) -> list[Site]:
         rows = await self.browse(self.browse_ids.sites)
         return [
-            Site(code=cell(r, "si_mstr.si_site"), description=cell(r, "si_mstr.si_desc"))
+            Site(code=cell(r, "site.siteCode"), description=cell(r, "site.description"))
             for r in rows
         ]
 
@@ -241,11 +245,11 @@ class QadAdapter:
         rows = await self.browse(self.browse_ids.credit_terms)
         result = []
         for r in rows:
-            days = r.get("ct_mstr.ct_due_days")
+            days = r.get("creditTerm.dueDays")
             result.append(
                 CreditTerm(
-                    code=cell(r, "ct_mstr.ct_code"),
-                    description=cell(r, "ct_mstr.ct_desc"),
+                    code=cell(r, "creditTerm.creditTermsCode"),
+                    description=cell(r, "creditTerm.description"),
                     due_days=None if days in (None, "") else int(dec(days)),
                 )
             )
@@ -254,7 +258,9 @@ class QadAdapter:
     async def currencies(self) -> list[Currency]:
         rows = await self.browse(self.browse_ids.currencies)
         return [
-            Currency(code=cell(r, "cu_mstr.cu_curr"), description=cell(r, "cu_mstr.cu_desc"))
+            Currency(
+                code=cell(r, "currency.currencyCode"), description=cell(r, "currency.description")
+            )
             for r in rows
         ]
 
@@ -273,9 +279,10 @@ class QadAdapter:
         rows = await self.browse(self.browse_ids.suppliers)
         return [
             Supplier(
-                code=cell(r, "vd_mstr.vd_addr"),
-                name=cell(r, "vd_mstr.vd_sort"),
-                currency=cell(r, "vd_mstr.vd_curr"),
+                code=cell(r, "supplierV2.supplierCode"),
+                name=cell(r, "supplierV2.name"),
+                currency=cell(r, "supplierV2.currencyCode"),
+                active=flag(r, "supplierV2.isActive", default=True),
             )
             for r in rows
         ]

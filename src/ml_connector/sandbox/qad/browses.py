@@ -2,6 +2,13 @@
 
 A filter naming a field the browse does not have, or an operator QAD does not know, matches
 nothing (HTTP 200, empty `data`), which is QAD's silent behaviour.
+
+Row keys follow what public traffic shows: business-entity browses (`urn:browse:bebrowse:…`) key
+their rows `<entity>.<field>` in camelCase (observed `priceListV2.priceListCode`,
+`domainV3.domainContext`; [CODE] S1, S4), classic `mfg:` browses by table and field
+(`pt_mstr.pt_part`). The entity and field names of each business-entity browse below are our
+reading of that convention, and the GL account, tax class, purchase order, supplier invoice and
+receipt history browse ids are guesses (reference §4.5, §8.2 "(gap)"; [INF]).
 """
 
 from __future__ import annotations
@@ -11,16 +18,49 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml_connector.sandbox.qad.envelope import num, to_decimal
+from ml_connector.sandbox.qad.records import Receiver, SupplierInvoice
 from ml_connector.sandbox.qad.tenant import CURRENCY_NAMES, QadTenant
 
 Row = dict[str, Any]
 DEFAULT_PAGE_SIZE = 100
+# Receipt history (prh_hist, reference §4.3) as a classic browse: the read-back QXtend receipts
+# are found by, through their packing slip. Browse id and `prh_ps_nbr` are [INF].
+RECEIPT_HISTORY = "urn:browse:mfg:receiptHistory"
+RECEIPT_COLUMNS = (
+    "prh_hist.prh_receiver",
+    "prh_hist.prh_nbr",
+    "prh_hist.prh_line",
+    "prh_hist.prh_part",
+    "prh_hist.prh_ps_nbr",
+    "prh_hist.prh_rcvd",
+    "prh_hist.prh_rcp_date",
+    "prh_hist.prh_site",
+)
+# Supplier invoices as a business-entity browse ([DOC] D7 browse URI pattern; [INF]).
+SUPPLIER_INVOICES = "urn:browse:bebrowse:com.qad.erp.financials.supplierInvoices"
+INVOICE_COLUMNS = (
+    "supplierInvoice.voucher",
+    "supplierInvoice.postingYear",
+    "supplierInvoice.daybookCode",
+    "supplierInvoice.supplierCode",
+    "supplierInvoice.invoiceReference",
+    "supplierInvoice.invoiceType",
+    "supplierInvoice.currencyCode",
+    "supplierInvoice.amountTC",
+    "supplierInvoice.taxAmountTC",
+    "supplierInvoice.invoiceDate",
+    "supplierInvoice.dueDate",
+    "supplierInvoice.matchingStatus",
+)
 
 
 @dataclass(frozen=True)
 class Browse:
+    """A browse's columns and rows; `narrow` picks fewer rows to scan from an `eq` filter."""
+
     columns: tuple[str, ...]
     rows: Callable[[QadTenant], Iterable[Row]]
+    narrow: Callable[[QadTenant, str, str], Iterable[Row] | None] | None = None
 
 
 def _gl(t: QadTenant) -> Iterable[Row]:
@@ -48,21 +88,24 @@ def _items(t: QadTenant) -> Iterable[Row]:
 
 def _sites(t: QadTenant) -> Iterable[Row]:
     for s in sorted(t.sites.values(), key=lambda s: s.code):
-        yield {"si_mstr.si_site": s.code, "si_mstr.si_desc": s.description}
+        yield {"site.siteCode": s.code, "site.description": s.description}
 
 
 def _terms(t: QadTenant) -> Iterable[Row]:
     for c in sorted(t.credit_terms.values(), key=lambda c: c.code):
         yield {
-            "ct_mstr.ct_code": c.code,
-            "ct_mstr.ct_desc": c.description,
-            "ct_mstr.ct_due_days": c.due_days,
+            "creditTerm.creditTermsCode": c.code,
+            "creditTerm.description": c.description,
+            "creditTerm.dueDays": c.due_days,
         }
 
 
 def _currencies(t: QadTenant) -> Iterable[Row]:
     for code in sorted(t.currencies):
-        yield {"cu_mstr.cu_curr": code, "cu_mstr.cu_desc": CURRENCY_NAMES.get(code, code)}
+        yield {
+            "currency.currencyCode": code,
+            "currency.description": CURRENCY_NAMES.get(code, code),
+        }
 
 
 def _tax(t: QadTenant) -> Iterable[Row]:
@@ -72,17 +115,80 @@ def _tax(t: QadTenant) -> Iterable[Row]:
 
 def _suppliers(t: QadTenant) -> Iterable[Row]:
     for (_, code), s in sorted(t.suppliers.items()):
-        yield {"vd_mstr.vd_addr": code, "vd_mstr.vd_sort": s.name, "vd_mstr.vd_curr": s.currency}
+        yield {
+            "supplierV2.supplierCode": code,
+            "supplierV2.name": s.name,
+            "supplierV2.currencyCode": s.currency,
+            "supplierV2.isActive": s.is_active,
+        }
 
 
 def _orders(t: QadTenant) -> Iterable[Row]:
     for (_, number), po in sorted(t.purchase_orders.items()):
         yield {
-            "po_mstr.po_nbr": number,
-            "po_mstr.po_vend": po.supplier,
-            "po_mstr.po_stat": po.status,
-            "po_mstr.po_rmks": po.remarks,
+            "purchaseOrder.purchaseOrderNumber": number,
+            "purchaseOrder.supplierCode": po.supplier,
+            "purchaseOrder.orderStatus": po.status,
+            "purchaseOrder.remarks": po.remarks,
         }
+
+
+def _receipts(t: QadTenant, receivers: Iterable[Receiver] | None = None) -> Iterable[Row]:
+    for rc in t.receivers.values() if receivers is None else receivers:
+        for ln in rc.lines:
+            yield dict(
+                zip(
+                    RECEIPT_COLUMNS,
+                    (
+                        rc.number,
+                        rc.po_number,
+                        ln.po_line,
+                        ln.item,
+                        rc.packing_slip,
+                        num(ln.quantity),
+                        rc.effective_date,
+                        ln.site,
+                    ),
+                    strict=True,
+                )
+            )
+
+
+def _receipts_of(t: QadTenant, column: str, wanted: str) -> Iterable[Row] | None:
+    """Only the PO's receivers when the fetch filters on the PO (constant-time at scale)."""
+    if column != "prh_hist.prh_nbr":
+        return None
+    return _receipts(t, t.receivers_by_po.get((t.domain, wanted), []))
+
+
+def _invoices(t: QadTenant, invoices: Iterable[SupplierInvoice] | None = None) -> Iterable[Row]:
+    for inv in t.invoices.values() if invoices is None else invoices:
+        yield dict(
+            zip(
+                INVOICE_COLUMNS,
+                (
+                    inv.voucher,
+                    inv.posting_year,
+                    inv.daybook,
+                    inv.supplier,
+                    inv.reference,
+                    inv.type,
+                    inv.currency,
+                    num(inv.amount),
+                    num(inv.tax_amount),
+                    inv.invoice_date,
+                    inv.due_date,
+                    inv.matching_status,
+                ),
+                strict=True,
+            )
+        )
+
+
+def _invoices_of(t: QadTenant, column: str, wanted: str) -> Iterable[Row] | None:
+    if column != "supplierInvoice.supplierCode":
+        return None
+    return _invoices(t, t.invoices_by_supplier.get(wanted, []))
 
 
 _ITEMS = Browse(
@@ -111,23 +217,37 @@ BROWSES: dict[str, Browse] = {
     "urn:browse:mfg:gp340": _ITEMS,
     "urn:browse:bebrowse:com.qad.erp.base.items": _ITEMS,
     "urn:browse:bebrowse:com.qad.erp.base.sites": Browse(
-        ("si_mstr.si_site", "si_mstr.si_desc"), _sites
+        ("site.siteCode", "site.description"), _sites
     ),
     "urn:browse:bebrowse:com.qad.erp.base.creditTerms": Browse(
-        ("ct_mstr.ct_code", "ct_mstr.ct_desc", "ct_mstr.ct_due_days"), _terms
+        ("creditTerm.creditTermsCode", "creditTerm.description", "creditTerm.dueDays"), _terms
     ),
     "urn:browse:bebrowse:com.qad.erp.base.currencies": Browse(
-        ("cu_mstr.cu_curr", "cu_mstr.cu_desc"), _currencies
+        ("currency.currencyCode", "currency.description"), _currencies
     ),
     "urn:browse:bebrowse:com.qad.erp.financials.taxClasses": Browse(
         ("tx.taxClass", "tx.description", "tx.percent"), _tax
     ),
     "urn:browse:bebrowse:com.qad.erp.base.supplierV2s": Browse(
-        ("vd_mstr.vd_addr", "vd_mstr.vd_sort", "vd_mstr.vd_curr"), _suppliers
+        (
+            "supplierV2.supplierCode",
+            "supplierV2.name",
+            "supplierV2.currencyCode",
+            "supplierV2.isActive",
+        ),
+        _suppliers,
     ),
     "urn:browse:bebrowse:com.qad.erp.purchasing.purchaseOrders": Browse(
-        ("po_mstr.po_nbr", "po_mstr.po_vend", "po_mstr.po_stat", "po_mstr.po_rmks"), _orders
+        (
+            "purchaseOrder.purchaseOrderNumber",
+            "purchaseOrder.supplierCode",
+            "purchaseOrder.orderStatus",
+            "purchaseOrder.remarks",
+        ),
+        _orders,
     ),
+    RECEIPT_HISTORY: Browse(RECEIPT_COLUMNS, _receipts, _receipts_of),
+    SUPPLIER_INVOICES: Browse(INVOICE_COLUMNS, _invoices, _invoices_of),
 }
 
 
@@ -192,7 +312,15 @@ def browse(tenant: QadTenant, params: dict[str, str], filters: list[str]) -> dic
     conditions = [parse_filter(f, spec.columns) for f in filters if f.strip()]
     if any(c is None for c in conditions):
         return _page([], False)
-    rows = [r for r in spec.rows(tenant) if all(c is not None and c.holds(r) for c in conditions)]
+    candidates = spec.rows(tenant)
+    for c in conditions:
+        narrowed = (
+            spec.narrow(tenant, c.column, c.value) if spec.narrow and c and c.op == "eq" else None
+        )
+        if narrowed is not None:
+            candidates = narrowed
+            break
+    rows = [r for r in candidates if all(c is not None and c.holds(r) for c in conditions)]
     start = (page - 1) * size
     return _page(rows[start : start + size], len(rows) > start + size)
 
