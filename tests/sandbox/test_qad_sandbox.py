@@ -120,6 +120,7 @@ async def test_stats_count_api_calls_by_path_but_not_sandbox_calls(
     stats = (await http.get(f"{base}/_sandbox/stats")).json()
     assert stats == {
         "calls": 3,
+        "writes": 0,
         "by_path": {"GET /api/erp/glAccounts": 1, "GET /api/erp/items": 2},
         "token_requests": 1,
         "unauthorized": 1,
@@ -318,12 +319,28 @@ def test_cli_prints_tenants_and_credentials_then_serves(monkeypatch: pytest.Monk
     for name in ("acme", "globex"):
         tenant = expected.tenant(name)
         assert f"http://127.0.0.1:8799/{name}/clouderp" in result.output
+        assert (
+            f"QXtend     http://127.0.0.1:8799/{name}/clouderp/qxi/services/QdocWebService"
+            in result.output
+        )
         assert tenant.client_id in result.output
         assert tenant.password in result.output
     assert "integration" in result.output
     assert "10USA" in result.output
     assert "10USACO" in result.output
     assert served == [{"host": "127.0.0.1", "port": 8799}]
+
+
+async def test_cli_can_serve_a_tenant_without_qxtend(monkeypatch: pytest.MonkeyPatch) -> None:
+    apps: list[Any] = []
+    monkeypatch.setattr(qad_cli, "run", lambda app, **kw: apps.append(app))
+    result = CliRunner().invoke(cli_app, ["sandbox", "qad", "--no-qxtend"])
+    assert result.exit_code == 0, result.output
+    assert "QdocWebService" not in result.output
+    transport = httpx.ASGITransport(app=apps[0])
+    async with httpx.AsyncClient(transport=transport, base_url=ROOT) as http:
+        wsdl = await http.get("/acme/clouderp/qxi/services/QdocWebService?wsdl")
+    assert wsdl.status_code == 404
 
 
 def test_access_log_filter_masks_secrets_in_query_strings() -> None:

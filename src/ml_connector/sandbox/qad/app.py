@@ -1,8 +1,9 @@
-"""The ASGI app of one tenant: OAuth, the `/api/**` dispatcher and the `/_sandbox/*` endpoints.
+"""The ASGI app of one tenant: OAuth, the `/api/**` dispatcher, QXtend and `/_sandbox/*`.
 
 Every `/api/**` call is counted, then delayed and faulted as configured, then authenticated
 (401), then checked against the user's role (403), then handed to its resource module.
-`/_sandbox/*` needs no token and is not counted.
+`{base}/qxi/services/QdocWebService` (QXtend Inbound, `qxtend.py`) is counted and faulted the
+same way; its QDocs carry their own credentials. `/_sandbox/*` needs no token and is not counted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ml_connector.sandbox.qad import matching, parties, purchasing, receipts, reference
+from ml_connector.sandbox.qad import matching, parties, purchasing, qxtend, receipts, reference
 from ml_connector.sandbox.qad.auth import User, grant
 from ml_connector.sandbox.qad.browses import browse
 from ml_connector.sandbox.qad.envelope import Outcome, bare_errors, submit_envelope, to_decimal
@@ -27,6 +28,7 @@ from ml_connector.sandbox.qad.faults import (
     gateway_page,
     roll,
 )
+from ml_connector.sandbox.qad.soapdoc import fault, wsdl
 from ml_connector.sandbox.qad.tenant import QadTenant
 
 ReadFn = Callable[[QadTenant, Mapping[str, str]], dict[str, Any]]
@@ -122,7 +124,34 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
             return JSONResponse(bare_errors("403", "Access is denied"), 403)
         if method == "GET":
             return _read(tenant, user, path, request)
+        if path != "erp/purchaseOrderLines/fieldChangeV2":
+            tenant.traffic.writes += 1
         return await _write(tenant, path, request)
+
+    async def qdoc_service(request: Request) -> Response:
+        if not tenant.qxtend_exposed:
+            return HTMLResponse(_not_found_page(), 404)
+        if request.method == "GET":
+            if "wsdl" not in {k.lower() for k in request.query_params}:
+                return Response("QdocWebService: POST a SOAP QDoc, or GET ?wsdl", 405)
+            tenant.traffic.by_path[f"GET /{qxtend.SERVICE_PATH}?wsdl"] += 1
+            address = str(request.url.replace(query=""))
+            return Response(wsdl(address, tuple(qxtend.QDOCS)), media_type="text/xml")
+        raw = await request.body()
+        tenant.traffic.calls += 1
+        tenant.traffic.writes += 1
+        tenant.traffic.by_path[f"POST /{qxtend.SERVICE_PATH} {_qdoc_name(raw)}"] += 1
+        faults = tenant.faults
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if roll(tenant.rng, faults.error_rate):
+            return _soap(500, fault("Server", "Internal error: the request could not be processed"))
+        if roll(tenant.rng, faults.html_rate):
+            return HTMLResponse(gateway_page())
+        status, body = qxtend.handle(tenant, raw)
+        if roll(tenant.rng, faults.lost_response_rate):
+            return HTMLResponse(bad_gateway_page(), 502)
+        return _soap(status, body)
 
     async def state(request: Request) -> Response:
         return JSONResponse(tenant.state())
@@ -185,6 +214,7 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
         routes=[
             Route("/oauth/token", token, methods=["POST"]),
             Route("/api/{path:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route(f"/{qxtend.SERVICE_PATH}", qdoc_service, methods=["GET", "POST"]),
             Route("/_sandbox/state", state, methods=["GET"]),
             Route("/_sandbox/stats", stats, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
@@ -192,6 +222,22 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
             Route("/_sandbox/accounts", add_account, methods=["POST"]),
         ]
     )
+
+
+def _soap(status: int, body: bytes) -> Response:
+    return Response(body, status, media_type="text/xml; charset=utf-8")
+
+
+def _qdoc_name(raw: bytes) -> str:
+    """The QDoc a request names, for the stats key (a cheap scan; the handler parses properly)."""
+    for name in qxtend.QDOCS:
+        if f":{name}>".encode() in raw or f"<{name}>".encode() in raw:
+            return name
+    return "unknown"
+
+
+def _not_found_page() -> str:
+    return "<html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
 
 
 def _authenticate(tenant: QadTenant, request: Request) -> User | None:

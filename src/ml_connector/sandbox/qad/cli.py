@@ -31,8 +31,11 @@ def serve_qad(
     context_root: str = typer.Option(
         "clouderp", "--context-root", help="Context root after the tenant, e.g. clouderp/test."
     ),
+    qxtend: bool = typer.Option(
+        True, "--qxtend/--no-qxtend", help="Expose QXtend Inbound (QdocWebService)."
+    ),
 ) -> None:
-    """Serve a simulated QAD Adaptive ERP tenant (OAuth, REST, browses, three-way match)."""
+    """Serve a simulated QAD Adaptive ERP tenant (OAuth, REST, browses, QXtend, three-way match)."""
     if not is_loopback(host):
         typer.echo(f"Refusing to bind {host}: the QAD sandbox serves 127.0.0.1 only.", err=True)
         raise typer.Exit(2)
@@ -53,7 +56,11 @@ def serve_qad(
     typer.echo("QAD sandbox (fake credentials; loopback only)")
     for name in sandbox.tenant_names:
         t = sandbox.tenant(name)
-        typer.echo(f"  tenant {name}: {sandbox.base_url(root, name)}")
+        t.qxtend_exposed = qxtend
+        base = sandbox.base_url(root, name)
+        typer.echo(f"  tenant {name}: {base}")
+        if qxtend:
+            typer.echo(f"    QXtend     {base}/qxi/services/QdocWebService  (WSDL: ?wsdl)")
         typer.echo(f"    client_id  {t.client_id}")
         typer.echo(f"    username   {t.username}  (read-only user: viewer)")
         typer.echo(f"    password   {t.password}")

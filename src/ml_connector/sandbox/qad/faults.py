@@ -13,7 +13,15 @@ from typing import Any
 
 from ml_connector.sandbox.qad.envelope import bare_errors
 
-RATES = ("error_rate", "html_rate", "silent_receipt_rate", "lost_response_rate")
+RATES = (
+    "error_rate",
+    "html_rate",
+    "silent_receipt_rate",
+    "lost_response_rate",
+    "qdoc_silent_receipt_rate",
+    "qdoc_posted_error_rate",
+    "qdoc_no_receiver_rate",
+)
 
 
 @dataclass
@@ -25,6 +33,10 @@ class Faults:
     - `html_rate`: the call answers HTTP 200 with a gateway's HTML page, and does nothing.
     - `silent_receipt_rate`: a valid receipt answers success and a receiver number, posts nothing.
     - `lost_response_rate`: a write is carried out, then answered with a 502 gateway page.
+    - `qdoc_silent_receipt_rate`: a valid `receivePurchaseOrder` answers success, posts nothing.
+    - `qdoc_posted_error_rate`: a valid `receivePurchaseOrder` posts, then answers error.
+    - `qdoc_no_receiver_rate`: a receipt answer leaves out the receiver number even when response
+      detail is asked for (default 1: QXtend's answer carries none, [CODE] S6).
     """
 
     error_rate: float = 0.0
@@ -32,6 +44,9 @@ class Faults:
     html_rate: float = 0.0
     silent_receipt_rate: float = 0.0
     lost_response_rate: float = 0.0
+    qdoc_silent_receipt_rate: float = 0.0
+    qdoc_posted_error_rate: float = 0.0
+    qdoc_no_receiver_rate: float = 1.0
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Apply settings after checking all of them; raises ValueError naming the bad one."""

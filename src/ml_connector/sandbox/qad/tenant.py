@@ -63,6 +63,7 @@ DAYBOOKS = {"SUPINV": "Supplier invoices", "SUPCN": "Supplier credit notes"}
 @dataclass
 class Stats:
     calls: int = 0
+    writes: int = 0
     by_path: Counter[str] = field(default_factory=Counter)
     token_requests: int = 0
     unauthorized: int = 0
@@ -71,6 +72,7 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         return {
             "calls": self.calls,
+            "writes": self.writes,
             "by_path": dict(sorted(self.by_path.items())),
             "token_requests": self.token_requests,
             "unauthorized": self.unauthorized,
@@ -116,6 +118,9 @@ class QadTenant:
         self.tokens = TokenStore(ttl=token_ttl, clock=clock)
         self.faults = Faults()
         self.traffic = Stats()
+        # False: the tenant does not expose QXtend Inbound (QdocWebService answers 404), as a
+        # cloud tenant may not (reference §1: every public QXtend example is on-premise).
+        self.qxtend_exposed = True
 
         self.gl_accounts: dict[str, GlAccount] = {
             a.code: GlAccount(
@@ -242,7 +247,11 @@ class QadTenant:
         }
 
     def stats(self) -> dict[str, Any]:
-        """`{"calls", "by_path", "token_requests", "unauthorized", "forbidden"}`."""
+        """`{"calls", "writes", "by_path", "token_requests", "unauthorized", "forbidden"}`.
+
+        `calls` counts API calls (REST and QDocs); `writes` those that may change a document:
+        REST POSTs other than field-change defaulting, and every posted QDoc.
+        """
         return self.traffic.to_json()
 
     def reset_stats(self) -> None:
@@ -257,6 +266,9 @@ class QadTenant:
         expire_tokens_now: bool = False,
         silent_receipt_rate: float | None = None,
         lost_response_rate: float | None = None,
+        qdoc_silent_receipt_rate: float | None = None,
+        qdoc_posted_error_rate: float | None = None,
+        qdoc_no_receiver_rate: float | None = None,
     ) -> dict[str, float]:
         """Change fault settings (None leaves one as it is); returns the current settings."""
         given = {
@@ -265,6 +277,9 @@ class QadTenant:
             "html_rate": html_rate,
             "silent_receipt_rate": silent_receipt_rate,
             "lost_response_rate": lost_response_rate,
+            "qdoc_silent_receipt_rate": qdoc_silent_receipt_rate,
+            "qdoc_posted_error_rate": qdoc_posted_error_rate,
+            "qdoc_no_receiver_rate": qdoc_no_receiver_rate,
         }
         self.faults.update({k: v for k, v in given.items() if v is not None})
         if expire_tokens_now:
