@@ -1,5 +1,8 @@
 """Shared fixtures; PostgreSQL tests run when ML_CONNECTOR_TEST_POSTGRES_URL is set (CI sets it).
 
+Tiers: every test lives under one tier folder (unit, integration, e2e, browser; see
+tests/support/tiers.py), whose conftest marks it; a test outside them fails collection.
+
 PostgreSQL: one fresh database ``mlc_test_<random>`` per session, created through the database
 named in ML_CONNECTOR_TEST_POSTGRES_URL and dropped afterwards; each test using `database_url`
 starts from an empty ``public`` schema, so runs on a shared server never collide.
@@ -15,9 +18,17 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from tiers import TIERS
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    untiered = sorted({item.nodeid.split("::")[0] for item in items if not _tiers(item)})
+    if untiered:
+        raise pytest.UsageError(
+            f"tests outside a tier folder ({', '.join(f'tests/{t}/' for t in TIERS)}): "
+            + ", ".join(untiered)
+        )
     if os.environ.get("ML_CONNECTOR_TEST_POSTGRES_URL"):
         return
     if os.environ.get("CI"):
@@ -28,6 +39,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _tiers(item: pytest.Item) -> list[str]:
+    return [tier for tier in TIERS if item.get_closest_marker(tier)]
 
 
 def _libpq(url: str) -> str:

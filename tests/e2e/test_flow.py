@@ -4,13 +4,12 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
+from e2e_world import World
 
 from ml_connector.cin7.models import Purchase
 from ml_connector.sync.actions import PostReceipt
@@ -19,9 +18,6 @@ from ml_connector.sync.engine import _intent_details
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import plan
-
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest import World
 
 USD_SUPPLIER = "02c19aa9-b6d7-4031-adbe-5f3d418bfbb0"  # Beacon Wire & Cable Co. (seed 11)
 CAD_SUPPLIER = "db77b923-df00-4dfa-93e2-22b8e69d2f3b"  # Redwood Steel Supply Inc.

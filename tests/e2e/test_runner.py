@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from e2e_world import World
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest import World
 from ml_connector.errors import ConfigError
 from ml_connector.runner import Turn, look_once, next_due
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from strategies import execute
 
 from ml_connector.cin7.models import Purchase, Supplier
 from ml_connector.sync.actions import PostInvoice
@@ -18,10 +18,7 @@ from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import plan
 from ml_connector.sync.reconcile import record_amounts
 
-sys.path.insert(0, str(Path(__file__).parent))  # strategies.py, under --import-mode=importlib
-from strategies import execute
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 BASE = json.loads((FIXTURES / "simple_purchase.json").read_text())
 SUPPLIER = Supplier.from_cin7(json.loads((FIXTURES / "supplier.json").read_text()))
 MAPS = Mappings(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from strategies import execute
 
 from ml_connector.cin7.models import Purchase, Supplier
 from ml_connector.sync.actions import PostInvoice
@@ -15,10 +16,7 @@ from ml_connector.sync.codes import short_hash
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan
 
-sys.path.insert(0, str(Path(__file__).parent))  # strategies.py, under --import-mode=importlib
-from strategies import execute
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 BASE = json.loads((FIXTURES / "simple_purchase.json").read_text())
 SUPPLIER = Supplier.from_cin7(json.loads((FIXTURES / "supplier.json").read_text()))
 CODE = "HARB" + short_hash(SUPPLIER.id or "", 4)

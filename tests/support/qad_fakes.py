@@ -124,7 +124,7 @@ class FakeQad:
             return httpx.Response(200, json=body)
         self.api_calls += 1
         self.paths[path] += 1
-        await asyncio.sleep(0.001)  # let concurrent callers interleave as on a network
+        await asyncio.sleep(0)  # let concurrent callers interleave as on a network
         auth = request.headers.get("Authorization", "")
         self.seen_auth.append(auth)
         if auth.removeprefix("Bearer ") not in self.valid:

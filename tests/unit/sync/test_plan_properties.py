@@ -9,25 +9,10 @@ PLAN_EXAMPLES=N for a deeper one (default 200 per property).
 from __future__ import annotations
 
 import os
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from ml_connector.sync.actions import (
-    CreatePurchaseOrder,
-    PostCreditNote,
-    PostInvoice,
-    PostReceipt,
-    ReverseReceipt,
-    UpdatePurchaseOrder,
-)
-from ml_connector.sync.inputs import PlanContext, Posted, fold
-from ml_connector.sync.plan import Plan, plan
-
-sys.path.insert(0, str(Path(__file__).parent))  # strategies.py, under --import-mode=importlib
 from strategies import (
     MAPPINGS,
     PRODUCTS,
@@ -44,6 +29,17 @@ from strategies import (
     with_more,
     without,
 )
+
+from ml_connector.sync.actions import (
+    CreatePurchaseOrder,
+    PostCreditNote,
+    PostInvoice,
+    PostReceipt,
+    ReverseReceipt,
+    UpdatePurchaseOrder,
+)
+from ml_connector.sync.inputs import PlanContext, Posted, fold
+from ml_connector.sync.plan import Plan, plan
 
 CTX = PlanContext(domain="10USA", entity="10USACO", default_site="10-000")
 SETTLED = {"posted", "held", "waiting", "void", "attention"}

@@ -98,7 +98,7 @@ async def test_eight_concurrent_calls_hitting_one_expiry_cost_one_token_request(
     qad = FakeQad()
 
     async def slow(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
         return ok()
 
     qad.api = slow

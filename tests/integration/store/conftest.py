@@ -3,20 +3,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from store_helpers import make_config
 
 from ml_connector.store import Store
 from ml_connector.vault import Vault
-
-# --import-mode=importlib: make the shared builders (`store_helpers`) importable.
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-
-from store_helpers import make_config
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from ml_connector.cin7.models import (
 )
 from ml_connector.errors import InvalidPayload
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 
 
 def load(name: str) -> dict:

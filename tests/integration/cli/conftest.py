@@ -4,16 +4,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# --import-mode=importlib: make the shared helpers (`cli_helpers`) importable.
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-
 from cli_helpers import Cli, Sandboxes, start_sandboxes
 
 from ml_connector.sync.engine import Counters

@@ -31,7 +31,7 @@ from ml_connector.errors import (
     Unavailable,
 )
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 
 
 def fixture(name: str) -> dict[str, Any]:

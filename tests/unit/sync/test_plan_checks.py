@@ -15,7 +15,7 @@ from ml_connector.sync.checks import ISO_4217, check_purchase
 from ml_connector.sync.inputs import Mappings, PlanContext
 from ml_connector.sync.plan import plan
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 BASE = json.loads((FIXTURES / "simple_purchase.json").read_text())
 SUPPLIER_JSON = json.loads((FIXTURES / "supplier.json").read_text())
 

@@ -1,0 +1,14 @@
+"""Integration tier: clients against the sandboxes (HTTP or ASGI), the store on SQLite and
+PostgreSQL, the CLI. Every test beneath this folder is marked `integration`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tiers import mark_tier
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_tier(items, Path(__file__).parent)
