@@ -355,6 +355,24 @@ def supplier_of(spec: PurchaseSpec) -> Supplier:
     return Supplier.from_cin7(supplier_payload(spec))
 
 
+def over_received(spec: PurchaseSpec, stage: Stage, tolerance: Decimal) -> bool:
+    """Whether Cin7 shows more received at `stage` than the order plus `tolerance` percent."""
+    ordered: dict[str, Decimal] = {}
+    for line in spec.lines:
+        ordered[line.sku] = ordered.get(line.sku, Decimal(0)) + line.quantity
+    received: dict[str, Decimal] = {}
+    for delivery in spec.deliveries[: stage.deliveries]:
+        for sku, quantity in delivery.lines:
+            received[sku] = received.get(sku, Decimal(0)) + quantity
+    if stage.credit and spec.credit and spec.credit.unstock:
+        for line in spec.credit.lines:
+            received[line.sku] = received.get(line.sku, Decimal(0)) - line.quantity
+    return any(
+        quantity > ordered.get(sku, Decimal(0)) * (100 + tolerance) / 100
+        for sku, quantity in received.items()
+    )
+
+
 def edited(spec: PurchaseSpec, *, add: str | None, bump: int) -> PurchaseSpec:
     """The same purchase after an edit: one more SKU ordered, or the first line's quantity up."""
     lines = [dataclasses.replace(line) for line in spec.lines]
@@ -408,9 +426,10 @@ def _split(draw: st.DrawFn, total: int, parts: int) -> list[int]:
 
 @st.composite
 def purchase_specs(
-    draw: st.DrawFn, *, covered: bool | None = None, voids: bool = True
+    draw: st.DrawFn, *, covered: bool | None = None, voids: bool = True, over: bool = True
 ) -> PurchaseSpec:
-    """A purchase's life. `covered=True`: every invoiced quantity is received."""
+    """A purchase's life. `covered=True`: every invoiced quantity is received; `over=False`:
+    never more received than ordered, and nothing received that was not ordered."""
     advanced = draw(st.booleans())
     approach = draw(st.sampled_from(["STOCK", "INVOICE"]))
     number = draw(st.integers(1, 99_999))
@@ -425,7 +444,8 @@ def purchase_specs(
     # What arrives: none, part, all or a little more of each line, sometimes an extra SKU.
     arriving: dict[str, int] = {}
     for line in lines:
-        share = draw(st.sampled_from(["none", "part", "all", "all", "over"]))
+        shares = ["none", "part", "all", "all", "over"] if over else ["none", "part", "all"]
+        share = draw(st.sampled_from(shares))
         ordered = int(line.quantity)
         arriving[line.sku] = {
             "none": 0,
@@ -434,7 +454,7 @@ def purchase_specs(
             "over": ordered + draw(st.integers(1, 3)),
         }[share]
     extra = [sku for sku in PRODUCTS if sku not in skus]
-    if extra and draw(st.integers(0, 5)) == 0:
+    if over and extra and draw(st.integers(0, 5)) == 0:
         arriving[draw(st.sampled_from(extra))] = draw(st.integers(1, 10))
     tasks = [guid(i + 1, 3) for i in range(draw(st.integers(1, 2)))] if advanced else [None]
     days = sorted({ORDER_DAY + timedelta(days=draw(st.integers(1, 20))) for _ in range(3)})

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from ml_connector.cin7.client import Cin7Client
@@ -157,6 +158,7 @@ class SyncEngine:
             item_gl_account=config.option("item_gl_account"),
             default_credit_terms=config.option("default_credit_terms"),
             rounding=config.option("rounding", "half-up"),
+            over_receipt_pct=Decimal(str(config.option("over_receipt_pct", 0))),
         )
         self.money_rule = MoneyRule(self.ctx.rounding)
         self.counters = Counters()

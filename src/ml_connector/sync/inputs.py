@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -120,6 +121,8 @@ class PlanContext:
     - `default_credit_terms`: QAD credit terms for a new supplier whose Cin7 record has no
       payment term.
     - `price_decimals`: unit costs and unit prices are rounded half-up to this many places.
+    - `over_receipt_pct`: how far, in percent of the ordered quantity, Cin7 may receive more
+      than ordered; beyond it the purchase needs attention and nothing is posted (default 0).
     - `rounding`: how amounts round to their currency's decimals (`amounts.MoneyRule`); the
       reconcile reports with the same rule.
     """
@@ -132,4 +135,5 @@ class PlanContext:
     item_uom: str = "EA"
     default_credit_terms: str | None = None
     price_decimals: int = 4
+    over_receipt_pct: Decimal = Decimal(0)
     rounding: RoundingMode = "half-up"

@@ -467,6 +467,14 @@ class _Planner:
 
     def run(self) -> Plan:
         self.supplier_code = self._supplier()
+        over = self._over_receipts()
+        if over:
+            return Plan(
+                status="attention",
+                attention=tuple(over),
+                po_number=self.po_number,
+                supplier_code=self.supplier_code,
+            )
         self._purchase_order()
         self.receipts = self._receipts()
         self._documents()
@@ -629,9 +637,63 @@ class _Planner:
                 wants[sku] = _Want(
                     self.names[sku], received_names[sku], quantity, prices.get(sku, ZERO)
                 )
-            elif quantity > want.quantity:
-                want.quantity = quantity
         return wants
+
+    def _over_receipts(self) -> list[str]:
+        """Why the goods received in Cin7 exceed the order beyond the over-receipt tolerance.
+
+        Compared per SKU: what AUTHORISED receipts brought in, less what went back on
+        AUTHORISED unstock, against the AUTHORISED order's quantity plus `over_receipt_pct`.
+        A SKU received but not ordered is over by definition. Nothing is posted while any SKU
+        is over: the PO is never raised to fit the goods (blind receipts build their PO from
+        the receipts and are not checked).
+        """
+        if not order_authorised(self.purchase):
+            return []
+        ordered: dict[str, Decimal] = {}
+        for line in self.purchase.order.lines:
+            sku = fold(line.sku)
+            self.names.setdefault(sku, line.sku.strip())
+            ordered[sku] = ordered.get(sku, ZERO) + (line.quantity or ZERO)
+        parts: dict[str, list[Decimal]] = {}
+        for receipt in self.purchase.receipts:
+            if status_of(receipt.status) != AUTHORISED:
+                continue
+            for stock in receipt.lines:
+                sku = fold(stock.sku)
+                self.names.setdefault(sku, stock.sku.strip())
+                parts.setdefault(sku, []).append(stock.quantity or ZERO)
+        returned: dict[str, Decimal] = {}
+        for note in self.purchase.credit_notes:
+            if status_of(note.unstock_status) == AUTHORISED:
+                for stock in note.unstock:
+                    sku = fold(stock.sku)
+                    returned[sku] = returned.get(sku, ZERO) + (stock.quantity or ZERO)
+        tolerance = self.ctx.over_receipt_pct
+        reasons: list[str] = []
+        for sku, quantities in parts.items():
+            received = sum(quantities, ZERO) - returned.get(sku, ZERO)
+            limit = ordered.get(sku, ZERO) * (HUNDRED + tolerance) / HUNDRED
+            if received <= limit:
+                continue
+            shown = " + ".join(fmt_qty(q) for q in quantities)
+            if len(quantities) > 1:
+                shown = f"{fmt_qty(sum(quantities, ZERO))} ({shown})"
+            if sku in returned:
+                shown += f", {fmt_qty(returned[sku])} returned"
+            if sku not in ordered:
+                reasons.append(
+                    f"{self.names[sku]}: received {shown}, not on the order: add it to the "
+                    f"order in Cin7 or correct the receipt; nothing is posted to QAD until then"
+                )
+                continue
+            reasons.append(
+                f"{self.names[sku]}: received {shown} of {fmt_qty(ordered[sku])} ordered, over "
+                f"the {fmt_qty(tolerance)}% over-receipt tolerance (at most "
+                f"{fmt_qty(limit)}): correct the receipt or the order in Cin7; nothing is "
+                "posted to QAD until then"
+            )
+        return reasons
 
     def _posted_lines(self) -> dict[str, _PostedLine]:
         lines: dict[str, _PostedLine] = {}

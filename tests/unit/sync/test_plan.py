@@ -443,10 +443,11 @@ def test_receipt_edited_after_posting_is_adjusted_by_the_difference() -> None:
     )
     reposted = execute(result, posted)
     lines_of(body)[-1]["Quantity"] = 4  # now 13 received against 10 ordered
-    second = run(body, reposted).actions
-    assert [a.natural_key for a in second] == ["po:PO-00412", "receipt:PO-00412:2024-05-06#adj2"]
-    assert second[1].lines == (ReceiveLine(1, "WID-100", Decimal("3.5")),)  # type: ignore[attr-defined]
-    assert second[1].depends_on == ("po:PO-00412",)
+    tolerant = PlanContext(**{**vars(CTX), "over_receipt_pct": Decimal(30)})
+    second = run(body, reposted, ctx=tolerant).actions
+    assert [a.natural_key for a in second] == ["receipt:PO-00412:2024-05-06#adj2"]
+    assert second[0].lines == (ReceiveLine(1, "WID-100", Decimal("3.5")),)  # type: ignore[attr-defined]
+    assert second[0].depends_on == ()  # the PO keeps the 10 ordered
 
 
 def test_receipt_voided_after_posting_is_reversed_before_the_po_changes() -> None:
@@ -499,23 +500,38 @@ def test_receipts_posted_before_a_simple_purchase_turned_advanced_are_not_receiv
     ]
 
 
-def test_goods_not_on_the_order_add_a_po_line_so_the_receipt_lands() -> None:
+def test_goods_not_on_the_order_need_attention_and_nothing_is_posted() -> None:
     body = payload()
     extra = {**lines_of(body)[2], "SKU": "NUT-M8", "Name": "Nut M8", "Quantity": 7}
     lines_of(body).append(extra)
 
-    po = only(run(body), CreatePurchaseOrder)[0]
+    result = run(body)
 
-    assert po.lines[-1] == OrderLine(3, "NUT-M8", "NM8", "Nut M8", Decimal(7), Decimal(0))
+    assert (result.status, result.actions) == ("attention", ())
+    assert result.attention == (
+        "NUT-M8: received 7, not on the order: add it to the order in Cin7 or correct the "
+        "receipt; nothing is posted to QAD until then",
+    )
 
 
-def test_over_receipt_raises_the_ordered_quantity() -> None:
+def test_over_receipt_beyond_the_tolerance_needs_attention_and_never_raises_the_po() -> None:
     body = payload()
     lines_of(body)[1]["Quantity"] = 6  # 6 + 6 of 10 ordered
 
-    po = only(run(body), CreatePurchaseOrder)[0]
+    strict = run(body)
+    tolerant = run(body, ctx=PlanContext(**{**vars(CTX), "over_receipt_pct": Decimal(20)}))
 
-    assert po.lines[0].quantity == Decimal(12)
+    assert (strict.status, strict.actions) == ("attention", ())
+    assert strict.attention == (
+        "WID-100: received 12 (6 + 6) of 10 ordered, over the 0% over-receipt tolerance (at "
+        "most 10): correct the receipt or the order in Cin7; nothing is posted to QAD until then",
+    )
+    po = only(tolerant, CreatePurchaseOrder)[0]
+    assert po.lines[0].quantity == Decimal(10)
+    assert [a.natural_key for a in only(tolerant, PostReceipt)] == [
+        "receipt:PO-00412:2024-05-06",
+        "receipt:PO-00412:2024-05-08",
+    ]
 
 
 def test_blind_receipt_builds_the_po_from_goods_received_priced_from_the_invoice() -> None:
@@ -965,6 +981,9 @@ def test_a_new_sku_with_no_item_blocks_only_its_po_update_and_receipt() -> None:
     posted = posted_after(order_only())
     body = payload()
     lines_of(body).append({**lines_of(body)[2], "SKU": "GSK-4", "Name": "Gasket", "Quantity": 3})
+    gasket = {**body["Order"]["Lines"][1], "SKU": "GSK-4", "Name": "Gasket", "Quantity": 3}
+    body["Order"]["Lines"].append({**gasket, "Total": 5.25})
+    body["Order"].update(TotalBeforeTax=230.25, Total=252.75)
 
     result = run(body, posted)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,75 @@ def test_an_invoice_posted_under_the_key_without_a_po_is_not_posted_again() -> N
 
     assert again.actions == ()
     assert again.status == "posted"
+
+
+# --- 4. over-receipt tolerance -------------------------------------------------------------
+
+
+def receiving(*widgets: tuple[str, float], ordered: float = 10) -> dict[str, Any]:
+    """WID-100 ordered `ordered` and received on the given days; BRK-20 as ordered."""
+    body = payload()
+    order = body["Order"]["Lines"][0]
+    order.update(Quantity=ordered, Total=ordered * 12.5)
+    lines = body["StockReceived"]["Lines"]
+    template, bracket = lines[0], lines[2]
+    body["StockReceived"]["Lines"] = [
+        {**template, "Date": f"{day}T00:00:00", "Quantity": quantity} for day, quantity in widgets
+    ] + [bracket]
+    body["Order"].update(TotalBeforeTax=ordered * 12.5 + 100, Total=ordered * 12.5 + 122.5)
+    body["Invoice"] = {"Status": "NOT AVAILABLE", "Lines": []}
+    return body
+
+
+def test_six_then_eight_of_ten_needs_attention_and_leaves_qad_as_it_was() -> None:
+    first = receiving(("2024-05-06", 6))
+    posted = settle(first)
+    po_before = posted["po:PO-00412"]
+    later = receiving(("2024-05-06", 6), ("2024-05-08", 8))
+
+    result = run(later, posted)
+
+    assert (result.status, result.actions) == ("attention", ())
+    assert result.attention == (
+        "WID-100: received 14 (6 + 8) of 10 ordered, over the 0% over-receipt tolerance (at "
+        "most 10): correct the receipt or the order in Cin7; nothing is posted to QAD until then",
+    )
+    assert [row["quantity"] for row in po_before.details["lines"]] == ["10", "40"]
+
+
+def test_nine_hundred_ninety_nine_of_three_is_never_posted() -> None:
+    result = run(receiving(("2024-05-06", 999), ordered=3))
+
+    assert (result.status, result.actions) == ("attention", ())
+    assert "WID-100: received 999 of 3 ordered" in result.attention[0]
+
+
+def test_within_the_tolerance_the_receipt_posts_against_the_po_as_ordered() -> None:
+    ctx = PlanContext(domain="10USA", entity="10USACO", over_receipt_pct=Decimal(50))
+
+    result = run(receiving(("2024-05-06", 6), ("2024-05-08", 8)), ctx=ctx)
+
+    assert result.status == "pending"
+    po = next(a for a in result.actions if a.kind == "create_po")
+    assert [line.quantity for line in po.lines] == [Decimal(10), Decimal(40)]  # type: ignore[attr-defined]
+    assert [a.kind for a in result.actions].count("receipt") == 2
+
+
+def test_goods_returned_on_a_credit_note_count_against_the_over_receipt() -> None:
+    body = receiving(("2024-05-06", 12))
+    line = {**BASE["Invoice"]["Lines"][0], "Quantity": 2, "Total": 25, "Tax": 2.5}
+    body["CreditNote"] = {
+        "CreditNoteNumber": "HF-CN-3",
+        "CreditNoteDate": "2024-05-09T00:00:00",
+        "Status": "DRAFT",
+        "Lines": [line],
+        "Unstock": {
+            "Status": "AUTHORISED",
+            "Lines": [{**body["StockReceived"]["Lines"][0], "Quantity": 2}],
+        },
+    }
+
+    result = run(body)
+
+    assert result.status == "pending"
+    assert result.attention == ()
