@@ -14,7 +14,7 @@ from e2e_world import World
 from ml_connector.cin7.models import Purchase
 from ml_connector.sync.actions import PostReceipt
 from ml_connector.sync.connect import qad_client
-from ml_connector.sync.engine import _intent_details
+from ml_connector.sync.engine import intent_details
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import plan
@@ -362,7 +362,7 @@ async def test_an_intent_without_outcome_is_resolved_by_looking_in_qad(world: Wo
     )
     [receipt] = [a for a in step.actions if isinstance(a, PostReceipt)]
     await world.store.record_intent(
-        world.cid, receipt.natural_key, receipt.kind, record.id, _intent_details(receipt)
+        world.cid, receipt.natural_key, receipt.kind, record.id, intent_details(receipt)
     )
     async with qad_client(world.config) as qad:
         await execute(receipt, qad)  # QAD holds it; the outcome was never recorded

@@ -163,7 +163,9 @@ def _default_per_second(limit: int, window: float) -> float:
     return max(10.0, 10.0 * limit / window)
 
 
-_registry: dict[str, Pacer] = {}
+registry: dict[str, Pacer] = {}
+"""The process-wide pacers, by `key_fingerprint` (never by the key itself). Only `pacer_for`
+writes it; it is public so that a test can start from an empty one and see how it is keyed."""
 _registry_lock = threading.Lock()
 
 
@@ -185,9 +187,9 @@ def pacer_for(application_key: str | SecretStr, limit: int = 60) -> Pacer:
     """
     name = key_fingerprint(application_key)
     with _registry_lock:
-        pacer = _registry.get(name)
+        pacer = registry.get(name)
         if pacer is None:
-            pacer = _registry[name] = Pacer(limit=limit)
+            pacer = registry[name] = Pacer(limit=limit)
         elif pacer.limit != limit:
             pacer.retune(limit)
         return pacer

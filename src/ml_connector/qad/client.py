@@ -165,6 +165,14 @@ class QadClient:
     def tokens(self) -> TokenManager:
         return self._tokens
 
+    @property
+    def transport(self) -> QadTransport:
+        """The send path beneath the typed operations (token, retries, concurrency bound).
+
+        Public so that its rules can be tested on raw paths without a typed operation on top.
+        """
+        return self._tx
+
     # ---- health -------------------------------------------------------------------------------
 
     async def ping(self) -> None:

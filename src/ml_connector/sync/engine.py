@@ -607,7 +607,7 @@ class SyncEngine:
         async with self.store.transaction():
             if not update:
                 await self.store.record_intent(
-                    self.cid, key, action.kind, record.id, _intent_details(action)
+                    self.cid, key, action.kind, record.id, intent_details(action)
                 )
             await self.store.append(
                 self.cid,
@@ -727,8 +727,9 @@ def _shared(action: Action) -> bool:
     return isinstance(action, EnsureSupplier | EnsureItem)
 
 
-def _intent_details(action: Action) -> dict[str, Any]:
-    """What `_look_in_qad` needs after a crash, and what to record if QAD holds it."""
+def intent_details(action: Action) -> dict[str, Any]:
+    """What an intent row holds for `action`: how to look for it in QAD after a crash, and what
+    to record if QAD holds it. Public so that a test can plant the intent a crash would leave."""
     lookup: dict[str, Any] = {}
     if isinstance(action, PostReceipt | ReverseReceipt):
         lookup = {"po_number": action.po_number, "packing_slip": action.packing_slip}

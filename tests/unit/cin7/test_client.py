@@ -21,7 +21,7 @@ from cin7_fakes import (
     rows,
 )
 
-from ml_connector.cin7 import Cin7Client, Pacer, Purchase
+from ml_connector.cin7 import Cin7Auth, Cin7Client, Pacer, Purchase
 from ml_connector.errors import (
     AuthRejected,
     InvalidPayload,
@@ -254,7 +254,7 @@ async def test_the_application_key_never_leaks(caplog: pytest.LogCaptureFixture)
     assert planted not in repr(caught.value)
     assert planted not in caught.value.message
     assert planted not in repr(client)
-    assert planted not in repr(client._http.auth)
+    assert planted not in repr(Cin7Auth(ACCOUNT_ID, planted))
     assert planted not in caplog.text
     assert "[redacted]" in str(caught.value)
 
@@ -437,7 +437,8 @@ async def test_the_client_is_an_async_context_manager() -> None:
     client, _ = make_client(route({"me": {"Company": "X"}}))
     async with client as cin7:
         assert (await cin7.ping()).company == "X"
-    assert client._http.is_closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.ping()  # leaving the block closed the connection pool
 
 
 def test_the_public_surface_is_declared() -> None:

@@ -100,13 +100,13 @@ async def test_concurrent_callers_share_one_budget() -> None:
 
 
 def test_one_process_wide_pacer_per_key_named_by_a_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pacer_module, "_registry", {})
+    monkeypatch.setattr(pacer_module, "registry", {})
     key = "5d1c0e2f-aaaa-4bbb-8ccc-0123456789ab"
     first = pacer_for(key)
     assert pacer_for(key) is first
     assert pacer_for("another-key") is not first
-    assert key not in repr(pacer_module._registry)
-    assert key_fingerprint(key) in pacer_module._registry
+    assert key not in repr(pacer_module.registry)
+    assert key_fingerprint(key) in pacer_module.registry
     assert pacer_for(key, limit=120) is first
     assert first.limit == 120
 

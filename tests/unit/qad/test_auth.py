@@ -15,7 +15,7 @@ SITES = "api/qracore/browses"
 
 
 async def _read(client) -> None:  # type: ignore[no-untyped-def]
-    await client._tx.get("api/erp/items", {"itemCode": "X"})
+    await client.transport.get("api/erp/items", {"itemCode": "X"})
 
 
 def test_refresh_margin_is_bounded_for_short_lifetimes() -> None:
@@ -153,7 +153,7 @@ async def test_403_is_a_permission_error_and_never_retried() -> None:
     )
     async with qad.client(retries=4) as client:
         with pytest.raises(PermissionDenied, match="Access is denied") as caught:
-            await client._tx.post("api/erp/items", {"items": []}, idempotent=False)
+            await client.transport.post("api/erp/items", {"items": []}, idempotent=False)
     assert caught.value.status == 403
     assert qad.api_calls == 1
     assert qad.token_requests == 1
@@ -214,7 +214,7 @@ async def test_no_secret_in_reprs() -> None:
     qad = FakeQad()
     async with qad.client() as client:
         await _read(client)
-        token = client.tokens._token
+        token = await client.tokens.get()
         for text in (repr(client), repr(client.tokens), repr(token), repr(client.settings)):
             assert "tok-1" not in text
             assert "refresh-1" not in text

@@ -52,7 +52,7 @@ async def test_reads_are_retried_on_transient_failures(failure: Any) -> None:
         delays.append(seconds)
 
     async with qad.client(sleep=sleep) as client:
-        body = await client._tx.get("api/erp/items")
+        body = await client.transport.get("api/erp/items")
     assert body["data"]["items"][0]["itemCode"] == "X"
     assert qad.api_calls == 3
     assert len(delays) == 2
@@ -63,7 +63,7 @@ async def test_reads_give_up_as_unavailable_after_the_retries() -> None:
     qad.api = lambda request: httpx.Response(503, text="<html>down</html>")
     async with qad.client(retries=3) as client:
         with pytest.raises(Unavailable, match="after 4 attempts") as caught:
-            await client._tx.get("api/erp/items")
+            await client.transport.get("api/erp/items")
     assert qad.api_calls == 4
     assert caught.value.status == 503
     assert "tok-" not in str(caught.value)
@@ -85,7 +85,7 @@ async def test_a_write_that_may_have_landed_is_not_retried(failure: Any) -> None
     qad.api = flaky([failure])
     async with qad.client() as client:
         with pytest.raises(WriteOutcomeUnknown, match="may or may not"):
-            await client._tx.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
+            await client.transport.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
     assert qad.api_calls == 1
 
 
@@ -102,16 +102,16 @@ async def test_a_write_that_never_reached_qad_is_retried(failure: Any) -> None:
     qad = FakeQad()
     qad.api = flaky([failure])
     async with qad.client() as client:
-        await client._tx.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
+        await client.transport.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
     assert qad.paths["api/erp/purchaseOrderReceipts"] == 2  # the failed try, then the retry
 
 
 async def test_a_write_is_resent_after_a_401_because_qad_did_not_process_it() -> None:
     qad = FakeQad()
     async with qad.client() as client:
-        await client._tx.get("api/erp/items")
+        await client.transport.get("api/erp/items")
         qad.expire_all()
-        await client._tx.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
+        await client.transport.post("api/erp/purchaseOrderReceipts", {}, idempotent=False)
     assert qad.paths["api/erp/purchaseOrderReceipts"] == 2
     assert qad.unauthorized == 1
 
@@ -120,7 +120,7 @@ async def test_idempotent_posts_are_retried() -> None:
     qad = FakeQad()
     qad.api = flaky([httpx.Response(500, json={})])
     async with qad.client() as client:
-        await client._tx.post("api/erp/purchaseOrderLines/fieldChangeV2", {}, idempotent=True)
+        await client.transport.post("api/erp/purchaseOrderLines/fieldChangeV2", {}, idempotent=True)
     assert qad.api_calls == 2
 
 
@@ -129,10 +129,10 @@ async def test_404_and_redirects_are_configuration_errors_and_not_retried() -> N
     qad.api = lambda request: httpx.Response(404, text="<html>no</html>")
     async with qad.client() as client:
         with pytest.raises(ConfigError, match="404"):
-            await client._tx.get("api/erp/items")
+            await client.transport.get("api/erp/items")
         qad.api = lambda request: httpx.Response(302, headers={"Location": "http://10.0.0.1/"})
         with pytest.raises(ConfigError, match="redirect"):
-            await client._tx.get("api/erp/items")
+            await client.transport.get("api/erp/items")
     assert qad.api_calls == 2
 
 
@@ -143,7 +143,7 @@ async def test_a_4xx_without_an_envelope_is_a_record_rejection() -> None:
     )
     async with qad.client() as client:
         with pytest.raises(RecordRejected, match="bad filter"):
-            await client._tx.get("api/erp/items")
+            await client.transport.get("api/erp/items")
     assert qad.api_calls == 1
 
 
@@ -162,7 +162,7 @@ async def test_concurrency_is_bounded() -> None:
 
     qad.api = api
     async with qad.client(max_concurrency=3) as client:
-        await asyncio.gather(*(client._tx.get("api/erp/items") for _ in range(12)))
+        await asyncio.gather(*(client.transport.get("api/erp/items") for _ in range(12)))
     assert peak == 3
 
 
@@ -173,7 +173,7 @@ async def test_messages_never_carry_the_token_or_password() -> None:
     )
     async with qad.client(retries=1) as client:
         with pytest.raises(Unavailable) as caught:
-            await client._tx.get("api/erp/items")
+            await client.transport.get("api/erp/items")
     for text in (str(caught.value), repr(caught.value), caught.value.message):
         assert "tok-1" not in text
         assert PASSWORD not in text
