@@ -21,13 +21,9 @@ from ml_connector.console import error_boundary, run
 from ml_connector.errors import ConfigError
 from ml_connector.sandbox.cin7.cli import serve_cin7
 from ml_connector.sandbox.qad.cli import serve_qad
-from ml_connector.store.models import (
-    DEFAULT_CIN7_BASE_URL,
-    MappingKind,
-    RecordKind,
-    RecordStatus,
-)
+from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.user_commands import user_app
+from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
 
 app = typer.Typer(
     no_args_is_help=True,

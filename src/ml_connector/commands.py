@@ -37,12 +37,7 @@ from ml_connector.runner import Turn, look_once, run_forever
 from ml_connector.schedule import parse_schedule
 from ml_connector.settings import AppSettings, load_settings, safe_url
 from ml_connector.store.db import current_revision, upgrade
-from ml_connector.store.models import (
-    RECORD_KINDS,
-    ConnectionConfig,
-    MappingKind,
-    Record,
-)
+from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.connect import check_connection, cin7_client, qad_client, qad_settings
 from ml_connector.sync.engine import SyncEngine, SyncReport
@@ -72,6 +67,7 @@ from ml_connector.views import (
     verify_doc,
     verify_lines,
 )
+from ml_connector.vocab import RECORD_KINDS, MappingKind
 
 # --- shared helpers ---------------------------------------------------------------------------
 

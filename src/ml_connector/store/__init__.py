@@ -8,35 +8,34 @@
     store = await Store.open(settings.database_url, Vault.from_settings(settings))
 
 One schema serves SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg://``).
+Names are loaded on first use (:mod:`ml_connector.lazy`): the value types in
+:mod:`ml_connector.store.models` come without SQLAlchemy and Alembic.
 """
 
-from ml_connector.store.audit import GENESIS, event_hash, record_key
-from ml_connector.store.db import create_engine, current_revision, head_revision, upgrade
-from ml_connector.store.models import (
-    DEFAULT_CIN7_BASE_URL,
-    AuditEvent,
-    BrokenLink,
-    ConnectionConfig,
-    Cursor,
-    Mapping,
-    MappingKind,
-    MappingRow,
-    MappingSource,
-    Posting,
-    PostingState,
-    ReconcileLine,
-    Record,
-    RecordKind,
-    RecordStatus,
-    Run,
-    RunKind,
-    RunStatus,
-    Snapshot,
-    Staged,
-    Stream,
-)
-from ml_connector.store.redact import MASK, canonical_json, redact
-from ml_connector.store.repo import Store, parse_cin7_timestamp, snapshot_hash
+from typing import TYPE_CHECKING
+
+from ml_connector.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ml_connector.store.audit import GENESIS, event_hash, record_key
+    from ml_connector.store.db import create_engine, current_revision, head_revision, upgrade
+    from ml_connector.store.models import (
+        DEFAULT_CIN7_BASE_URL,
+        AuditEvent,
+        BrokenLink,
+        ConnectionConfig,
+        Cursor,
+        Mapping,
+        MappingRow,
+        Posting,
+        ReconcileLine,
+        Record,
+        Run,
+        Snapshot,
+        Staged,
+    )
+    from ml_connector.store.redact import MASK, canonical_json, redact
+    from ml_connector.store.repo import Store, parse_cin7_timestamp, snapshot_hash
 
 __all__ = [
     "DEFAULT_CIN7_BASE_URL",
@@ -47,22 +46,14 @@ __all__ = [
     "ConnectionConfig",
     "Cursor",
     "Mapping",
-    "MappingKind",
     "MappingRow",
-    "MappingSource",
     "Posting",
-    "PostingState",
     "ReconcileLine",
     "Record",
-    "RecordKind",
-    "RecordStatus",
     "Run",
-    "RunKind",
-    "RunStatus",
     "Snapshot",
     "Staged",
     "Store",
-    "Stream",
     "canonical_json",
     "create_engine",
     "current_revision",
@@ -74,3 +65,28 @@ __all__ = [
     "snapshot_hash",
     "upgrade",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "audit": ("GENESIS", "event_hash", "record_key"),
+        "db": ("create_engine", "current_revision", "head_revision", "upgrade"),
+        "models": (
+            "DEFAULT_CIN7_BASE_URL",
+            "AuditEvent",
+            "BrokenLink",
+            "ConnectionConfig",
+            "Cursor",
+            "Mapping",
+            "MappingRow",
+            "Posting",
+            "ReconcileLine",
+            "Record",
+            "Run",
+            "Snapshot",
+            "Staged",
+        ),
+        "redact": ("MASK", "canonical_json", "redact"),
+        "repo": ("Store", "parse_cin7_timestamp", "snapshot_hash"),
+    },
+)

@@ -1,5 +1,8 @@
 """Values the store hands out and takes in: frozen, typed, free of SQL.
 
+The words they are written in (record statuses, mapping kinds, audit event names...) live in
+:mod:`ml_connector.vocab`, which the pure planner imports without this module.
+
 Secrets only ever appear as :class:`pydantic.SecretStr`, so a repr, a log line or a JSON dump of
 a :class:`ConnectionConfig` shows ``**********`` instead.
 """
@@ -9,82 +12,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from ml_connector.vocab import (
+    AuditEventKind,
+    MappingKind,
+    MappingSource,
+    PostingState,
+    RecordStatus,
+    RunKind,
+    RunStatus,
+)
+
 __all__ = [
     "DEFAULT_CIN7_BASE_URL",
-    "MAPPING_KINDS",
-    "MAPPING_SOURCES",
-    "POSTING_STATES",
-    "RECORD_KINDS",
-    "RECORD_STATUSES",
-    "RUN_KINDS",
-    "RUN_STATUSES",
-    "STREAMS",
     "AuditEvent",
     "BrokenLink",
     "ConnectionConfig",
     "Cursor",
     "Mapping",
-    "MappingKind",
     "MappingRow",
-    "MappingSource",
     "Posting",
-    "PostingState",
     "ReconcileLine",
     "Record",
-    "RecordKind",
-    "RecordStatus",
     "Run",
-    "RunKind",
-    "RunStatus",
     "Snapshot",
     "Staged",
-    "Stream",
 ]
 
 DEFAULT_CIN7_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
-
-RecordKind = Literal["purchase", "supplier"]
-RecordStatus = Literal[
-    "pending", "posted", "held", "blocked", "failed", "waiting", "void", "attention"
-]
-Stream = Literal["purchases", "suppliers", "reference"]
-PostingState = Literal["intent", "posted"]
-MappingKind = Literal[
-    "account", "item", "supplier", "location", "payment_term", "tax_rule", "currency"
-]
-MappingSource = Literal["exact", "code", "name", "manual", "import"]
-RunKind = Literal["sync", "replay", "dry-run"]
-RunStatus = Literal["running", "succeeded", "failed", "interrupted"]
-
-RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
-RECORD_STATUSES: tuple[RecordStatus, ...] = (
-    "pending",
-    "posted",
-    "held",
-    "blocked",
-    "failed",
-    "waiting",
-    "void",
-    "attention",
-)
-STREAMS: tuple[Stream, ...] = ("purchases", "suppliers", "reference")
-POSTING_STATES: tuple[PostingState, ...] = ("intent", "posted")
-MAPPING_KINDS: tuple[MappingKind, ...] = (
-    "account",
-    "item",
-    "supplier",
-    "location",
-    "payment_term",
-    "tax_rule",
-    "currency",
-)
-MAPPING_SOURCES: tuple[MappingSource, ...] = ("exact", "code", "name", "manual", "import")
-RUN_KINDS: tuple[RunKind, ...] = ("sync", "replay", "dry-run")
-RUN_STATUSES: tuple[RunStatus, ...] = ("running", "succeeded", "failed", "interrupted")
 
 
 class ConnectionConfig(BaseModel):
@@ -243,7 +201,7 @@ class AuditEvent:
     record_key: str
     seq: int
     at: datetime
-    event: str
+    event: AuditEventKind
     actor: str
     data: Any
     prev_hash: str

@@ -41,29 +41,16 @@ from ml_connector.store import tables as t
 from ml_connector.store.audit import GENESIS, ChainChecker, event_hash
 from ml_connector.store.db import BEGIN_MODE, create_engine, upgrade
 from ml_connector.store.models import (
-    MAPPING_KINDS,
-    MAPPING_SOURCES,
-    POSTING_STATES,
-    RECORD_KINDS,
-    RECORD_STATUSES,
-    RUN_KINDS,
-    RUN_STATUSES,
-    STREAMS,
     AuditEvent,
     BrokenLink,
     ConnectionConfig,
     Cursor,
     Mapping,
-    MappingKind,
     MappingRow,
-    MappingSource,
     Posting,
     ReconcileLine,
     Record,
-    RecordStatus,
     Run,
-    RunKind,
-    RunStatus,
     Snapshot,
     Staged,
 )
@@ -80,6 +67,23 @@ from ml_connector.store.rows import (
     snapshot_from_row,
 )
 from ml_connector.vault import Vault
+from ml_connector.vocab import (
+    AUDIT_EVENT_KINDS,
+    MAPPING_KINDS,
+    MAPPING_SOURCES,
+    POSTING_STATES,
+    RECORD_KINDS,
+    RECORD_STATUSES,
+    RUN_KINDS,
+    RUN_STATUSES,
+    STREAMS,
+    AuditEventKind,
+    MappingKind,
+    MappingSource,
+    RecordStatus,
+    RunKind,
+    RunStatus,
+)
 
 __all__ = ["Store", "parse_cin7_timestamp"]
 
@@ -1123,7 +1127,7 @@ class Store:
         self,
         connection_id: int,
         record_key: str,
-        event: str,
+        event: AuditEventKind,
         actor: str,
         data: Any = None,
         *,
@@ -1136,6 +1140,7 @@ class Store:
         """
         if not record_key or not event or not actor:
             raise StoreError("an audit event needs a record key, an event name and an actor")
+        _check(event, AUDIT_EVENT_KINDS, "audit event")
         clean = redact(
             {} if data is None else data, secrets=await self._known_secrets(connection_id)
         )

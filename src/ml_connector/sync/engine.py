@@ -41,7 +41,7 @@ from ml_connector.errors import (
     TransientError,
 )
 from ml_connector.qad.client import QadClient
-from ml_connector.store.models import ConnectionConfig, Posting, Record, RecordStatus
+from ml_connector.store.models import ConnectionConfig, Posting, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.actions import (
     Action,
@@ -59,10 +59,19 @@ from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan, shared_keys
 from ml_connector.sync.reconcile import record_amounts
+from ml_connector.vocab import AuditEventKind, RecordStatus
 
 log = logging.getLogger(__name__)
 
 NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked")
+_STATUS_EVENTS: dict[RecordStatus, AuditEventKind] = {
+    "held": "held",
+    "blocked": "blocked",
+    "failed": "failed",
+    "attention": "attention",
+    "posted": "completed",
+}
+"""The trail event that marks a record reaching a status (others leave no event)."""
 _MAX_ROUNDS = 4
 _SENTINEL = -1
 
@@ -699,8 +708,8 @@ class SyncEngine:
             posted_version=version if outcome.status == "posted" else None,
             amounts=amounts,
         )
-        if changed and outcome.status in ("held", "blocked", "failed", "attention", "posted"):
-            event = {"posted": "completed"}.get(outcome.status, outcome.status)
+        event = _STATUS_EVENTS.get(outcome.status)
+        if changed and event is not None:
             data: dict[str, Any] = {"reason": outcome.reason}
             if outcome.holds:
                 data["holds"] = list(outcome.holds)

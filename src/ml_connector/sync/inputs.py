@@ -11,8 +11,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ml_connector.store.models import MAPPING_KINDS, MappingKind
 from ml_connector.sync.amounts import RoundingMode
+from ml_connector.vocab import MAPPING_KINDS, MappingKind
 
 KIND_WORDS: Mapping[MappingKind, str] = MappingProxyType(
     {

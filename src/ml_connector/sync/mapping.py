@@ -40,13 +40,8 @@ from typing import Literal, TypeAlias, cast
 
 from ml_connector.cin7.models import Account, Location, PaymentTerm, Product, Supplier, TaxRule
 from ml_connector.errors import ConfigError
-from ml_connector.store.models import (
-    MAPPING_KINDS,
-    MAPPING_SOURCES,
-    MappingKind,
-    MappingRow,
-    MappingSource,
-)
+from ml_connector.store.models import MappingRow
+from ml_connector.vocab import MAPPING_KINDS, MAPPING_SOURCES, MappingKind, MappingSource
 
 Kind: TypeAlias = MappingKind
 KINDS: tuple[Kind, ...] = MAPPING_KINDS

@@ -57,7 +57,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from ml_connector.cin7.models import Charge, CreditNote, Invoice, Line, Purchase, Supplier
-from ml_connector.store.models import MappingKind
 from ml_connector.sync import codes
 from ml_connector.sync.actions import (
     Action,
@@ -104,6 +103,7 @@ from ml_connector.sync.inputs import (
     PostedState,
     fold,
 )
+from ml_connector.vocab import MappingKind
 
 PlanStatus = Literal[
     "posted", "pending", "held", "blocked", "failed", "waiting", "void", "attention"

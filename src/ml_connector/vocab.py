@@ -1,0 +1,125 @@
+"""The words ml-connector's state is written in: each a `Literal` type and the tuple of its values.
+
+These live apart from the store so that the pure core (`sync/plan.py` and what it imports) can
+name a mapping kind or a record status without loading SQLAlchemy, Alembic or httpx: this module
+imports nothing but `typing`. The store checks every value it is given against these tuples, and
+`tests/unit/test_light_core.py` keeps the planner's import closure free of I/O libraries.
+
+Each tuple lists exactly its `Literal`'s values, in the order reports print them; a test checks
+that they agree, so adding a word means adding it in both places, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "AUDIT_EVENT_KINDS",
+    "MAPPING_KINDS",
+    "MAPPING_SOURCES",
+    "POSTING_STATES",
+    "RECORD_KINDS",
+    "RECORD_STATUSES",
+    "RUN_KINDS",
+    "RUN_STATUSES",
+    "STREAMS",
+    "AuditEventKind",
+    "MappingKind",
+    "MappingSource",
+    "PostingState",
+    "RecordKind",
+    "RecordStatus",
+    "RunKind",
+    "RunStatus",
+    "Stream",
+]
+
+RecordKind = Literal["purchase", "supplier"]
+"""The Cin7 documents ml-connector keeps a record of."""
+
+RecordStatus = Literal[
+    "pending", "posted", "held", "blocked", "failed", "waiting", "void", "attention"
+]
+"""Where one record stands; ``held`` and ``blocked`` records are planned again every pass."""
+
+Stream = Literal["purchases", "suppliers", "reference"]
+"""A Cin7 listing with its own incremental cursor."""
+
+PostingState = Literal["intent", "posted"]
+"""A QAD document about to be sent (``intent``) or known to be held by QAD (``posted``)."""
+
+MappingKind = Literal[
+    "account", "item", "supplier", "location", "payment_term", "tax_rule", "currency"
+]
+"""What a cross-reference between a Cin7 value and a QAD value maps."""
+
+MappingSource = Literal["exact", "code", "name", "manual", "import"]
+"""How a mapping came to be: matched by the suggester (exact, code, name), set, or imported."""
+
+RunKind = Literal["sync", "replay", "dry-run"]
+RunStatus = Literal["running", "succeeded", "failed", "interrupted"]
+
+AuditEventKind = Literal[
+    "fetched",
+    "replayed",
+    "planned",
+    "intent",
+    "posted",
+    "failed",
+    "retried",
+    "intent-resolved",
+    "held",
+    "blocked",
+    "attention",
+    "completed",
+    "released",
+]
+"""The name of one link in a record's audit trail.
+
+``fetched`` a new snapshot version; ``replayed`` a person asked to run it again; ``planned`` the
+actions about to be posted; ``intent`` before a QAD create or update and ``posted`` or ``failed``
+after it; ``retried`` a transient error left it for the next pass; ``intent-resolved`` an intent
+left by a crash was looked up in QAD; ``held``, ``blocked``, ``attention`` and ``completed``
+(posted in full) when its status changes; ``released`` held invoices went out.
+"""
+
+RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
+RECORD_STATUSES: tuple[RecordStatus, ...] = (
+    "pending",
+    "posted",
+    "held",
+    "blocked",
+    "failed",
+    "waiting",
+    "void",
+    "attention",
+)
+STREAMS: tuple[Stream, ...] = ("purchases", "suppliers", "reference")
+POSTING_STATES: tuple[PostingState, ...] = ("intent", "posted")
+MAPPING_KINDS: tuple[MappingKind, ...] = (
+    "account",
+    "item",
+    "supplier",
+    "location",
+    "payment_term",
+    "tax_rule",
+    "currency",
+)
+MAPPING_SOURCES: tuple[MappingSource, ...] = ("exact", "code", "name", "manual", "import")
+RUN_KINDS: tuple[RunKind, ...] = ("sync", "replay", "dry-run")
+RUN_STATUSES: tuple[RunStatus, ...] = ("running", "succeeded", "failed", "interrupted")
+AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
+    "fetched",
+    "replayed",
+    "planned",
+    "intent",
+    "posted",
+    "failed",
+    "retried",
+    "intent-resolved",
+    "held",
+    "blocked",
+    "attention",
+    "completed",
+    "released",
+)
