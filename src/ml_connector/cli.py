@@ -479,6 +479,39 @@ def audit(
         run(lambda: commands.audit_show(first, second, as_json))
 
 
+# --- the console --------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8700,
+    behind_https: Annotated[
+        bool,
+        typer.Option(
+            "--behind-https",
+            help="A TLS proxy fronts the console: mark cookies Secure.",
+        ),
+    ] = False,
+    metrics_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ML_CONNECTOR_METRICS_TOKEN",
+            show_default=False,
+            help="Require 'Authorization: Bearer TOKEN' on /metrics (default: public).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the operator console: overview, runs, records, error queue, metrics, health.
+
+    Sign in with a user from `ml-connector user add`. /healthz, /readyz, /metrics and
+    /openapi.json answer without sign-in.
+    """
+    from ml_connector.web.commands import serve as serve_console  # the web stack loads only here
+
+    run(lambda: serve_console(host, port, behind_https, metrics_token))
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from console_helpers import PASSWORD
+from fastapi import FastAPI
 
 from ml_connector.passwords import Passwords
 from ml_connector.store import Store
 from ml_connector.store.users import SqlUsers
+from ml_connector.usecases.users import add_user
 from ml_connector.vault import Vault
+from ml_connector.web import create_app
 
 
 class Clock:
@@ -45,3 +50,28 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 def users(store: Store, clock: Clock) -> SqlUsers:
     return SqlUsers(store.engine, clock=clock)
+
+
+# --- the console app over that store ------------------------------------------------------------
+
+
+@pytest.fixture
+def app(store: Store, passwords: Passwords) -> FastAPI:
+    """The console on the real clock (the store stamps runs and records with it too)."""
+    return create_app(store, passwords=passwords)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def people(users: SqlUsers, passwords: Passwords) -> dict[str, str]:
+    """One user per role, all with PASSWORD: name → role."""
+    roles = {"vera": "viewer", "otto": "operator", "ada": "admin"}
+    for name, role in roles.items():
+        await add_user(users, passwords, name, role, PASSWORD, actor="test")
+    return roles
