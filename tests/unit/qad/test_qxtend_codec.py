@@ -28,6 +28,7 @@ from ml_connector.qad.qxtend import (
     VatLine,
     bcinvoice,
     maintain_purchase_order,
+    modify_purchase_order,
     parse_answer,
     receive_purchase_order,
     request,
@@ -199,6 +200,28 @@ def test_the_rate_type_replaces_cin7s_rate_and_defaults_fill_bill_to_and_site() 
     assert value(po, "q:poShip") == "20-200"
     assert value(po, "q:lineDetail/q:podSite") == "20-200"
     assert value(po, "q:poStat") == "C"
+
+
+def test_a_modification_names_only_the_fields_it_changes() -> None:
+    doc = modify_purchase_order(
+        "PO-1",
+        [("poRmks", "late"), ("poDueDate", dt.date(2026, 4, 1))],
+        [(2, [("podQtyOrd", Decimal("7.50")), ("podStatus", "C")])],
+    )
+    po = doc.find("q:purchaseOrder", NS)
+    assert po is not None
+    assert names(po) == ["operation", "poNbr", "poRmks", "poDueDate", "lineDetail"]
+    assert value(po, "q:poDueDate") == "2026-04-01"
+    detail = po.find("q:lineDetail", NS)
+    assert detail is not None
+    assert [(n, value(detail, f"q:{n}")) for n in names(detail)] == [
+        ("operation", "M"),
+        ("line", "2"),
+        ("podQtyOrd", "7.5"),
+        ("podStatus", "C"),
+        ("yn", "true"),
+        ("yn1", "true"),
+    ]
 
 
 # ---- receivePurchaseOrder -----------------------------------------------------------------------

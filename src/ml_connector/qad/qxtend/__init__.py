@@ -11,6 +11,7 @@ from ml_connector.qad.qxtend.qdocs import (
     VatLine,
     bcinvoice,
     maintain_purchase_order,
+    modify_purchase_order,
     receive_purchase_order,
 )
 from ml_connector.qad.qxtend.soap import (
@@ -35,6 +36,7 @@ __all__ = [
     "VatLine",
     "bcinvoice",
     "maintain_purchase_order",
+    "modify_purchase_order",
     "parse_answer",
     "receive_purchase_order",
     "request",

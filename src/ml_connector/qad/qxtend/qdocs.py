@@ -137,6 +137,34 @@ def maintain_purchase_order(
     return root
 
 
+def modify_purchase_order(
+    number: str,
+    header: Iterable[tuple[str, object]] = (),
+    lines: Iterable[tuple[int, Iterable[tuple[str, object]]]] = (),
+) -> etree._Element:
+    """`dsPurchaseOrder` with `operation` M changing only the named fields.
+
+    `header` pairs are purchaseOrder elements (`poRmks`, `poDueDate`, `poCrTerms`, `poStat`);
+    each `lines` entry is a line number and its lineDetail elements (`podQtyOrd`, `podPurCost`,
+    `podStatus`), each sent with `operation` M. QXtend keeps every field a QDoc leaves out.
+    """
+    root = document("dsPurchaseOrder")
+    po = child(root, "purchaseOrder")
+    child(po, "operation", "M")
+    child(po, "poNbr", number)
+    for name, value in header:
+        child(po, name, text(value))
+    for line, fields in lines:
+        detail = child(po, "lineDetail")
+        child(detail, "operation", "M")
+        child(detail, "line", str(line))
+        for name, value in fields:
+            child(detail, name, text(value))
+        child(detail, "yn", "true")
+        child(detail, "yn1", "true")
+    return root
+
+
 # ---- receivePurchaseOrder ([CODE] S6) -----------------------------------------------------------
 
 

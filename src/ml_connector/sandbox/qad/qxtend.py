@@ -251,12 +251,12 @@ def _maintain(
     assert po is not None
     for detail in elements(order, "lineDetail"):
         messages += _maintain_line(tenant, po, detail, operation)
-    if (value(order, "poStat") or "").upper() == "C" and not any(
-        m.severity == "error" for m in messages
-    ):
-        closing = {**header, "purchaseOrderNumber": number, "dataOperation": "U"}
-        closed = purchasing.save_header(tenant, {**closing, "orderStatus": "C"}, {})
-        messages += _messages(closed, where)
+    status = (value(order, "poStat") or "").upper()
+    if status and not any(m.severity == "error" for m in messages):
+        # po_stat ([DOC] D6) applied after the lines, so closing also closes lines added here
+        changing = {**header, "purchaseOrderNumber": number, "dataOperation": "U"}
+        saved = purchasing.save_header(tenant, {**changing, "orderStatus": status}, {})
+        messages += _messages(saved, where)
     ours = add(echoed, "purchaseOrder", "")
     add(ours, "poNbr", number)
     return messages
