@@ -20,9 +20,10 @@ from typing import Literal
 
 from ml_connector.errors import ConfigError
 from ml_connector.runner import next_due
-from ml_connector.store.models import RECORD_STATUSES, ConnectionConfig, Run
+from ml_connector.store.models import ConnectionConfig, Run
 from ml_connector.store.overview import RunTotals, SqlOverview
 from ml_connector.store.repo import Store
+from ml_connector.vocab import RECORD_STATUSES
 
 __all__ = [
     "ATTENTION_STATUSES",
