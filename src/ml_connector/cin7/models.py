@@ -31,6 +31,8 @@ _STAMP = re.compile(
 CalendarDay = date  # a field named `date` would shadow the type inside a class
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+ORDER_NUMBER_MAX = 128  # longer is not a Cin7 order number; the store keeps 128 characters
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -41,7 +43,7 @@ def parse_timestamp(value: str) -> datetime:
     """
     match = _STAMP.match(value.strip())
     if not match:
-        raise ValueError(f"not a Cin7 date: {value!r}")
+        raise ValueError(f"not a Cin7 date: {_shown(value)}")
     year, month, day = (int(part) for part in match["date"].split("-"))
     frac = (match["frac"] or "").ljust(7, "0")  # 100 ns ticks, as .NET prints them
     micro = int(frac[:6])
@@ -104,10 +106,23 @@ def _decimal_or_zero(value: Any) -> Decimal:
     return to_decimal(value) or Decimal(0)
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value quoted for a reason a person reads, cut short when it is long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _guid(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return str(value).strip().lower()
+
+
+def _strict_guid(value: Any) -> str:
+    guid = _guid(value)
+    if guid is None or not _GUID.match(guid):
+        raise ValueError(f"not a GUID: {_shown(value)}")
+    return guid
 
 
 def _text(value: Any) -> str:
@@ -125,6 +140,7 @@ Day = Annotated[date | None, BeforeValidator(_day)]
 Amount = Annotated[Decimal, BeforeValidator(_decimal_or_zero)]
 MaybeAmount = Annotated[Decimal | None, BeforeValidator(to_decimal)]
 Guid = Annotated[str | None, BeforeValidator(_guid)]
+StrictGuid = Annotated[str, BeforeValidator(_strict_guid)]
 Text = Annotated[str, BeforeValidator(_text)]
 Flag = Annotated[bool, BeforeValidator(_bool)]
 
@@ -154,7 +170,8 @@ def read_document(model: type[M], payload: Mapping[str, Any], what: str) -> M:
 
 def _explain(what: str, err: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in err.get("loc", ()))
-    return f"{what}: {where or 'document'}: {err.get('msg', 'invalid')}"
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{what}: {where or 'document'}: {message}"
 
 
 # --- Suppliers -------------------------------------------------------------------------------
@@ -230,8 +247,10 @@ class Supplier(Cin7Model):
 
 
 class PurchaseListRow(Cin7Model):
-    id: Guid = Field(alias="ID")
-    order_number: Text = Field("", alias="OrderNumber")
+    """One `purchaseList` row: what the poll routes and dedups on, so it is read strictly."""
+
+    id: StrictGuid = Field(alias="ID")
+    order_number: Text = Field("", alias="OrderNumber", max_length=ORDER_NUMBER_MAX)
     type: Text = Field("Simple Purchase", alias="Type")
     status: Text = Field("", alias="Status")
     supplier_id: Guid = Field(None, alias="SupplierID")
@@ -363,7 +382,7 @@ class Purchase(Cin7Model):
     """A purchase, Simple or Advanced, in one normalised shape."""
 
     id: Guid = Field(alias="ID")
-    order_number: Text = Field("", alias="OrderNumber")
+    order_number: Text = Field("", alias="OrderNumber", max_length=ORDER_NUMBER_MAX)
     type: Text = Field("Simple Purchase", alias="Type")
     approach: Text = Field("STOCK", alias="Approach")
     status: Text = Field("", alias="Status")

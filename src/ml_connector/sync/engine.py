@@ -37,6 +37,7 @@ from ml_connector.errors import (
     ConfigError,
     ConnectorError,
     InvalidPayload,
+    NotFound,
     RecordRejected,
     TransientError,
 )
@@ -58,6 +59,15 @@ from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan, shared_keys
+from ml_connector.sync.quarantine import (
+    cin7_id_of,
+    quarantine_payload,
+    quarantined,
+    reference_of,
+    refused,
+    stamp_of,
+    unreadable,
+)
 from ml_connector.sync.reconcile import record_amounts
 from ml_connector.vocab import AuditEventKind, RecordStatus
 
@@ -373,6 +383,7 @@ class SyncEngine:
             cursor.value if cursor else None,
             lambda cin7_id, stamp: self._seen("purchase", cin7_id, stamp),
             self.overlap,
+            on_invalid=self._invalid_purchase_row,
         )
         async for row in scan:
             record_id = await self._fetch_purchase(cin7, row)
@@ -380,12 +391,85 @@ class SyncEngine:
                 await submit(record_id)
         return scan.new_cursor
 
+    async def _invalid_purchase_row(self, raw: Any, error: InvalidPayload) -> None:
+        cin7_id = cin7_id_of(raw.get("ID"))
+        if cin7_id is None:
+            self.counters.failed += 1
+            log.warning("a Cin7 purchase list row without an ID: %s", "; ".join(error.problems))
+            return
+        await self._quarantine(
+            cin7_id,
+            reference_of(raw.get("OrderNumber"), cin7_id),
+            stamp_of(raw.get("LastUpdatedDate")),
+            unreadable(error.problems),
+            raw,
+        )
+
+    async def _quarantine(
+        self,
+        cin7_id: str,
+        reference: str,
+        stamp: str,
+        why: str,
+        listed: Any,
+    ) -> None:
+        """Set one unreadable purchase version aside as `failed` (see `sync.quarantine`)."""
+        if self._dry_run:
+            return
+        self.counters.failed += 1
+        async with self.store.transaction():
+            staged = await self.store.stage_snapshot(
+                self.cid,
+                "purchase",
+                cin7_id,
+                reference,
+                stamp,
+                quarantine_payload(why, listed),
+            )
+            known = await self.store.get_record(self.cid, "purchase", cin7_id)
+            record = await self.store.upsert_record(
+                self.cid,
+                "purchase",
+                cin7_id,
+                reference=known.reference if known else reference,
+                latest_version=staged.version,
+                status="failed",
+                reason=why,
+            )
+            if known is None or (known.status, known.reason) != ("failed", why):
+                await self.store.append(
+                    self.cid,
+                    record.key,
+                    "failed",
+                    self.actor,
+                    {"reason": why, "version": staged.version, "last_updated": stamp},
+                )
+
     async def _fetch_purchase(self, cin7: Cin7Client, row: PurchaseListRow) -> int | None:
-        cin7_id = row.id or ""
-        raw: dict[str, Any] = await cin7.purchase_json(cin7_id, row.type)
+        cin7_id = row.id
+        try:
+            raw: dict[str, Any] = await cin7.purchase_json(cin7_id, row.type)
+        except (RecordRejected, NotFound) as exc:
+            await self._quarantine(
+                cin7_id,
+                reference_of(row.order_number, cin7_id),
+                stamp_of(row.last_updated_raw),
+                refused(exc.message),
+                {"ID": cin7_id, "OrderNumber": row.order_number, "Type": row.type},
+            )
+            return None
+        except InvalidPayload as exc:
+            await self._quarantine(
+                cin7_id,
+                reference_of(row.order_number, cin7_id),
+                stamp_of(row.last_updated_raw),
+                unreadable(exc.problems),
+                {"ID": cin7_id, "OrderNumber": row.order_number, "Type": row.type},
+            )
+            return None
         self.counters.purchases_fetched += 1
         self.progress("purchases", self.counters.purchases_fetched, None)
-        reference = row.order_number or str(raw.get("OrderNumber") or cin7_id)
+        reference = row.order_number or reference_of(raw.get("OrderNumber"), cin7_id)
         month = row.order_date.strftime("%Y-%m") if row.order_date else None
         # Snapshot, record and trail in one transaction: a kill between them would leave a
         # snapshot that `seen` reports as held while no record exists to post it.
@@ -490,12 +574,16 @@ class SyncEngine:
         snapshot = await self.store.latest_snapshot(self.cid, "purchase", record.cin7_id)
         if snapshot is None:
             return
+        set_aside = quarantined(snapshot.payload)
+        if set_aside is not None:
+            await self._finish(record, _Outcome("failed", set_aside), snapshot.version)
+            return
         try:
             purchase = Purchase.from_cin7(snapshot.payload)
         except InvalidPayload as exc:
             await self._finish(
                 record,
-                _Outcome("failed", "Cin7 document unreadable: " + "; ".join(exc.problems)),
+                _Outcome("failed", unreadable(exc.problems)),
                 snapshot.version,
             )
             return
