@@ -680,7 +680,7 @@ class _Planner:
             if len(quantities) > 1:
                 shown = f"{fmt_qty(sum(quantities, ZERO))} ({shown})"
             if sku in returned:
-                shown += f", {fmt_qty(returned[sku])} returned"
+                shown += f", less {fmt_qty(returned[sku])} returned,"
             if sku not in ordered:
                 reasons.append(
                     f"{self.names[sku]}: received {shown}, not on the order: add it to the "

@@ -156,3 +156,23 @@ def test_goods_returned_on_a_credit_note_count_against_the_over_receipt() -> Non
 
     assert result.status == "pending"
     assert result.attention == ()
+
+
+def test_goods_returned_but_still_over_show_every_figure() -> None:
+    body = receiving(("2024-05-06", 6), ("2024-05-08", 8))
+    line = {**BASE["Invoice"]["Lines"][0], "Quantity": 1, "Total": 12.5, "Tax": 1.25}
+    body["CreditNote"] = {
+        "CreditNoteNumber": "HF-CN-4",
+        "Status": "DRAFT",
+        "Lines": [line],
+        "Unstock": {
+            "Status": "AUTHORISED",
+            "Lines": [{**body["StockReceived"]["Lines"][0], "Quantity": 1}],
+        },
+    }
+
+    result = run(body)
+
+    assert result.attention[0].startswith(
+        "WID-100: received 14 (6 + 8), less 1 returned, of 10 ordered, over the 0% over-receipt"
+    )

@@ -127,3 +127,13 @@ def test_unknown_rounding_modes_and_currencies() -> None:
     with pytest.raises(ValueError, match="rounding must be one of half-up, half-even"):
         MoneyRule("up")  # type: ignore[arg-type]
     assert currency_decimals("XYZ") == 2
+
+
+def test_an_unreadable_posted_amount_counts_as_nothing() -> None:
+    purchase, posted = settle(three_tenths_of_a_cent())
+    key = next(k for k in posted if k.startswith("invoice:"))
+    posted[key] = Posted(posted[key].qad_id, {**posted[key].details, "amount": "n/a"})
+
+    amounts = record_amounts(purchase, posted, "posted")
+
+    assert amounts["posted"] == {"USD": "0.00"}
