@@ -19,7 +19,9 @@ voucher. `posted_details` shapes (all JSON-able, decimals as strings):
 - `receipt` / `reverse_receipt`: `receiver`, `packing_slip`, `effective_date`, and `lines` as
   `[{line, sku, quantity}]` (signed, as posted).
 - `invoice` / `credit_note`: `reference`, `voucher`, `amount`, `tax_amount`, `lines` as
-  `[{line, sku, quantity, unit_price}]`, and `gl` as `[{gl_code, amount}]`.
+  `[{line, sku, quantity, unit_price}]`, `gl` as `[{gl_code, amount}]`, and `variances` (price
+  differences from the PO within the tolerance) as
+  `[{line, sku, quantity, po_price, invoice_price, amount}]`.
 - `close_po`: `number`, `closed`.
 """
 
@@ -31,7 +33,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from ml_connector.sync.amounts import fmt_money, fmt_qty
+from ml_connector.sync.amounts import fmt_money, fmt_price, fmt_qty
 
 
 def _dec(value: Decimal) -> str:
@@ -377,6 +379,42 @@ class MatchLine:
 
 
 @dataclass(frozen=True)
+class PriceVariance:
+    """An invoice line priced differently from its PO line, within the price tolerance.
+
+    QAD posts the difference as a rate variance when it matches the invoice to the receipt;
+    the trail keeps it so AP sees why the invoice differs from the PO.
+    """
+
+    po_line: int
+    sku: str
+    quantity: Decimal
+    po_price: Decimal
+    invoice_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.invoice_price - self.po_price) * self.quantity
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "line": self.po_line,
+            "sku": self.sku,
+            "quantity": _dec(self.quantity),
+            "po_price": _dec(self.po_price),
+            "invoice_price": _dec(self.invoice_price),
+            "amount": _dec(self.amount),
+        }
+
+    def describe(self) -> str:
+        sign = "+" if self.amount > 0 else ""
+        return (
+            f"{self.sku} {fmt_price(self.po_price)} → {fmt_price(self.invoice_price)} "
+            f"x {fmt_qty(self.quantity)} = {sign}{fmt_money(self.amount)}"
+        )
+
+
+@dataclass(frozen=True)
 class GlLine:
     """An amount posted straight to a QAD GL account (charges, non-item lines)."""
 
@@ -412,6 +450,7 @@ class _SupplierDocument(Action):
     description: str
     matching: tuple[MatchLine, ...]
     gl_lines: tuple[GlLine, ...]
+    variances: tuple[PriceVariance, ...] = ()
 
     def posted_details(self, qad_id: str) -> dict[str, Any]:
         return {
@@ -421,7 +460,13 @@ class _SupplierDocument(Action):
             "tax_amount": _dec(self.tax_amount),
             "lines": [line.as_details() for line in self.matching],
             "gl": [line.as_details() for line in self.gl_lines],
+            "variances": [variance.as_details() for variance in self.variances],
         }
+
+    def _variance_text(self) -> str:
+        if not self.variances:
+            return ""
+        return "; price variance " + ", ".join(v.describe() for v in self.variances)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -441,7 +486,7 @@ class PostInvoice(_SupplierDocument):
     def describe(self) -> str:
         return (
             f"post invoice {self.reference} from {self.supplier_code} on PO {self.po_number}: "
-            f"{fmt_money(self.amount)} {self.currency}"
+            f"{fmt_money(self.amount)} {self.currency}{self._variance_text()}"
         )
 
 

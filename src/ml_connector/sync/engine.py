@@ -178,6 +178,8 @@ class SyncEngine:
             default_credit_terms=config.option("default_credit_terms"),
             rounding=config.option("rounding", "half-up"),
             over_receipt_pct=Decimal(str(config.option("over_receipt_pct", 0))),
+            price_tolerance_pct=Decimal(str(config.option("price_tolerance_pct", 0))),
+            price_tolerance_amount=Decimal(str(config.option("price_tolerance_amount", 0))),
         )
         self.money_rule = MoneyRule(self.ctx.rounding)
         self.counters = Counters()

@@ -123,6 +123,10 @@ class PlanContext:
     - `price_decimals`: unit costs and unit prices are rounded half-up to this many places.
     - `over_receipt_pct`: how far, in percent of the ordered quantity, Cin7 may receive more
       than ordered; beyond it the purchase needs attention and nothing is posted (default 0).
+    - `price_tolerance_pct`, `price_tolerance_amount`: how far an invoice's unit price may be
+      from its PO line's unit cost, in percent of the PO price or in currency a unit (the more
+      lenient wins); within it the invoice posts with the variance recorded, beyond it the
+      invoice needs attention (both default 0: prices must agree).
     - `rounding`: how amounts round to their currency's decimals (`amounts.MoneyRule`); the
       reconcile reports with the same rule.
     """
@@ -136,4 +140,6 @@ class PlanContext:
     default_credit_terms: str | None = None
     price_decimals: int = 4
     over_receipt_pct: Decimal = Decimal(0)
+    price_tolerance_pct: Decimal = Decimal(0)
+    price_tolerance_amount: Decimal = Decimal(0)
     rounding: RoundingMode = "half-up"

@@ -70,6 +70,7 @@ from ml_connector.sync.actions import (
     PostCreditNote,
     PostInvoice,
     PostReceipt,
+    PriceVariance,
     ReceiveLine,
     ReverseReceipt,
     UpdatePurchaseOrder,
@@ -81,6 +82,7 @@ from ml_connector.sync.amounts import (
     MoneyRule,
     extended,
     fmt_money,
+    fmt_price,
     fmt_qty,
     quantize,
 )
@@ -368,6 +370,8 @@ class _Pending:
     reference: str
     source: Invoice | CreditNote
     document: _Document
+    variances: tuple[PriceVariance, ...] = ()
+    price_problems: tuple[str, ...] = ()
 
 
 @dataclass
@@ -461,6 +465,7 @@ class _Planner:
         self.po_action: CreatePurchaseOrder | UpdatePurchaseOrder | None = None
         self.po_touched: set[int] = set()
         self.line_of: dict[str, int] = {}
+        self.cost_of: dict[str, Decimal] = {}
         self.receipts: list[PostReceipt] = []
         self.documents: list[PostInvoice | PostCreditNote] = []
         self.reversals: list[ReverseReceipt] = []
@@ -801,6 +806,7 @@ class _Planner:
                 )
         lines.sort(key=lambda line: line.line)
         self.line_of = {fold(line.sku): line.line for line in lines}
+        self.cost_of = {fold(line.sku): line.unit_cost for line in lines if line.status == "O"}
         create = CreatePurchaseOrder(
             natural_key=key,
             depends_on=tuple(dict.fromkeys(deps)),
@@ -1108,8 +1114,15 @@ class _Planner:
         notes = self.purchase.credit_notes
         for note, reference in zip(notes, self._references(notes, "C"), strict=True):
             waiting += self._pending("credit", reference, note)
+        withheld: dict[str, Decimal] = {}
+        for item in [item for item in waiting if item.price_problems]:
+            self.attention.extend(item.price_problems)
+            waiting.remove(item)
+            for sku, quantity in item.document.need.items():
+                withheld[sku] = withheld.get(sku, ZERO) + quantity
         while True:
-            reserved: dict[str, Decimal] = {}
+            # An invoice waiting for a price correction keeps its turn on the received goods.
+            reserved: dict[str, Decimal] = dict(withheld)
             holds: list[Hold] = []
             planned = False
             for item in list(waiting):
@@ -1147,7 +1160,47 @@ class _Planner:
         if done is not None:
             self._check_posted(name, done, document)
             return []
-        return [_Pending(kind, key, reference, source, document)]
+        if kind == "credit":
+            return [_Pending(kind, key, reference, source, document)]
+        variances, problems = self._price_check(name, document)
+        return [_Pending(kind, key, reference, source, document, variances, problems)]
+
+    def _price_check(
+        self, name: str, document: _Document
+    ) -> tuple[tuple[PriceVariance, ...], tuple[str, ...]]:
+        """Each invoice price against its PO line's unit cost, with the price tolerance.
+
+        A line is within the tolerance when its difference is at most `price_tolerance_pct` of
+        the PO price or at most `price_tolerance_amount` a unit, whichever allows more; within
+        it the difference is a variance QAD posts, beyond it the invoice waits for a person.
+        """
+        variances: list[PriceVariance] = []
+        problems: list[str] = []
+        pct, amount = self.ctx.price_tolerance_pct, self.ctx.price_tolerance_amount
+        for match in document.matching:
+            po_price = self.cost_of.get(fold(match.sku))
+            if po_price is None or po_price == match.unit_price:
+                continue
+            difference = match.unit_price - po_price
+            allowed = max(po_price * pct / HUNDRED, amount)
+            if abs(difference) <= allowed:
+                variances.append(
+                    PriceVariance(
+                        match.po_line, match.sku, match.quantity, po_price, match.unit_price
+                    )
+                )
+                continue
+            share = (
+                f", {fmt_qty(quantize(difference * HUNDRED / po_price, 1))}%" if po_price else ""
+            )
+            problems.append(
+                f"{name}: {match.sku} is invoiced at {fmt_price(match.unit_price)}, the PO price "
+                f"is {fmt_price(po_price)} ({'+' if difference > 0 else ''}"
+                f"{fmt_price(difference)}{share}), beyond the price tolerance of "
+                f"{fmt_qty(pct)}% or {fmt_price(amount)} a unit: correct the price in Cin7 "
+                "(invoice or order); the invoice is not posted until then"
+            )
+        return tuple(variances), tuple(problems)
 
     def _hold(
         self, item: _Pending, ledger: _Ledger, reserved: Mapping[str, Decimal]
@@ -1232,6 +1285,7 @@ class _Planner:
                 **fields,
                 due_date=source.due_date,
                 exchange_rate=source.currency_rate or self.rate,
+                variances=item.variances,
             )
         return PostCreditNote(**fields, due_date=None, exchange_rate=self.rate)
 

@@ -176,3 +176,97 @@ def test_goods_returned_but_still_over_show_every_figure() -> None:
     assert result.attention[0].startswith(
         "WID-100: received 14 (6 + 8), less 1 returned, of 10 ordered, over the 0% over-receipt"
     )
+
+
+# --- 5. price tolerance --------------------------------------------------------------------
+
+
+def invoiced_at(price: float) -> dict[str, Any]:
+    """The reference purchase with WID-100 (10 at 12.50 on the PO) invoiced at `price`."""
+    body = payload()
+    total = round(price * 10, 2)
+    body["Invoice"]["Lines"][0].update(Price=price, Total=total, Tax=round(total / 10, 2))
+    before = total + 70 + 30
+    tax = round(total / 10, 2) + 7 + 3
+    body["Invoice"].update(TotalBeforeTax=before, Tax=tax, Total=round(before + tax, 2))
+    return body
+
+
+def tolerance(pct: str = "0", amount: str = "0") -> PlanContext:
+    return PlanContext(
+        domain="10USA",
+        entity="10USACO",
+        price_tolerance_pct=Decimal(pct),
+        price_tolerance_amount=Decimal(amount),
+    )
+
+
+def test_within_the_price_tolerance_the_invoice_posts_and_keeps_the_variance() -> None:
+    result = run(invoiced_at(13.0), ctx=tolerance(pct="5"))
+
+    (invoice,) = invoices(result)
+    (variance,) = invoice.variances
+    assert (variance.sku, variance.po_price, variance.invoice_price) == (
+        "WID-100",
+        Decimal("12.5"),
+        Decimal("13.0"),
+    )
+    assert variance.amount == Decimal("5.0")
+    assert invoice.describe().endswith("; price variance WID-100 12.50 → 13.00 x 10 = +5.00")
+    assert invoice.posted_details("7")["variances"] == [
+        {
+            "line": 1,
+            "sku": "WID-100",
+            "quantity": "10",
+            "po_price": "12.5000",
+            "invoice_price": "13.0000",
+            "amount": "5.0000",
+        }
+    ]
+
+
+def test_an_absolute_tolerance_a_unit_allows_what_the_percentage_does_not() -> None:
+    assert invoices(run(invoiced_at(12.9), ctx=tolerance(pct="1", amount="0.40")))
+    assert not invoices(run(invoiced_at(12.95), ctx=tolerance(pct="1", amount="0.40")))
+
+
+def test_beyond_the_price_tolerance_the_invoice_needs_attention_with_both_prices() -> None:
+    body = invoiced_at(14.0)
+    result = run(body, ctx=tolerance(pct="5", amount="0.10"))
+
+    assert invoices(result) == []
+    assert [a.kind for a in result.actions] == ["supplier", "create_po", "receipt", "receipt"]
+    assert result.attention == (
+        "invoice HF-INV-5521: WID-100 is invoiced at 14.00, the PO price is 12.50 (+1.50, 12%), "
+        "beyond the price tolerance of 5% or 0.10 a unit: correct the price in Cin7 (invoice "
+        "or order); the invoice is not posted until then",
+    )
+    posted = settle(body, ctx=tolerance(pct="5", amount="0.10"))
+    final = run(body, posted, ctx=tolerance(pct="5", amount="0.10"))
+    assert (final.status, final.actions) == ("attention", ())
+
+
+def test_by_default_prices_must_agree() -> None:
+    result = run(invoiced_at(12.49))
+
+    assert result.attention[0].startswith(
+        "invoice HF-INV-5521: WID-100 is invoiced at 12.49, the PO price is 12.50 (-0.01, -0.1%)"
+    )
+
+
+def test_an_invoice_waiting_for_a_price_correction_keeps_its_turn_on_the_goods() -> None:
+    body = invoiced_at(14.0)
+    task = "aaaaaaaa-0000-4000-8000-000000000001"
+    put_away = {"TaskID": task, "Status": "AUTHORISED", "Lines": body["StockReceived"]["Lines"]}
+    body.update(Type="Advanced Purchase", PutAway=[put_away], CreditNote=[])
+    body["StockReceived"] = [{**put_away, "Status": "DRAFT"}]
+    second = {**BASE["Invoice"], "InvoiceNumber": "HF-INV-5530", "AdditionalCharges": []}
+    second.update(Lines=[BASE["Invoice"]["Lines"][0]], TotalBeforeTax=125, Tax=12.5, Total=137.5)
+    body["Invoice"] = [{**body["Invoice"], "TaskID": task}, {**second, "TaskID": task}]
+
+    result = run(body)
+
+    assert invoices(result) == []
+    assert [h.reason for h in result.holds] == [
+        "WID-100: invoiced 10, received in QAD 10, 10 waiting for earlier invoices"
+    ]
