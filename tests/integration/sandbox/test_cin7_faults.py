@@ -106,6 +106,8 @@ async def test_fault_settings_are_validated(http: httpx.AsyncClient, sandbox: Ci
         "timeout_seconds": 30.0,
         "rate_limit_per_minute": 1000,
         "rate_limit_status": 429,
+        "burst_rate": 0.0,
+        "burst_seconds": 3.0,
     }
 
 
@@ -121,9 +123,10 @@ async def test_stats_count_every_api_call_by_path(http: httpx.AsyncClient) -> No
         "calls": 5,
         "rate_limited": 0,
         "by_path": {"purchaseList": 2, "me": 1, "ref/account": 1, "supplier": 1},
+        "faults": {"error": 1},
     }
     reset = (await http.post("/_sandbox/stats/reset")).json()
-    assert reset == {"calls": 0, "rate_limited": 0, "by_path": {}}
+    assert reset == {"calls": 0, "rate_limited": 0, "by_path": {}, "faults": {}}
 
 
 async def test_unknown_control_is_a_404(http: httpx.AsyncClient) -> None:

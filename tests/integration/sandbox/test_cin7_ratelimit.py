@@ -133,7 +133,12 @@ async def test_sandbox_controls_are_neither_limited_nor_counted() -> None:
             assert (await api.get("/_sandbox/stats")).status_code == 200
         assert (await api.get("/ExternalApi/v2/purchaseList")).status_code == 429
         stats = (await api.get("/_sandbox/stats")).json()
-    assert stats == {"calls": 2, "rate_limited": 1, "by_path": {"me": 1, "purchaseList": 1}}
+    assert stats == {
+        "calls": 2,
+        "rate_limited": 1,
+        "by_path": {"me": 1, "purchaseList": 1},
+        "faults": {},
+    }
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -154,3 +159,23 @@ def test_rate_limit_answer_over_real_http(status: int) -> None:
     assert refused.status_code == status
     assert refused.headers["retry-after"].endswith(" Seconds")
     assert int(refused.headers["retry-after"].split()[0]) in range(1, 61)
+
+
+async def test_a_burst_refuses_every_call_until_it_ends_and_is_counted_as_a_fault() -> None:
+    clock = FakeClock()
+    sandbox = build(clock, rate_limit=1000)
+    sandbox.state.set_faults(burst_rate=1, burst_seconds=2.5)
+    async with client(sandbox) as api:
+        first = await api.get("/ExternalApi/v2/me")
+        assert first.status_code == 429
+        assert first.headers["Retry-After"] == "3 Seconds"
+        sandbox.state.set_faults(burst_rate=0)
+        clock.advance(1)
+        during = await api.get("/ExternalApi/v2/me")
+        assert during.status_code == 429
+        assert during.headers["Retry-After"] == "2 Seconds"
+        clock.advance(2)
+        assert (await api.get("/ExternalApi/v2/me")).status_code == 200
+        stats = (await api.get("/_sandbox/stats")).json()
+    assert stats["rate_limited"] == 2
+    assert stats["faults"] == {"burst": 2}

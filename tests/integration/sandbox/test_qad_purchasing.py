@@ -735,3 +735,21 @@ async def test_credit_note_gives_back_invoiced_quantity(qad: httpx.AsyncClient) 
         qad, "supplierInvoices", "supplierInvoices", invoice("PO-1", [(1, 4, 12.5)], 50)
     )
     assert ok(again)
+
+
+async def test_the_journal_lists_receipts_and_invoices_in_posting_order(
+    qad: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    await two_line_po(qad)
+    await receive(qad, "PO-1", [(1, 6)], slip="PS-1")
+    await receive(qad, "PO-1", [(1, 4), (2, 20)], slip="PS-2")
+    body = await submit(
+        qad, "supplierInvoices", "supplierInvoices", invoice("PO-1", [(1, 10, 12.5)], 125)
+    )
+    assert ok(body), messages(body)
+    journal = (await qad.get("/_sandbox/journal")).json()
+    assert [entry["kind"] for entry in journal] == ["receipt", "receipt", "invoice"]
+    assert journal[1]["lines"] == [{"line": 1, "quantity": 4}, {"line": 2, "quantity": 20}]
+    assert journal[2]["invoiceReference"] == "INV-100"
+    assert journal[2]["lines"] == [{"purchaseOrderNumber": "PO-1", "line": 1, "quantity": 10}]
+    assert journal == sandbox.tenant("acme").journal

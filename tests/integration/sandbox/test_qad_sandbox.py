@@ -125,6 +125,7 @@ async def test_stats_count_api_calls_by_path_but_not_sandbox_calls(
         "token_requests": 1,
         "unauthorized": 1,
         "forbidden": 0,
+        "faults": {},
     }
     assert sandbox.tenant("globex").stats()["calls"] == 0
     sandbox.tenant("acme").reset_stats()
@@ -225,6 +226,71 @@ async def test_lost_response_posts_then_answers_a_bad_gateway(
     )
     assert answer.status_code == 502
     assert "BR1" in sandbox.tenant("acme").business_relations
+
+
+async def test_a_timeout_waits_then_carries_the_write_out(
+    http: httpx.AsyncClient, sandbox: QadSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(qad_app.asyncio, "sleep", fake_sleep)
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(timeout_rate=1.0, timeout_seconds=12)
+    answer = await post(
+        http,
+        f"{base}/api/erp/businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR1", "name": "X"},
+        headers,
+    )
+    assert answer.status_code == 200
+    assert slept == [12.0]
+    assert "BR1" in sandbox.tenant("acme").business_relations
+    assert sandbox.tenant("acme").stats()["faults"] == {"timeout": 1}
+
+
+async def test_a_burst_answers_429_with_retry_after_and_does_nothing(
+    http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(burst_rate=1.0, burst_seconds=30)
+    first = await post(
+        http,
+        f"{base}/api/erp/businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR1", "name": "X"},
+        headers,
+    )
+    sandbox.tenant("acme").set_faults(burst_rate=0)
+    second = await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    assert (first.status_code, second.status_code) == (429, 429), "the burst lasts"
+    assert 1 <= int(second.headers["Retry-After"]) <= 30
+    assert sandbox.tenant("acme").business_relations == {}
+    assert sandbox.tenant("acme").stats()["faults"] == {"burst": 2}
+
+
+async def test_faults_are_counted_by_kind(http: httpx.AsyncClient, sandbox: QadSandbox) -> None:
+    base = sandbox.base_url(ROOT, "acme")
+    headers = await login(http, base, sandbox.tenant("acme"))
+    sandbox.tenant("acme").set_faults(error_rate=1.0)
+    await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    sandbox.tenant("acme").set_faults(error_rate=0, html_rate=1.0)
+    await http.get(f"{base}/api/erp/glAccounts", headers=headers)
+    sandbox.tenant("acme").set_faults(html_rate=0, lost_response_rate=1.0)
+    await post(
+        http,
+        f"{base}/api/erp/businessRelationV2s",
+        "businessRelationV2s",
+        {"businessRelationCode": "BR1", "name": "X"},
+        headers,
+    )
+    counted = (await http.get(f"{base}/_sandbox/stats")).json()["faults"]
+    assert counted == {"error": 1, "html": 1, "lost_response": 1}
 
 
 async def test_bad_fault_settings_are_400(http: httpx.AsyncClient, sandbox: QadSandbox) -> None:

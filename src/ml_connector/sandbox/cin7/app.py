@@ -84,6 +84,11 @@ async def _api(state: Cin7State, request: Request, rest: str) -> Response:
         if not verdict.allowed:
             return rate_limited(verdict, state.faults.rate_limit_status)
         fault = state.draw_fault()
+        if fault == "burst":
+            limit = state.faults.rate_limit_per_minute
+            return rate_limited(
+                Verdict(False, limit, state.burst_left()), state.faults.rate_limit_status
+            )
     if fault == "error":
         return error(500, "An unexpected error has occurred. Please try again later.")
     if fault == "html":

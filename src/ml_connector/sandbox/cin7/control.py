@@ -1,10 +1,11 @@
 """Test controls under `/_sandbox/`: no auth, not rate limited, not counted.
 
-    GET  /_sandbox/stats                      {"calls", "rate_limited", "by_path"}
+    GET  /_sandbox/stats                      {"calls", "rate_limited", "by_path", "faults"}
     POST /_sandbox/stats/reset                zero the counters
     GET  /_sandbox/faults                     the fault settings
     POST /_sandbox/faults                     {error_rate?, timeout_rate?, html_rate?,
-                                               timeout_seconds?, rate_limit_per_minute?,
+                                               burst_rate?, timeout_seconds?, burst_seconds?,
+                                               rate_limit_per_minute?,
                                                rate_limit_status?: 429|503}
     POST /_sandbox/purchases                  {"approach", "supplier_id"?, "advanced"?,
                                                "location"?, "freight"?,
@@ -22,6 +23,7 @@
                                                malformed input (see `tamper`)
     POST /_sandbox/purchases/{id}/untamper    Cin7 corrects it
     GET  /_sandbox/tampered                   what is planted, by purchase ID
+    GET  /_sandbox/ledger                     every purchase by the sandbox's own books
     POST /_sandbox/touch                      {"count": n} -> {"touched": n}
 
 Purchase verbs answer with the purchase (200) or the Cin7 error array (400, 404 when the
@@ -74,6 +76,8 @@ async def handle_control(state: Cin7State, request: Request, path: str) -> Respo
         return JSONResponse(state.set_faults())
     if parts == ["faults"] and method == "POST":
         return JSONResponse(state.set_faults(**await _body(request)))
+    if parts == ["ledger"] and method == "GET":
+        return JSONResponse(state.ledger())
     if parts == ["tampered"] and method == "GET":
         return JSONResponse(state.tampered.to_json())
     if parts == ["touch"] and method == "POST":

@@ -9,13 +9,15 @@ so its data and its new stamps never depend on today's date.
 
 Statistics: `calls` counts every request received under `/ExternalApi/` (answered, refused
 with 403, rate limited or faulted alike); `rate_limited` counts those answered with the rate
-limit (429 or 503); `by_path` splits `calls` by endpoint (`purchaseList`, `purchase`, ...).
-`/_sandbox/` requests are never counted.
+limit (429 or 503), bursts included; `by_path` splits `calls` by endpoint (`purchaseList`,
+`purchase`, ...); `faults` counts the injected faults by kind (`error`, `timeout`, `html`,
+`burst`: calls refused inside a 429 burst). `/_sandbox/` requests are never counted.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import random
 import threading
 from collections import Counter
@@ -29,6 +31,7 @@ from ml_connector.sandbox.catalog import cin7_catalog
 from ml_connector.sandbox.cin7 import lifecycle
 from ml_connector.sandbox.cin7.formats import MILLISECOND, guid, parse_timestamp, stable_guid
 from ml_connector.sandbox.cin7.generate import epoch_for, generate
+from ml_connector.sandbox.cin7.ledger import entry
 from ml_connector.sandbox.cin7.lifecycle import Env, keys
 from ml_connector.sandbox.cin7.model import (
     ADVANCED,
@@ -74,6 +77,8 @@ class Faults:
     timeout_seconds: float = 30.0
     rate_limit_per_minute: int = 60
     rate_limit_status: int = 429  # or 503, the older behaviour
+    burst_rate: float = 0.0  # a call starts a burst: every call is rate limited for a while
+    burst_seconds: float = 3.0  # how long a burst lasts (Retry-After says what is left)
 
 
 def default_credentials(seed: int) -> tuple[str, str]:
@@ -134,6 +139,8 @@ class Cin7State:
         self.calls = 0
         self.rate_limited = 0
         self.by_path: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self._burst_until = 0.0
 
     # --- time and identity -------------------------------------------------------------------
 
@@ -377,11 +384,17 @@ class Cin7State:
         return len(batch)
 
     @_locked
+    def ledger(self) -> list[dict[str, Any]]:
+        """Every purchase by the sandbox's own books (see `ledger`), in OrderNumber order."""
+        return [entry(p, tampered=p.id in self.tampered.by_id) for p in self.purchases]
+
+    @_locked
     def stats(self) -> dict[str, Any]:
         return {
             "calls": self.calls,
             "rate_limited": self.rate_limited,
             "by_path": dict(self.by_path),
+            "faults": dict(sorted(self.injected.items())),
         }
 
     @_locked
@@ -389,11 +402,13 @@ class Cin7State:
         self.calls = 0
         self.rate_limited = 0
         self.by_path.clear()
+        self.injected.clear()
 
     @_locked
     def set_faults(self, /, **settings: Any) -> dict[str, Any]:
-        """Change any of `error_rate`, `timeout_rate`, `html_rate` (0..1), `timeout_seconds`,
-        `rate_limit_per_minute` (>= 1) and `rate_limit_status` (429 or 503); returns them all."""
+        """Change any of `error_rate`, `timeout_rate`, `html_rate`, `burst_rate` (0..1),
+        `timeout_seconds`, `burst_seconds`, `rate_limit_per_minute` (>= 1) and
+        `rate_limit_status` (429 or 503); returns them all."""
         current = asdict(self.faults)
         unknown = sorted(set(settings) - set(current))
         if unknown:
@@ -407,14 +422,16 @@ class Cin7State:
                 timeout_seconds=float(merged["timeout_seconds"]),
                 rate_limit_per_minute=int(merged["rate_limit_per_minute"]),
                 rate_limit_status=int(merged["rate_limit_status"]),
+                burst_rate=float(merged["burst_rate"]),
+                burst_seconds=float(merged["burst_seconds"]),
             )
         except (TypeError, ValueError):
             raise Cin7SandboxError("Fault settings must be numbers") from None
-        rates = (faults.error_rate, faults.timeout_rate, faults.html_rate)
+        rates = (faults.error_rate, faults.timeout_rate, faults.html_rate, faults.burst_rate)
         if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
             raise Cin7SandboxError("Fault rates must lie between 0 and 1 and add up to at most 1")
-        if faults.timeout_seconds < 0:
-            raise Cin7SandboxError("'timeout_seconds' must not be negative")
+        if faults.timeout_seconds < 0 or faults.burst_seconds < 0:
+            raise Cin7SandboxError("'timeout_seconds' and 'burst_seconds' must not be negative")
         if faults.rate_limit_per_minute < 1:
             raise Cin7SandboxError("'rate_limit_per_minute' must be at least 1")
         if faults.rate_limit_status not in (429, 503):
@@ -441,17 +458,37 @@ class Cin7State:
         return verdict
 
     def draw_fault(self) -> str | None:
-        """ "error", "timeout", "html" or None for this call."""
+        """ "error", "timeout", "html", "burst" (rate limited: a burst is on) or None; counted
+        in `faults`."""
+        fault = self._draw()
+        if fault is not None:
+            self.injected[fault] += 1
+            if fault == "burst":
+                self.rate_limited += 1
+        return fault
+
+    def burst_left(self) -> int:
+        """Whole seconds left of the current 429 burst (at least 1 while it lasts)."""
+        return max(1, math.ceil(self._burst_until - self._clock()))
+
+    def _draw(self) -> str | None:
         f = self.faults
-        if not (f.error_rate or f.timeout_rate or f.html_rate):
+        if self._burst_until > self._clock():
+            return "burst"
+        if not (f.error_rate or f.timeout_rate or f.html_rate or f.burst_rate):
             return None
         roll = self._fault_rng.random()
-        if roll < f.error_rate:
-            return "error"
-        if roll < f.error_rate + f.timeout_rate:
-            return "timeout"
-        if roll < f.error_rate + f.timeout_rate + f.html_rate:
-            return "html"
+        for kind, rate in (
+            ("error", f.error_rate),
+            ("timeout", f.timeout_rate),
+            ("html", f.html_rate),
+            ("burst", f.burst_rate),
+        ):
+            if roll < rate:
+                if kind == "burst":
+                    self._burst_until = self._clock() + f.burst_seconds
+                return kind
+            roll -= rate
         return None
 
     def new_purchase(self, body: Mapping[str, Any], *, advanced: bool = False) -> Purchase:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,19 +90,43 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
         )
         return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
 
+    burst_until = 0.0
+
+    async def inject_faults() -> Response | None:
+        """The REST call's fault, counted by kind; None when the call goes ahead."""
+        nonlocal burst_until
+        faults, counted = tenant.faults, tenant.traffic.faults
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        now = time.monotonic()
+        if burst_until <= now and roll(tenant.rng, faults.burst_rate):
+            burst_until = now + faults.burst_seconds
+        if burst_until > now:
+            counted["burst"] += 1
+            wait = str(max(1, math.ceil(burst_until - now)))
+            return JSONResponse(
+                bare_errors("429", "Too many requests"), 429, headers={"Retry-After": wait}
+            )
+        if roll(tenant.rng, faults.error_rate):
+            counted["error"] += 1
+            status, media, text = error_response(tenant.rng)
+            return Response(text, status, media_type=media)
+        if roll(tenant.rng, faults.html_rate):
+            counted["html"] += 1
+            return HTMLResponse(gateway_page())
+        if roll(tenant.rng, faults.timeout_rate):
+            counted["timeout"] += 1
+            await asyncio.sleep(faults.timeout_seconds)
+        return None
+
     async def api(request: Request) -> Response:
         path = request.path_params["path"].strip("/")
         method = request.method
         tenant.traffic.calls += 1
         tenant.traffic.by_path[f"{method} /api/{path}"] += 1
-        faults = tenant.faults
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        if roll(tenant.rng, faults.error_rate):
-            status, media, text = error_response(tenant.rng)
-            return Response(text, status, media_type=media)
-        if roll(tenant.rng, faults.html_rate):
-            return HTMLResponse(gateway_page())
+        faulted = await inject_faults()
+        if faulted is not None:
+            return faulted
         user = _authenticate(tenant, request)
         if user is None:
             tenant.traffic.unauthorized += 1
@@ -145,11 +171,14 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)
         if roll(tenant.rng, faults.error_rate):
+            tenant.traffic.faults["error"] += 1
             return _soap(500, fault("Server", "Internal error: the request could not be processed"))
         if roll(tenant.rng, faults.html_rate):
+            tenant.traffic.faults["html"] += 1
             return HTMLResponse(gateway_page())
         status, body = qxtend.handle(tenant, raw)
         if roll(tenant.rng, faults.lost_response_rate):
+            tenant.traffic.faults["lost_response"] += 1
             return HTMLResponse(bad_gateway_page(), 502)
         return _soap(status, body)
 
@@ -158,6 +187,9 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
 
     async def stats(request: Request) -> Response:
         return JSONResponse(tenant.stats())
+
+    async def journal(request: Request) -> Response:
+        return JSONResponse(tenant.journal)
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
@@ -217,6 +249,7 @@ def build_tenant_app(tenant: QadTenant) -> Starlette:
             Route(f"/{qxtend.SERVICE_PATH}", qdoc_service, methods=["GET", "POST"]),
             Route("/_sandbox/state", state, methods=["GET"]),
             Route("/_sandbox/stats", stats, methods=["GET"]),
+            Route("/_sandbox/journal", journal, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
             Route("/_sandbox/items", add_item, methods=["POST"]),
             Route("/_sandbox/accounts", add_account, methods=["POST"]),
@@ -281,6 +314,7 @@ async def _write(tenant: QadTenant, path: str, request: Request) -> Response:
     params = dict(request.query_params)
     envelope = submit_envelope(plural, [save(tenant, record, params) for record in records])
     if roll(tenant.rng, tenant.faults.lost_response_rate):
+        tenant.traffic.faults["lost_response"] += 1
         return HTMLResponse(bad_gateway_page(), 502)
     return JSONResponse(envelope)
 

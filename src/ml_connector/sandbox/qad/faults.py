@@ -16,12 +16,16 @@ from ml_connector.sandbox.qad.envelope import bare_errors
 RATES = (
     "error_rate",
     "html_rate",
+    "timeout_rate",
+    "burst_rate",
     "silent_receipt_rate",
     "lost_response_rate",
     "qdoc_silent_receipt_rate",
     "qdoc_posted_error_rate",
     "qdoc_no_receiver_rate",
 )
+
+SECONDS = ("timeout_seconds", "burst_seconds")
 
 
 @dataclass
@@ -33,6 +37,10 @@ class Faults:
     - `html_rate`: the call answers HTTP 200 with a gateway's HTML page, and does nothing.
     - `silent_receipt_rate`: a valid receipt answers success and a receiver number, posts nothing.
     - `lost_response_rate`: a write is carried out, then answered with a 502 gateway page.
+    - `timeout_rate`: the call waits `timeout_seconds` first (a client with a shorter timeout
+      gives up), then is carried out as usual: a write may land although its caller timed out.
+    - `burst_rate`: the call starts a burst of rate limiting: every API call for the next
+      `burst_seconds` answers 429 with `Retry-After`, and does nothing.
     - `qdoc_silent_receipt_rate`: a valid `receivePurchaseOrder` answers success, posts nothing.
     - `qdoc_posted_error_rate`: a valid `receivePurchaseOrder` posts, then answers error.
     - `qdoc_no_receiver_rate`: a receipt answer leaves out the receiver number even when response
@@ -47,12 +55,16 @@ class Faults:
     qdoc_silent_receipt_rate: float = 0.0
     qdoc_posted_error_rate: float = 0.0
     qdoc_no_receiver_rate: float = 1.0
+    timeout_rate: float = 0.0
+    timeout_seconds: float = 30.0
+    burst_rate: float = 0.0
+    burst_seconds: float = 3.0
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Apply settings after checking all of them; raises ValueError naming the bad one."""
         checked: dict[str, float] = {}
         for name, raw in values.items():
-            if name not in (*RATES, "latency_ms"):
+            if name not in (*RATES, *SECONDS, "latency_ms"):
                 raise ValueError(f"unknown fault {name!r}")
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 raise ValueError(f"{name} must be a number")
@@ -61,6 +73,8 @@ class Faults:
                 raise ValueError(f"{name} must be between 0 and 1")
             if name == "latency_ms" and not 0 <= value <= 60_000:
                 raise ValueError("latency_ms must be between 0 and 60000")
+            if name in SECONDS and not 0 <= value <= 600:
+                raise ValueError(f"{name} must be between 0 and 600")
             checked[name] = value
         for name, value in checked.items():
             setattr(self, name, value)

@@ -131,6 +131,7 @@ def post_receipt(
         tenant.next_receiver_number(), domain, number, packing_slip, effective, lines
     )
     if roll(tenant.rng, tenant.faults.silent_receipt_rate):
+        tenant.traffic.faults["silent_receipt"] += 1
         return Outcome(receiver.to_json())
     tenant.add_receiver(receiver)
     for line_no, total in totals.items():

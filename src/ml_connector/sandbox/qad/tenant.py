@@ -68,6 +68,7 @@ class Stats:
     token_requests: int = 0
     unauthorized: int = 0
     forbidden: int = 0
+    faults: Counter[str] = field(default_factory=Counter)  # injected, by kind
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class Stats:
             "token_requests": self.token_requests,
             "unauthorized": self.unauthorized,
             "forbidden": self.forbidden,
+            "faults": dict(sorted(self.faults.items())),
         }
 
 
@@ -156,6 +158,8 @@ class QadTenant:
         # Indexes, so lookups stay O(1) at benchmark scale (tens of thousands of documents).
         self.receivers_by_po: dict[tuple[str, str], list[Receiver]] = {}
         self.invoices_by_supplier: dict[str, list[SupplierInvoice]] = {}
+        # Receipts and invoices in the order they were posted (`/_sandbox/journal`).
+        self.journal: list[dict[str, Any]] = []
         self.counters: dict[str, int] = {
             "purchase_order": 0,
             "receiver": 0,
@@ -187,10 +191,35 @@ class QadTenant:
         self.receivers[receiver.number] = receiver
         key = (receiver.domain, receiver.po_number)
         self.receivers_by_po.setdefault(key, []).append(receiver)
+        self.journal.append(
+            {
+                "kind": "receipt",
+                "number": receiver.number,
+                "purchaseOrderNumber": receiver.po_number,
+                "lines": [
+                    {"line": ln.po_line, "quantity": num(ln.quantity)} for ln in receiver.lines
+                ],
+            }
+        )
 
     def add_invoice(self, invoice: SupplierInvoice) -> None:
         self.invoices[invoice.voucher] = invoice
         self.invoices_by_supplier.setdefault(invoice.supplier, []).append(invoice)
+        self.journal.append(
+            {
+                "kind": "credit_note" if invoice.type == "CreditNote" else "invoice",
+                "number": str(invoice.voucher),
+                "invoiceReference": invoice.reference,
+                "lines": [
+                    {
+                        "purchaseOrderNumber": m.po_number,
+                        "line": m.po_line,
+                        "quantity": num(m.quantity),
+                    }
+                    for m in invoice.matching
+                ],
+            }
+        )
 
     def state(self) -> dict[str, Any]:
         """Everything posted so far, in the `_sandbox/state` shape."""
@@ -269,9 +298,17 @@ class QadTenant:
         qdoc_silent_receipt_rate: float | None = None,
         qdoc_posted_error_rate: float | None = None,
         qdoc_no_receiver_rate: float | None = None,
+        timeout_rate: float | None = None,
+        timeout_seconds: float | None = None,
+        burst_rate: float | None = None,
+        burst_seconds: float | None = None,
     ) -> dict[str, float]:
         """Change fault settings (None leaves one as it is); returns the current settings."""
         given = {
+            "timeout_rate": timeout_rate,
+            "timeout_seconds": timeout_seconds,
+            "burst_rate": burst_rate,
+            "burst_seconds": burst_seconds,
             "error_rate": error_rate,
             "latency_ms": latency_ms,
             "html_rate": html_rate,
