@@ -5,7 +5,7 @@
 
 Both sandboxes run in their own processes on 127.0.0.1 with the Cin7 rate limit lifted and no
 added latency. The parent creates a connection in a temporary home (SQLite) and applies the
-suggested mappings; a child process then runs one `SyncEngine.sync()` and reports its own CPU
+suggested mappings; a child process then runs the sync use case once and reports its own CPU
 time (user + sys) and peak RSS from `getrusage`. Progress goes to stderr; the last line of stdout
 is one JSON object: `purchases`, `elapsed_s`, `purchases_per_s`, `connector_cpu_ms_per_purchase`,
 `peak_rss_mb`, `cin7_calls`, `qad_calls`, plus the sandboxes' CPU for comparison
@@ -29,10 +29,7 @@ from typing import Any
 from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.settings import load_settings
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
-from ml_connector.sync.connect import cin7_client, qad_client
-from ml_connector.sync.engine import SyncEngine
-from ml_connector.sync.reference import suggest_mappings
+from ml_connector.usecases import add_connection, open_store, suggest, sync_connection
 from ml_connector.vault import Vault
 
 ACCOUNT = "7d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
@@ -46,10 +43,9 @@ def log(message: str) -> None:
 
 
 async def setup(cin7_base: str, qad_base: str) -> None:
-    settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
-    try:
-        config = await store.add_connection(
+    async with open_store(load_settings()) as store:
+        await add_connection(
+            store,
             ConnectionConfig(
                 name="bench",
                 cin7_account_id=ACCOUNT,
@@ -63,19 +59,13 @@ async def setup(cin7_base: str, qad_base: str) -> None:
                 qad_entity="10USACO",
                 allow_local=True,
                 options={"cin7_rate_limit": 1_000_000},
-            )
+            ),
         )
-        assert config.id is not None
-        async with cin7_client(config) as cin7, qad_client(config) as qad:
-            await suggest_mappings(store, config.id, cin7, qad, apply=True)
-    finally:
-        await store.close()
+        await suggest(store, "bench", apply=True)
 
 
 async def child() -> dict[str, Any]:
     """The measured part: one sync, in this process."""
-    settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
     done = 0
 
     def progress(phase: str, count: int, total: int | None) -> None:
@@ -84,15 +74,12 @@ async def child() -> dict[str, Any]:
             done = count
             log(f"  posted {count} records")
 
-    try:
-        config = await store.get_connection("bench")
+    async with open_store(load_settings()) as store:
         started = time.perf_counter()
-        async with cin7_client(config) as cin7, qad_client(config) as qad:
-            report = await SyncEngine(store, config, cin7, qad, progress=progress).sync()
+        result = await sync_connection(store, "bench", actor="bench", progress=progress)
         elapsed = time.perf_counter() - started
         counts = await store.count_records(await store.connection_id("bench"))
-    finally:
-        await store.close()
+    report = result.report
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "status": report.status,

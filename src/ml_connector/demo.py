@@ -6,7 +6,7 @@ The flow (:func:`run_demo`, callable from tests):
 2. Create a temporary home (SQLite database, generated master key file); the user's own home,
    database and key are never read or touched.
 3. Add a connection (local targets allowed), test it, suggest mappings and apply them.
-4. Sync, with progress bars when stderr is a terminal.
+4. Sync (the caller may show progress bars).
 5. In the Cin7 sandbox, receive (all open quantity) every INVOICE-first purchase whose invoice is
    held, as a warehouse would, then sync again: the held invoices are released.
 6. Summarise: posted POs, receipts, invoices, what is held, blocked or failed and why, what was
@@ -15,6 +15,9 @@ The flow (:func:`run_demo`, callable from tests):
 Real Cin7 Core allows 60 calls per minute. By default the demo raises the sandbox's limit (and
 the connection's pacer) to 6000 per minute so a few hundred purchases finish in about a minute,
 and says so; ``--realistic-rate-limit`` keeps 60 and uses fewer purchases.
+
+Every step is a use case (:mod:`ml_connector.usecases`), the same ones the CLI runs; this module
+only stages the sandboxes and the temporary home around them. Printing is the caller's.
 """
 
 from __future__ import annotations
@@ -23,22 +26,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import RenderableType
-from rich.text import Text
-
-from ml_connector.console import (
-    EXIT_OK,
-    SyncProgress,
-    emit,
-    emit_json,
-    say,
-    table,
-)
 from ml_connector.errors import ConnectorError
 from ml_connector.sandbox.cin7 import Cin7Sandbox, Cin7SandboxError, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
@@ -46,10 +39,14 @@ from ml_connector.serve import ServerThread
 from ml_connector.settings import DATABASE_FILE, AppSettings
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
-from ml_connector.sync.connect import check_connection, cin7_client, qad_client
-from ml_connector.sync.engine import Counters, SyncEngine
-from ml_connector.sync.reference import suggest_mappings
-from ml_connector.vault import Vault
+from ml_connector.sync.engine import Counters, Progress, SyncReport
+from ml_connector.usecases import (
+    add_connection,
+    open_store,
+    ping_connection,
+    suggest,
+    sync_connection,
+)
 
 __all__ = [
     "DEFAULT_PURCHASES",
@@ -59,8 +56,7 @@ __all__ = [
     "DemoOptions",
     "DemoSummary",
     "Issue",
-    "demo_command",
-    "demo_tables",
+    "ProgressBars",
     "run_demo",
 ]
 
@@ -70,9 +66,10 @@ FAST_RATE_LIMIT = 6000
 REALISTIC_RATE_LIMIT = 60
 DEMO_SUPPLIERS = 30
 CONNECTION_NAME = "demo"
-_LISTED = 10
 
 Narrate = Callable[[str], None]
+ProgressBars = Callable[[], AbstractContextManager[Progress]]
+"""Opens progress bars for one sync and yields the engine's progress callback."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,6 @@ class DemoOptions:
     keep_home: bool = False
     seed: int = 7
     suppliers: int = DEMO_SUPPLIERS
-    show_progress: bool | None = None  # None: bars when stderr is a terminal
 
     @property
     def rate_limit(self) -> int:
@@ -167,11 +163,13 @@ async def run_demo(
     *,
     narrate: Narrate = lambda _line: None,
     observe: Callable[[Cin7Sandbox, QadSandbox], None] | None = None,
+    progress: ProgressBars | None = None,
 ) -> DemoSummary:
     """Run the whole demo (see the module docstring) and return its summary.
 
-    ``narrate`` receives one line per step; ``observe`` (for tests) is shown both sandboxes
-    once the flow has finished, before they stop.
+    ``narrate`` receives one line per step; ``progress`` opens bars around each sync;
+    ``observe`` (for tests) is shown both sandboxes once the flow has finished, before they
+    stop.
     """
     started = time.monotonic()
     summary = DemoSummary(purchases=options.purchase_count, rate_limit=options.rate_limit)
@@ -202,8 +200,7 @@ async def run_demo(
             settings = AppSettings(
                 home=home, database_url=f"sqlite+aiosqlite:///{home / DATABASE_FILE}"
             )
-            store = await Store.open(settings.database_url, Vault.from_settings(settings))
-            try:
+            async with open_store(settings) as store:
                 await _flow(
                     store,
                     options,
@@ -213,9 +210,8 @@ async def run_demo(
                     qad_server.url,
                     summary,
                     narrate,
+                    progress or _no_bars,
                 )
-            finally:
-                await store.close()
             if observe is not None:
                 observe(cin7_box, qad_box)
         summary.cin7_calls = int(cin7_box.state.stats()["calls"])
@@ -229,6 +225,10 @@ async def run_demo(
     return summary
 
 
+def _no_bars() -> AbstractContextManager[Progress]:
+    return nullcontext(lambda _phase, _done, _total: None)
+
+
 async def _flow(
     store: Store,
     options: DemoOptions,
@@ -238,9 +238,11 @@ async def _flow(
     qad_url: str,
     summary: DemoSummary,
     narrate: Narrate,
+    progress: ProgressBars,
 ) -> None:
     tenant = qad_box.tenant()
-    config = await store.add_connection(
+    config = await add_connection(
+        store,
         ConnectionConfig(
             name=CONNECTION_NAME,
             cin7_account_id=cin7_box.account_id,
@@ -254,56 +256,46 @@ async def _flow(
             qad_entity=tenant.entity,
             allow_local=True,
             options={"cin7_rate_limit": options.rate_limit},
-        )
+        ),
     )
     assert config.id is not None
-    for verdict in await check_connection(config):
-        if not verdict.ok:
-            raise ConnectorError(f"the demo connection test failed: {verdict.message}")
+    for verdict in (await ping_connection(store, CONNECTION_NAME)).failures:
+        raise ConnectorError(f"the demo connection test failed: {verdict.message}")
     narrate("Connection test: Cin7 Core ok, QAD ok.")
 
-    async with cin7_client(config) as cin7, qad_client(config) as qad:
-        reports = await suggest_mappings(store, config.id, cin7, qad, apply=True)
-        matched = ", ".join(f"{kind} {len(r.suggestions)}" for kind, r in reports.items())
-        narrate(f"Mappings suggested and applied: {matched}.")
-        unmatched = {
-            kind: len(r.unmatched)
-            for kind, r in reports.items()
-            if r.unmatched and kind != "supplier"
-        }
-        if unmatched:
-            narrate(
-                "Left unmatched (documents using them will be blocked until mapped): "
-                + ", ".join(f"{kind} {n}" for kind, n in unmatched.items())
-                + "."
-            )
-
-        engine = SyncEngine(store, config, cin7, qad, actor="demo")
-        narrate("Sync 1: polling Cin7 and posting to QAD ...")
-        with SyncProgress(enabled=options.show_progress) as bars:
-            engine.progress = bars.update
-            first = await engine.sync()
-        _check_run(first.status, first.error)
-        summary.add(first.counters)
-        c = first.counters
+    suggested = await suggest(store, CONNECTION_NAME, apply=True)
+    reports = suggested.reports
+    matched = ", ".join(f"{kind} {len(r.suggestions)}" for kind, r in reports.items())
+    narrate(f"Mappings suggested and applied: {matched}.")
+    unmatched = {
+        kind: len(r.unmatched) for kind, r in reports.items() if r.unmatched and kind != "supplier"
+    }
+    if unmatched:
         narrate(
-            f"Sync 1 done: {c.purchase_orders} POs, {c.receipts} receipts, {c.invoices} invoices, "
-            f"{c.held} held, {c.blocked} blocked, {c.failed} failed."
+            "Left unmatched (documents using them will be blocked until mapped): "
+            + ", ".join(f"{kind} {n}" for kind, n in unmatched.items())
+            + "."
         )
 
-        held = await store.list_records(config.id, status="held", kind="purchase")
-        summary.held_after_first_sync = len(held)
-        summary.received_in_cin7 = _receive_invoice_first(cin7_box, held, narrate)
-        narrate(
-            f"Received the goods of {len(summary.received_in_cin7)} held INVOICE-first purchases "
-            "in Cin7; Sync 2 ..."
-        )
-        with SyncProgress(enabled=options.show_progress) as bars:
-            engine.progress = bars.update
-            second = await engine.sync()
-        _check_run(second.status, second.error)
-        summary.add(second.counters)
-        narrate(f"Sync 2 done: {second.counters.released} held invoices released.")
+    narrate("Sync 1: polling Cin7 and posting to QAD ...")
+    first = await _sync(store, progress)
+    summary.add(first.counters)
+    c = first.counters
+    narrate(
+        f"Sync 1 done: {c.purchase_orders} POs, {c.receipts} receipts, {c.invoices} invoices, "
+        f"{c.held} held, {c.blocked} blocked, {c.failed} failed."
+    )
+
+    held = await store.list_records(config.id, status="held", kind="purchase")
+    summary.held_after_first_sync = len(held)
+    summary.received_in_cin7 = _receive_invoice_first(cin7_box, held, narrate)
+    narrate(
+        f"Received the goods of {len(summary.received_in_cin7)} held INVOICE-first purchases "
+        "in Cin7; Sync 2 ..."
+    )
+    second = await _sync(store, progress)
+    summary.add(second.counters)
+    narrate(f"Sync 2 done: {second.counters.released} held invoices released.")
 
     for status, bucket in (
         ("held", summary.held),
@@ -312,6 +304,13 @@ async def _flow(
     ):
         for record in await store.list_records(config.id, status=status, kind="purchase"):
             bucket.append(Issue(record.reference, record.reason or ""))
+
+
+async def _sync(store: Store, progress: ProgressBars) -> SyncReport:
+    with progress() as bars:
+        result = await sync_connection(store, CONNECTION_NAME, actor="demo", progress=bars)
+    _check_run(result.report.status, result.report.error)
+    return result.report
 
 
 def _check_run(status: str, error: str | None) -> None:
@@ -344,64 +343,3 @@ def _receive_rest(box: Cin7Sandbox, purchase_id: str) -> None:
         if "duplicate" not in exc.message:
             raise
         box.state.receive(purchase_id, date=box.state.now().date() + timedelta(days=1))
-
-
-# --- output -------------------------------------------------------------------------------------
-
-
-def _issues(title: str, issues: list[Issue]) -> RenderableType:
-    shown = issues[:_LISTED]
-    more = len(issues) - len(shown)
-    return table(
-        title,
-        ["reference", "reason"],
-        ([i.reference, i.reason] for i in shown),
-        caption=f"… and {more} more" if more else None,
-    )
-
-
-def demo_tables(summary: DemoSummary) -> list[RenderableType]:
-    rate = f"{summary.rate_limit} calls/min" + (
-        " (raised for the demo)" if summary.rate_limit != REALISTIC_RATE_LIMIT else ""
-    )
-    out: list[RenderableType] = [
-        table(
-            f"Demo: {summary.purchases} Cin7 purchases into QAD",
-            ["", ("value", "right")],
-            [
-                ("purchase orders posted", summary.purchase_orders),
-                ("receipts posted", summary.receipts),
-                ("invoices posted", summary.invoices),
-                ("credit notes posted", summary.credit_notes),
-                ("suppliers created in QAD", summary.suppliers_created),
-                ("held after sync 1", summary.held_after_first_sync),
-                ("released after receiving", summary.released),
-                ("held now", len(summary.held)),
-                ("blocked", len(summary.blocked)),
-                ("failed", len(summary.failed)),
-                ("Cin7 calls used", summary.cin7_calls),
-                ("QAD calls", summary.qad_calls),
-                ("Cin7 rate limit", rate),
-                ("elapsed", f"{summary.elapsed_s:.1f} s"),
-            ],
-        )
-    ]
-    if summary.held:
-        out.append(_issues("Held (waiting for goods receipts in QAD)", summary.held))
-    if summary.blocked:
-        out.append(_issues("Blocked (a mapping is missing)", summary.blocked))
-    if summary.failed:
-        out.append(_issues("Failed", summary.failed))
-    if summary.home:
-        out.append(Text(f"Home kept at {summary.home}"))
-    return out
-
-
-async def demo_command(options: DemoOptions, as_json: bool) -> int:
-    """`ml-connector demo`: narration on stdout (stderr with --json), then the summary."""
-    summary = await run_demo(options, narrate=lambda line: say(line, err=as_json))
-    if as_json:
-        emit_json(summary.to_json())
-    else:
-        emit(*demo_tables(summary))
-    return EXIT_OK

@@ -1,5 +1,6 @@
 """End-to-end fixtures: both sandboxes over real HTTP, a store on SQLite or PostgreSQL, one
-connection with the suggested mappings applied, and the engine between them. Every test beneath
+connection with the suggested mappings applied, and the use cases between them (the same ones
+the CLI runs, so the engine is built the way it is built in production). Every test beneath
 this folder is marked `e2e`."""
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ async def world(
             qad_domain=tenant.domain,
             qad_entity=tenant.entity,
             allow_local=True,
+            options={"cin7_rate_limit": 100_000},
         )
     )
     w = World(cin7, qad, cin7_url, qad_url, store, config)

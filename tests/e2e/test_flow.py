@@ -317,7 +317,7 @@ async def test_refused_qad_credentials_stop_the_pass_and_mark_the_connection(
     world.cin7.state.create_purchase(
         "STOCK", [{"sku": "BOX-S", "quantity": 1}], supplier_id=USD_SUPPLIER
     )
-    world.config = world.config.model_copy(update={"qad_password": "not-the-password"})
+    await world.change(qad_password="not-the-password")
     report = await world.sync()
     assert report.status == "failed"
     assert report.error_kind == "auth"
@@ -328,7 +328,7 @@ async def test_refused_qad_credentials_stop_the_pass_and_mark_the_connection(
 
 
 async def test_refused_cin7_key_stops_the_pass_without_retrying(world: World) -> None:
-    world.config = world.config.model_copy(update={"cin7_application_key": "wrong-key"})
+    await world.change(cin7_application_key="wrong-key")
     before = world.cin7.state.stats()["calls"]
     report = await world.sync()
     assert report.status == "failed"

@@ -1,6 +1,6 @@
 """The end-to-end world: both sandboxes, a store and one connection, with the verbs the flow
-tests use to drive a pass and look at both sides. Built by the `world` fixture in
-tests/e2e/conftest.py."""
+tests use to drive a pass (through the same use cases as the CLI) and look at both sides.
+Built by the `world` fixture in tests/e2e/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from typing import Any
 
 import httpx
 
-from ml_connector.cin7.client import Cin7Client
-from ml_connector.cin7.pacer import Pacer
 from ml_connector.sandbox.cin7 import Cin7Sandbox
 from ml_connector.sandbox.qad import QadSandbox, QadTenant
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
-from ml_connector.sync.connect import qad_client
-from ml_connector.sync.engine import SyncEngine, SyncReport
-from ml_connector.sync.reference import suggest_mappings
+from ml_connector.sync.engine import SyncReport
+from ml_connector.usecases import Remotes, replay_records, suggest, sync_connection
 
 
 @dataclass
@@ -39,28 +36,38 @@ class World:
         assert self.config.id is not None
         return self.config.id
 
-    def cin7_client(self) -> Cin7Client:
-        return Cin7Client(
-            self.config.cin7_account_id,
-            self.config.cin7_application_key,
-            base_url=self.config.cin7_base_url,
-            transport=self.cin7_transport,
-            pacer=Pacer(limit=100_000),
-        )
+    async def change(self, **settings: Any) -> None:
+        """Store changed connection settings; the next pass reads them, as in production."""
+        self.config = await self.store.update_connection(self.config.model_copy(update=settings))
+
+    @property
+    def remotes(self) -> Remotes:
+        return Remotes(cin7_transport=self.cin7_transport)
 
     async def sync(self, *, dry_run: bool = False, concurrency: int = 4) -> SyncReport:
-        async with self.cin7_client() as cin7, qad_client(self.config) as qad:
-            engine = SyncEngine(self.store, self.config, cin7, qad, concurrency=concurrency)
-            return await engine.sync(dry_run=dry_run)
+        result = await sync_connection(
+            self.store,
+            self.config.name,
+            dry_run=dry_run,
+            actor="sync",
+            remotes=self.remotes,
+            concurrency=concurrency,
+        )
+        return result.report
 
     async def replay(self, records: list[Record]) -> SyncReport:
-        async with qad_client(self.config) as qad:
-            engine = SyncEngine(self.store, self.config, None, qad, actor="replay:test")
-            return await engine.replay(records)
+        result = await replay_records(
+            self.store,
+            self.config.name,
+            [f"{r.kind}:{r.reference}" for r in records],
+            actor="replay:test",
+            remotes=self.remotes,
+        )
+        assert result is not None
+        return result.report
 
     async def apply_suggestions(self) -> None:
-        async with self.cin7_client() as cin7, qad_client(self.config) as qad:
-            await suggest_mappings(self.store, self.cid, cin7, qad, apply=True)
+        await suggest(self.store, self.config.name, apply=True, remotes=self.remotes)
 
     async def record(self, order_number: str) -> Record:
         found = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from ml_connector.console import EXIT_OK, keep_secret, say
+from ml_connector.cli.console import EXIT_OK, say
+from ml_connector.masking import keep_secret
 from ml_connector.settings import load_settings
 from ml_connector.web.context import ConsoleConfig
 from ml_connector.web.serve import serve_console

@@ -1,28 +1,46 @@
 """The `ml-connector` command line: one Typer app, one error boundary.
 
-Each command only declares its options and hands over to `commands.py` through
-:func:`ml_connector.console.run`, which maps exceptions to the exit codes in README:
-0 ok, 1 records failed or blocked, 2 usage or configuration, 3 credentials refused,
-4 a remote unavailable.
+Each command declares its options, calls one use case (:mod:`ml_connector.usecases`) and renders
+the result with :mod:`ml_connector.cli.views`. It runs through :func:`ml_connector.cli.console
+.run`, which maps exceptions to the exit codes in README: 0 ok, 1 records failed or blocked,
+2 usage or configuration, 3 credentials refused, 4 a remote unavailable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import RenderableType
 
-from ml_connector import commands
 from ml_connector import demo as demo_flow
-from ml_connector.console import error_boundary, run
+from ml_connector import usecases
+from ml_connector.cli import views
+from ml_connector.cli.console import (
+    EXIT_OK,
+    EXIT_RECORDS,
+    connection_test_exit_code,
+    emit,
+    emit_json,
+    emit_text,
+    pass_exit_code,
+    progress_bars,
+    run,
+    say,
+)
+from ml_connector.cli.users import user_app
 from ml_connector.errors import ConfigError
+from ml_connector.runner import look_once, run_forever
 from ml_connector.sandbox.cin7.cli import serve_cin7
 from ml_connector.sandbox.qad.cli import serve_qad
+from ml_connector.settings import load_settings
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
-from ml_connector.user_commands import user_app
+from ml_connector.usecases import open_store
 from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
 
 app = typer.Typer(
@@ -58,6 +76,30 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document inst
 
 APPLICATION_KEY_ENV = "ML_CONNECTOR_CIN7_APPLICATION_KEY"
 QAD_PASSWORD_ENV = "ML_CONNECTOR_QAD_PASSWORD"
+
+
+def _show(
+    doc: Mapping[str, Any],
+    render: Callable[[Mapping[str, Any]], RenderableType | list[RenderableType]],
+    as_json: bool,
+) -> None:
+    """One JSON document, or the document's tables."""
+    if as_json:
+        emit_json(doc)
+        return
+    shown = render(doc)
+    emit(*(shown if isinstance(shown, list) else [shown]))
+
+
+def _say_lines(
+    doc: Mapping[str, Any], render: Callable[[Mapping[str, Any]], list[str]], as_json: bool
+) -> None:
+    """One JSON document, or the document as plain lines."""
+    if as_json:
+        emit_json(doc)
+        return
+    for line in render(doc):
+        say(line)
 
 
 class _StderrHandler(logging.Handler):
@@ -104,7 +146,13 @@ def _main(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (also done automatically on start)."""
-    run(commands.db_upgrade)
+
+    async def main() -> int:
+        state = await usecases.upgrade_database(load_settings())
+        say(f"Database {state.url} is up to date (revision {state.revision}).")
+        return EXIT_OK
+
+    run(main)
 
 
 @keys_app.command("rotate")
@@ -114,7 +162,27 @@ def keys_rotate() -> None:
     With the key file, the file is replaced. With ML_CONNECTOR_MASTER_KEY, the new key is
     printed once (and nowhere else, ever): set the variable to it before the next command.
     """
-    run(commands.keys_rotate)
+
+    def show_new_key(key: str) -> None:
+        say("New master key (shown this once, stored nowhere):")
+        say(key)
+        say(
+            "Set ML_CONNECTOR_MASTER_KEY to it before running ml-connector again; "
+            "until you do, stored credentials cannot be decrypted."
+        )
+
+    async def main() -> int:
+        result = await usecases.rotate_keys(load_settings(), show_new_key=show_new_key)
+        if result.key_file is None:
+            say(f"Re-encrypted {result.reencrypted} stored secrets under the new key.")
+        else:
+            say(
+                f"Re-encrypted {result.reencrypted} stored secrets under a new master key "
+                f"in {result.key_file}."
+            )
+        return EXIT_OK
+
+    run(main)
 
 
 # --- connection -----------------------------------------------------------------------------------
@@ -197,14 +265,15 @@ def connection_add(
     (ML_CONNECTOR_CIN7_APPLICATION_KEY, ML_CONNECTOR_QAD_PASSWORD), or a hidden prompt.
     The QAD URL must be https and public unless --allow-local.
     """
-    with error_boundary():
-        commands.check_targets(qad_url, cin7_base_url, allow_local, schedule)
+
+    async def main() -> int:
+        usecases.check_targets(qad_url, cin7_base_url, allow_local, schedule)
         options: dict[str, object] = {}
         if create_missing_items:
             options["create_missing_items"] = True
         if cin7_rate_limit is not None:
             options["cin7_rate_limit"] = cin7_rate_limit
-        config = commands.build_connection(
+        config = usecases.build_connection(
             name=name,
             cin7_account_id=cin7_account_id,
             cin7_application_key=_secret(
@@ -227,19 +296,42 @@ def connection_add(
             schedule=schedule,
             options=options,
         )
-    run(lambda: commands.connection_add(config))
+        async with open_store() as store:
+            stored = await usecases.add_connection(store, config)
+        say(
+            f"Added connection {stored.name} (credentials stored encrypted). "
+            f"Check it with `ml-connector connection test {stored.name}`."
+        )
+        return EXIT_OK
+
+    run(main)
 
 
 @connection_app.command("list")
 def connection_list(as_json: Json = False) -> None:
     """List the connections and their health."""
-    run(lambda: commands.connection_list(as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            docs = [views.connection_doc(c) for c in await usecases.list_connections(store)]
+        if as_json:
+            emit_json({"connections": docs})
+        else:
+            emit(views.connection_list_table(docs))
+
+    run(main)
 
 
 @connection_app.command("show")
 def connection_show(name: Name, as_json: Json = False) -> None:
     """Show a connection's settings (secrets show as "stored, encrypted")."""
-    run(lambda: commands.connection_show(name, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            config = await usecases.show_connection(store, name)
+        _show(views.connection_doc(config), views.connection_table, as_json)
+
+    run(main)
 
 
 @connection_app.command("test")
@@ -249,7 +341,15 @@ def connection_test(name: Name, as_json: Json = False) -> None:
     Exit 3 for refused credentials or a missing permission, 2 for a wrong tenant URL,
     4 when a system cannot be reached.
     """
-    run(lambda: commands.connection_test(name, as_json))
+
+    async def main() -> int:
+        async with open_store() as store:
+            result = await usecases.ping_connection(store, name)
+        doc = views.test_doc(result)
+        _say_lines(doc, views.test_lines, as_json)
+        return connection_test_exit_code(result)
+
+    run(main)
 
 
 @connection_app.command("remove")
@@ -269,7 +369,13 @@ def connection_remove(
         if not sure:
             typer.echo("Not removed (confirm, or pass --yes).", err=True)
             raise typer.Exit(2)
-    run(lambda: commands.connection_remove(name))
+
+    async def main() -> None:
+        async with open_store() as store:
+            await usecases.remove_connection(store, name)
+        say(f"Removed connection {name} and everything recorded for it.")
+
+    run(main)
 
 
 # --- mapping --------------------------------------------------------------------------------------
@@ -290,7 +396,13 @@ def mapping_suggest(
     Exact codes first, then normalised codes, then normalised names. Unmatched suppliers are
     created in QAD unless mapped; other unmatched values block the documents that use them.
     """
-    run(lambda: commands.mapping_suggest(name, apply, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await usecases.suggest(store, name, apply=apply)
+        _show(views.suggest_doc(result), views.suggest_tables, as_json)
+
+    run(main)
 
 
 @mapping_app.command("list")
@@ -300,7 +412,13 @@ def mapping_list(
     as_json: Json = False,
 ) -> None:
     """List the stored cross-references."""
-    run(lambda: commands.mapping_list(name, kind, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await usecases.list_mappings(store, name, kind)
+        _show(views.mappings_doc(result), views.mappings_table, as_json)
+
+    run(main)
 
 
 @mapping_app.command("set")
@@ -316,7 +434,13 @@ def mapping_set(
     qad_value: Annotated[str, typer.Argument(help="QAD code.")],
 ) -> None:
     """Map one Cin7 value to a QAD code (replaces an existing mapping)."""
-    run(lambda: commands.mapping_set(name, kind, cin7_value, qad_value))
+
+    async def main() -> None:
+        async with open_store() as store:
+            done = await usecases.set_mapping(store, name, kind, cin7_value, qad_value)
+        say(f"Mapped {done.kind} {done.cin7_value} → {done.qad_value}.")
+
+    run(main)
 
 
 @mapping_app.command("remove")
@@ -326,7 +450,13 @@ def mapping_remove(
     cin7_value: Annotated[str, typer.Argument(help="The Cin7 value whose mapping goes.")],
 ) -> None:
     """Remove one cross-reference."""
-    run(lambda: commands.mapping_remove(name, kind, cin7_value))
+
+    async def main() -> None:
+        async with open_store() as store:
+            done = await usecases.remove_mapping(store, name, kind, cin7_value)
+        say(f"Removed the {done.kind} mapping of {done.cin7_value}.")
+
+    run(main)
 
 
 @mapping_app.command("import")
@@ -335,7 +465,23 @@ def mapping_import(
     file: Annotated[Path, typer.Argument(help="CSV with kind,cin7_value,qad_value[,source,…].")],
 ) -> None:
     """Import cross-references from CSV (rows replace existing mappings of the same value)."""
-    run(lambda: commands.mapping_import(name, file))
+
+    async def main() -> None:
+        text = _read_text(file)
+        async with open_store() as store:
+            count = await usecases.import_mappings(store, name, text)
+        say(f"Imported {count} mappings into {name}.")
+
+    run(main)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
 
 
 @mapping_app.command("export")
@@ -347,7 +493,20 @@ def mapping_export(
     kind: Annotated[MappingKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
     """Export cross-references as CSV."""
-    run(lambda: commands.mapping_export(name, file, kind))
+
+    async def main() -> None:
+        async with open_store() as store:
+            exported = await usecases.export_mappings(store, name, kind)
+        if file is None:
+            emit_text(exported.csv)
+            return
+        try:
+            await asyncio.to_thread(file.write_text, exported.csv, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {file}: {exc.strerror}") from None
+        say(f"Exported {exported.count} mappings to {file}.", err=True)
+
+    run(main)
 
 
 # --- sync, replay -------------------------------------------------------------------------------
@@ -366,7 +525,15 @@ def sync(
 
     Progress bars on stderr when it is a terminal. Exit 1 when any record failed or is blocked.
     """
-    run(lambda: commands.sync(name, dry_run, as_json))
+
+    async def main() -> int:
+        async with open_store() as store:
+            with progress_bars() as bars:
+                result = await usecases.sync_connection(store, name, dry_run=dry_run, progress=bars)
+            _show(views.run_doc(result), views.run_tables, as_json)
+        return pass_exit_code(result)
+
+    run(main)
 
 
 @app.command("run")
@@ -380,7 +547,19 @@ def run_scheduler(
     Connections without a schedule are left to `ml-connector sync`; a connection whose
     credentials were refused is skipped until `connection test` passes again.
     """
-    run(lambda: commands.run_scheduler(once))
+
+    def show(turn: usecases.Turn) -> None:
+        say(f"{turn.name}: {turn.action}: {turn.detail}", err=True)
+
+    async def main() -> None:
+        async with open_store() as store:
+            if once:
+                await look_once(store, on_turn=show)
+            else:
+                say("Scheduler running; Ctrl+C stops it.", err=True)
+                await run_forever(store, on_turn=show)
+
+    run(main)
 
 
 @app.command("replay")
@@ -407,7 +586,26 @@ def replay(
     Fix the cause first (a mapping, a QAD setting), then replay. Exit 1 when any record still
     fails or is blocked.
     """
-    run(lambda: commands.replay(name, references or [], failed, blocked, actor, as_json))
+
+    async def main() -> int:
+        async with open_store() as store:
+            with progress_bars() as bars:
+                result = await usecases.replay_records(
+                    store,
+                    name,
+                    references or [],
+                    failed=failed,
+                    blocked=blocked,
+                    actor=actor,
+                    progress=bars,
+                )
+        if result is None:
+            say("Nothing to replay.")
+            return EXIT_OK
+        _show(views.run_doc(result), views.run_tables, as_json)
+        return pass_exit_code(result)
+
+    run(main)
 
 
 # --- what happened ----------------------------------------------------------------------------
@@ -422,13 +620,25 @@ def records(
     as_json: Json = False,
 ) -> None:
     """List records with their status and reason, oldest status change first."""
-    run(lambda: commands.records(name, status, kind, limit, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await usecases.list_records(store, name, status=status, kind=kind, limit=limit)
+        _show(views.records_doc(result), views.records_tables, as_json)
+
+    run(main)
 
 
 @app.command("holds")
 def holds(name: Name, as_json: Json = False) -> None:
     """Held invoices: how long they have waited and which receipt quantities are missing."""
-    run(lambda: commands.holds(name, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await usecases.held_invoices(store, name)
+        _show(views.holds_doc(result), views.holds_tables, as_json)
+
+    run(main)
 
 
 @app.command("reconcile")
@@ -441,7 +651,13 @@ def reconcile(
 ) -> None:
     """Month-end view per supplier and currency: invoiced in Cin7, posted to QAD, held,
     received value; with a totals row per currency."""
-    run(lambda: commands.reconcile(name, month, as_json))
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await usecases.reconcile(store, name, month)
+        _show(views.reconcile_doc(result), views.reconcile_tables, as_json)
+
+    run(main)
 
 
 @app.command("audit")
@@ -470,13 +686,27 @@ def audit(
     if verify:
         if second is not None:
             raise typer.BadParameter("--verify takes only the connection name")
-        run(lambda: commands.audit_verify(first, as_json))
+        run(lambda: _audit_verify(first, as_json))
     elif first == "verify" and second is not None:
-        run(lambda: commands.audit_verify(second, as_json))
+        run(lambda: _audit_verify(second, as_json))
     elif second is None:
         raise typer.BadParameter("give the connection and the record: audit NAME REFERENCE")
     else:
-        run(lambda: commands.audit_show(first, second, as_json))
+        run(lambda: _audit_show(first, second, as_json))
+
+
+async def _audit_show(name: str, reference: str, as_json: bool) -> None:
+    async with open_store() as store:
+        result = await usecases.audit_trail(store, name, reference)
+    _show(views.audit_doc(result), views.audit_tables, as_json)
+
+
+async def _audit_verify(name: str, as_json: bool) -> int:
+    async with open_store() as store:
+        result = await usecases.verify_audit(store, name)
+    doc = views.verify_doc(result)
+    _say_lines(doc, views.verify_lines, as_json)
+    return EXIT_OK if result.intact else EXIT_RECORDS
 
 
 # --- the console --------------------------------------------------------------------------------
@@ -548,7 +778,18 @@ def demo(
     options = demo_flow.DemoOptions(
         purchases=purchases, realistic_rate_limit=realistic_rate_limit, keep_home=keep_home
     )
-    run(lambda: demo_flow.demo_command(options, as_json))
+
+    async def main() -> None:
+        # Narration goes to stdout, or to stderr when stdout carries the JSON document.
+        summary = await demo_flow.run_demo(
+            options, narrate=lambda line: say(line, err=as_json), progress=progress_bars
+        )
+        if as_json:
+            emit_json(summary.to_json())
+        else:
+            emit(*views.demo_tables(summary))
+
+    run(main)
 
 
 def main() -> None:

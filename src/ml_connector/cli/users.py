@@ -13,12 +13,13 @@ from typing import Annotated
 
 import typer
 
-from ml_connector.commands import open_store, os_user
-from ml_connector.console import EXIT_OK, emit, emit_json, keep_secret, run, say, table
+from ml_connector.cli.console import EXIT_OK, emit, emit_json, run, say, table
 from ml_connector.errors import ConfigError
+from ml_connector.masking import keep_secret
 from ml_connector.passwords import Passwords
 from ml_connector.store.users import ConsoleEvent, SqlUsers
 from ml_connector.usecases import users as uc
+from ml_connector.usecases.opening import open_store, os_user
 
 __all__ = ["user_app"]
 

@@ -1,13 +1,14 @@
-"""What the read commands show, as plain JSON-able documents and as Rich tables built from them.
+"""What the commands show, as plain JSON-able documents and as Rich tables built from them.
 
-Every function here is pure: ``*_doc`` turns store values into the document that ``--json``
-prints, and ``*_tables`` renders that same document for a terminal, so the two never disagree.
-Secrets never enter a document: a connection's credentials are shown as ``stored, encrypted``.
+Every function here is pure: ``*_doc`` turns a use case's result into the document that
+``--json`` prints, and ``*_tables`` renders that same document for a terminal, so the two never
+disagree. Secrets never enter a document: a connection's credentials are shown as
+``stored, encrypted``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -16,20 +17,20 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from ml_connector.console import table
-from ml_connector.store.models import (
-    AuditEvent,
-    BrokenLink,
-    ConnectionConfig,
-    ReconcileLine,
-    Record,
+from ml_connector.cli.console import table
+from ml_connector.demo import REALISTIC_RATE_LIMIT, DemoSummary, Issue
+from ml_connector.store.models import ConnectionConfig, Record
+from ml_connector.usecases import (
+    AuditTrail,
+    ChainCheck,
+    ConnectionTest,
+    Holds,
+    MappingList,
+    PassResult,
+    Reconciliation,
+    RecordList,
+    Suggestions,
 )
-from ml_connector.store.models import (
-    Mapping as StoredMapping,
-)
-from ml_connector.sync.connect import Verdict
-from ml_connector.sync.engine import SyncReport
-from ml_connector.sync.mapping import Kind, SuggestionReport
 
 __all__ = [
     "STORED_SECRET",
@@ -38,6 +39,7 @@ __all__ = [
     "connection_doc",
     "connection_list_table",
     "connection_table",
+    "demo_tables",
     "format_age",
     "holds_doc",
     "holds_tables",
@@ -179,10 +181,10 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
     return table(f"Connection {doc['name']}", ["setting", "value"], rows)
 
 
-def test_doc(name: str, verdicts: Sequence[Verdict]) -> dict[str, Any]:
+def test_doc(result: ConnectionTest) -> dict[str, Any]:
     return {
-        "connection": name,
-        "ok": all(v.ok for v in verdicts),
+        "connection": result.connection,
+        "ok": result.ok,
         "verdicts": [
             {
                 "system": v.system,
@@ -190,7 +192,7 @@ def test_doc(name: str, verdicts: Sequence[Verdict]) -> dict[str, Any]:
                 "problem": v.problem or None,
                 "message": v.message,
             }
-            for v in verdicts
+            for v in result.verdicts
         ],
     }
 
@@ -211,9 +213,9 @@ def test_lines(doc: Mapping[str, Any]) -> list[str]:
 # --- mappings ---------------------------------------------------------------------------------
 
 
-def mappings_doc(name: str, mappings: Iterable[StoredMapping]) -> dict[str, Any]:
+def mappings_doc(result: MappingList) -> dict[str, Any]:
     return {
-        "connection": name,
+        "connection": result.connection,
         "mappings": [
             {
                 "kind": m.kind,
@@ -222,7 +224,7 @@ def mappings_doc(name: str, mappings: Iterable[StoredMapping]) -> dict[str, Any]
                 "source": m.source,
                 "confidence": m.confidence,
             }
-            for m in mappings
+            for m in result.mappings
         ],
     }
 
@@ -239,14 +241,10 @@ def mappings_table(doc: Mapping[str, Any]) -> RenderableType:
     )
 
 
-def suggest_doc(
-    name: str,
-    reports: Mapping[Kind, SuggestionReport],
-    applied: bool,
-) -> dict[str, Any]:
+def suggest_doc(result: Suggestions) -> dict[str, Any]:
     """Per kind: what matched and by which rule, what was already mapped, what stays unmatched."""
     kinds: dict[str, Any] = {}
-    for kind, report in reports.items():
+    for kind, report in result.reports.items():
         by_rule = {"exact": 0, "code": 0, "name": 0}
         for s in report.suggestions:
             by_rule[s.source] = by_rule.get(s.source, 0) + 1
@@ -279,7 +277,7 @@ def suggest_doc(
             ],
             "stale": [{"cin7_value": s.cin7_value, "qad_value": s.qad_value} for s in report.stale],
         }
-    return {"connection": name, "applied": applied, "kinds": kinds}
+    return {"connection": result.connection, "applied": result.applied, "kinds": kinds}
 
 
 def suggest_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
@@ -349,19 +347,25 @@ def suggest_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
 # --- runs -------------------------------------------------------------------------------------
 
 
-def run_doc(
-    name: str, report: SyncReport, elapsed_s: float, *, kind: str = "sync"
-) -> dict[str, Any]:
-    return {
-        "connection": name,
-        "kind": kind,
+def run_doc(result: PassResult) -> dict[str, Any]:
+    """A pass's document; a replay adds where each chosen record stands now."""
+    report = result.report
+    doc: dict[str, Any] = {
+        "connection": result.connection,
+        "kind": result.kind,
         "run_id": report.run_id,
         "status": report.status,
         "error": report.error,
-        "elapsed_s": round(elapsed_s, 2),
+        "elapsed_s": round(result.elapsed_s, 2),
         "counters": asdict(report.counters),
         "would_post": [{"reference": ref, "action": what} for ref, what in report.would_post],
     }
+    if result.kind == "replay":
+        doc["outcomes"] = [
+            {"reference": o.reference, "status": o.status, "reason": o.reason}
+            for o in result.outcomes
+        ]
+    return doc
 
 
 def run_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
@@ -440,21 +444,13 @@ def _record_doc(record: Record, now: datetime) -> dict[str, Any]:
     }
 
 
-def records_doc(
-    name: str,
-    records: Sequence[Record],
-    now: datetime,
-    *,
-    status: str | None,
-    kind: str,
-    truncated: bool,
-) -> dict[str, Any]:
+def records_doc(result: RecordList) -> dict[str, Any]:
     return {
-        "connection": name,
-        "kind": kind,
-        "status": status,
-        "truncated": truncated,
-        "records": [_record_doc(r, now) for r in records],
+        "connection": result.connection,
+        "kind": result.kind,
+        "status": result.status,
+        "truncated": result.truncated,
+        "records": [_record_doc(r, result.now) for r in result.records],
     }
 
 
@@ -474,9 +470,10 @@ def records_tables(doc: Mapping[str, Any]) -> RenderableType:
     )
 
 
-def holds_doc(name: str, records: Sequence[Record], now: datetime) -> dict[str, Any]:
+def holds_doc(result: Holds) -> dict[str, Any]:
+    now = result.now
     return {
-        "connection": name,
+        "connection": result.connection,
         "holds": [
             {
                 "reference": r.reference,
@@ -486,7 +483,7 @@ def holds_doc(name: str, records: Sequence[Record], now: datetime) -> dict[str, 
                 "age": format_age((now - r.status_since).total_seconds()),
                 "reason": r.reason,
             }
-            for r in records
+            for r in result.records
         ],
     }
 
@@ -506,8 +503,9 @@ def holds_tables(doc: Mapping[str, Any]) -> RenderableType:
 _MEASURES = ("invoiced", "posted", "held", "received")
 
 
-def reconcile_doc(name: str, month: str | None, lines: Sequence[ReconcileLine]) -> dict[str, Any]:
+def reconcile_doc(result: Reconciliation) -> dict[str, Any]:
     """Per supplier and currency, plus a totals row per currency (currencies are never added)."""
+    lines = result.lines
     totals: dict[str, dict[str, Any]] = {}
     for line in lines:
         total = totals.setdefault(
@@ -521,8 +519,8 @@ def reconcile_doc(name: str, month: str | None, lines: Sequence[ReconcileLine]) 
         lines, key=lambda ln: ((ln.supplier_name or ln.supplier_id or "").casefold(), ln.currency)
     )
     return {
-        "connection": name,
-        "month": month,
+        "connection": result.connection,
+        "month": result.month,
         "lines": [
             {
                 "supplier_id": line.supplier_id,
@@ -586,12 +584,11 @@ def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
 # --- audit ------------------------------------------------------------------------------------
 
 
-def audit_doc(
-    name: str, record: Record | None, key: str, events: Sequence[AuditEvent]
-) -> dict[str, Any]:
+def audit_doc(result: AuditTrail) -> dict[str, Any]:
+    record = result.record
     return {
-        "connection": name,
-        "record": key,
+        "connection": result.connection,
+        "record": result.key,
         "status": record.status if record else None,
         "reason": record.reason if record else None,
         "events": [
@@ -604,7 +601,7 @@ def audit_doc(
                 "hash": e.hash,
                 "prev_hash": e.prev_hash,
             }
-            for e in events
+            for e in result.events
         ],
     }
 
@@ -639,10 +636,10 @@ def audit_tables(doc: Mapping[str, Any]) -> RenderableType:
     return grid
 
 
-def verify_doc(name: str, broken: Sequence[BrokenLink]) -> dict[str, Any]:
+def verify_doc(result: ChainCheck) -> dict[str, Any]:
     return {
-        "connection": name,
-        "intact": not broken,
+        "connection": result.connection,
+        "intact": result.intact,
         "broken": [
             {
                 "event_id": b.event_id,
@@ -650,7 +647,7 @@ def verify_doc(name: str, broken: Sequence[BrokenLink]) -> dict[str, Any]:
                 "seq": b.seq,
                 "problem": b.problem,
             }
-            for b in broken
+            for b in result.broken
         ],
     }
 
@@ -667,3 +664,56 @@ def verify_lines(doc: Mapping[str, Any]) -> list[str]:
             where.append(b["record"] + (f" #{b['seq']}" if b["seq"] is not None else ""))
         lines.append(f"  {' '.join(where) or 'chain'}: {b['problem']}")
     return lines
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+_LISTED = 10
+
+
+def _issues(title: str, issues: list[Issue]) -> RenderableType:
+    shown = issues[:_LISTED]
+    more = len(issues) - len(shown)
+    return table(
+        title,
+        ["reference", "reason"],
+        ([i.reference, i.reason] for i in shown),
+        caption=f"… and {more} more" if more else None,
+    )
+
+
+def demo_tables(summary: DemoSummary) -> list[RenderableType]:
+    rate = f"{summary.rate_limit} calls/min" + (
+        " (raised for the demo)" if summary.rate_limit != REALISTIC_RATE_LIMIT else ""
+    )
+    out: list[RenderableType] = [
+        table(
+            f"Demo: {summary.purchases} Cin7 purchases into QAD",
+            ["", ("value", "right")],
+            [
+                ("purchase orders posted", summary.purchase_orders),
+                ("receipts posted", summary.receipts),
+                ("invoices posted", summary.invoices),
+                ("credit notes posted", summary.credit_notes),
+                ("suppliers created in QAD", summary.suppliers_created),
+                ("held after sync 1", summary.held_after_first_sync),
+                ("released after receiving", summary.released),
+                ("held now", len(summary.held)),
+                ("blocked", len(summary.blocked)),
+                ("failed", len(summary.failed)),
+                ("Cin7 calls used", summary.cin7_calls),
+                ("QAD calls", summary.qad_calls),
+                ("Cin7 rate limit", rate),
+                ("elapsed", f"{summary.elapsed_s:.1f} s"),
+            ],
+        )
+    ]
+    if summary.held:
+        out.append(_issues("Held (waiting for goods receipts in QAD)", summary.held))
+    if summary.blocked:
+        out.append(_issues("Blocked (a mapping is missing)", summary.blocked))
+    if summary.failed:
+        out.append(_issues("Failed", summary.failed))
+    if summary.home:
+        out.append(Text(f"Home kept at {summary.home}"))
+    return out

@@ -11,7 +11,7 @@ Exit codes (the contract scripts rely on, also in README):
 
 Errors print one line to stderr, never a traceback (set ``ML_CONNECTOR_DEBUG=1`` to see one) and
 never a secret: besides the clients' own redaction, every secret the command handled is masked in
-the line again.
+the line again (:mod:`ml_connector.masking`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -48,6 +48,9 @@ from ml_connector.errors import (
     StoreError,
     TransientError,
 )
+from ml_connector.masking import scrub
+from ml_connector.sync.engine import Progress as ProgressCallback
+from ml_connector.usecases import ConnectionTest, PassResult
 
 __all__ = [
     "EXIT_AUTH",
@@ -56,11 +59,14 @@ __all__ = [
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
     "SyncProgress",
+    "connection_test_exit_code",
     "emit",
     "emit_json",
     "emit_text",
+    "error_boundary",
     "exit_code_for",
-    "keep_secret",
+    "pass_exit_code",
+    "progress_bars",
     "run",
     "say",
     "stderr_console",
@@ -77,24 +83,6 @@ EXIT_UNAVAILABLE = 4
 
 DEBUG_ENV = "ML_CONNECTOR_DEBUG"
 _PIPE_WIDTH = 160
-_MASK = "**********"
-
-# Secrets this process handled (typed options, decrypted connection secrets); the error line is
-# scrubbed of them even though no message should ever carry one.
-_secrets: set[str] = set()
-
-
-def keep_secret(*values: str | None) -> None:
-    """Remember secret strings so that an error line can never show them."""
-    _secrets.update(v for v in values if v and len(v) >= 4)
-
-
-def scrub(text: str) -> str:
-    """``text`` with every remembered secret masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, _MASK)
-    return text
-
 
 # --- consoles and plain output -----------------------------------------------------------------
 
@@ -228,6 +216,17 @@ class SyncProgress:
             self._progress = None
 
 
+def progress_bars(enabled: bool | None = None) -> AbstractContextManager[ProgressCallback]:
+    """:class:`SyncProgress` as a block that yields the engine's ``progress`` callback."""
+
+    @contextmanager
+    def bars() -> Iterator[ProgressCallback]:
+        with SyncProgress(enabled) as shown:
+            yield shown.update
+
+    return bars()
+
+
 # --- the error boundary ----------------------------------------------------------------------
 
 
@@ -240,6 +239,38 @@ def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ConfigError | StoreError):
         return EXIT_USAGE
     return EXIT_RECORDS
+
+
+def pass_exit_code(result: PassResult) -> int:
+    """3 when a remote refused us, 4 when the pass stopped or records wait on an unavailable
+    remote, 1 when records failed or are blocked, else 0; a stopped pass says why on stderr."""
+    report = result.report
+    if report.status != "succeeded":
+        say(f"error: the run stopped: {report.error or report.status}", err=True)
+        codes = {"auth": EXIT_AUTH, "config": EXIT_USAGE, "unavailable": EXIT_UNAVAILABLE}
+        return codes.get(report.error_kind or "", EXIT_UNAVAILABLE)
+    c = report.counters
+    if c.retry_later:
+        return EXIT_UNAVAILABLE
+    # A dry run settles no record, so its counters never hold failed or blocked ones.
+    return EXIT_RECORDS if (c.failed or c.blocked) else EXIT_OK
+
+
+_PROBLEM_EXIT = {
+    "credentials": EXIT_AUTH,
+    "permission": EXIT_AUTH,
+    "tenant-url": EXIT_USAGE,
+    "config": EXIT_USAGE,
+    "unreachable": EXIT_UNAVAILABLE,
+    "rate-limited": EXIT_UNAVAILABLE,
+}
+_PRECEDENCE = (EXIT_AUTH, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_RECORDS)
+
+
+def connection_test_exit_code(result: ConnectionTest) -> int:
+    """3 (credentials/permission) before 2 (URL/config) before 4 (unreachable)."""
+    codes = {_PROBLEM_EXIT.get(v.problem, EXIT_RECORDS) for v in result.failures}
+    return next((code for code in _PRECEDENCE if code in codes), EXIT_OK)
 
 
 def describe(exc: BaseException) -> str:

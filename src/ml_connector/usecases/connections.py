@@ -1,0 +1,123 @@
+"""Connection changes and reads: add, remove, list, show, test.
+
+A connection is validated in one place (:func:`build_connection`: pydantic's field rules, then
+the URL policy and the schedule) before anyone is asked for a secret or anything is stored.
+Problems are reported by the option a person typed and never echo the values given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from ml_connector.errors import ConfigError
+from ml_connector.masking import keep_secret
+from ml_connector.qad.settings import check_base_url
+from ml_connector.schedule import parse_schedule
+from ml_connector.store.models import ConnectionConfig
+from ml_connector.store.repo import Store
+from ml_connector.sync.connect import Verdict, check_connection, qad_settings
+from ml_connector.usecases.opening import load_connection
+
+__all__ = [
+    "ConnectionTest",
+    "add_connection",
+    "build_connection",
+    "check_targets",
+    "list_connections",
+    "ping_connection",
+    "remove_connection",
+    "show_connection",
+]
+
+_OPTION_NAMES = {"qad_base_url": "--qad-url", "name": "NAME"}
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """Both sides' verdicts; ``ok`` when neither failed."""
+
+    connection: str
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+    @property
+    def failures(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if not v.ok)
+
+
+def _option_name(field: str) -> str:
+    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def check_targets(
+    qad_url: str, cin7_base_url: str, allow_local: bool, schedule: str | None
+) -> None:
+    """Refuse bad URLs and schedules before anyone is asked for a secret."""
+    check_base_url(qad_url, allow_local=allow_local)
+    try:
+        check_base_url(cin7_base_url, allow_local=allow_local)
+    except ConfigError as exc:
+        # One URL policy for both systems; the checker names QAD in its messages.
+        raise ConfigError(str(exc).replace("QAD base URL", "Cin7 base URL")) from None
+    if schedule:
+        parse_schedule(schedule)
+
+
+def build_connection(**fields: Any) -> ConnectionConfig:
+    """A validated connection: pydantic's checks, then the QAD tenant settings (URL rules).
+
+    Problems are reported by option name and never echo the values given.
+    """
+    try:
+        config = ConnectionConfig(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_option_name(str(err['loc'][0]) if err['loc'] else '?')}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"connection settings refused: {problems}") from None
+    qad_settings(config)
+    check_targets(config.qad_base_url, config.cin7_base_url, config.allow_local, config.schedule)
+    return config
+
+
+async def add_connection(store: Store, config: ConnectionConfig) -> ConnectionConfig:
+    """Store a new connection (secrets encrypted); ConfigError when the name is taken."""
+    keep_secret(
+        config.cin7_application_key.get_secret_value(), config.qad_password.get_secret_value()
+    )
+    return await store.add_connection(config)
+
+
+async def list_connections(store: Store) -> list[ConnectionConfig]:
+    """Every connection by name, with its health."""
+    return await store.list_connections()
+
+
+async def show_connection(store: Store, name: str) -> ConnectionConfig:
+    """One connection's settings (ConfigError if there is none)."""
+    return await load_connection(store, name)
+
+
+async def ping_connection(store: Store, name: str) -> ConnectionTest:
+    """Ping both systems and record the connection's health from what they said."""
+    config = await load_connection(store, name)
+    verdicts = tuple(await check_connection(config))
+    result = ConnectionTest(name, verdicts)
+    assert config.id is not None
+    await store.set_health(
+        config.id, result.ok, "; ".join(v.message for v in result.failures) or None
+    )
+    return result
+
+
+async def remove_connection(store: Store, name: str) -> None:
+    """Delete a connection and everything recorded for it; ConfigError if there is none."""
+    if not await store.remove_connection(name):
+        raise ConfigError(f"no connection named {name!r}")

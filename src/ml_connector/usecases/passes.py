@@ -1,0 +1,137 @@
+"""Passes over one connection: a sync (or its dry run) and a replay.
+
+A pass is the only thing that writes a connection's sync state, so these two use cases are where
+the engine runs. They return the engine's report with the elapsed time and, for a replay, where
+each chosen record stands afterwards; how a caller turns that into an exit code, a page or a
+retried job is the caller's business.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ml_connector.errors import ConfigError
+from ml_connector.store.models import ConnectionConfig, Record
+from ml_connector.store.repo import Store
+from ml_connector.sync.engine import Progress, SyncReport
+from ml_connector.usecases.opening import load_connection, os_user
+from ml_connector.usecases.remotes import DEFAULT_CONCURRENCY, Remotes, open_engine
+from ml_connector.usecases.reports import find_record
+from ml_connector.vocab import RecordStatus, RunKind
+
+__all__ = ["PassResult", "RecordOutcome", "replay_records", "sync_connection"]
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """Where a replayed record stands after the pass."""
+
+    reference: str
+    status: RecordStatus
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One pass: ``kind`` is ``sync``, ``dry-run`` or ``replay``."""
+
+    connection: str
+    kind: RunKind
+    report: SyncReport
+    elapsed_s: float
+    outcomes: tuple[RecordOutcome, ...] = ()
+
+
+async def sync_connection(
+    store: Store,
+    name: str,
+    *,
+    dry_run: bool = False,
+    actor: str | None = None,
+    progress: Progress | None = None,
+    remotes: Remotes | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> PassResult:
+    """Poll Cin7, plan, post to QAD and release held invoices; ``dry_run`` posts nothing and
+    moves no cursor. The actor defaults to ``cli:<OS user>``."""
+    config = await load_connection(store, name)
+    started = time.monotonic()
+    async with open_engine(
+        store,
+        config,
+        actor=actor or f"cli:{os_user()}",
+        progress=progress,
+        remotes=remotes,
+        concurrency=concurrency,
+    ) as engine:
+        report = await engine.sync(dry_run=dry_run)
+    kind: RunKind = "dry-run" if dry_run else "sync"
+    return PassResult(name, kind, report, time.monotonic() - started)
+
+
+async def replay_records(
+    store: Store,
+    name: str,
+    references: Sequence[str] = (),
+    *,
+    failed: bool = False,
+    blocked: bool = False,
+    actor: str | None = None,
+    progress: Progress | None = None,
+    remotes: Remotes | None = None,
+) -> PassResult | None:
+    """Re-run records from their stored snapshots, without calling Cin7.
+
+    The records are the named purchases plus, with ``failed``/``blocked``, every purchase in
+    that status; None when that is nobody. The actor defaults to ``replay:<OS user>``.
+    """
+    if not (references or failed or blocked):
+        raise ConfigError("name the records to replay, or use --failed and/or --blocked")
+    config = await load_connection(store, name)
+    return await _replay_chosen(
+        store, config, references, failed, blocked, actor, progress, remotes
+    )
+
+
+async def _replay_chosen(
+    store: Store,
+    config: ConnectionConfig,
+    references: Sequence[str],
+    failed: bool,
+    blocked: bool,
+    actor: str | None,
+    progress: Progress | None,
+    remotes: Remotes | None,
+) -> PassResult | None:
+    name = config.name
+    assert config.id is not None
+    chosen: dict[int, Record] = {}
+    for reference in references:
+        record, _key = await find_record(store, config.id, reference)
+        if record is None or record.kind != "purchase":
+            raise ConfigError(f"connection {name!r} has no purchase {reference!r}")
+        chosen[record.id] = record
+    statuses = [s for s, wanted in (("failed", failed), ("blocked", blocked)) if wanted]
+    if statuses:
+        for record in await store.list_records(config.id, status=statuses, kind="purchase"):
+            chosen.setdefault(record.id, record)
+    if not chosen:
+        return None
+    started = time.monotonic()
+    async with open_engine(
+        store,
+        config,
+        actor=actor or f"replay:{os_user()}",
+        with_cin7=False,
+        progress=progress,
+        remotes=remotes,
+    ) as engine:
+        report = await engine.replay(chosen.values())
+    now = [await store.get_record_by_id(rid) or old for rid, old in chosen.items()]
+    outcomes = tuple(
+        RecordOutcome(r.reference, r.status, r.reason)
+        for r in sorted(now, key=lambda r: r.reference)
+    )
+    return PassResult(name, "replay", report, time.monotonic() - started, outcomes)

@@ -1,0 +1,64 @@
+"""How the use cases reach a connection's Cin7 account and QAD tenant, and the one place the
+sync engine is built.
+
+Production dials the URLs stored with the connection. Tests, benches and the demo pass
+transports (an ASGI app served in-process, a transport that corrupts one document) through
+:class:`Remotes`; nothing else about the engine differs between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from ml_connector.cin7.client import Cin7Client
+from ml_connector.qad.client import QadClient
+from ml_connector.store.models import ConnectionConfig
+from ml_connector.store.repo import Store
+from ml_connector.sync.connect import cin7_client, qad_client
+from ml_connector.sync.engine import Progress, SyncEngine
+
+__all__ = ["DEFAULT_CONCURRENCY", "Remotes", "open_engine"]
+
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class Remotes:
+    """Client factories for one connection; ``None`` transports dial the stored URLs."""
+
+    cin7_transport: httpx.AsyncBaseTransport | None = None
+    qad_transport: httpx.AsyncBaseTransport | None = None
+
+    def cin7(self, config: ConnectionConfig) -> Cin7Client:
+        return cin7_client(config, transport=self.cin7_transport)
+
+    def qad(self, config: ConnectionConfig) -> QadClient:
+        return qad_client(config, transport=self.qad_transport)
+
+
+@asynccontextmanager
+async def open_engine(
+    store: Store,
+    config: ConnectionConfig,
+    *,
+    actor: str,
+    with_cin7: bool = True,
+    progress: Progress | None = None,
+    remotes: Remotes | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> AsyncIterator[SyncEngine]:
+    """A sync engine for ``config`` with its clients open; they close when the block ends.
+
+    ``with_cin7=False`` builds the replay engine, which must not call Cin7 at all.
+    """
+    remotes = remotes or Remotes()
+    async with AsyncExitStack() as stack:
+        cin7 = await stack.enter_async_context(remotes.cin7(config)) if with_cin7 else None
+        qad = await stack.enter_async_context(remotes.qad(config))
+        yield SyncEngine(
+            store, config, cin7, qad, actor=actor, progress=progress, concurrency=concurrency
+        )
