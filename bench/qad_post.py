@@ -5,8 +5,9 @@
 Starts `ml-connector sandbox qad` on 127.0.0.1 in its own process (so the server's event loop
 does not share a CPU core with the client's), sets the latency fault, creates one supplier, then
 for each concurrency in 1, 2, 4, 8 posts N fresh five-line purchase orders through
-`ensure_purchase_order` and receives each in full through `post_receipt_once`, with that many
-POs in flight. Progress goes to stderr; the last line of stdout is one JSON object:
+`ensure_purchase_order` and receives each in full through `post_receipt_once` (the operations
+over the REST channel), with that many POs in flight. Progress goes to stderr; the last line of
+stdout is one JSON object:
 
 - `po_per_s`: POs (with their receipt) per second, keyed by concurrency;
 - `calls_per_po`: API calls the client sent per PO and receipt;
@@ -31,11 +32,12 @@ import httpx
 from ml_connector.qad import (
     PurchaseOrderLineSpec,
     PurchaseOrderSpec,
-    QadClient,
+    QadOperations,
     QadSettings,
     ReceiptSpec,
     SupplierSpec,
 )
+from ml_connector.qad.rest import RestChannel
 from ml_connector.sandbox.process import SandboxProcess
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
@@ -75,7 +77,7 @@ def purchase_order(number: str) -> PurchaseOrderSpec:
     )
 
 
-async def post_one(qad: QadClient, number: str) -> None:
+async def post_one(qad: QadOperations, number: str) -> None:
     spec = purchase_order(number)
     result = await qad.ensure_purchase_order(spec)
     if not result.created or len(result.lines_added) != len(ITEMS):
@@ -92,13 +94,15 @@ async def post_one(qad: QadClient, number: str) -> None:
         raise SystemExit(f"receipt for {number} was not verified: {receipt}")
 
 
-async def run_round(qad: QadClient, concurrency: int, count: int, prefix: str) -> tuple[float, int]:
+async def run_round(
+    qad: QadOperations, concurrency: int, count: int, prefix: str
+) -> tuple[float, int]:
     """Post `count` POs numbered `prefix` + digits with `concurrency` in flight."""
     numbers = [f"{prefix}{n:0{8 - len(prefix)}d}" for n in range(count)]
     queue: asyncio.Queue[str] = asyncio.Queue()
     for number in numbers:
         queue.put_nowait(number)
-    calls_before = qad.calls
+    calls_before = qad.channel.calls
     started = time.monotonic()
 
     async def worker() -> None:
@@ -106,7 +110,7 @@ async def run_round(qad: QadClient, concurrency: int, count: int, prefix: str) -
             await post_one(qad, queue.get_nowait())
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.monotonic() - started, qad.calls - calls_before
+    return time.monotonic() - started, qad.channel.calls - calls_before
 
 
 async def bench(args: argparse.Namespace, base: str) -> dict[str, Any]:
@@ -126,8 +130,9 @@ async def bench(args: argparse.Namespace, base: str) -> dict[str, Any]:
     elapsed: dict[str, float] = {}
     total_calls = 0
     total_pos = 0
-    async with QadClient(settings, max_concurrency=max(CONCURRENCY)) as qad:
-        await qad.ping()
+    async with RestChannel(settings, max_concurrency=max(CONCURRENCY)) as channel:
+        await channel.ping()
+        qad = QadOperations(channel)
         await qad.ensure_supplier(
             SupplierSpec(code="BENCH01", name="Bench Supplier", currency="USD", credit_terms="N30")
         )
@@ -144,7 +149,7 @@ async def bench(args: argparse.Namespace, base: str) -> dict[str, Any]:
                 f"  concurrency {concurrency}: {args.purchase_orders} POs in {seconds:.2f} s, "
                 f"{rate:.2f} PO/s, {calls / args.purchase_orders:.1f} calls/PO"
             )
-        token_requests = qad.token_requests
+        token_requests = channel.token_requests
     async with httpx.AsyncClient() as http:
         stats = (await http.get(f"{settings.base_url}/_sandbox/stats")).json()
     single = po_per_s["1"]

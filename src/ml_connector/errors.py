@@ -6,9 +6,12 @@
     │   ├── TransientError     retry with backoff inside the run
     │   │   ├── RateLimited    wait .retry_after seconds, then retry the same call
     │   │   └── Unavailable    timeout, connection error, 5xx, HTML or garbage on a 200
+    │   │       └── WriteOutcomeUnknown  a write's answer was lost: read back before writing again
     │   ├── AuthRejected       terminal for the connection: Cin7 403, QAD 401 after one refresh
     │   │   └── PermissionDenied   QAD 403: the user lacks a role; never retried
     │   ├── RecordRejected     this record only: a business/validation error; the run goes on
+    │   │   ├── AlreadyExists  a create on a key QAD already holds: look it up instead
+    │   │   └── StaleRecord    an update computed from an old revision: read again, compare again
     │   └── NotFound           the remote has no such record
     ├── StoreError             our own database
     │   └── AlreadyPosted      a natural key we already hold
@@ -93,6 +96,10 @@ class Unavailable(TransientError):
     """Timeout, connection failure, 5xx, or a body that is not the JSON we expect."""
 
 
+class WriteOutcomeUnknown(Unavailable):
+    """A write may or may not have reached QAD (lost answer); read back before posting again."""
+
+
 class AuthRejected(RemoteError):
     """Credentials refused; the connection is unhealthy until someone fixes them."""
 
@@ -103,6 +110,14 @@ class PermissionDenied(AuthRejected):
 
 class RecordRejected(RemoteError):
     """The remote refused this record (validation or business rule)."""
+
+
+class AlreadyExists(RecordRejected):
+    """A create was refused because QAD already holds a record with this key."""
+
+
+class StaleRecord(RecordRejected):
+    """An update was refused because the record changed since it was read."""
 
 
 class NotFound(RemoteError):

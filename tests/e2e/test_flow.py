@@ -12,6 +12,7 @@ import httpx
 from e2e_world import World
 
 from ml_connector.cin7.models import Purchase
+from ml_connector.qad import QadOperations
 from ml_connector.sync.actions import PostReceipt
 from ml_connector.sync.connect import qad_client
 from ml_connector.sync.engine import intent_details
@@ -365,7 +366,7 @@ async def test_an_intent_without_outcome_is_resolved_by_looking_in_qad(world: Wo
         world.cid, receipt.natural_key, receipt.kind, record.id, intent_details(receipt)
     )
     async with qad_client(world.config) as qad:
-        await execute(receipt, qad)  # QAD holds it; the outcome was never recorded
+        await execute(receipt, QadOperations(qad))  # QAD holds it; no outcome recorded
 
     await world.sync()
 

@@ -1,4 +1,4 @@
-"""Small fakes for the QAD client's unit tests: a clock, and a QAD tenant on httpx.MockTransport.
+"""Small fakes for the QAD REST channel's tests: a clock, and a QAD tenant on MockTransport.
 
 `FakeQad` answers the token endpoint itself (tokens `tok-1`, `tok-2`, ...) and hands every
 authorised `/api/**` request to `api`, a function the test sets. It counts what it saw.
@@ -15,7 +15,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from ml_connector.qad import QadClient, QadSettings
+from ml_connector.qad import QadSettings
+from ml_connector.qad.rest import RestChannel
 
 BASE = "https://acme.qad.com/clouderp"
 PASSWORD = "s3cret-Passw0rd"
@@ -98,10 +99,10 @@ class FakeQad:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
-    def client(self, **kwargs: Any) -> QadClient:
+    def client(self, **kwargs: Any) -> RestChannel:
         kwargs.setdefault("sleep", no_sleep)
         the_settings = kwargs.pop("settings", None) or settings()
-        return QadClient(the_settings, transport=self.transport(), **kwargs)
+        return RestChannel(the_settings, transport=self.transport(), **kwargs)
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/clouderp/")
@@ -176,11 +177,11 @@ def sandbox_settings(
     return QadSettings(**values)
 
 
-def sandbox_client(sandbox: Any, **kwargs: Any) -> QadClient:
+def sandbox_client(sandbox: Any, **kwargs: Any) -> RestChannel:
     """A client on the sandbox in-process (ASGITransport), with backoff sleeps skipped."""
     overrides = kwargs.pop("settings_overrides", {})
     kwargs.setdefault("sleep", no_sleep)
-    return QadClient(
+    return RestChannel(
         sandbox_settings(sandbox, "http://127.0.0.1", **overrides),
         transport=httpx.ASGITransport(app=sandbox.app),
         **kwargs,

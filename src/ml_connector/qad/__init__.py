@@ -1,11 +1,13 @@
-"""The QAD Adaptive ERP client: tenant settings, token manager, envelopes, idempotent posting.
+"""QAD Adaptive ERP: the channel seam, the idempotent operations above it, and their models.
 
-See `QadClient` for the operations and docs/qad-rest.md for the wire contract.
+`QadChannel` (`channel.py`) is what the engine needs from a tenant; `QadOperations`
+(`operations.py`) posts through any channel exactly once. The channels live in subpackages
+(`rest/`) and are imported from there, so that importing this package loads no HTTP client.
 """
 
-from ml_connector.qad.adapter import BrowseIds, QadAdapter
-from ml_connector.qad.client import QadClient
+from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import (
+    CreatedInvoice,
     CreditTerm,
     Currency,
     GlAccount,
@@ -15,7 +17,9 @@ from ml_connector.qad.models import (
     Item,
     ItemSpec,
     MatchLine,
+    PoHeaderChange,
     PoLine,
+    PoLineChange,
     PurchaseOrder,
     PurchaseOrderLineSpec,
     PurchaseOrderResult,
@@ -26,18 +30,18 @@ from ml_connector.qad.models import (
     ReceiptResult,
     ReceiptSpec,
     Site,
-    SubmitResult,
     Supplier,
+    SupplierChange,
     SupplierInvoice,
     SupplierResult,
     SupplierSpec,
     TaxClass,
 )
+from ml_connector.qad.operations import QadOperations
 from ml_connector.qad.settings import QadSettings, check_base_url
-from ml_connector.qad.transport import WriteOutcomeUnknown
 
 __all__ = [
-    "BrowseIds",
+    "CreatedInvoice",
     "CreditTerm",
     "Currency",
     "GlAccount",
@@ -47,13 +51,15 @@ __all__ = [
     "Item",
     "ItemSpec",
     "MatchLine",
+    "PoHeaderChange",
     "PoLine",
+    "PoLineChange",
     "PurchaseOrder",
     "PurchaseOrderLineSpec",
     "PurchaseOrderResult",
     "PurchaseOrderSpec",
-    "QadAdapter",
-    "QadClient",
+    "QadChannel",
+    "QadOperations",
     "QadSettings",
     "Receipt",
     "ReceiptLine",
@@ -61,12 +67,11 @@ __all__ = [
     "ReceiptResult",
     "ReceiptSpec",
     "Site",
-    "SubmitResult",
     "Supplier",
+    "SupplierChange",
     "SupplierInvoice",
     "SupplierResult",
     "SupplierSpec",
     "TaxClass",
-    "WriteOutcomeUnknown",
     "check_base_url",
 ]

@@ -1,8 +1,14 @@
-"""What the sync engine hands the QAD client (specs) and what it gets back (results and records).
+"""What the engine hands a QAD channel (specs, changes) and what it gets back (records, results).
 
+These models are the channel seam's vocabulary (`qad/channel.py`): every channel — REST,
+QXtend, the in-memory fake — reads and writes them, and none of them carries a wire format.
 Specs validate QAD's own limits up front (supplier code and PO number at most 8 characters,
 packing slip 20, PO remarks 40), so a too-long key fails here with a clear message instead of
 being truncated or refused by QAD. Amounts and quantities are `Decimal`.
+
+Records read from QAD carry `revision`, the channel's optimistic-lock token for that state of
+the record (over REST, QAD's `concurrencyHash`). It is opaque: an update hands back the record
+it was computed from, and a channel whose record moved on since refuses it (`StaleRecord`).
 """
 
 from __future__ import annotations
@@ -20,17 +26,6 @@ InvoiceType = Literal["Invoice", "CreditNote"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-# ---- envelopes --------------------------------------------------------------------------------
-
-
-class SubmitResult(_Frozen):
-    """QAD's `submitResult` read into errors (severity 1) and warnings (severity 0)."""
-
-    success: bool
-    errors: list[FieldError] = Field(default_factory=list)
-    warnings: list[FieldError] = Field(default_factory=list)
 
 
 # ---- specs ------------------------------------------------------------------------------------
@@ -192,6 +187,7 @@ class Supplier(_Frozen):
     credit_terms: str = ""
     business_relation: str = ""
     active: bool = True
+    revision: str = ""
 
 
 class PoLine(_Frozen):
@@ -204,6 +200,11 @@ class PoLine(_Frozen):
     gl_account: str
     status: str = "O"
     site: str = ""
+    revision: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "C"
 
 
 class PurchaseOrder(_Frozen):
@@ -216,6 +217,7 @@ class PurchaseOrder(_Frozen):
     ship_to_site: str = ""
     due_date: dt.date | None = None
     lines: list[PoLine] = Field(default_factory=list)
+    revision: str = ""
 
     def line(self, number: int) -> PoLine | None:
         return next((line for line in self.lines if line.line == number), None)
@@ -290,6 +292,41 @@ class TaxClass(_Frozen):
     code: str
     description: str
     percent: Decimal | None = None
+
+
+# ---- changes to records QAD holds ---------------------------------------------------------------
+
+
+class SupplierChange(_Frozen):
+    """Supplier fields to set; `None` leaves a field as it is."""
+
+    name: str | None = None
+    currency: str | None = None
+    credit_terms: str | None = None
+
+
+class PoHeaderChange(_Frozen):
+    """PO header fields to set (`status` "C" closes the PO); `None` leaves a field as it is."""
+
+    remarks: str | None = None
+    due_date: dt.date | None = None
+    credit_terms: str | None = None
+    status: Literal["O", "C"] | None = None
+
+
+class PoLineChange(_Frozen):
+    """PO line fields to set (`status` "C" closes the line, "O" reopens it)."""
+
+    quantity: Decimal | None = None
+    unit_cost: Decimal | None = None
+    status: Literal["O", "C"] | None = None
+
+
+class CreatedInvoice(_Frozen):
+    """A channel's answer to creating an invoice: the invoice when QAD echoed it, and warnings."""
+
+    invoice: SupplierInvoice | None = None
+    warnings: list[FieldError] = Field(default_factory=list)
 
 
 # ---- results of the idempotent operations -------------------------------------------------------

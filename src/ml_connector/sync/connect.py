@@ -22,7 +22,8 @@ from ml_connector.errors import (
     RemoteError,
     Unavailable,
 )
-from ml_connector.qad.client import QadClient
+from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.rest import RestChannel
 from ml_connector.qad.settings import QadSettings
 from ml_connector.store.models import ConnectionConfig
 
@@ -62,8 +63,9 @@ def qad_settings(config: ConnectionConfig) -> QadSettings:
 
 def qad_client(
     config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
-) -> QadClient:
-    return QadClient(
+) -> QadChannel:
+    """The QAD channel of a connection: REST (the only channel so far)."""
+    return RestChannel(
         qad_settings(config),
         transport=transport,
         timeout=float(config.option("qad_timeout", 30.0)),

@@ -41,8 +41,9 @@ from ml_connector.errors import (
     RecordRejected,
     TransientError,
 )
-from ml_connector.qad.client import QadClient
-from ml_connector.store.models import ConnectionConfig, Posting, Record
+from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.operations import QadOperations
+from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.actions import (
     Action,
@@ -151,7 +152,7 @@ class SyncEngine:
         store: Store,
         config: ConnectionConfig,
         cin7: Cin7Client | None,
-        qad: QadClient,
+        qad: QadChannel,
         *,
         actor: str = "sync",
         progress: Progress | None = None,
@@ -165,6 +166,7 @@ class SyncEngine:
         self.cid: int = config.id
         self.cin7 = cin7
         self.qad = qad
+        self.ops = QadOperations(qad)
         self.actor = actor
         self.progress = progress or (lambda phase, done, total: None)
         self.concurrency = max(1, concurrency)
@@ -508,7 +510,7 @@ class SyncEngine:
 
     async def _resolve_intents(self) -> None:
         for intent in await self.store.open_intents(self.cid):
-            qad_id = await self._look_in_qad(intent)
+            qad_id = await self.ops.look_up(intent.kind, intent.details.get("lookup") or {})
             record = (
                 await self.store.get_record_by_id(intent.record_id) if intent.record_id else None
             )
@@ -540,32 +542,6 @@ class SyncEngine:
                 self.actor,
                 {"natural_key": intent.natural_key, "found": True, "qad_id": qad_id},
             )
-
-    async def _look_in_qad(self, intent: Posting) -> str | None:
-        """The QAD id of an intent's document if QAD holds it; None when it must run again.
-
-        A PO intent is always run again: the PO may exist with only some of its lines, and
-        `ensure_purchase_order` finds it and completes it.
-        """
-        look = intent.details.get("lookup") or {}
-        kind = intent.kind
-        if kind in ("receipt", "reverse_receipt"):
-            found = await self.qad.find_receipts(look["po_number"], look["packing_slip"])
-            return found[0].receiver_number if found else None
-        if kind in ("invoice", "credit_note"):
-            invoices = await self.qad.find_supplier_invoices(
-                look["supplier_code"], look["reference"]
-            )
-            wanted = "CreditNote" if kind == "credit_note" else "Invoice"
-            matches = [inv for inv in invoices if inv.type == wanted]
-            return str(matches[0].voucher) if matches else None
-        if kind == "supplier":
-            supplier = await self.qad.get_supplier(look["code"])
-            return supplier.code if supplier else None
-        if kind == "item":
-            item = await self.qad.get_item(look["code"])
-            return item.code if item else None
-        return None
 
     # --- one record ----------------------------------------------------------------------------
 
@@ -702,7 +678,7 @@ class SyncEngine:
         posted: dict[str, Posted],
     ) -> str | None:
         key = action.natural_key
-        update = key in posted  # updates re-run safely: the client compares before it writes
+        update = key in posted  # updates re-run safely: the operations compare before writing
         async with self.store.transaction():
             if not update:
                 await self.store.record_intent(
@@ -716,7 +692,7 @@ class SyncEngine:
                 {"natural_key": key, "action": action.describe()},
             )
         try:
-            qad_id = await execute(action, self.qad)
+            qad_id = await execute(action, self.ops)
         except RecordRejected as exc:
             async with self.store.transaction():
                 if not update:
@@ -827,8 +803,9 @@ def _shared(action: Action) -> bool:
 
 
 def intent_details(action: Action) -> dict[str, Any]:
-    """What an intent row holds for `action`: how to look for it in QAD after a crash, and what
-    to record if QAD holds it. Public so that a test can plant the intent a crash would leave."""
+    """What an intent row holds for `action`: how `QadOperations.look_up` finds it in QAD after
+    a crash, and what to record if QAD holds it. Public so that a test can plant the intent a
+    crash would leave."""
     lookup: dict[str, Any] = {}
     if isinstance(action, PostReceipt | ReverseReceipt):
         lookup = {"po_number": action.po_number, "packing_slip": action.packing_slip}

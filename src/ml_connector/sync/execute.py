@@ -1,4 +1,4 @@
-"""Carry out one planned action in QAD through the client's idempotent operations.
+"""Carry out one planned action in QAD through the idempotent operations (`qad/operations.py`).
 
 Every operation here looks for the action's natural key in QAD before creating anything (the
 PO number, the packing slip, supplier + invoice reference, the supplier code), so running an
@@ -8,7 +8,6 @@ posting a second document. Returns what QAD identifies the document by (`qad_id`
 
 from __future__ import annotations
 
-from ml_connector.qad.client import QadClient
 from ml_connector.qad.models import (
     GlLine,
     InvoiceSpec,
@@ -20,6 +19,7 @@ from ml_connector.qad.models import (
     ReceiptSpec,
     SupplierSpec,
 )
+from ml_connector.qad.operations import QadOperations
 from ml_connector.sync.actions import (
     Action,
     ClosePurchaseOrder,
@@ -34,16 +34,13 @@ from ml_connector.sync.actions import (
 )
 
 
-async def execute(action: Action, qad: QadClient) -> str:
+async def execute(action: Action, qad: QadOperations) -> str:
     """Run `action` against QAD and return the QAD id to record for it."""
     if isinstance(action, EnsureSupplier):
         supplier = await qad.ensure_supplier(_supplier_spec(action))
         return supplier.code
     if isinstance(action, EnsureItem):
-        existing = await qad.get_item(action.code)
-        if existing is not None:
-            return existing.code
-        item = await qad.create_item(
+        item = await qad.ensure_item(
             ItemSpec(
                 code=action.code,
                 description=action.description,
@@ -88,7 +85,7 @@ def _supplier_spec(action: EnsureSupplier) -> SupplierSpec:
 
 
 def _po_spec(action: CreatePurchaseOrder | UpdatePurchaseOrder) -> PurchaseOrderSpec:
-    """The whole PO; lines left out (closed in the plan) are closed by the client."""
+    """The whole PO; lines left out (closed in the plan) are closed by the operation."""
     return PurchaseOrderSpec(
         number=action.number,
         supplier_code=action.supplier_code,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import cast
 
 from ml_connector.cin7.client import Cin7Client
-from ml_connector.qad.client import QadClient
+from ml_connector.qad.channel import ReferenceChannel
 from ml_connector.store.repo import Store
 from ml_connector.sync.mapping import (
     Cin7Reference,
@@ -33,7 +33,7 @@ async def read_cin7_reference(cin7: Cin7Client) -> Cin7Reference:
     )
 
 
-async def read_qad_reference(qad: QadClient) -> QadReference:
+async def read_qad_reference(qad: ReferenceChannel) -> QadReference:
     return QadReference(
         gl_accounts=tuple(QadRef(a.code, a.description, a.active) for a in await qad.gl_accounts()),
         items=tuple(
@@ -49,7 +49,7 @@ async def read_qad_reference(qad: QadClient) -> QadReference:
 
 
 async def suggest_mappings(
-    store: Store, connection_id: int, cin7: Cin7Client, qad: QadClient, *, apply: bool
+    store: Store, connection_id: int, cin7: Cin7Client, qad: ReferenceChannel, *, apply: bool
 ) -> dict[Kind, SuggestionReport]:
     """Match both sides; with `apply`, store the new suggestions (manual rows are kept)."""
     tables = cast(dict[Kind, dict[str, str]], await store.mapping_table(connection_id))

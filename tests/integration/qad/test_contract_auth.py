@@ -11,12 +11,12 @@ import pytest
 from qad_fakes import FakeClock, no_sleep, sandbox_client, sandbox_settings
 
 from ml_connector.errors import AuthRejected, ConfigError, PermissionDenied, Unavailable
-from ml_connector.qad import QadClient
+from ml_connector.qad.rest import RestChannel
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread, free_port
 
 
-async def _cheap_read(qad: QadClient) -> None:
+async def _cheap_read(qad: RestChannel) -> None:
     assert await qad.get_item("WID-100") is not None
 
 
@@ -24,7 +24,7 @@ async def test_two_second_tokens_over_a_long_run_in_real_time() -> None:
     sandbox = create_qad_sandbox(tenants=("acme",), seed=7, token_ttl=2)
     tenant = sandbox.tenant("acme")
     with ServerThread(sandbox.app) as server:
-        async with QadClient(sandbox_settings(sandbox, server.url), sleep=no_sleep) as qad:
+        async with RestChannel(sandbox_settings(sandbox, server.url), sleep=no_sleep) as qad:
             started = time.monotonic()
             for _ in range(50):
                 await _cheap_read(qad)
@@ -103,7 +103,7 @@ async def test_eight_concurrent_calls_hitting_one_expiry_cause_one_refresh(serve
     sandbox, url = served
     tenant = sandbox.tenant("acme")
     gate = Gate(8)
-    async with QadClient(sandbox_settings(sandbox, url), transport=gate, sleep=no_sleep) as qad:
+    async with RestChannel(sandbox_settings(sandbox, url), transport=gate, sleep=no_sleep) as qad:
         await _cheap_read(qad)
         tenant.expire_tokens()
         gate.armed = True  # all eight carry the expired token when they reach QAD
@@ -127,7 +127,7 @@ async def test_eight_concurrent_calls_at_a_proactive_refresh_cause_one_token_req
 
 async def test_ping_succeeds(served) -> None:  # type: ignore[no-untyped-def]
     sandbox, url = served
-    async with QadClient(sandbox_settings(sandbox, url)) as qad:
+    async with RestChannel(sandbox_settings(sandbox, url)) as qad:
         await qad.ping()
     assert qad.token_requests == 1
 
@@ -143,7 +143,7 @@ async def test_ping_succeeds(served) -> None:  # type: ignore[no-untyped-def]
 )
 async def test_ping_says_what_is_wrong(served, overrides, error, says) -> None:  # type: ignore[no-untyped-def]
     sandbox, url = served
-    async with QadClient(sandbox_settings(sandbox, url, **overrides), sleep=no_sleep) as qad:
+    async with RestChannel(sandbox_settings(sandbox, url, **overrides), sleep=no_sleep) as qad:
         with pytest.raises(error, match=says) as caught:
             await qad.ping()
     secret = overrides.get("password", sandbox.tenant("acme").password)
@@ -155,7 +155,7 @@ async def test_ping_on_a_wrong_tenant_url_is_a_configuration_error(served) -> No
     settings = sandbox_settings(sandbox, url).model_copy(
         update={"base_url": f"{url}/nosuch/clouderp"}
     )
-    async with QadClient(settings, sleep=no_sleep) as qad:
+    async with RestChannel(settings, sleep=no_sleep) as qad:
         with pytest.raises(ConfigError, match="wrong tenant URL"):
             await qad.ping()
 
@@ -163,6 +163,6 @@ async def test_ping_on_a_wrong_tenant_url_is_a_configuration_error(served) -> No
 async def test_ping_on_an_unreachable_host_is_unavailable() -> None:
     sandbox = create_qad_sandbox(tenants=("acme",), seed=7)
     settings = sandbox_settings(sandbox, f"http://127.0.0.1:{free_port()}")
-    async with QadClient(settings, sleep=no_sleep, retries=1) as qad:
+    async with RestChannel(settings, sleep=no_sleep, retries=1) as qad:
         with pytest.raises(Unavailable, match="cannot reach QAD"):
             await qad.ping()

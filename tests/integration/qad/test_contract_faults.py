@@ -19,7 +19,8 @@ from qad_fakes import (
 )
 
 from ml_connector.errors import PermissionDenied, Unavailable
-from ml_connector.qad import InvoiceSpec, MatchLine, QadClient
+from ml_connector.qad import InvoiceSpec, MatchLine, QadOperations
+from ml_connector.qad.rest import RestChannel
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
 
@@ -31,18 +32,18 @@ def served() -> Iterator[tuple[object, str]]:
         yield sandbox, server.url
 
 
-def _client(served, transport: httpx.AsyncBaseTransport | None = None, **kwargs) -> QadClient:  # type: ignore[no-untyped-def]
+def _client(served, transport: httpx.AsyncBaseTransport | None = None, **kwargs) -> RestChannel:  # type: ignore[no-untyped-def]
     sandbox, url = served
     overrides = kwargs.pop("settings_overrides", {})
     kwargs.setdefault("sleep", no_sleep)
-    return QadClient(sandbox_settings(sandbox, url, **overrides), transport=transport, **kwargs)
+    return RestChannel(sandbox_settings(sandbox, url, **overrides), transport=transport, **kwargs)
 
 
 def _tenant(served):  # type: ignore[no-untyped-def]
     return served[0].tenant("acme")
 
 
-async def _po_ready(qad: QadClient, number: str, lines: int = 2):  # type: ignore[no-untyped-def]
+async def _po_ready(qad: QadOperations, number: str, lines: int = 2):  # type: ignore[no-untyped-def]
     spec = po_spec(number, lines=lines)
     await qad.ensure_supplier(supplier_spec())
     await qad.ensure_purchase_order(spec)
@@ -55,11 +56,12 @@ def _receivers(served, slip: str) -> list[dict]:  # type: ignore[no-untyped-def]
 
 async def test_receipt_retried_after_a_lost_response_exists_once(served) -> None:  # type: ignore[no-untyped-def]
     lossy = LoseResponses(httpx.AsyncHTTPTransport(), posts_to("/purchaseOrderReceipts"))
-    async with _client(served, lossy) as qad:
+    async with _client(served, lossy) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         spec = await _po_ready(qad, "LR000001")
         result = await qad.post_receipt_once(receipt_spec(spec))
         again = await qad.post_receipt_once(receipt_spec(spec))
-        po = await qad.get_purchase_order(spec.number)
+        po = await channel.get_purchase_order(spec.number)
     assert lossy.hits == 1
     assert result.created
     assert result.verified
@@ -74,7 +76,8 @@ async def test_receipt_retried_after_a_lost_response_exists_once(served) -> None
 
 
 async def test_receipt_whose_502_came_after_posting_exists_once(served) -> None:  # type: ignore[no-untyped-def]
-    async with _client(served) as qad:
+    async with _client(served) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         spec = await _po_ready(qad, "LR000002")
         _tenant(served).set_faults(lost_response_rate=1)
         result = await qad.post_receipt_once(receipt_spec(spec))
@@ -93,11 +96,12 @@ async def test_silent_receipt_is_detected_and_posted_again(served) -> None:  # t
         after=lambda: tenant.set_faults(silent_receipt_rate=0),
         lose=False,
     )
-    async with _client(served, flip) as qad:
+    async with _client(served, flip) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         spec = await _po_ready(qad, "SR000001")
         tenant.set_faults(silent_receipt_rate=1)
         result = await qad.post_receipt_once(receipt_spec(spec))
-        po = await qad.get_purchase_order(spec.number)
+        po = await channel.get_purchase_order(spec.number)
     assert result.created
     assert result.verified
     assert result.attempts == 2
@@ -109,7 +113,8 @@ async def test_silent_receipt_is_detected_and_posted_again(served) -> None:  # t
 
 async def test_a_receipt_qad_never_records_fails_after_bounded_attempts(served) -> None:  # type: ignore[no-untyped-def]
     tenant = _tenant(served)
-    async with _client(served) as qad:
+    async with _client(served) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         spec = await _po_ready(qad, "SR000002")
         tenant.set_faults(silent_receipt_rate=1)
         with pytest.raises(Unavailable, match="recorded nothing") as caught:
@@ -121,7 +126,8 @@ async def test_a_receipt_qad_never_records_fails_after_bounded_attempts(served) 
 
 async def test_invoice_whose_answer_was_lost_exists_once(served) -> None:  # type: ignore[no-untyped-def]
     lossy = LoseResponses(httpx.AsyncHTTPTransport(), posts_to("/supplierInvoices"))
-    async with _client(served, lossy) as qad:
+    async with _client(served, lossy) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         spec = await _po_ready(qad, "LI000001", lines=1)
         await qad.post_receipt_once(receipt_spec(spec))
         invoice = InvoiceSpec(
@@ -157,7 +163,8 @@ async def test_purchase_order_whose_answers_were_lost_exists_once(served) -> Non
         ),
         times=3,
     )
-    async with _client(served, lossy) as qad:
+    async with _client(served, lossy) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         result = await qad.ensure_purchase_order(po_spec("LP000001", lines=3))
     assert lossy.hits == 3
@@ -169,7 +176,8 @@ async def test_purchase_order_whose_answers_were_lost_exists_once(served) -> Non
 
 async def test_403_is_not_retried(served) -> None:  # type: ignore[no-untyped-def]
     tenant = _tenant(served)
-    async with _client(served, settings_overrides={"username": "viewer"}) as qad:
+    async with _client(served, settings_overrides={"username": "viewer"}) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         with pytest.raises(PermissionDenied, match="Access is denied"):
             await qad.ensure_supplier(supplier_spec())
     stats = tenant.stats()
@@ -182,7 +190,8 @@ async def test_403_is_not_retried(served) -> None:  # type: ignore[no-untyped-de
 async def test_a_faulty_gateway_still_gives_exactly_one_of_everything(served) -> None:  # type: ignore[no-untyped-def]
     tenant = _tenant(served)
     numbers = [f"CH{n:06d}" for n in range(3)]
-    async with _client(served, retries=8) as qad:
+    async with _client(served, retries=8) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         tenant.set_faults(error_rate=0.15, html_rate=0.1, lost_response_rate=0.15)
         for number in numbers:

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from qad_fakes import po_spec, receipt_spec, sandbox_client, supplier_spec
+from qad_fakes import no_sleep, po_spec, receipt_spec, sandbox_client, supplier_spec
 
 from ml_connector.errors import NotFound, RecordRejected
 from ml_connector.qad import (
@@ -15,6 +15,7 @@ from ml_connector.qad import (
     ItemSpec,
     MatchLine,
     PurchaseOrderLineSpec,
+    QadOperations,
     ReceiptSpec,
 )
 from ml_connector.sandbox.qad import create_qad_sandbox
@@ -52,13 +53,14 @@ def invoice_for(po, reference: str = "INV-1", **overrides):  # type: ignore[no-u
 
 
 async def test_supplier_is_created_found_and_updated(sandbox) -> None:  # type: ignore[no-untyped-def]
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         first = await qad.ensure_supplier(supplier_spec())
         again = await qad.ensure_supplier(supplier_spec())
         renamed = await qad.ensure_supplier(
             supplier_spec(name="Acme Fasteners Inc", credit_terms="N60")
         )
-        supplier = await qad.get_supplier("S1001")
+        supplier = await channel.get_supplier("S1001")
     assert (first.created, first.updated) == (True, False)
     assert (again.created, again.updated) == (False, False)
     assert (renamed.created, renamed.updated) == (False, True)
@@ -70,7 +72,8 @@ async def test_supplier_is_created_found_and_updated(sandbox) -> None:  # type: 
 
 
 async def test_supplier_refused_with_qads_field_errors(sandbox) -> None:  # type: ignore[no-untyped-def]
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         with pytest.raises(RecordRejected) as caught:
             await qad.ensure_supplier(supplier_spec(currency="XXX"))
     assert any(e.field == "currencyCode" for e in caught.value.errors)
@@ -79,7 +82,8 @@ async def test_supplier_refused_with_qads_field_errors(sandbox) -> None:  # type
 
 async def test_purchase_order_created_then_found_then_changed(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000001", lines=3)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         first = await qad.ensure_purchase_order(spec)
         again = await qad.ensure_purchase_order(spec)
@@ -93,7 +97,7 @@ async def test_purchase_order_created_then_found_then_changed(sandbox) -> None: 
         changed = await qad.ensure_purchase_order(
             spec.model_copy(update={"lines": changed_lines, "remarks": "revised"})
         )
-        po = await qad.get_purchase_order("CN000001")
+        po = await channel.get_purchase_order("CN000001")
     assert first.created
     assert first.lines_added == [1, 2, 3]
     assert [ln.gl_account for ln in first.lines] == ["630", "630", "630"]
@@ -113,7 +117,8 @@ async def test_purchase_order_created_then_found_then_changed(sandbox) -> None: 
 
 
 async def test_purchase_order_number_taken_by_another_supplier(sandbox) -> None:  # type: ignore[no-untyped-def]
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_supplier(supplier_spec("S2002", name="Other"))
         await qad.ensure_purchase_order(po_spec("CN000002", lines=1))
@@ -126,7 +131,8 @@ async def test_unknown_item_is_refused_on_the_item_field(sandbox) -> None:  # ty
     bad = spec.model_copy(
         update={"lines": [spec.lines[0].model_copy(update={"item_code": "NOPE"})]}
     )
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         with pytest.raises(RecordRejected) as caught:
             await qad.ensure_purchase_order(bad)
@@ -134,7 +140,8 @@ async def test_unknown_item_is_refused_on_the_item_field(sandbox) -> None:  # ty
 
 
 async def test_close_purchase_order(sandbox) -> None:  # type: ignore[no-untyped-def]
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(po_spec("CN000004", lines=2))
         closed = await qad.close_purchase_order("CN000004")
@@ -148,13 +155,14 @@ async def test_close_purchase_order(sandbox) -> None:  # type: ignore[no-untyped
 
 async def test_receipt_is_posted_once_and_found_the_second_time(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000005", lines=2)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         first = await qad.post_receipt_once(receipt_spec(spec))
         again = await qad.post_receipt_once(receipt_spec(spec))
-        receipts = await qad.find_receipts("CN000005")
-        po = await qad.get_purchase_order("CN000005")
+        receipts = await channel.find_receipts("CN000005")
+        po = await channel.get_purchase_order("CN000005")
     assert first.created
     assert first.verified
     assert first.attempts == 1
@@ -168,7 +176,8 @@ async def test_receipt_is_posted_once_and_found_the_second_time(sandbox) -> None
 
 async def test_over_receipt_is_refused_with_qads_message(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000006", lines=1)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         with pytest.raises(RecordRejected, match="tolerance"):
@@ -186,7 +195,8 @@ async def test_over_receipt_is_refused_with_qads_message(sandbox) -> None:  # ty
 async def test_invoice_refused_before_its_receipt_and_accepted_after(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000007", lines=2)
     invoice = invoice_for(spec)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         with pytest.raises(RecordRejected) as caught:
@@ -196,8 +206,8 @@ async def test_invoice_refused_before_its_receipt_and_accepted_after(sandbox) ->
         assert _state(sandbox)["supplierInvoices"] == []
         await qad.post_receipt_once(receipt_spec(spec))
         result = await qad.ensure_supplier_invoice(invoice)
-        read = await qad.get_supplier_invoice(result.voucher, result.posting_year or 0)
-        po = await qad.get_purchase_order("CN000007")
+        read = await channel.get_supplier_invoice(result.voucher, result.posting_year or 0)
+        po = await channel.get_purchase_order("CN000007")
     assert result.created
     assert result.matching_status == "Finished"
     assert read is not None
@@ -209,7 +219,8 @@ async def test_invoice_refused_before_its_receipt_and_accepted_after(sandbox) ->
 
 async def test_partial_receipt_holds_the_invoice_with_the_line_named(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000008", lines=1)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         await qad.post_receipt_once(receipt_spec(spec, fraction=2))
@@ -222,13 +233,14 @@ async def test_partial_receipt_holds_the_invoice_with_the_line_named(sandbox) ->
 
 async def test_duplicate_invoice_reference_finds_the_existing_invoice(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000009", lines=2)
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         await qad.post_receipt_once(receipt_spec(spec))
         first = await qad.ensure_supplier_invoice(invoice_for(spec))
         second = await qad.ensure_supplier_invoice(invoice_for(spec))
-        found = await qad.find_supplier_invoices("S1001", "INV-1")
+        found = await channel.find_supplier_invoices("S1001", "INV-1")
     assert first.created
     assert not second.created
     assert second.voucher == first.voucher
@@ -239,7 +251,8 @@ async def test_duplicate_invoice_reference_finds_the_existing_invoice(sandbox) -
 async def test_invoice_with_a_freight_line_on_an_analysed_account(sandbox) -> None:  # type: ignore[no-untyped-def]
     spec = po_spec("CN000010", lines=1)
     base = invoice_for(spec, reference="INV-FRT")
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         await qad.post_receipt_once(receipt_spec(spec))
@@ -266,16 +279,17 @@ async def test_invoice_with_a_freight_line_on_an_analysed_account(sandbox) -> No
 
 
 async def test_reference_data_readers(sandbox) -> None:  # type: ignore[no-untyped-def]
-    async with sandbox_client(sandbox) as qad:
-        accounts = {a.code: a for a in await qad.gl_accounts()}
-        items = {i.code: i for i in await qad.items()}
-        sites = [s.code for s in await qad.sites()]
-        terms = {t.code: t for t in await qad.credit_terms()}
-        currencies = [c.code for c in await qad.currencies()]
-        taxes = {t.code: t for t in await qad.tax_classes()}
-        item = await qad.get_item("WID-100")
-        missing = await qad.get_item("NOPE")
-        created = await qad.create_item(
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
+        accounts = {a.code: a for a in await channel.gl_accounts()}
+        items = {i.code: i for i in await channel.items()}
+        sites = [s.code for s in await channel.sites()]
+        terms = {t.code: t for t in await channel.credit_terms()}
+        currencies = [c.code for c in await channel.currencies()]
+        taxes = {t.code: t for t in await channel.tax_classes()}
+        item = await channel.get_item("WID-100")
+        missing = await channel.get_item("NOPE")
+        created = await qad.ensure_item(
             ItemSpec(
                 code="MTR-075",
                 description="Electric Motor",
@@ -284,13 +298,13 @@ async def test_reference_data_readers(sandbox) -> None:  # type: ignore[no-untyp
                 unit_cost=Decimal("289"),
             )
         )
-        created_again = await qad.create_item(
+        created_again = await qad.ensure_item(
             ItemSpec(
                 code="MTR-075", description="x", uom="EA", gl_account="630", unit_cost=Decimal(1)
             )
         )
         await qad.ensure_supplier(supplier_spec())
-        suppliers = await qad.suppliers()
+        suppliers = await channel.suppliers()
     assert accounts["473"].requires_cost_centre
     assert not accounts["473"].requires_sub_account
     assert accounts["720"].requires_sub_account
@@ -326,15 +340,16 @@ async def test_credit_note_with_the_invoices_reference_is_its_own_document(sandb
             )
         ],
     )
-    async with sandbox_client(sandbox) as qad:
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
         await qad.ensure_supplier(supplier_spec())
         await qad.ensure_purchase_order(spec)
         await qad.post_receipt_once(receipt_spec(spec))
         first = await qad.ensure_supplier_invoice(invoice)
         note = await qad.ensure_supplier_invoice(credit)
         note_again = await qad.ensure_supplier_invoice(credit)
-        read = await qad.get_supplier_invoice(first.voucher, first.posting_year or 0)
-        po = await qad.get_purchase_order(spec.number)
+        read = await channel.get_supplier_invoice(first.voucher, first.posting_year or 0)
+        po = await channel.get_purchase_order(spec.number)
     assert first.created
     assert note.created
     assert not note_again.created

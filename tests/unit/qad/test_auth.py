@@ -9,7 +9,7 @@ import pytest
 from qad_fakes import PASSWORD, FakeClock, FakeQad, ok
 
 from ml_connector.errors import AuthRejected, ConfigError, PermissionDenied, Unavailable
-from ml_connector.qad.auth import refresh_margin
+from ml_connector.qad.rest.auth import refresh_margin
 
 SITES = "api/qracore/browses"
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from ml_connector.qad import PurchaseOrderLineSpec, PurchaseOrderSpec, ReceiptSpec, SupplierSpec
-from ml_connector.qad.records import date_of, dec, num, parse_po
+from ml_connector.qad.rest.records import date_of, dec, num, parse_po
 
 
 def _line(n: int) -> PurchaseOrderLineSpec:

@@ -15,6 +15,7 @@ from ml_connector.errors import (
     PermissionDenied,
     RecordRejected,
     Unavailable,
+    WriteOutcomeUnknown,
 )
 from ml_connector.qad.qxtend.soap import SessionContext
 from ml_connector.qad.qxtend.transport import (
@@ -23,7 +24,6 @@ from ml_connector.qad.qxtend.transport import (
     QxtendNotExposed,
     service_url,
 )
-from ml_connector.qad.transport import WriteOutcomeUnknown
 
 URL = "https://acme.example/clouderp/qxi/services/QdocWebService"
 CONTEXT = SessionContext(username="integration", password=SecretStr("s3cret&"), domain="10USA")

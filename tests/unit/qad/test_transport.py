@@ -9,10 +9,9 @@ import httpx
 import pytest
 from qad_fakes import PASSWORD, FakeQad, ok
 
-from ml_connector.errors import ConfigError, RecordRejected, Unavailable
-from ml_connector.qad import WriteOutcomeUnknown
-from ml_connector.qad.browse import BrowsePaginator, Filter
-from ml_connector.qad.transport import is_duplicate, is_stale, parse_submit_result, rejected
+from ml_connector.errors import ConfigError, RecordRejected, Unavailable, WriteOutcomeUnknown
+from ml_connector.qad.rest.browse import BrowsePaginator, Filter
+from ml_connector.qad.rest.transport import is_duplicate, is_stale, parse_submit_result, rejected
 
 
 def flaky(failures: list[Any]) -> Any:

@@ -41,6 +41,7 @@ from ml_connector.errors import (
     PermissionDenied,
     RecordRejected,
     Unavailable,
+    WriteOutcomeUnknown,
 )
 from ml_connector.qad.qxtend.soap import (
     MalformedAnswer,
@@ -52,7 +53,6 @@ from ml_connector.qad.qxtend.soap import (
     parse_answer,
     request,
 )
-from ml_connector.qad.transport import WriteOutcomeUnknown
 
 SERVICE_PATH = "qxi/services/QdocWebService"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ml_connector.errors import Unavailable
-from ml_connector.qad.transport import QadTransport
+from ml_connector.qad.rest.transport import QadTransport
 
 BROWSE_PATH = "api/qracore/browses"
 Op = Literal["eq", "sw", "ew", "cn", "gt", "ge", "lt", "le"]

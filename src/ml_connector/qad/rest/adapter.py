@@ -6,7 +6,7 @@ camelCase, as observed (`priceListV2.priceListCode`; [CODE] S1, S4); the entity 
 per browse are our reading of that convention ([INF]); the classic item browse `mfg:gp340` keeps
 table-style keys (`pt_mstr.pt_part`), as classic browses have. Everything that knows their
 paths, bodies and row keys is in this module, so that tracing a real tenant changes this file
-and nothing in `client.py`. The browse ids of observed browses live here too (`BrowseIds`),
+and nothing in `channel.py`. The browse ids of observed browses live here too (`BrowseIds`),
 because they differ between QAD versions.
 """
 
@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ml_connector.qad.browse import BrowsePaginator, Filter, fetch_all, flag
-from ml_connector.qad.browse import text as cell
 from ml_connector.qad.models import (
     CreditTerm,
     Currency,
@@ -27,14 +25,15 @@ from ml_connector.qad.models import (
     ReceiptLine,
     ReceiptSpec,
     Site,
-    SubmitResult,
     Supplier,
     SupplierInvoice,
     TaxClass,
 )
-from ml_connector.qad.records import date_of, dec, iso, num, text
+from ml_connector.qad.rest.browse import BrowsePaginator, Filter, fetch_all, flag
+from ml_connector.qad.rest.browse import text as cell
+from ml_connector.qad.rest.records import date_of, dec, iso, num, text
+from ml_connector.qad.rest.transport import QadTransport, SubmitResult, data_records
 from ml_connector.qad.settings import QadSettings
-from ml_connector.qad.transport import QadTransport, data_records
 
 RECEIPTS = "api/erp/purchaseOrderReceipts"
 INVOICES = "api/erp/supplierInvoices"

@@ -13,15 +13,14 @@ Each layer is one function:
 Writes are not retried blindly. A POST marked `idempotent=False` is retried only when the failure
 proves QAD never saw it (the connection was not made, or a 401). When it may have reached QAD
 (read timeout, 5xx, garbage body) the transport raises `WriteOutcomeUnknown` and the operation
-that issued it reads back before deciding to post again (see `QadClient`'s ensure_/post_once
-helpers).
+that issued it reads back before deciding to post again (`qad/operations.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -29,22 +28,20 @@ import httpx
 from ml_connector import backoff
 from ml_connector.backoff import Sleep
 from ml_connector.errors import (
+    AlreadyExists,
     AuthRejected,
     ConfigError,
     FieldError,
     PermissionDenied,
     RecordRejected,
+    StaleRecord,
     Unavailable,
+    WriteOutcomeUnknown,
 )
-from ml_connector.qad.auth import NOT_JSON, TokenManager
-from ml_connector.qad.models import SubmitResult
+from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
 
 Params = dict[str, str] | list[tuple[str, str]]
 DUPLICATE_CODE = "2040"
-
-
-class WriteOutcomeUnknown(Unavailable):
-    """A write may or may not have reached QAD (lost answer); read back before posting again."""
 
 
 @dataclass
@@ -58,6 +55,15 @@ class _Retryable(Exception):
 
 
 # ---- envelopes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """QAD's `submitResult` read into errors (severity 1) and warnings (severity 0)."""
+
+    success: bool
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
 
 
 def _is_warning(severity: Any) -> bool:
@@ -129,11 +135,24 @@ def is_stale(result: SubmitResult) -> bool:
     return any("changed by another user" in e.message.lower() for e in result.errors)
 
 
-def rejected(result: SubmitResult, what: str) -> RecordRejected:
+def rejected(
+    result: SubmitResult, what: str, kind: type[RecordRejected] = RecordRejected
+) -> RecordRejected:
     """`RecordRejected` whose message is QAD's own text (joined when there are several)."""
     message = "; ".join(e.message for e in result.errors if e.message) or f"QAD refused {what}"
     code = next((e.code for e in result.errors if e.code), None)
-    return RecordRejected(message, system="qad", code=code, errors=result.errors)
+    return kind(message, system="qad", code=code, errors=result.errors)
+
+
+def check(result: SubmitResult, what: str) -> None:
+    """Raise what a refused write means: `AlreadyExists`, `StaleRecord` or `RecordRejected`."""
+    if result.success:
+        return
+    if is_duplicate(result):
+        raise rejected(result, what, AlreadyExists)
+    if is_stale(result):
+        raise rejected(result, what, StaleRecord)
+    raise rejected(result, what)
 
 
 def data_records(body: Any, key: str) -> list[dict[str, Any]]:

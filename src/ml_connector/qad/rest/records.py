@@ -1,9 +1,10 @@
-"""QAD JSON records of the observed routes, to and from our models.
+"""QAD REST JSON records of the observed routes, to and from the channel models.
 
 Observed routes (business relations, suppliers, PO headers and lines, items) follow public client
-code closely; the gap routes' shapes live in `adapter.py`. Amounts go out as JSON numbers and
-come back as `Decimal`; dates go out as `YYYY-MM-DD` and are read from the first ten characters
-(QAD also writes `2026-01-31T00:00:00.000Z`).
+code closely; the gap routes' shapes live in `adapter.py`. A record's `concurrencyHash` becomes
+the model's `revision`; changes (`SupplierChange`, ...) become the fields of a `U` write.
+Amounts go out as JSON numbers and come back as `Decimal`; dates go out as `YYYY-MM-DD` and are
+read from the first ten characters (QAD also writes `2026-01-31T00:00:00.000Z`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 from ml_connector.qad.models import (
     Item,
     ItemSpec,
+    PoHeaderChange,
     PoLine,
+    PoLineChange,
     PurchaseOrder,
     PurchaseOrderSpec,
     Supplier,
+    SupplierChange,
     SupplierSpec,
 )
 from ml_connector.qad.settings import QadSettings
@@ -119,14 +123,14 @@ def supplier_record(spec: SupplierSpec, settings: QadSettings) -> dict[str, Any]
     }
 
 
-def supplier_differences(spec: SupplierSpec, record: dict[str, Any]) -> dict[str, Any]:
-    """Fields to change on QAD's supplier record so it matches the spec (name, currency, terms)."""
-    wanted = {
-        "name": spec.name,
-        "currencyCode": spec.currency,
-        "creditTermsCode": spec.credit_terms,
+def supplier_fields(change: SupplierChange) -> dict[str, Any]:
+    """The supplier record's fields that carry `change`."""
+    fields = {
+        "name": change.name,
+        "currencyCode": change.currency,
+        "creditTermsCode": change.credit_terms,
     }
-    return {key: value for key, value in wanted.items() if text(record, key) != value}
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def parse_supplier(record: dict[str, Any]) -> Supplier:
@@ -137,6 +141,7 @@ def parse_supplier(record: dict[str, Any]) -> Supplier:
         credit_terms=text(record, "creditTermsCode"),
         business_relation=text(record, "businessRelationCode"),
         active=_bool(record.get("isActive")),
+        revision=text(record, "concurrencyHash"),
     )
 
 
@@ -166,26 +171,25 @@ def po_header_record(spec: PurchaseOrderSpec, settings: QadSettings) -> dict[str
     return record
 
 
-def po_header_differences(spec: PurchaseOrderSpec, record: dict[str, Any]) -> dict[str, Any]:
-    """Header fields that may be updated in place (remarks, due date, credit terms)."""
-    changes: dict[str, Any] = {}
-    if text(record, "remarks") != spec.remarks:
-        changes["remarks"] = spec.remarks
-    if spec.due_date and date_of(record.get("dueDate")) != spec.due_date:
-        changes["dueDate"] = iso(spec.due_date)
-    if spec.credit_terms and text(record, "creditTermsCode") != spec.credit_terms:
-        changes["creditTermsCode"] = spec.credit_terms
-    return changes
+def po_header_fields(change: PoHeaderChange) -> dict[str, Any]:
+    """The PO header record's fields that carry `change`."""
+    fields: dict[str, Any] = {
+        "remarks": change.remarks,
+        "dueDate": iso(change.due_date) if change.due_date else None,
+        "creditTermsCode": change.credit_terms,
+        "orderStatus": change.status,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
-def po_header_conflicts(spec: PurchaseOrderSpec, record: dict[str, Any]) -> list[str]:
-    """Differences that cannot be updated: the number is taken by a different order."""
-    problems = []
-    if text(record, "supplierCode") != spec.supplier_code:
-        problems.append(f"supplier {text(record, 'supplierCode')} (want {spec.supplier_code})")
-    if text(record, "currencyCode") and text(record, "currencyCode") != spec.currency:
-        problems.append(f"currency {text(record, 'currencyCode')} (want {spec.currency})")
-    return problems
+def po_line_fields(change: PoLineChange) -> dict[str, Any]:
+    """The PO line record's fields that carry `change`."""
+    fields: dict[str, Any] = {
+        "quantityOrdered": None if change.quantity is None else num(change.quantity),
+        "purchaseCost": None if change.unit_cost is None else num(change.unit_cost),
+        "lineStatus": change.status,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def parse_po_line(record: dict[str, Any]) -> PoLine:
@@ -199,6 +203,7 @@ def parse_po_line(record: dict[str, Any]) -> PoLine:
         gl_account=text(record, "glAccount"),
         status=text(record, "lineStatus") or "O",
         site=text(record, "siteCode"),
+        revision=text(record, "concurrencyHash"),
     )
 
 
@@ -217,6 +222,7 @@ def parse_po(record: dict[str, Any]) -> PurchaseOrder:
             (parse_po_line(line) for line in lines if isinstance(line, dict)),
             key=lambda line: line.line,
         ),
+        revision=text(record, "concurrencyHash"),
     )
 
 

@@ -1,0 +1,9 @@
+"""QAD over its REST API: one implementation of the channel seam (`qad/channel.py`).
+
+See `RestChannel` and docs/qad-rest.md for the wire contract.
+"""
+
+from ml_connector.qad.rest.adapter import BrowseIds, QadAdapter
+from ml_connector.qad.rest.channel import RestChannel
+
+__all__ = ["BrowseIds", "QadAdapter", "RestChannel"]
