@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from ml_connector.cin7.client import Cin7Client
-from ml_connector.qad.client import QadClient
+from ml_connector.qad.channel import QadChannel
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.repo import Store
 from ml_connector.sync.connect import cin7_client, qad_client
@@ -36,7 +36,7 @@ class Remotes:
     def cin7(self, config: ConnectionConfig) -> Cin7Client:
         return cin7_client(config, transport=self.cin7_transport)
 
-    def qad(self, config: ConnectionConfig) -> QadClient:
+    def qad(self, config: ConnectionConfig) -> QadChannel:
         return qad_client(config, transport=self.qad_transport)
 
 
