@@ -47,6 +47,12 @@ PRODUCTS: dict[str, str] = {
     "PNL-300": "Panel 300",
     "SCR-12": "Screw 12g",
 }
+# Service and non-inventory products: ordered and invoiced, never received (NonInventory).
+SERVICES: dict[str, tuple[str, str]] = {
+    "CAL-SVC": ("Calibration service", "473"),
+    "SHOP-SUP": ("Workshop supplies (non-stock)", "429"),
+}
+CATALOGUE = [*PRODUCTS, *SERVICES]
 CHARGES = (("Freight", "425"), ("Import duty", "460"), ("Handling fee", "477"))
 CURRENCY_RATES = {"USD": Decimal(1), "AUD": Decimal("0.6521"), "EUR": Decimal("1.0843")}
 LOCATIONS = ("Main Warehouse", "Production Floor", "")
@@ -58,7 +64,14 @@ SUPPLIERS = (
 ORDER_DAY = date(2026, 3, 2)
 
 MAPPINGS = Mappings(
-    account={"425": "6100", "460": "6150", "477": "6200", "630": "1400"},
+    account={
+        "425": "6100",
+        "429": "6290",
+        "460": "6150",
+        "473": "6730",
+        "477": "6200",
+        "630": "1400",
+    },
     item={sku: f"Q{sku.replace('-', '')}" for sku in PRODUCTS},
     supplier={},
     location={"Main Warehouse": "10-100", "Production Floor": "10-200"},
@@ -83,6 +96,10 @@ class LineSpec:
     quantity: Decimal
     price: Decimal
     discount: Decimal = Decimal(0)
+
+    @property
+    def service(self) -> bool:
+        return self.sku in SERVICES
 
 
 @dataclass
@@ -128,6 +145,7 @@ class PurchaseSpec:
     voided: bool
     covered: bool
     blind: bool = False
+    service_purchase: bool = False
 
     @property
     def received(self) -> dict[str, Decimal]:
@@ -175,10 +193,11 @@ def _stamp(day: date) -> str:
 
 def _line(line: LineSpec, *, account: str | None = None) -> dict[str, Any]:
     total = money(line.quantity * line.price * (100 - line.discount) / 100)
+    name = SERVICES[line.sku][0] if line.service else PRODUCTS[line.sku]
     body: dict[str, Any] = {
-        "ProductID": guid(list(PRODUCTS).index(line.sku) + 1, 7),
+        "ProductID": guid(CATALOGUE.index(line.sku) + 1, 7),
         "SKU": line.sku,
-        "Name": PRODUCTS[line.sku],
+        "Name": name,
         "Quantity": float(line.quantity),
         "Price": float(line.price),
         "Discount": float(line.discount),
@@ -186,8 +205,10 @@ def _line(line: LineSpec, *, account: str | None = None) -> dict[str, Any]:
         "TaxRule": "GST on Imports",
         "Total": float(total),
     }
+    if line.service:
+        body["NonInventory"] = True
     if account is not None:
-        body["Account"] = account
+        body["Account"] = SERVICES[line.sku][1] if line.service else account
     return body
 
 
@@ -234,7 +255,10 @@ def render(spec: PurchaseSpec, stage: Stage) -> dict[str, Any]:
         "ID": spec.purchase_id,
         "SupplierID": spec.supplier[0],
         "Supplier": spec.supplier[1],
-        "Type": "Advanced Purchase" if spec.advanced else "Simple Purchase",
+        "Type": "Service Purchase"
+        if spec.service_purchase
+        else ("Advanced Purchase" if spec.advanced else "Simple Purchase"),
+        "IsServiceOnly": spec.service_purchase,
         "Approach": spec.approach,
         "BlindReceipt": spec.blind,
         "BaseCurrency": "USD",
@@ -426,16 +450,27 @@ def _split(draw: st.DrawFn, total: int, parts: int) -> list[int]:
 
 @st.composite
 def purchase_specs(
-    draw: st.DrawFn, *, covered: bool | None = None, voids: bool = True, over: bool = True
+    draw: st.DrawFn,
+    *,
+    covered: bool | None = None,
+    voids: bool = True,
+    over: bool = True,
+    services: bool = True,
 ) -> PurchaseSpec:
     """A purchase's life. `covered=True`: every invoiced quantity is received; `over=False`:
-    never more received than ordered, and nothing received that was not ordered."""
+    never more received than ordered, and nothing received that was not ordered;
+    `services=True`: sometimes a service line, sometimes a whole Service purchase."""
+    if services and draw(st.integers(0, 7)) == 0:
+        return draw(service_purchase_specs(voids=voids))
     advanced = draw(st.booleans())
     approach = draw(st.sampled_from(["STOCK", "INVOICE"]))
     number = draw(st.integers(1, 99_999))
     order_number = draw(st.sampled_from([f"PO-{number:05d}", f"PO-2026-{number:06d}"]))
     skus = draw(st.lists(st.sampled_from(list(PRODUCTS)), min_size=1, max_size=4, unique=True))
     lines = [LineSpec(sku, draw(quantities), draw(prices), draw(discounts)) for sku in skus]
+    if services and draw(st.booleans()):
+        service = draw(st.sampled_from(list(SERVICES)))
+        lines.append(LineSpec(service, Decimal(draw(st.integers(1, 3))), draw(prices)))
     charge_rows = draw(st.lists(st.sampled_from(CHARGES), max_size=2, unique=True))
     charges = [(d, a, draw(prices)) for d, a in charge_rows]
     if covered is None:
@@ -444,6 +479,8 @@ def purchase_specs(
     # What arrives: none, part, all or a little more of each line, sometimes an extra SKU.
     arriving: dict[str, int] = {}
     for line in lines:
+        if line.service:
+            continue
         shares = ["none", "part", "all", "all", "over"] if over else ["none", "part", "all"]
         share = draw(st.sampled_from(shares))
         ordered = int(line.quantity)
@@ -473,7 +510,7 @@ def purchase_specs(
     invoice_count = draw(st.integers(0, 2 if advanced else 1))
     invoices: list[InvoiceSpec] = []
     left = {
-        sku: int(received.get(sku, 0)) if covered else int(line.quantity)
+        sku: int(received.get(sku, 0)) if covered and not line.service else int(line.quantity)
         for sku, line in price_of.items()
     }
     for index in range(invoice_count):
@@ -536,6 +573,45 @@ def purchase_specs(
         credit=credit,
         voided=voids and draw(st.integers(0, 9)) == 0,
         covered=covered,
+    )
+
+
+@st.composite
+def service_purchase_specs(draw: st.DrawFn, *, voids: bool = True) -> PurchaseSpec:
+    """A Cin7 Service purchase: additional charges only, invoice first, never received."""
+    number = draw(st.integers(1, 99_999))
+    rows = draw(st.lists(st.sampled_from(CHARGES), min_size=1, max_size=3, unique=True))
+    charges = [(d, a, draw(prices)) for d, a in rows]
+    split = draw(st.integers(1, len(charges)))
+    task = guid(number, 5)
+    invoices = [
+        InvoiceSpec(
+            number=draw(st.sampled_from([f"SVC-{number}-{i + 1}", ""])),
+            task=task,
+            day=ORDER_DAY + timedelta(days=5 + i),
+            lines=[],
+            charges=part,
+            status=draw(st.sampled_from(["AUTHORISED", "PAID"])),
+        )
+        for i, part in enumerate([charges[:split], charges[split:]])
+        if part
+    ]
+    return PurchaseSpec(
+        purchase_id=guid(number, 4),
+        order_number=f"PO-S{number:05d}",
+        supplier=draw(st.sampled_from(SUPPLIERS)),
+        advanced=True,
+        approach="INVOICE",
+        currency=draw(st.sampled_from(list(CURRENCY_RATES))),
+        location="",
+        lines=[],
+        charges=charges,
+        deliveries=[],
+        invoices=invoices[: draw(st.integers(0, len(invoices)))],
+        credit=None,
+        voided=voids and draw(st.integers(0, 9)) == 0,
+        covered=True,
+        service_purchase=True,
     )
 
 

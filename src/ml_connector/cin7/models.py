@@ -281,7 +281,11 @@ class PurchaseListRow(Cin7Model):
 
 
 class Line(Cin7Model):
-    """An order, invoice or credit-note line (invoice lines carry `Account`)."""
+    """An order, invoice or credit-note line (invoice lines carry `Account`).
+
+    `non_inventory` is Cin7's `NonInventory` flag (live data, reference §5.3): the line's product
+    is a `Service` or `Non Inventory` product, which is never received into stock.
+    """
 
     product_id: Guid = Field(None, alias="ProductID")
     sku: Text = Field("", alias="SKU")
@@ -295,6 +299,7 @@ class Line(Cin7Model):
     account: Text = Field("", alias="Account")
     supplier_sku: Text = Field("", alias="SupplierSKU")
     comment: Text = Field("", alias="Comment")
+    non_inventory: Flag = Field(False, alias="NonInventory")
 
 
 class Charge(Cin7Model):
@@ -323,6 +328,7 @@ class StockLine(Cin7Model):
     location_id: Guid = Field(None, alias="LocationID")
     batch_sn: Text = Field("", alias="BatchSN")
     card_id: Guid = Field(None, alias="CardID")
+    non_inventory: Flag = Field(False, alias="NonInventory")
 
 
 class Order(Cin7Model):
@@ -379,7 +385,11 @@ class CreditNote(Cin7Model):
 
 
 class Purchase(Cin7Model):
-    """A purchase, Simple or Advanced, in one normalised shape."""
+    """A purchase, Simple, Advanced or Service, in one normalised shape.
+
+    A Service purchase (`Type: Service Purchase`, `IsServiceOnly`) holds additional charges
+    only, is always invoice first and is never received (reference §5.5, §6.1).
+    """
 
     id: Guid = Field(alias="ID")
     order_number: Text = Field("", alias="OrderNumber", max_length=ORDER_NUMBER_MAX)
@@ -389,6 +399,7 @@ class Purchase(Cin7Model):
     supplier_id: Guid = Field(None, alias="SupplierID")
     supplier: Text = Field("", alias="Supplier")
     blind_receipt: Flag = Field(False, alias="BlindReceipt")
+    service_only: Flag = Field(False, alias="IsServiceOnly")
     base_currency: Text = Field("", alias="BaseCurrency")
     currency: Text = Field("", alias="SupplierCurrency")
     currency_rate: MaybeAmount = Field(None, alias="CurrencyRate")
@@ -410,6 +421,11 @@ class Purchase(Cin7Model):
     @property
     def is_advanced(self) -> bool:
         return not self.type.strip().lower().startswith("simple")
+
+    @property
+    def is_service(self) -> bool:
+        """A Service purchase: charges only, invoiced without goods or a PO."""
+        return self.service_only or self.type.strip().lower().startswith("service")
 
     @property
     def last_updated_raw(self) -> str:

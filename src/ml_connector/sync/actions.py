@@ -431,6 +431,9 @@ class GlLine:
 class _SupplierDocument(Action):
     """Amounts are positive for invoices and credit notes alike; `invoice_type` tells them apart.
 
+    `po_number` is "" for a purchase with nothing stocked (a Cin7 Service purchase): the
+    document goes to QAD without a PO, its lines on GL accounts only.
+
     `amount` = Σ matching quantity x unit price + Σ GL amounts + `tax_amount`, to the cent.
     """
 
@@ -463,6 +466,9 @@ class _SupplierDocument(Action):
             "variances": [variance.as_details() for variance in self.variances],
         }
 
+    def _on_po(self) -> str:
+        return f"on PO {self.po_number}" if self.po_number else "without a PO"
+
     def _variance_text(self) -> str:
         if not self.variances:
             return ""
@@ -485,7 +491,7 @@ class PostInvoice(_SupplierDocument):
 
     def describe(self) -> str:
         return (
-            f"post invoice {self.reference} from {self.supplier_code} on PO {self.po_number}: "
+            f"post invoice {self.reference} from {self.supplier_code} {self._on_po()}: "
             f"{fmt_money(self.amount)} {self.currency}{self._variance_text()}"
         )
 
@@ -503,8 +509,8 @@ class PostCreditNote(_SupplierDocument):
 
     def describe(self) -> str:
         return (
-            f"post credit note {self.reference} from {self.supplier_code} on PO "
-            f"{self.po_number}: {fmt_money(self.amount)} {self.currency}"
+            f"post credit note {self.reference} from {self.supplier_code} {self._on_po()}: "
+            f"{fmt_money(self.amount)} {self.currency}"
         )
 
 

@@ -67,8 +67,19 @@ def document_currency(purchase: Purchase, supplier: Supplier | None) -> str:
 
 
 def is_item_line(line: Line) -> bool:
-    """An item line names a product; other lines (service, fees) post to their GL account."""
+    """An item line names a product; other lines (fees without a product) carry an account."""
     return bool(line.sku.strip() or line.product_id)
+
+
+def is_stock_line(line: Line | StockLine) -> bool:
+    """A line of a stocked product: a QAD PO line, received, matched to receipts.
+
+    Lines of `Service` and `Non Inventory` products (Cin7 flags them `NonInventory`) and lines
+    without a product are never received: they post to the GL account of the line.
+    """
+    if isinstance(line, StockLine):
+        return not line.non_inventory
+    return is_item_line(line) and not line.non_inventory
 
 
 def check_purchase(purchase: Purchase, supplier: Supplier | None) -> list[str]:
@@ -201,6 +212,8 @@ def _check_document_lines(name: str, lines: Sequence[Line], problems: Problems) 
             problems.add(f"{where}: no SKU")
         elif not is_item_line(line) and not line.account.strip():
             problems.add(f"{where}: no SKU and no account")
+        elif not is_stock_line(line) and not line.account.strip():
+            problems.add(f"{where}: not a stocked product and no account")
         _check_line(where, line, problems)
 
 

@@ -135,7 +135,7 @@ def _invoice_spec(action: PostInvoice | PostCreditNote) -> InvoiceSpec:
         amount=action.amount,
         tax_amount=action.tax_amount,
         description=action.description,
-        po_numbers=[action.po_number],
+        po_numbers=[action.po_number] if action.po_number else [],
         matching=[
             MatchLine(
                 po_number=action.po_number,

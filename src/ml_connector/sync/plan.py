@@ -56,7 +56,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from ml_connector.cin7.models import Charge, CreditNote, Invoice, Line, Purchase, Supplier
+from ml_connector.cin7.models import (
+    Charge,
+    CreditNote,
+    Invoice,
+    Line,
+    Purchase,
+    Receipt,
+    StockLine,
+    Supplier,
+)
 from ml_connector.sync import codes
 from ml_connector.sync.actions import (
     Action,
@@ -92,7 +101,7 @@ from ml_connector.sync.checks import (
     check_purchase,
     document_currency,
     is_authorised,
-    is_item_line,
+    is_stock_line,
     is_voided,
     order_authorised,
     status_of,
@@ -158,9 +167,11 @@ class Plan:
 
 def shared_keys(purchase: Purchase) -> tuple[str, ...]:
     """Natural keys outside the purchase that `plan` reads: its supplier and its SKUs' items."""
-    skus = [line.sku for line in purchase.order.lines]
+    skus = [line.sku for line in purchase.order.lines if is_stock_line(line)]
     skus += [line.sku for receipt in purchase.receipts for line in receipt.lines]
-    skus += [line.sku for invoice in purchase.invoices for line in invoice.lines]
+    skus += [
+        line.sku for invoice in purchase.invoices for line in invoice.lines if is_stock_line(line)
+    ]
     keys = [f"supplier:{purchase.supplier_id}"] if purchase.supplier_id else []
     keys += [f"item:{sku.strip().upper()}" for sku in skus if sku.strip()]
     return tuple(dict.fromkeys(keys))
@@ -206,29 +217,37 @@ def plan(
 def _plan_void(purchase: Purchase, posted: PostedState, ctx: PlanContext) -> Plan:
     order_number = purchase.order_number.strip()
     po = posted.get(f"po:{order_number}") if order_number else None
-    if po is None:
-        return Plan(status="void", notes=("voided in Cin7 before anything was posted to QAD",))
-    number = _po_number_of(po)
-    names: dict[str, str] = {}
-    received = _posted_movements(posted, order_number, names)
-    in_stock = {names[sku]: qty for sku, qty in received.items() if qty > 0}
     invoices = sorted(
         str(p.details.get("reference") or key.split(":", 2)[-1])
         for key, p in posted.items()
         if key.startswith("invoice:")
     )
+    voided = f"{order_number} was voided in Cin7"
+    if po is None:
+        if invoices:  # a purchase without a PO (nothing stocked) whose invoices are in QAD
+            return Plan(
+                status="attention",
+                attention=(
+                    f"{voided} after QAD took its invoices {', '.join(invoices)}: "
+                    "reverse them in QAD with a credit note",
+                ),
+            )
+        return Plan(status="void", notes=("voided in Cin7 before anything was posted to QAD",))
+    number = _po_number_of(po)
+    names: dict[str, str] = {}
+    received = _posted_movements(posted, order_number, names)
+    in_stock = {names[sku]: qty for sku, qty in received.items() if qty > 0}
     if in_stock or invoices:
         reasons = []
         if in_stock:
             goods = ", ".join(f"{sku} {fmt_qty(qty)}" for sku, qty in sorted(in_stock.items()))
             reasons.append(
-                f"{order_number} was voided in Cin7 after goods were received in QAD on PO "
-                f"{number} ({goods}): reverse the receipts or close the PO in QAD by hand"
+                f"{voided} after goods were received in QAD on PO {number} ({goods}): "
+                "reverse the receipts or close the PO in QAD by hand"
             )
         if invoices:
             reasons.append(
-                f"{order_number} was voided in Cin7 but QAD holds its invoices "
-                f"{', '.join(invoices)}: reverse them in QAD"
+                f"{voided} but QAD holds its invoices {', '.join(invoices)}: reverse them in QAD"
             )
         return Plan(status="attention", attention=tuple(reasons), po_number=number)
     close_key = f"close:{order_number}"
@@ -464,6 +483,7 @@ class _Planner:
         self.items: dict[str, EnsureItem] = {}
         self.po_action: CreatePurchaseOrder | UpdatePurchaseOrder | None = None
         self.po_touched: set[int] = set()
+        self.has_po = True
         self.line_of: dict[str, int] = {}
         self.cost_of: dict[str, Decimal] = {}
         self.receipts: list[PostReceipt] = []
@@ -612,21 +632,32 @@ class _Planner:
     def _active_invoices(self) -> list[Invoice]:
         return [i for i in self.purchase.invoices if status_of(i.status) in ACTIVE_INVOICE]
 
+    def _received(self) -> list[tuple[Receipt, list[StockLine]]]:
+        """AUTHORISED receiving blocks with their stocked lines (services are never received)."""
+        return [
+            (receipt, [stock for stock in receipt.lines if is_stock_line(stock)])
+            for receipt in self.purchase.receipts
+            if status_of(receipt.status) == AUTHORISED
+        ]
+
+    def _ordered_lines(self) -> list[Line]:
+        """The AUTHORISED order's stocked lines: what the PO carries."""
+        if not order_authorised(self.purchase):
+            return []
+        return [line for line in self.purchase.order.lines if is_stock_line(line)]
+
     def _wanted_lines(self) -> dict[str, _Want]:
         wants: dict[str, _Want] = {}
-        if order_authorised(self.purchase):
-            for line in self.purchase.order.lines:
-                sku = fold(line.sku)
-                self.names.setdefault(sku, line.sku.strip())
-                wants[sku] = _Want(
-                    line.sku.strip(), line.name, line.quantity or ZERO, self._unit_price(line)
-                )
+        for line in self._ordered_lines():
+            sku = fold(line.sku)
+            self.names.setdefault(sku, line.sku.strip())
+            wants[sku] = _Want(
+                line.sku.strip(), line.name, line.quantity or ZERO, self._unit_price(line)
+            )
         received: dict[str, Decimal] = {}
         received_names: dict[str, str] = {}
-        for receipt in self.purchase.receipts:
-            if status_of(receipt.status) != AUTHORISED:
-                continue
-            for stock in receipt.lines:
+        for _receipt, stock_lines in self._received():
+            for stock in stock_lines:
                 sku = fold(stock.sku)
                 self.names.setdefault(sku, stock.sku.strip())
                 received_names.setdefault(sku, stock.name)
@@ -634,7 +665,7 @@ class _Planner:
         prices: dict[str, Decimal] = {}
         for invoice in self._active_invoices():
             for line in invoice.lines:
-                if is_item_line(line):
+                if is_stock_line(line):
                     prices.setdefault(fold(line.sku), self._unit_price(line))
         for sku, quantity in received.items():
             want = wants.get(sku)
@@ -656,15 +687,13 @@ class _Planner:
         if not order_authorised(self.purchase):
             return []
         ordered: dict[str, Decimal] = {}
-        for line in self.purchase.order.lines:
+        for line in self._ordered_lines():
             sku = fold(line.sku)
             self.names.setdefault(sku, line.sku.strip())
             ordered[sku] = ordered.get(sku, ZERO) + (line.quantity or ZERO)
         parts: dict[str, list[Decimal]] = {}
-        for receipt in self.purchase.receipts:
-            if status_of(receipt.status) != AUTHORISED:
-                continue
-            for stock in receipt.lines:
+        for _receipt, stock_lines in self._received():
+            for stock in stock_lines:
                 sku = fold(stock.sku)
                 self.names.setdefault(sku, stock.sku.strip())
                 parts.setdefault(sku, []).append(stock.quantity or ZERO)
@@ -758,6 +787,12 @@ class _Planner:
     def _purchase_order(self) -> None:
         key = self.po_key
         purchase = self.purchase
+        wants = self._wanted_lines()
+        if not wants and self.po_posted is None:
+            # Nothing stocked (a Service purchase, or only service and non-inventory lines):
+            # no PO; the invoices go to QAD without one.
+            self.has_po = False
+            return
         currency = self._require("currency", self.currency_code, key)
         location = purchase.location.strip()
         if location:
@@ -774,7 +809,6 @@ class _Planner:
         terms = (
             self._require("payment_term", purchase.terms, key) if purchase.terms.strip() else None
         )
-        wants = self._wanted_lines()
         posted_lines = self._posted_lines()
         deps = [self.supplier_dep] if self.supplier_dep else []
         next_number = max((p.line for p in posted_lines.values()), default=0) + 1
@@ -912,11 +946,10 @@ class _Planner:
 
     def _receipts(self) -> list[PostReceipt]:
         blocks: list[_Block] = []
-        for receipt in self.purchase.receipts:
-            if status_of(receipt.status) != AUTHORISED or receipt.date is None:
-                continue
+        for receipt, stock_lines in self._received():
+            assert receipt.date is not None  # check_purchase fails undated receipts
             quantities: dict[str, Decimal] = {}
-            for stock in receipt.lines:
+            for stock in stock_lines:
                 sku = fold(stock.sku)
                 quantities[sku] = quantities.get(sku, ZERO) + (stock.quantity or ZERO)
             blocks.append(_Block(receipt.key, receipt.date, quantities))
@@ -1040,16 +1073,17 @@ class _Planner:
         quantities: dict[tuple[str, Decimal], Decimal] = {}
         gl_lines: list[GlLine] = []
         for line in lines:
-            if is_item_line(line):
+            if is_stock_line(line):
                 sku = fold(line.sku)
                 self.names.setdefault(sku, line.sku.strip())
                 price = (sku, self._unit_price(line))
                 quantities[price] = quantities.get(price, ZERO) + (line.quantity or ZERO)
             else:
-                code = self._require("account", line.account, key, label=line.name)
-                gl_lines.append(
-                    GlLine(code, self._gl_amount(line), line.name, line.account.strip())
-                )
+                # Services, non-inventory products and lines without a product: never
+                # received, so never waited for; booked to the GL account mapped from the line's.
+                label = " ".join(part for part in (line.sku.strip(), line.name.strip()) if part)
+                code = self._require("account", line.account, key, label=label)
+                gl_lines.append(GlLine(code, self._gl_amount(line), label, line.account.strip()))
         for charge in charges:
             label = charge.description or charge.reference
             code = self._require("account", charge.account, key, label=label)
@@ -1266,7 +1300,7 @@ class _Planner:
             "reference": item.reference,
             "cin7_number": source.number.strip(),
             "order_number": self.order_number,
-            "po_number": self.po_number,
+            "po_number": self.po_number if self.has_po else "",
             "document_date": source.date or self.order_date,
             "currency": self._require("currency", self.currency_code, item.key),
             "amount": item.document.amount,
@@ -1293,11 +1327,16 @@ class _Planner:
 
     def _finish(self) -> Plan:
         missing = tuple(dict.fromkeys(self.missing.values()))
-        if missing and self.po_posted is None:
+        # Nothing of the purchase is in QAD yet: post it whole or not at all. A purchase
+        # without a PO has started once one of its invoices is in QAD.
+        started = self.po_posted is not None or any(
+            key.startswith(("invoice:", "credit:")) for key in self.posted
+        )
+        if missing and not started:
             return Plan(
                 status="blocked",
                 missing=missing,
-                po_number=self.po_number,
+                po_number=self.po_number if self.has_po else None,
                 supplier_code=self.supplier_code,
             )
         reductions = [r for r in self.receipts if all(line.quantity < 0 for line in r.lines)]
@@ -1336,6 +1375,6 @@ class _Planner:
             missing=missing,
             notes=tuple(dict.fromkeys(self.notes)),
             attention=tuple(self.attention),
-            po_number=self.po_number,
+            po_number=self.po_number if self.has_po else None,
             supplier_code=self.supplier_code,
         )

@@ -270,3 +270,182 @@ def test_an_invoice_waiting_for_a_price_correction_keeps_its_turn_on_the_goods()
     assert [h.reason for h in result.holds] == [
         "WID-100: invoiced 10, received in QAD 10, 10 waiting for earlier invoices"
     ]
+
+
+# --- 3. service and non-inventory lines, Service purchases -----------------------------------
+
+CALIBRATION = {
+    "ProductID": "9e9e9e9e-0000-4000-8000-000000000473",
+    "SKU": "CST-CAL-1",
+    "Name": "Calibration Service",
+    "Quantity": 1,
+    "Price": 150,
+    "Discount": 0,
+    "Tax": 15,
+    "TaxRule": "GST on Imports",
+    "Total": 150,
+    "NonInventory": True,
+}
+
+
+def with_service_line(account: str = "473") -> dict[str, Any]:
+    """The reference purchase plus one calibration service, ordered and invoiced, never received."""
+    body = payload()
+    body["Order"]["Lines"].append(dict(CALIBRATION))
+    body["Order"].update(TotalBeforeTax=375, Tax=37.5, Total=412.5)
+    body["Invoice"]["Lines"].append({**CALIBRATION, "Account": account})
+    body["Invoice"].update(TotalBeforeTax=375, Tax=37.5, Total=412.5)
+    return body
+
+
+def service_purchase(**invoice: Any) -> dict[str, Any]:
+    """A Cin7 Service purchase: additional charges only, invoice first, never received."""
+    charge = {
+        "Description": "Annual calibration",
+        "Reference": "SVC-2024",
+        "Quantity": 1,
+        "Price": 480,
+        "Discount": 0,
+        "Tax": 48,
+        "TaxRule": "GST on Imports",
+        "Total": 480,
+    }
+    body = payload(
+        ID="3d3d3d3d-0000-4000-8000-000000000001",
+        OrderNumber="PO-00430",
+        Type="Service Purchase",
+        IsServiceOnly=True,
+        Approach="INVOICE",
+        Location="",
+    )
+    body["Order"] = {
+        "Status": "AUTHORISED",
+        "Lines": [],
+        "AdditionalCharges": [charge],
+        "TotalBeforeTax": 480,
+        "Tax": 48,
+        "Total": 528,
+    }
+    body.pop("StockReceived")
+    body["Invoice"] = [
+        {
+            "TaskID": "3d3d3d3d-0000-4000-8000-000000000001",
+            "InvoiceNumber": "HF-SVC-88",
+            "InvoiceDate": "2024-05-09T00:00:00",
+            "InvoiceDueDate": "2024-06-08T00:00:00",
+            "Status": "AUTHORISED",
+            "Lines": [],
+            "AdditionalCharges": [{**charge, "Account": "473"}],
+            "TotalBeforeTax": 480,
+            "Tax": 48,
+            "Total": 528,
+            **invoice,
+        }
+    ]
+    body["CreditNote"] = []
+    return body
+
+
+def test_a_service_line_is_never_a_po_line_nor_waited_for() -> None:
+    result = run(with_service_line())
+
+    po = next(a for a in result.actions if a.kind == "create_po")
+    assert [line.sku for line in po.lines] == ["WID-100", "BRK-20"]  # type: ignore[attr-defined]
+    (invoice,) = invoices(result)
+    assert result.holds == ()
+    assert [m.sku for m in invoice.matching] == ["WID-100", "BRK-20"]
+    assert [(g.gl_code, g.amount, g.description, g.cin7_account) for g in invoice.gl_lines] == [
+        ("4730", Decimal("150.00"), "CST-CAL-1 Calibration Service", "473"),
+        ("6100", Decimal("30.00"), "Freight", "425"),
+    ]
+    assert invoice.amount == Decimal("412.50")
+    assert "item:CST-CAL-1" not in [a.natural_key for a in result.actions]
+
+
+def test_invoice_first_waits_for_the_goods_only_never_for_the_service() -> None:
+    body = with_service_line()
+    body["Approach"] = "INVOICE"
+    body["StockReceived"] = {"Status": "NOT AVAILABLE", "Lines": []}
+
+    (hold,) = run(body).holds
+
+    assert hold.reason == (
+        "WID-100: invoiced 10, received in QAD 0; BRK-20: invoiced 40, received in QAD 0"
+    )
+
+
+def test_a_service_line_on_an_unmapped_account_blocks_naming_the_account() -> None:
+    result = run(with_service_line(account="485"))
+
+    assert result.status == "blocked"
+    assert result.missing == ("account 485 (CST-CAL-1 Calibration Service)",)
+
+
+def test_a_service_line_without_an_account_fails_the_purchase() -> None:
+    body = with_service_line()
+    body["Invoice"]["Lines"][-1]["Account"] = ""
+
+    result = run(body)
+
+    assert result.status == "failed"
+    assert result.problems == (
+        "invoice HF-INV-5521 line 3 (CST-CAL-1): not a stocked product and no account",
+    )
+
+
+def test_a_service_purchase_becomes_a_supplier_invoice_without_a_po() -> None:
+    result = run(service_purchase())
+
+    assert result.status == "pending"
+    assert [a.kind for a in result.actions] == ["supplier", "invoice"]
+    (invoice,) = invoices(result)
+    assert invoice.natural_key == f"invoice:{CODE}:PO-00430:HF-SVC-88"
+    assert (invoice.po_number, invoice.matching) == ("", ())
+    assert [(g.gl_code, g.amount) for g in invoice.gl_lines] == [("4730", Decimal("480.00"))]
+    assert invoice.amount == Decimal("528.00")
+    assert invoice.describe() == f"post invoice HF-SVC-88 from {CODE} without a PO: 528.00 USD"
+    assert result.po_number is None
+    posted = settle(service_purchase())
+    assert run(service_purchase(), posted).status == "posted"
+    assert [k for k in posted if k.startswith(("po:", "receipt:"))] == []
+
+
+def test_a_purchase_of_non_inventory_products_only_needs_no_po() -> None:
+    body = payload()
+    body["Order"]["Lines"] = [dict(CALIBRATION)]
+    body["Order"].update(TotalBeforeTax=180, Tax=18, Total=198)
+    body["StockReceived"] = {"Status": "NOT AVAILABLE", "Lines": []}
+    body["Invoice"]["Lines"] = [{**CALIBRATION, "Account": "473"}]
+    body["Invoice"].update(TotalBeforeTax=180, Tax=18, Total=198)
+
+    result = run(body)
+
+    assert [a.kind for a in result.actions] == ["supplier", "invoice"]
+    assert invoices(result)[0].po_number == ""
+
+
+def test_a_service_purchase_voided_after_its_invoice_posted_needs_a_person() -> None:
+    posted = settle(service_purchase())
+    body = service_purchase(Status="VOIDED")
+    body["Status"] = "VOIDED"
+    body["Order"]["Status"] = "VOIDED"
+
+    result = run(body, posted)
+
+    assert (result.status, result.actions) == ("attention", ())
+    assert result.attention == (
+        "PO-00430 was voided in Cin7 after QAD took its invoices HF-SVC-88: reverse them in "
+        "QAD with a credit note",
+    )
+
+
+def test_an_unmapped_account_on_a_later_invoice_holds_only_that_invoice() -> None:
+    posted = settle(service_purchase())
+    body = service_purchase()
+    extra = {**body["Invoice"][0], "InvoiceNumber": "HF-SVC-89"}
+    extra["AdditionalCharges"] = [{**extra["AdditionalCharges"][0], "Account": "485"}]
+    body["Invoice"].append(extra)
+
+    result = run(body, posted)
+
+    assert (result.status, result.missing) == ("blocked", ("account 485 (Annual calibration)",))
