@@ -38,9 +38,22 @@ RecordKind = Literal["purchase", "supplier"]
 """The Cin7 documents ml-connector keeps a record of."""
 
 RecordStatus = Literal[
-    "pending", "posted", "held", "blocked", "failed", "waiting", "void", "attention"
+    "pending",
+    "posted",
+    "held",
+    "blocked",
+    "failed",
+    "waiting",
+    "void",
+    "attention",
+    "resolved",
+    "ignored",
 ]
-"""Where one record stands; ``held`` and ``blocked`` records are planned again every pass."""
+"""Where one record stands; ``held`` and ``blocked`` records are planned again every pass.
+
+``resolved`` and ``ignored`` are set by a person from the error queue, with a note: the first
+says the cause was dealt with outside ml-connector, the second that nobody will. Neither is
+planned again until Cin7 changes the document (a new version makes the record ``pending``)."""
 
 Stream = Literal["purchases", "suppliers", "reference"]
 """A Cin7 listing with its own incremental cursor."""
@@ -73,6 +86,8 @@ AuditEventKind = Literal[
     "attention",
     "completed",
     "released",
+    "resolved",
+    "ignored",
 ]
 """The name of one link in a record's audit trail.
 
@@ -80,7 +95,8 @@ AuditEventKind = Literal[
 actions about to be posted; ``intent`` before a QAD create or update and ``posted`` or ``failed``
 after it; ``retried`` a transient error left it for the next pass; ``intent-resolved`` an intent
 left by a crash was looked up in QAD; ``held``, ``blocked``, ``attention`` and ``completed``
-(posted in full) when its status changes; ``released`` held invoices went out.
+(posted in full) when its status changes; ``released`` held invoices went out; ``resolved`` and
+``ignored`` a person settled it from the error queue (their note is in the event).
 """
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
@@ -93,6 +109,8 @@ RECORD_STATUSES: tuple[RecordStatus, ...] = (
     "waiting",
     "void",
     "attention",
+    "resolved",
+    "ignored",
 )
 STREAMS: tuple[Stream, ...] = ("purchases", "suppliers", "reference")
 POSTING_STATES: tuple[PostingState, ...] = ("intent", "posted")
@@ -122,4 +140,6 @@ AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
     "attention",
     "completed",
     "released",
+    "resolved",
+    "ignored",
 )

@@ -4,16 +4,23 @@ call one or two use cases, render a template. No logic lives here.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ml_connector.errors import AccessDenied, SignInThrottled
+from ml_connector.errors import AccessDenied, ConfigError, SignInThrottled
 from ml_connector.usecases.access import resume_session, sign_in, sign_out
+from ml_connector.usecases.error_queue import error_queue
 from ml_connector.usecases.overview import overview
+from ml_connector.usecases.records import parse_statuses, record_detail, search_records
+from ml_connector.usecases.runs import run_history
+from ml_connector.usecases.triage import settle_records
+from ml_connector.vocab import RECORD_STATUSES
 from ml_connector.web.auth import (
     SESSION_COOKIE,
+    Operator,
     Viewer,
     check_login_csrf,
     clear_session_cookie,
@@ -23,7 +30,8 @@ from ml_connector.web.auth import (
     set_session_cookie,
 )
 from ml_connector.web.context import Console, console
-from ml_connector.web.render import page
+from ml_connector.web.forms import PAGE_SIZE, parse_day
+from ml_connector.web.render import page, redirect
 
 __all__ = ["router"]
 
@@ -113,3 +121,124 @@ async def logout(request: Request, app: App, who: Viewer) -> Response:
 async def overview_page(request: Request, app: App, who: Viewer) -> Response:
     seen = await overview(app.store, now=app.clock)
     return page(request, "overview.html", {"overview": seen})
+
+
+# --- one connection ---------------------------------------------------------------------------
+
+
+def _conn_url(name: str, tail: str = "") -> str:
+    return f"/connections/{quote(name, safe='')}{tail}"
+
+
+@router.get("/connections/{name}")
+async def connection_home(name: str, who: Viewer) -> Response:
+    return RedirectResponse(_conn_url(name, "/records"), status_code=303)
+
+
+@router.get("/connections/{name}/runs")
+async def runs_page(request: Request, app: App, who: Viewer, name: str) -> Response:
+    history = await run_history(app.store, name, now=app.clock)
+    return page(request, "runs.html", {"name": name, "history": history, "tab": "runs"})
+
+
+@router.get("/connections/{name}/records")
+async def records_page(
+    request: Request,
+    app: App,
+    who: Viewer,
+    name: str,
+    status: Annotated[list[str] | None, Query()] = None,
+    supplier: str = "",
+    reference: str = "",
+    invoice: str = "",
+    changed_from: Annotated[str, Query(alias="from")] = "",
+    changed_to: Annotated[str, Query(alias="to")] = "",
+    kind: Literal["purchase", "supplier"] = "purchase",
+    page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+) -> Response:
+    found = await search_records(
+        app.store,
+        name,
+        kind=kind,
+        statuses=parse_statuses(status or []),
+        supplier=supplier,
+        reference=reference,
+        invoice=invoice,
+        changed_from=parse_day(changed_from, "from"),
+        changed_to=parse_day(changed_to, "to"),
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+        now=app.clock,
+    )
+    return page(
+        request,
+        "records.html",
+        {
+            "name": name,
+            "found": found,
+            "tab": "records",
+            "statuses": RECORD_STATUSES,
+            "form": {
+                "status": status or [],
+                "supplier": supplier,
+                "reference": reference,
+                "invoice": invoice,
+                "from": changed_from,
+                "to": changed_to,
+                "kind": kind,
+            },
+            "page_number": page_number,
+            "next_url": _page_url(request, page_number + 1) if found.has_more else None,
+            "prev_url": _page_url(request, page_number - 1) if page_number > 1 else None,
+        },
+    )
+
+
+def _page_url(request: Request, number: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    params.append(("page", str(number)))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+@router.get("/connections/{name}/records/{record_id}")
+async def record_page(
+    request: Request,
+    app: App,
+    who: Viewer,
+    name: str,
+    record_id: int,
+    a: int | None = None,
+    b: int | None = None,
+) -> Response:
+    detail = await record_detail(
+        app.store, name, record_id, compare=(a, b) if a and b else None, now=app.clock
+    )
+    return page(request, "record.html", {"name": name, "d": detail, "tab": "records"})
+
+
+@router.get("/connections/{name}/errors")
+async def errors_page(request: Request, app: App, who: Viewer, name: str) -> Response:
+    queue = await error_queue(app.store, name, now=app.clock)
+    return page(request, "errors.html", {"name": name, "queue": queue, "tab": "errors"})
+
+
+@router.post("/connections/{name}/errors/act")
+async def act_on_queue(
+    request: Request,
+    app: App,
+    who: Operator,
+    name: str,
+    action: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+    record_id: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    back = _conn_url(name, "/errors")
+    try:
+        done = await settle_records(app.store, name, record_id or [], action, note, actor=who.actor)
+    except ConfigError as exc:
+        return redirect(request, back, str(exc), error=True)
+    word = "Resolved" if done.action == "resolve" else "Ignored"
+    note_text = f"{word} {len(done.settled)} record(s)"
+    if done.skipped:
+        note_text += f"; skipped {len(done.skipped)} no longer in the queue"
+    return redirect(request, back, note_text + ".")

@@ -8,6 +8,7 @@ its first response (the small script in ``static/console.js`` only adds convenie
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -17,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from ml_connector.usecases.runs import stop_reason
 from ml_connector.web.auth import CSRF_FIELD
 from ml_connector.web.context import console
 from ml_connector.web.views import format_age, when
@@ -32,6 +34,10 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["when"] = when
+_env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
+_env.filters["short"] = lambda value, n=80: (
+    value if len(str(value)) <= n else str(value)[: n - 1] + "…"
+)
 _env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates = Jinja2Templates(env=_env)
 
@@ -41,6 +47,18 @@ def _age(value: datetime | None, now: datetime) -> str:
 
 
 _env.globals["age"] = _age
+_env.globals["DOCUMENT_NAMES"] = {
+    "supplier": "supplier",
+    "item": "item",
+    "create_po": "purchase order",
+    "update_po": "purchase order change",
+    "close_po": "purchase order close",
+    "receipt": "goods receipt",
+    "reverse_receipt": "receipt reversal",
+    "invoice": "supplier invoice",
+    "credit_note": "supplier credit note",
+}
+_env.globals["stop_reason"] = stop_reason
 
 
 def page(

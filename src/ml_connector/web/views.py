@@ -10,10 +10,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ml_connector.store.models import Run
+from ml_connector.store.models import Record, Run
+from ml_connector.usecases.error_queue import ErrorQueue
 from ml_connector.usecases.overview import ConnectionOverview
+from ml_connector.usecases.records import RecordDetail, RecordPage
+from ml_connector.usecases.runs import RunHistory, stop_reason
 
-__all__ = ["format_age", "jsonable", "overview_doc", "run_doc", "when"]
+__all__ = [
+    "detail_doc",
+    "format_age",
+    "history_doc",
+    "jsonable",
+    "overview_doc",
+    "queue_doc",
+    "record_doc",
+    "records_doc",
+    "run_doc",
+    "when",
+]
 
 
 def format_age(seconds: float) -> str:
@@ -93,3 +107,111 @@ def overview_doc(line: ConnectionOverview, now: datetime) -> dict[str, Any]:
         "oldest_hold_since": line.oldest_hold_since.isoformat() if line.oldest_hold_since else None,
         "oldest_hold_age_s": round(hold_age) if hold_age is not None else None,
     }
+
+
+def record_doc(record: Record, supplier_names: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "reference": record.reference,
+        "cin7_id": record.cin7_id,
+        "supplier_id": record.supplier_id,
+        "supplier": (supplier_names or {}).get(record.supplier_id or ""),
+        "status": record.status,
+        "reason": record.reason,
+        "status_since": record.status_since.isoformat(),
+        "latest_version": record.latest_version,
+        "posted_version": record.posted_version,
+        "month": record.month,
+        "amounts": record.amounts,
+    }
+
+
+def records_doc(found: RecordPage) -> dict[str, Any]:
+    q = found.query
+    return {
+        "connection": found.connection,
+        "total": found.total,
+        "offset": q.offset,
+        "limit": q.limit,
+        "records": [record_doc(r, found.supplier_names) for r in found.records],
+    }
+
+
+def detail_doc(d: RecordDetail) -> dict[str, Any]:
+    return {
+        "connection": d.connection,
+        "record": record_doc(d.record, {d.record.supplier_id or "": d.supplier_name or ""}),
+        "versions": [
+            {
+                "version": s.version,
+                "fetched_at": s.fetched_at.isoformat(),
+                "last_updated": s.last_updated,
+                "hash": s.hash,
+            }
+            for s in d.versions
+        ],
+        "latest_payload": d.latest.payload if d.latest else None,
+        "compared": list(d.compared) if d.compared else None,
+        "changes": [
+            {"path": c.path, "kind": c.kind, "before": c.before, "after": c.after}
+            for c in d.changes
+        ],
+        "qad_documents": [
+            {
+                "kind": p.kind,
+                "natural_key": p.natural_key,
+                "state": p.state,
+                "qad_id": p.qad_id,
+                "updated_at": p.updated_at.isoformat(),
+            }
+            for p in d.postings
+        ],
+        "trail": [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "event": e.event,
+                "actor": e.actor,
+                "data": e.data,
+                "hash": e.hash,
+            }
+            for e in d.trail
+        ],
+        "trail_intact": d.trail_intact,
+        "trail_problems": list(d.trail_problems),
+    }
+
+
+def queue_doc(queue: ErrorQueue) -> dict[str, Any]:
+    return {
+        "connection": queue.connection,
+        "total": queue.total,
+        "groups": [
+            {
+                "key": g.key,
+                "title": g.title,
+                "status": g.status,
+                "missing_mapping": (
+                    {
+                        "kind": g.mapping.kind,
+                        "cin7_value": g.mapping.cin7_value,
+                        "label": g.mapping.label,
+                    }
+                    if g.mapping
+                    else None
+                ),
+                "records": [record_doc(r, queue.supplier_names) for r in g.records],
+            }
+            for g in queue.groups
+        ],
+    }
+
+
+def history_doc(history: RunHistory) -> dict[str, Any]:
+    runs = []
+    for run in history.runs:
+        doc = run_doc(run) or {}
+        doc["stopped_because"] = stop_reason(run)
+        runs.append(doc)
+    return {"connection": history.connection, "runs": runs}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from console_helpers import PASSWORD
+from console_world import ConsoleWorld, build_console_world
 from fastapi import FastAPI
 
 from ml_connector.passwords import Passwords
@@ -75,3 +76,28 @@ async def people(users: SqlUsers, passwords: Passwords) -> dict[str, str]:
     for name, role in roles.items():
         await add_user(users, passwords, name, role, PASSWORD, actor="test")
     return roles
+
+
+@pytest.fixture
+async def synced(database_url: str) -> AsyncIterator[ConsoleWorld]:
+    """Connection acme synced with a posted, a held, a blocked and a failed purchase."""
+    async with build_console_world(database_url) as built:
+        yield built
+
+
+@pytest.fixture
+def synced_app(synced: ConsoleWorld, passwords: Passwords) -> FastAPI:
+    return create_app(synced.store, passwords=passwords)
+
+
+@pytest.fixture
+async def synced_client(
+    synced_app: FastAPI, synced: ConsoleWorld, passwords: Passwords
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the synced world's console; users vera, otto and ada exist (one per role)."""
+    users = SqlUsers(synced.store.engine)
+    for name, role in {"vera": "viewer", "otto": "operator", "ada": "admin"}.items():
+        await add_user(users, passwords, name, role, PASSWORD, actor="test")
+    transport = httpx.ASGITransport(app=synced_app, client=("127.0.0.1", 50124))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+        yield c

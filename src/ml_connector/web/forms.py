@@ -1,0 +1,22 @@
+"""Reading what people type into the console's forms and query strings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ml_connector.errors import ConfigError
+
+__all__ = ["PAGE_SIZE", "parse_day"]
+
+PAGE_SIZE = 50
+
+
+def parse_day(text: str, what: str) -> date | None:
+    """``YYYY-MM-DD`` (empty: None); ConfigError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"the {what!r} date must look like 2026-12-01") from None
