@@ -251,6 +251,22 @@ class SupplierInvoice(_Frozen):
     due_date: dt.date | None = None
     matching_status: str = ""
     po_numbers: list[str] = Field(default_factory=list)
+    description: str = ""
+
+    def belongs_to(self, po_number: str | None, description: str = "") -> bool:
+        """Whether this is the document of the purchase on PO `po_number`.
+
+        A supplier's invoice number can be on several purchases, each with its own QAD
+        invoice, so supplier + reference does not name one document: the PO does. A document
+        without a PO (a Service purchase) is told apart by its description, which carries the
+        Cin7 order number. `po_number=None` (an intent recorded before POs were part of the
+        key) accepts any.
+        """
+        if po_number is None:
+            return True
+        if po_number:
+            return po_number in self.po_numbers
+        return not self.po_numbers and (not description or self.description == description)
 
 
 class GlAccount(_Frozen):

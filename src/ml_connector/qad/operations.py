@@ -9,7 +9,7 @@ Every create is preceded by a look-up of its natural key, and every write whose 
 | `ensure_purchase_order` | PO number, line number | read back, compare, update lines |
 | `close_purchase_order` | PO number | read back, compare |
 | `post_receipt_once` | PO + packing slip | read receivers by slip and the PO's quantities |
-| `ensure_supplier_invoice` | supplier + reference + type | search before and after posting |
+| `ensure_supplier_invoice` | supplier + reference + type + PO | search before and after posting |
 | `ensure_item` | item code | read back |
 
 `look_up` answers the engine's question after a crash — "does QAD hold the document this
@@ -379,20 +379,37 @@ class QadOperations:
     # ---- supplier invoices --------------------------------------------------------------------
 
     async def existing_invoice(
-        self, supplier_code: str, reference: str, invoice_type: InvoiceType
+        self,
+        supplier_code: str,
+        reference: str,
+        invoice_type: InvoiceType,
+        po_number: str | None = None,
+        description: str = "",
     ) -> SupplierInvoice | None:
-        """The invoice QAD holds under supplier + reference + type (the first of duplicates)."""
+        """The invoice QAD holds for this purchase: supplier + reference + type + PO.
+
+        One supplier invoice number may be on several purchases (one paper invoice split
+        across POs); each has its own QAD invoice, so another PO's invoice is never taken for
+        this one (see `SupplierInvoice.belongs_to`).
+        """
         found = await self.channel.find_supplier_invoices(supplier_code, reference, invoice_type)
-        return found[0] if found else None
+        return next((inv for inv in found if inv.belongs_to(po_number, description)), None)
 
     async def ensure_supplier_invoice(self, spec: InvoiceSpec) -> InvoiceResult:
-        """Create the invoice unless supplier + reference + type already has one.
+        """Create the invoice unless QAD holds it already (supplier, reference, type and PO).
 
         QAD accepts a duplicate reference with only a warning, so the search comes first and
         a lost answer is settled by searching again. A refused three-way match raises
         `RecordRejected` with QAD's message.
         """
-        found = await self.existing_invoice(spec.supplier_code, spec.reference, spec.type)
+        po = spec.po_numbers[0] if spec.po_numbers else ""
+
+        async def existing() -> SupplierInvoice | None:
+            return await self.existing_invoice(
+                spec.supplier_code, spec.reference, spec.type, po, spec.description
+            )
+
+        found = await existing()
         if found is not None:
             return _invoice_result(found, created=False)
         what = f"invoice {spec.reference} of supplier {spec.supplier_code}"
@@ -403,17 +420,13 @@ class QadOperations:
                 for check in range(2):
                     if check:
                         await self._sleep(backoff.QAD.delay(attempt + 1, self._rng))
-                    found = await self.existing_invoice(
-                        spec.supplier_code, spec.reference, spec.type
-                    )
+                    found = await existing()
                     if found is not None:
                         return _invoice_result(found, created=True)
                 continue
-            invoice = created.invoice
+            invoice = created.invoice or await existing()
             if invoice is None:
-                invoice = await self.existing_invoice(spec.supplier_code, spec.reference, spec.type)
-                if invoice is None:
-                    raise Unavailable(f"{what}: QAD saved it but returned no voucher", system="qad")
+                raise Unavailable(f"{what}: QAD saved it but returned no voucher", system="qad")
             return _invoice_result(invoice, created=True, warnings=created.warnings)
         raise Unavailable(f"{what}: QAD gave no usable answer", system="qad")
 
@@ -451,6 +464,8 @@ class QadOperations:
                 lookup["supplier_code"],
                 lookup["reference"],
                 "CreditNote" if kind == "credit_note" else "Invoice",
+                lookup.get("po_number"),
+                lookup.get("description", ""),
             )
             return str(invoice.voucher) if invoice else None
         if kind == "supplier":

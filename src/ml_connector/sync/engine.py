@@ -810,7 +810,12 @@ def intent_details(action: Action) -> dict[str, Any]:
     if isinstance(action, PostReceipt | ReverseReceipt):
         lookup = {"po_number": action.po_number, "packing_slip": action.packing_slip}
     elif isinstance(action, PostInvoice | PostCreditNote):
-        lookup = {"supplier_code": action.supplier_code, "reference": action.reference}
+        lookup = {
+            "supplier_code": action.supplier_code,
+            "reference": action.reference,
+            "po_number": action.po_number,
+            "description": action.description,
+        }
     elif isinstance(action, EnsureSupplier | EnsureItem):
         lookup = {"code": action.code}
     id_fields = {

@@ -359,3 +359,50 @@ async def test_credit_note_with_the_invoices_reference_is_its_own_document(sandb
     assert read.due_date == dt.date(2026, 4, 11)
     assert po is not None
     assert po.lines[0].quantity_invoiced == 5
+
+
+async def test_one_invoice_number_on_two_pos_is_two_invoices_each_found_by_its_po(sandbox) -> None:  # type: ignore[no-untyped-def]
+    first_po, second_po = po_spec("SPLIT-1", lines=1), po_spec("SPLIT-2", lines=1)
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
+        await qad.ensure_supplier(supplier_spec())
+        for spec in (first_po, second_po):
+            await qad.ensure_purchase_order(spec)
+            await qad.post_receipt_once(receipt_spec(spec))
+        first = await qad.ensure_supplier_invoice(invoice_for(first_po, reference="PAPER-9"))
+        second = await qad.ensure_supplier_invoice(invoice_for(second_po, reference="PAPER-9"))
+        again = await qad.ensure_supplier_invoice(invoice_for(second_po, reference="PAPER-9"))
+        found = await qad.look_up(
+            "invoice", {"supplier_code": "S1001", "reference": "PAPER-9", "po_number": "SPLIT-2"}
+        )
+    assert (first.created, second.created, again.created) == (True, True, False)
+    assert first.voucher != second.voucher == again.voucher
+    assert found == str(second.voucher)
+    assert [w.message for w in second.warnings] == [
+        "The reference already exists on another invoice for this supplier"
+    ]
+
+
+async def test_an_invoice_without_a_po_is_found_by_its_description(sandbox) -> None:  # type: ignore[no-untyped-def]
+    def service(description: str) -> InvoiceSpec:
+        return InvoiceSpec(
+            supplier_code="S1001",
+            reference="SVC-3",
+            invoice_date=dt.date(2026, 3, 12),
+            currency="USD",
+            amount=Decimal(48),
+            description=description,
+            gl_lines=[GlLine(gl_code="404", amount=Decimal(48), description="bank fees")],
+        )
+
+    async with sandbox_client(sandbox) as channel:
+        qad = QadOperations(channel, sleep=no_sleep)
+        await qad.ensure_supplier(supplier_spec())
+        first = await qad.ensure_supplier_invoice(service("Cin7 PO-S1 SVC-3"))
+        other = await qad.ensure_supplier_invoice(service("Cin7 PO-S2 SVC-3"))
+        again = await qad.ensure_supplier_invoice(service("Cin7 PO-S1 SVC-3"))
+        read = await channel.get_supplier_invoice(first.voucher, first.posting_year or 0)
+    assert (first.created, other.created, again.created) == (True, True, False)
+    assert again.voucher == first.voucher != other.voucher
+    assert read is not None
+    assert (read.po_numbers, read.description) == ([], "Cin7 PO-S1 SVC-3")

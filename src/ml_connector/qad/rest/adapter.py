@@ -322,4 +322,5 @@ def _parse_invoice(record: dict[str, Any]) -> SupplierInvoice:
         due_date=date_of(record.get("dueDate")),
         matching_status=text(record, "matchingStatus"),
         po_numbers=[text(p, "purchaseOrderNumber") for p in pos if isinstance(p, dict)],
+        description=text(record, "description"),
     )

@@ -1,0 +1,94 @@
+"""Accounts payable end to end (issue 8): each Cin7 purchase invoice becomes its own QAD invoice
+on its own PO, also when a crash leaves an intent behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from e2e_world import World
+
+from ml_connector.cin7.models import Purchase
+from ml_connector.sync.actions import PostInvoice
+from ml_connector.sync.engine import intent_details
+from ml_connector.sync.inputs import Mappings, PlanContext, Posted
+from ml_connector.sync.plan import plan
+
+USD_SUPPLIER = "02c19aa9-b6d7-4031-adbe-5f3d418bfbb0"  # Beacon Wire & Cable Co. (seed 11)
+
+
+def invoices_of(world: World, reference: str) -> list[dict[str, Any]]:
+    return [i for i in world.qad_state()["supplierInvoices"] if i["invoiceReference"] == reference]
+
+
+def received_and_invoiced(world: World, sku: str, quantity: int, number: str) -> dict[str, Any]:
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK", [{"sku": sku, "quantity": quantity}], supplier_id=USD_SUPPLIER
+    )
+    state.receive(doc["ID"])
+    return state.invoice(doc["ID"], number)
+
+
+async def test_one_supplier_invoice_number_on_two_purchases_posts_two_invoices(
+    world: World,
+) -> None:
+    first = received_and_invoiced(world, "WID-100", 10, "BW-SPLIT-1")
+    second = received_and_invoiced(world, "BRK-20", 40, "BW-SPLIT-1")
+
+    report = await world.sync()
+
+    assert report.status == "succeeded", report.error
+    invoices = invoices_of(world, "BW-SPLIT-1")
+    by_po = {tuple(inv["purchaseOrders"]): inv for inv in invoices}
+    assert set(by_po) == {(first["OrderNumber"],), (second["OrderNumber"],)}
+    for doc in (first, second):
+        record = await world.record(doc["OrderNumber"])
+        assert record.status == "posted", record.reason
+        invoice = by_po[(doc["OrderNumber"],)]
+        assert str(invoice["amountTC"]) == str(doc["Invoice"]["Total"])
+        postings = await world.store.posted_state(world.cid, record)
+        [voucher] = [p.qad_id for k, p in postings.items() if k.startswith("invoice:")]
+        assert voucher == str(invoice["voucher"])
+
+
+async def test_after_a_crash_a_purchase_never_takes_another_purchases_invoice(
+    world: World,
+) -> None:
+    """An intent left by a crash before QAD saw the second purchase's invoice: the look-up
+    must not take the first purchase's invoice (same supplier and number) for it."""
+    state = world.cin7.state
+    first = received_and_invoiced(world, "WID-100", 10, "BW-SPLIT-2")
+    second = state.create_purchase(
+        "STOCK", [{"sku": "BRK-20", "quantity": 40}], supplier_id=USD_SUPPLIER
+    )
+    state.receive(second["ID"])
+    await world.sync()  # the first purchase posts whole, the second its PO and receipt
+    state.invoice(second["ID"], "BW-SPLIT-2")
+    record = await world.record(second["OrderNumber"])
+    posted = {
+        k: Posted(p.qad_id or "", p.details)
+        for k, p in (await world.store.posted_state(world.cid, record)).items()
+    }
+    shared = await world.store.get_postings(world.cid, [f"supplier:{USD_SUPPLIER}"])
+    posted.update({k: Posted(p.qad_id or "", p.details) for k, p in shared.items()})
+    tables = await world.store.mapping_table(world.cid)
+    step = plan(
+        Purchase.from_cin7(state.detail(second["ID"])),
+        None,
+        Mappings(**{kind: tables.get(kind, {}) for kind in ("item", "location", "currency")}),
+        posted,
+        PlanContext(domain="10USA", entity="10USACO"),
+    )
+    [invoice] = [a for a in step.actions if isinstance(a, PostInvoice)]
+    await world.store.record_intent(
+        world.cid, invoice.natural_key, invoice.kind, record.id, intent_details(invoice)
+    )  # the crash: QAD never got the call
+
+    await world.sync()
+
+    invoices = invoices_of(world, "BW-SPLIT-2")
+    by_po = {inv["purchaseOrders"][0]: inv for inv in invoices}
+    assert sorted(by_po) == sorted([first["OrderNumber"], second["OrderNumber"]])
+    postings = await world.store.posted_state(world.cid, record)
+    assert postings[invoice.natural_key].qad_id == str(by_po[second["OrderNumber"]]["voucher"])
+    assert (await world.record(second["OrderNumber"])).status == "posted"
