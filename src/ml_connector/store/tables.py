@@ -1,7 +1,8 @@
 """The store's schema: one set of tables for SQLite and PostgreSQL.
 
-Migrations in ``migrations/versions`` must build exactly this; ``tests/store`` diffs the Alembic
-head against this metadata. Secrets live only in the ``*_enc`` columns, Fernet-encrypted.
+Migrations in ``migrations/versions`` must build exactly this; ``tests/integration/store`` diffs
+the Alembic head against this metadata. Secrets live only in the ``*_enc`` columns,
+Fernet-encrypted.
 """
 
 from __future__ import annotations
