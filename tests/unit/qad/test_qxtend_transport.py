@@ -10,6 +10,7 @@ from lxml import etree
 from pydantic import SecretStr
 
 from ml_connector.errors import (
+    AlreadyExists,
     AuthRejected,
     ConfigError,
     PermissionDenied,
@@ -19,7 +20,6 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.qxtend.soap import SessionContext
 from ml_connector.qad.qxtend.transport import (
-    AlreadyExistsError,
     QdocTransport,
     QxtendNotExposed,
     service_url,
@@ -103,7 +103,7 @@ async def test_success_and_warning_are_returned_with_the_warnings() -> None:
         (
             answer("error", ("ERROR: Purchase order P1 already exists", "error")),
             200,
-            AlreadyExistsError,
+            AlreadyExists,
         ),
         (answer("error"), 200, RecordRejected),
         (

@@ -35,6 +35,7 @@ from lxml import etree
 from ml_connector import backoff
 from ml_connector.backoff import Sleep
 from ml_connector.errors import (
+    AlreadyExists,
     AuthRejected,
     ConfigError,
     FieldError,
@@ -105,12 +106,8 @@ def classify(answer: QdocAnswer | SoapFault, what: str) -> QdocAnswer:
     if _has(text, _ACCESS_WORDS):
         raise PermissionDenied(f"QXtend: {text}", system="qad", code=code, errors=errors)
     if _has(text, _DUPLICATE_WORDS):
-        raise AlreadyExistsError(text, system="qad", code=code, errors=errors)
+        raise AlreadyExists(text, system="qad", code=code, errors=errors)
     raise RecordRejected(text, system="qad", code=code, errors=errors)
-
-
-class AlreadyExistsError(RecordRejected):
-    """A QDoc `A` on a key QAD holds (replaced by the seam's `AlreadyExists` once it lands)."""
 
 
 class QdocTransport:

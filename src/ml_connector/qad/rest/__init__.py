@@ -3,7 +3,7 @@
 See `RestChannel` and docs/qad-rest.md for the wire contract.
 """
 
-from ml_connector.qad.rest.adapter import BrowseIds, QadAdapter
+from ml_connector.qad.rest.adapter import QadAdapter
 from ml_connector.qad.rest.channel import RestChannel
 
-__all__ = ["BrowseIds", "QadAdapter", "RestChannel"]
+__all__ = ["QadAdapter", "RestChannel"]

@@ -6,13 +6,12 @@ camelCase, as observed (`priceListV2.priceListCode`; [CODE] S1, S4); the entity 
 per browse are our reading of that convention ([INF]); the classic item browse `mfg:gp340` keeps
 table-style keys (`pt_mstr.pt_part`), as classic browses have. Everything that knows their
 paths, bodies and row keys is in this module, so that tracing a real tenant changes this file
-and nothing in `channel.py`. The browse ids of observed browses live here too (`BrowseIds`),
-because they differ between QAD versions.
+and nothing in `channel.py`. Browse ids and row keys come from the tenant profile's
+`[browses]` (`qad/profile.py`), because they differ between QAD versions and tenants.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ml_connector.qad.models import (
@@ -29,6 +28,7 @@ from ml_connector.qad.models import (
     SupplierInvoice,
     TaxClass,
 )
+from ml_connector.qad.profile import Browses
 from ml_connector.qad.rest.browse import BrowsePaginator, Filter, fetch_all, flag
 from ml_connector.qad.rest.browse import text as cell
 from ml_connector.qad.rest.records import date_of, dec, iso, num, text
@@ -39,20 +39,6 @@ RECEIPTS = "api/erp/purchaseOrderReceipts"
 INVOICES = "api/erp/supplierInvoices"
 
 
-@dataclass(frozen=True)
-class BrowseIds:
-    """Browse ids per reference list; override per tenant once traced."""
-
-    gl_accounts: str = "urn:browse:bebrowse:com.qad.erp.financials.glAccounts"
-    items: str = "mfg:gp340"
-    sites: str = "urn:browse:bebrowse:com.qad.erp.base.sites"
-    credit_terms: str = "urn:browse:bebrowse:com.qad.erp.base.creditTerms"
-    currencies: str = "urn:browse:bebrowse:com.qad.erp.base.currencies"
-    tax_classes: str = "urn:browse:bebrowse:com.qad.erp.financials.taxClasses"
-    suppliers: str = "urn:browse:bebrowse:com.qad.erp.base.supplierV2s"
-    purchase_orders: str = "urn:browse:bebrowse:com.qad.erp.purchasing.purchaseOrders"
-
-
 class QadAdapter:
     """Gap routes and browses for one tenant, over a `QadTransport`."""
 
@@ -61,12 +47,12 @@ class QadAdapter:
         transport: QadTransport,
         settings: QadSettings,
         *,
-        browse_ids: BrowseIds | None = None,
+        browses: Browses | None = None,
         page_size: int = 100,
     ) -> None:
         self._tx = transport
         self._settings = settings
-        self.browse_ids = browse_ids or BrowseIds()
+        self.browses = browses or Browses()
         self._page_size = page_size
 
     # ---- receipts ---------------------------------------------------------------------------
@@ -207,81 +193,82 @@ class QadAdapter:
         return await fetch_all(self._tx, paginator, headers=workspace)
 
     async def gl_accounts(self) -> list[GlAccount]:
-        rows = await self.browse(self.browse_ids.gl_accounts)
+        keys = self.browses.gl_accounts
+        rows = await self.browse(keys.id)
         return [
             GlAccount(
-                code=cell(r, "gl.glCode"),
-                description=cell(r, "gl.description"),
-                type=cell(r, "gl.glType"),
-                requires_sub_account=flag(r, "gl.requiresSubAccount"),
-                requires_cost_centre=flag(r, "gl.requiresCostCentre"),
-                active=flag(r, "gl.isActive", default=True),
+                code=cell(r, keys.code),
+                description=cell(r, keys.description),
+                type=cell(r, keys.type),
+                requires_sub_account=flag(r, keys.requires_sub_account),
+                requires_cost_centre=flag(r, keys.requires_cost_centre),
+                active=flag(r, keys.active, default=True),
             )
             for r in rows
         ]
 
     async def items(self) -> list[Item]:
-        rows = await self.browse(self.browse_ids.items)
+        keys = self.browses.items
+        rows = await self.browse(keys.id)
         return [
             Item(
-                code=cell(r, "pt_mstr.pt_part"),
-                description=cell(r, "pt_mstr.pt_desc1"),
-                uom=cell(r, "pt_mstr.pt_um"),
-                product_line=cell(r, "pt_mstr.pt_prod_line"),
-                status=cell(r, "pt_mstr.pt_status"),
+                code=cell(r, keys.code),
+                description=cell(r, keys.description),
+                uom=cell(r, keys.uom),
+                product_line=cell(r, keys.product_line),
+                status=cell(r, keys.status),
             )
             for r in rows
         ]
 
     async def sites(self) -> list[Site]:
-        rows = await self.browse(self.browse_ids.sites)
-        return [
-            Site(code=cell(r, "site.siteCode"), description=cell(r, "site.description"))
-            for r in rows
-        ]
+        keys = self.browses.sites
+        rows = await self.browse(keys.id)
+        return [Site(code=cell(r, keys.code), description=cell(r, keys.description)) for r in rows]
 
     async def credit_terms(self) -> list[CreditTerm]:
-        rows = await self.browse(self.browse_ids.credit_terms)
+        keys = self.browses.credit_terms
+        rows = await self.browse(keys.id)
         result = []
         for r in rows:
-            days = r.get("creditTerm.dueDays")
+            days = r.get(keys.due_days)
             result.append(
                 CreditTerm(
-                    code=cell(r, "creditTerm.creditTermsCode"),
-                    description=cell(r, "creditTerm.description"),
+                    code=cell(r, keys.code),
+                    description=cell(r, keys.description),
                     due_days=None if days in (None, "") else int(dec(days)),
                 )
             )
         return result
 
     async def currencies(self) -> list[Currency]:
-        rows = await self.browse(self.browse_ids.currencies)
+        keys = self.browses.currencies
+        rows = await self.browse(keys.id)
         return [
-            Currency(
-                code=cell(r, "currency.currencyCode"), description=cell(r, "currency.description")
-            )
-            for r in rows
+            Currency(code=cell(r, keys.code), description=cell(r, keys.description)) for r in rows
         ]
 
     async def tax_classes(self) -> list[TaxClass]:
-        rows = await self.browse(self.browse_ids.tax_classes)
+        keys = self.browses.tax_classes
+        rows = await self.browse(keys.id)
         return [
             TaxClass(
-                code=cell(r, "tx.taxClass"),
-                description=cell(r, "tx.description"),
-                percent=None if r.get("tx.percent") in (None, "") else dec(r.get("tx.percent")),
+                code=cell(r, keys.code),
+                description=cell(r, keys.description),
+                percent=None if r.get(keys.percent) in (None, "") else dec(r.get(keys.percent)),
             )
             for r in rows
         ]
 
     async def suppliers(self) -> list[Supplier]:
-        rows = await self.browse(self.browse_ids.suppliers)
+        keys = self.browses.suppliers
+        rows = await self.browse(keys.id)
         return [
             Supplier(
-                code=cell(r, "supplierV2.supplierCode"),
-                name=cell(r, "supplierV2.name"),
-                currency=cell(r, "supplierV2.currencyCode"),
-                active=flag(r, "supplierV2.isActive", default=True),
+                code=cell(r, keys.code),
+                name=cell(r, keys.name),
+                currency=cell(r, keys.currency),
+                active=flag(r, keys.active, default=True),
             )
             for r in rows
         ]

@@ -61,8 +61,9 @@ from ml_connector.qad.models import (
     SupplierSpec,
     TaxClass,
 )
+from ml_connector.qad.profile import Browses
 from ml_connector.qad.rest import records as rec
-from ml_connector.qad.rest.adapter import BrowseIds, QadAdapter
+from ml_connector.qad.rest.adapter import QadAdapter
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
 from ml_connector.qad.rest.transport import (
     QadTransport,
@@ -96,7 +97,7 @@ class RestChannel:
         retries: int = 4,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
-        browse_ids: BrowseIds | None = None,
+        browses: Browses | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
@@ -124,7 +125,7 @@ class RestChannel:
             sleep=sleep,
             rng=self._rng,
         )
-        self.adapter = QadAdapter(self._tx, settings, browse_ids=browse_ids)
+        self.adapter = QadAdapter(self._tx, settings, browses=browses)
         self._read_back = _ReadBack()
 
     def __repr__(self) -> str:
