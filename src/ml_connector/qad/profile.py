@@ -200,6 +200,8 @@ class SupplierInvoicesBrowse(_Strict):
     invoice_date: str = "supplierInvoice.invoiceDate"
     due_date: str = "supplierInvoice.dueDate"
     matching_status: str = "supplierInvoice.matchingStatus"
+    description: str = "supplierInvoice.description"
+    po_number: str = "supplierInvoice.purchaseOrderNumber"  # one row per invoice and PO
 
 
 class Browses(_Strict):

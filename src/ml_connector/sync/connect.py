@@ -23,7 +23,8 @@ from ml_connector.errors import (
     Unavailable,
 )
 from ml_connector.qad.channel import QadChannel
-from ml_connector.qad.rest import RestChannel
+from ml_connector.qad.profile import QadProfile, stored_profile
+from ml_connector.qad.routing import build_channel
 from ml_connector.qad.settings import QadSettings
 from ml_connector.store.models import ConnectionConfig
 
@@ -61,12 +62,18 @@ def qad_settings(config: ConnectionConfig) -> QadSettings:
     )
 
 
+def qad_profile(config: ConnectionConfig) -> QadProfile:
+    """The tenant profile stored with the connection (`rest` when none was chosen)."""
+    return stored_profile(config.option("qad_profile"))
+
+
 def qad_client(
     config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> QadChannel:
-    """The QAD channel of a connection: REST (the only channel so far)."""
-    return RestChannel(
+    """The QAD channel of a connection, routed per capability by its profile."""
+    return build_channel(
         qad_settings(config),
+        qad_profile(config),
         transport=transport,
         timeout=float(config.option("qad_timeout", 30.0)),
     )

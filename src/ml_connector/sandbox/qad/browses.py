@@ -51,6 +51,8 @@ INVOICE_COLUMNS = (
     "supplierInvoice.invoiceDate",
     "supplierInvoice.dueDate",
     "supplierInvoice.matchingStatus",
+    "supplierInvoice.description",
+    "supplierInvoice.purchaseOrderNumber",
 )
 
 
@@ -162,27 +164,35 @@ def _receipts_of(t: QadTenant, column: str, wanted: str) -> Iterable[Row] | None
 
 
 def _invoices(t: QadTenant, invoices: Iterable[SupplierInvoice] | None = None) -> Iterable[Row]:
+    """One row per invoice and linked PO (an invoice without a PO has one row, PO blank)."""
     for inv in t.invoices.values() if invoices is None else invoices:
-        yield dict(
-            zip(
-                INVOICE_COLUMNS,
-                (
-                    inv.voucher,
-                    inv.posting_year,
-                    inv.daybook,
-                    inv.supplier,
-                    inv.reference,
-                    inv.type,
-                    inv.currency,
-                    num(inv.amount),
-                    num(inv.tax_amount),
-                    inv.invoice_date,
-                    inv.due_date,
-                    inv.matching_status,
-                ),
-                strict=True,
-            )
+        for po in [number for _, number in inv.purchase_orders] or [""]:
+            yield _invoice_row(inv, po)
+
+
+def _invoice_row(inv: SupplierInvoice, po: str) -> Row:
+    return dict(
+        zip(
+            INVOICE_COLUMNS,
+            (
+                inv.voucher,
+                inv.posting_year,
+                inv.daybook,
+                inv.supplier,
+                inv.reference,
+                inv.type,
+                inv.currency,
+                num(inv.amount),
+                num(inv.tax_amount),
+                inv.invoice_date,
+                inv.due_date,
+                inv.matching_status,
+                inv.description,
+                po,
+            ),
+            strict=True,
         )
+    )
 
 
 def _invoices_of(t: QadTenant, column: str, wanted: str) -> Iterable[Row] | None:
