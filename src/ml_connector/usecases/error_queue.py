@@ -5,20 +5,23 @@ A blocked purchase names each missing cross-reference in its reason, as the plan
 reads those back, and the queue puts the purchase in one group per missing mapping, so adding
 that one mapping and replaying the group clears it. Failed and needs-attention purchases, and
 blocked ones whose reason names no mapping, are grouped by their reason text. Largest group
-first.
+first. :func:`replay_queued` replays a whole group, or the records a person ticked.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ml_connector.errors import ConfigError
 from ml_connector.store.models import Record
 from ml_connector.store.repo import Store
 from ml_connector.store.search import SqlRecordSearch
 from ml_connector.sync.inputs import KIND_WORDS
+from ml_connector.usecases.passes import PassResult, replay_records
+from ml_connector.usecases.remotes import Remotes
 from ml_connector.vocab import MappingKind, RecordStatus
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "MissingMapping",
     "error_queue",
     "missing_mappings",
+    "replay_queued",
 ]
 
 QUEUED: tuple[RecordStatus, ...] = ("failed", "blocked", "attention")
@@ -154,3 +158,33 @@ async def error_queue(store: Store, name: str, *, now: Callable[[], datetime] = 
         cid, [r.supplier_id for r in records if r.supplier_id]
     )
     return ErrorQueue(name, tuple(group_records(records)), names, now())
+
+
+async def replay_queued(
+    store: Store,
+    name: str,
+    *,
+    group: str | None = None,
+    record_ids: Sequence[int] = (),
+    actor: str,
+    remotes: Remotes | None = None,
+) -> PassResult | None:
+    """Replay one group of the queue (by its key) or the chosen records, from their snapshots.
+
+    ConfigError when the group is gone (someone else cleared it) or nothing is chosen; None when
+    the chosen records have left the queue meanwhile.
+    """
+    queue = await error_queue(store, name)
+    if group is not None:
+        found = queue.group(group)
+        if found is None:
+            raise ConfigError("that group is no longer in the error queue; reload the page")
+        references = list(found.references)
+    else:
+        if not record_ids:
+            raise ConfigError("choose at least one record")
+        queued = {r.id: r.reference for g in queue.groups for r in g.records}
+        references = [queued[i] for i in dict.fromkeys(record_ids) if i in queued]
+        if not references:
+            return None
+    return await replay_records(store, name, references, actor=actor, remotes=remotes)

@@ -9,24 +9,42 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
-from ml_connector.usecases.error_queue import error_queue
+from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
+from ml_connector.usecases.choices import qad_choices
+from ml_connector.usecases.connections import (
+    add_connection,
+    build_connection,
+    ping_connection,
+    show_connection,
+)
+from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.holds import held_invoice_lines
+from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
+from ml_connector.usecases.passes import replay_records
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
+from ml_connector.usecases.reports import reconcile
 from ml_connector.usecases.runs import run_history
 from ml_connector.usecases.triage import settle_records
-from ml_connector.web.auth import Operator, Viewer
+from ml_connector.vocab import MappingKind
+from ml_connector.web.auth import Admin, Operator, Viewer
 from ml_connector.web.context import Console, console
-from ml_connector.web.forms import parse_day
+from ml_connector.web.forms import parse_day, parse_month
 from ml_connector.web.views import (
+    connection_doc,
     detail_doc,
     history_doc,
+    holds_doc,
     jsonable,
+    mappings_doc,
     overview_doc,
     queue_doc,
+    reconcile_doc,
     record_doc,
     records_doc,
+    replay_doc,
 )
 
 __all__ = ["router"]
@@ -134,6 +152,132 @@ async def settle(app: App, who: Operator, name: str, body: Settlement) -> dict[s
         "settled": [record_doc(r) for r in done.settled],
         "skipped": [record_doc(r) for r in done.skipped],
     }
+
+
+@router.get("/connections/{name}/holds", summary="Held invoices and what each waits for")
+async def holds(app: App, who: Viewer, name: str) -> dict[str, Any]:
+    return holds_doc(await held_invoice_lines(app.store, name, now=app.clock))
+
+
+@router.get("/connections/{name}/reconcile", summary="Month-end figures per supplier, currency")
+async def reconcile_figures(app: App, who: Viewer, name: str, month: str = "") -> dict[str, Any]:
+    return reconcile_doc(await reconcile(app.store, name, parse_month(month)))
+
+
+@router.get("/connections/{name}/mappings", summary="A connection's cross-references")
+async def mappings(
+    app: App, who: Viewer, name: str, kind: MappingKind | None = None
+) -> dict[str, Any]:
+    return mappings_doc(await list_mappings(app.store, name, kind))
+
+
+class MappingBody(BaseModel):
+    kind: MappingKind
+    cin7_value: str = Field(min_length=1, max_length=255)
+    qad_value: str = Field(min_length=1, max_length=255)
+
+
+@router.put("/connections/{name}/mappings", summary="Set one mapping (operator)")
+async def put_mapping(app: App, who: Operator, name: str, body: MappingBody) -> dict[str, Any]:
+    change = await set_mapping(app.store, name, body.kind, body.cin7_value, body.qad_value)
+    return {"kind": change.kind, "cin7_value": change.cin7_value, "qad_value": change.qad_value}
+
+
+@router.delete("/connections/{name}/mappings", summary="Remove one mapping (operator)")
+async def delete_mapping(
+    app: App, who: Operator, name: str, kind: MappingKind, cin7_value: str
+) -> dict[str, Any]:
+    change = await remove_mapping(app.store, name, kind, cin7_value)
+    return {"kind": change.kind, "cin7_value": change.cin7_value, "removed": True}
+
+
+@router.get(
+    "/connections/{name}/choices/{kind}",
+    summary="QAD's own codes for a mapping kind (read from the tenant, cached a few minutes)",
+)
+async def choices(app: App, who: Operator, name: str, kind: MappingKind) -> dict[str, Any]:
+    found = await qad_choices(app.store, name, kind, cache=app.choices)
+    return {
+        "kind": kind,
+        "choices": [
+            {"code": c.code, "description": c.description, "active": c.active} for c in found
+        ],
+    }
+
+
+class ReplayBody(BaseModel):
+    """What to replay: purchases by reference, records by id, or one error-queue group."""
+
+    references: list[str] = Field(default_factory=list)
+    record_ids: list[int] = Field(default_factory=list)
+    group: str | None = None
+
+
+@router.post("/connections/{name}/replay", summary="Replay records from their snapshots")
+async def replay(app: App, who: Operator, name: str, body: ReplayBody) -> dict[str, Any]:
+    if body.references:
+        result = await replay_records(app.store, name, body.references, actor=who.actor)
+    else:
+        result = await replay_queued(
+            app.store, name, group=body.group, record_ids=body.record_ids, actor=who.actor
+        )
+    return replay_doc(result)
+
+
+@router.post("/connections/{name}/test", summary="Ping Cin7 Core and QAD (operator)")
+async def test(app: App, who: Operator, name: str) -> dict[str, Any]:
+    result = await ping_connection(app.store, name)
+    app.choices.forget(name)
+    return {
+        "ok": result.ok,
+        "verdicts": [
+            {"system": v.system, "ok": v.ok, "message": v.message, "problem": v.problem}
+            for v in result.verdicts
+        ],
+    }
+
+
+class ConnectionBody(BaseModel):
+    """A new connection. The key and password are write-only: no answer ever shows them."""
+
+    name: str
+    cin7_account_id: str
+    cin7_application_key: SecretStr
+    cin7_base_url: str = DEFAULT_CIN7_BASE_URL
+    qad_url: str
+    qad_client_id: str
+    qad_username: str
+    qad_password: SecretStr
+    qad_domain: str
+    qad_entity: str
+    qad_site: str | None = None
+    schedule: str | None = None
+    allow_local: bool = False
+
+
+@router.post("/connections", summary="Add a connection (admin)", status_code=201)
+async def add(app: App, who: Admin, body: ConnectionBody) -> dict[str, Any]:
+    config = build_connection(
+        name=body.name,
+        cin7_account_id=body.cin7_account_id,
+        cin7_application_key=body.cin7_application_key.get_secret_value(),
+        cin7_base_url=body.cin7_base_url,
+        qad_base_url=body.qad_url,
+        qad_client_id=body.qad_client_id,
+        qad_username=body.qad_username,
+        qad_password=body.qad_password.get_secret_value(),
+        qad_domain=body.qad_domain,
+        qad_entity=body.qad_entity,
+        qad_site=body.qad_site,
+        schedule=body.schedule,
+        allow_local=body.allow_local,
+    )
+    return connection_doc(await add_connection(app.store, config))
+
+
+@router.get("/connections/{name}/settings", summary="A connection's settings, no secrets")
+async def settings(app: App, who: Viewer, name: str) -> dict[str, Any]:
+    return connection_doc(await show_connection(app.store, name))
 
 
 @router.api_route(

@@ -18,6 +18,7 @@ from ml_connector.passwords import Passwords
 from ml_connector.store.repo import Store
 from ml_connector.store.users import SqlUsers
 from ml_connector.usecases.access import SignInPolicy
+from ml_connector.usecases.choices import ChoiceCache
 
 __all__ = ["Console", "ConsoleConfig", "console"]
 
@@ -46,6 +47,7 @@ class Console:
     passwords: Passwords
     config: ConsoleConfig
     clock: Callable[[], datetime] = _now
+    choices: ChoiceCache = field(default_factory=ChoiceCache)
 
 
 def console(request: Request) -> Console:

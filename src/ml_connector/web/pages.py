@@ -10,16 +10,29 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ml_connector.errors import AccessDenied, ConfigError, SignInThrottled
+from ml_connector.errors import AccessDenied, ConfigError, ConnectorError, SignInThrottled
+from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases.access import resume_session, sign_in, sign_out
-from ml_connector.usecases.error_queue import error_queue
+from ml_connector.usecases.choices import Choice, qad_choices
+from ml_connector.usecases.connections import (
+    add_connection,
+    build_connection,
+    list_connections,
+    ping_connection,
+    show_connection,
+)
+from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.holds import held_invoice_lines
+from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
+from ml_connector.usecases.reports import reconcile
 from ml_connector.usecases.runs import run_history
 from ml_connector.usecases.triage import settle_records
-from ml_connector.vocab import RECORD_STATUSES
+from ml_connector.vocab import MAPPING_KINDS, RECORD_STATUSES, MappingKind
 from ml_connector.web.auth import (
     SESSION_COOKIE,
+    Admin,
     Operator,
     Viewer,
     check_login_csrf,
@@ -30,8 +43,14 @@ from ml_connector.web.auth import (
     set_session_cookie,
 )
 from ml_connector.web.context import Console, console
-from ml_connector.web.forms import PAGE_SIZE, parse_day
+from ml_connector.web.forms import PAGE_SIZE, parse_day, parse_month
 from ml_connector.web.render import page, redirect
+from ml_connector.web.views import (
+    connection_doc,
+    reconcile_csv,
+    reconcile_totals,
+    replay_note,
+)
 
 __all__ = ["router"]
 
@@ -219,7 +238,50 @@ async def record_page(
 @router.get("/connections/{name}/errors")
 async def errors_page(request: Request, app: App, who: Viewer, name: str) -> Response:
     queue = await error_queue(app.store, name, now=app.clock)
-    return page(request, "errors.html", {"name": name, "queue": queue, "tab": "errors"})
+    choices: dict[str, tuple[Choice, ...]] = {}
+    choice_error = None
+    if who.may("operator"):
+        try:
+            for kind in dict.fromkeys(g.mapping.kind for g in queue.groups if g.mapping):
+                choices[kind] = await qad_choices(app.store, name, kind, cache=app.choices)
+        except ConnectorError as exc:
+            choice_error = f"QAD's lists could not be read ({exc}); type the QAD code instead."
+    return page(
+        request,
+        "errors.html",
+        {
+            "name": name,
+            "queue": queue,
+            "tab": "errors",
+            "choices": choices,
+            "choice_error": choice_error,
+        },
+    )
+
+
+@router.post("/connections/{name}/errors/map")
+async def map_from_queue(
+    request: Request,
+    app: App,
+    who: Operator,
+    name: str,
+    kind: Annotated[MappingKind, Form()],
+    cin7_value: Annotated[str, Form()],
+    qad_value: Annotated[str, Form()],
+    group: Annotated[str, Form()] = "",
+    replay: Annotated[str, Form()] = "",
+) -> Response:
+    back = _conn_url(name, "/errors")
+    try:
+        await set_mapping(app.store, name, kind, cin7_value, qad_value.strip())
+        note = f"Mapped {kind.replace('_', ' ')} {cin7_value} to {qad_value.strip()}."
+        if replay and group:
+            note += " " + replay_note(
+                await replay_queued(app.store, name, group=group, actor=who.actor)
+            )
+    except ConfigError as exc:
+        return redirect(request, back, str(exc), error=True)
+    return redirect(request, back, note)
 
 
 @router.post("/connections/{name}/errors/act")
@@ -230,10 +292,20 @@ async def act_on_queue(
     name: str,
     action: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
+    group: Annotated[str, Form()] = "",
     record_id: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     back = _conn_url(name, "/errors")
     try:
+        if action in ("replay-group", "replay-selected"):
+            result = await replay_queued(
+                app.store,
+                name,
+                group=group if action == "replay-group" else None,
+                record_ids=record_id or [],
+                actor=who.actor,
+            )
+            return redirect(request, back, replay_note(result))
         done = await settle_records(app.store, name, record_id or [], action, note, actor=who.actor)
     except ConfigError as exc:
         return redirect(request, back, str(exc), error=True)
@@ -242,3 +314,149 @@ async def act_on_queue(
     if done.skipped:
         note_text += f"; skipped {len(done.skipped)} no longer in the queue"
     return redirect(request, back, note_text + ".")
+
+
+@router.get("/connections/{name}/holds")
+async def holds_page(request: Request, app: App, who: Viewer, name: str) -> Response:
+    holds = await held_invoice_lines(app.store, name, now=app.clock)
+    return page(request, "holds.html", {"name": name, "holds": holds, "tab": "holds"})
+
+
+@router.get("/connections/{name}/mappings")
+async def mappings_page(
+    request: Request, app: App, who: Viewer, name: str, kind: MappingKind | None = None
+) -> Response:
+    listed = await list_mappings(app.store, name, kind)
+    return page(
+        request,
+        "mappings.html",
+        {"name": name, "listed": listed, "tab": "mappings", "kinds": MAPPING_KINDS, "kind": kind},
+    )
+
+
+@router.post("/connections/{name}/mappings")
+async def mapping_change(
+    request: Request,
+    app: App,
+    who: Operator,
+    name: str,
+    kind: Annotated[MappingKind, Form()],
+    cin7_value: Annotated[str, Form()],
+    qad_value: Annotated[str, Form()] = "",
+    action: Annotated[Literal["set", "remove"], Form()] = "set",
+) -> Response:
+    back = _conn_url(name, "/mappings")
+    try:
+        if action == "remove":
+            await remove_mapping(app.store, name, kind, cin7_value)
+            note = f"Removed the {kind.replace('_', ' ')} mapping of {cin7_value}."
+        else:
+            await set_mapping(app.store, name, kind, cin7_value.strip(), qad_value.strip())
+            note = f"Mapped {kind.replace('_', ' ')} {cin7_value.strip()} to {qad_value.strip()}."
+    except ConfigError as exc:
+        return redirect(request, back, str(exc), error=True)
+    return redirect(request, back, note)
+
+
+@router.get("/connections/{name}/reconcile")
+async def reconcile_page(
+    request: Request, app: App, who: Viewer, name: str, month: str = ""
+) -> Response:
+    figures = await reconcile(app.store, name, parse_month(month))
+    return page(
+        request,
+        "reconcile.html",
+        {"name": name, "r": figures, "tab": "reconcile", "totals": reconcile_totals(figures)},
+    )
+
+
+@router.get("/connections/{name}/reconcile.csv")
+async def reconcile_csv_download(app: App, who: Viewer, name: str, month: str = "") -> Response:
+    figures = await reconcile(app.store, name, parse_month(month))
+    filename = f"reconcile-{name}-{figures.month or 'all'}.csv"
+    return Response(
+        reconcile_csv(figures),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/connections/{name}/settings")
+async def settings_page(request: Request, app: App, who: Viewer, name: str) -> Response:
+    config = await show_connection(app.store, name)
+    return page(
+        request,
+        "settings.html",
+        {"name": name, "c": connection_doc(config), "tab": "settings"},
+    )
+
+
+@router.post("/connections/{name}/test")
+async def test_connection(request: Request, app: App, who: Operator, name: str) -> Response:
+    result = await ping_connection(app.store, name)
+    app.choices.forget(name)
+    note = "; ".join(f"{v.system}: {'ok' if v.ok else v.message}" for v in result.verdicts)
+    return redirect(
+        request, _conn_url(name, "/settings"), f"Connection test: {note}", error=not result.ok
+    )
+
+
+# --- every connection ---------------------------------------------------------------------------
+
+
+@router.get("/connections")
+async def connections_page(request: Request, app: App, who: Viewer) -> Response:
+    configs = await list_connections(app.store)
+    return page(
+        request,
+        "connections.html",
+        {
+            "connections": [connection_doc(c) for c in configs],
+            "default_cin7": DEFAULT_CIN7_BASE_URL,
+        },
+    )
+
+
+@router.post("/connections")
+async def add_connection_form(
+    request: Request,
+    app: App,
+    who: Admin,
+    name: Annotated[str, Form()],
+    cin7_account_id: Annotated[str, Form()],
+    cin7_application_key: Annotated[str, Form()],
+    qad_url: Annotated[str, Form()],
+    qad_client_id: Annotated[str, Form()],
+    qad_username: Annotated[str, Form()],
+    qad_password: Annotated[str, Form()],
+    qad_domain: Annotated[str, Form()],
+    qad_entity: Annotated[str, Form()],
+    cin7_base_url: Annotated[str, Form()] = DEFAULT_CIN7_BASE_URL,
+    qad_site: Annotated[str, Form()] = "",
+    schedule: Annotated[str, Form()] = "",
+    allow_local: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        config = build_connection(
+            name=name.strip(),
+            cin7_account_id=cin7_account_id.strip(),
+            cin7_application_key=cin7_application_key,
+            cin7_base_url=cin7_base_url.strip() or DEFAULT_CIN7_BASE_URL,
+            qad_base_url=qad_url.strip(),
+            qad_client_id=qad_client_id.strip(),
+            qad_username=qad_username.strip(),
+            qad_password=qad_password,
+            qad_domain=qad_domain.strip(),
+            qad_entity=qad_entity.strip(),
+            qad_site=qad_site.strip() or None,
+            schedule=schedule.strip() or None,
+            allow_local=bool(allow_local),
+        )
+        added = await add_connection(app.store, config)
+    except ConfigError as exc:
+        return redirect(request, "/connections", str(exc), error=True)
+    return redirect(
+        request,
+        _conn_url(added.name, "/settings"),
+        f"Added connection {added.name}; its credentials are stored encrypted. Test it next.",
+    )

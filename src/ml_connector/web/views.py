@@ -6,25 +6,40 @@ shapes a connection here ever reads its secrets.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ml_connector.store.models import Record, Run
+from ml_connector.store.models import ConnectionConfig, Record, Run
 from ml_connector.usecases.error_queue import ErrorQueue
+from ml_connector.usecases.holds import HoldList
+from ml_connector.usecases.mappings import MappingList
 from ml_connector.usecases.overview import ConnectionOverview
+from ml_connector.usecases.passes import PassResult
 from ml_connector.usecases.records import RecordDetail, RecordPage
+from ml_connector.usecases.reports import Reconciliation
 from ml_connector.usecases.runs import RunHistory, stop_reason
 
 __all__ = [
+    "STORED_SECRET",
+    "connection_doc",
     "detail_doc",
     "format_age",
     "history_doc",
+    "holds_doc",
     "jsonable",
+    "mappings_doc",
     "overview_doc",
     "queue_doc",
+    "reconcile_csv",
+    "reconcile_doc",
+    "reconcile_totals",
     "record_doc",
     "records_doc",
+    "replay_doc",
+    "replay_note",
     "run_doc",
     "when",
 ]
@@ -215,3 +230,152 @@ def history_doc(history: RunHistory) -> dict[str, Any]:
         doc["stopped_because"] = stop_reason(run)
         runs.append(doc)
     return {"connection": history.connection, "runs": runs}
+
+
+def replay_note(result: PassResult | None) -> str:
+    """One line saying how a replay went: ``Replayed 3: 2 posted, 1 blocked.``"""
+    if result is None:
+        return "Nothing to replay: those records have left the queue."
+    if result.report.status != "succeeded":
+        return f"The replay stopped: {result.report.error or result.report.status}."
+    counts: dict[str, int] = {}
+    for outcome in result.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"Replayed {len(result.outcomes)}: {parts}."
+
+
+def replay_doc(result: PassResult | None) -> dict[str, Any]:
+    if result is None:
+        return {"replayed": 0, "status": "nothing to replay", "outcomes": []}
+    return {
+        "replayed": len(result.outcomes),
+        "status": result.report.status,
+        "error": result.report.error,
+        "run_id": result.report.run_id,
+        "outcomes": [
+            {"reference": o.reference, "status": o.status, "reason": o.reason}
+            for o in result.outcomes
+        ],
+    }
+
+
+STORED_SECRET = "stored, encrypted"
+
+
+def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
+    """A connection's settings for people: its secrets only say that they are stored."""
+    return {
+        "name": config.name,
+        "cin7_account_id": config.cin7_account_id,
+        "cin7_application_key": STORED_SECRET,
+        "cin7_base_url": config.cin7_base_url,
+        "qad_url": config.qad_base_url,
+        "qad_client_id": config.qad_client_id,
+        "qad_username": config.qad_username,
+        "qad_password": STORED_SECRET,
+        "qad_domain": config.qad_domain,
+        "qad_entity": config.qad_entity,
+        "qad_site": config.qad_site,
+        "allow_local": config.allow_local,
+        "schedule": config.schedule,
+        "healthy": config.healthy,
+        "health_message": config.health_message,
+        "health_checked_at": (
+            config.health_checked_at.isoformat() if config.health_checked_at else None
+        ),
+    }
+
+
+_MEASURES = ("invoiced", "posted", "held", "received")
+
+
+def reconcile_totals(figures: Reconciliation) -> list[dict[str, Any]]:
+    """One totals row per currency (currencies are never added together)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for line in figures.lines:
+        row = totals.setdefault(
+            line.currency,
+            {"currency": line.currency, "records": 0, **{m: Decimal(0) for m in _MEASURES}},
+        )
+        row["records"] += line.records
+        for measure in _MEASURES:
+            row[measure] += getattr(line, measure)
+    return [totals[c] for c in sorted(totals)]
+
+
+def reconcile_doc(figures: Reconciliation) -> dict[str, Any]:
+    return {
+        "connection": figures.connection,
+        "month": figures.month,
+        "lines": [
+            {
+                "supplier_id": line.supplier_id,
+                "supplier": line.supplier_name,
+                "currency": line.currency,
+                **{m: str(getattr(line, m)) for m in _MEASURES},
+                "records": line.records,
+                "statuses": dict(line.statuses),
+            }
+            for line in figures.lines
+        ],
+        "totals": jsonable(reconcile_totals(figures)),
+    }
+
+
+def reconcile_csv(figures: Reconciliation) -> str:
+    """The month-end figures as CSV, one row per supplier and currency, then the totals."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["supplier_id", "supplier", "currency", *_MEASURES, "records"])
+    for line in figures.lines:
+        writer.writerow(
+            [
+                line.supplier_id or "",
+                line.supplier_name or "",
+                line.currency,
+                *(str(getattr(line, m)) for m in _MEASURES),
+                line.records,
+            ]
+        )
+    for total in reconcile_totals(figures):
+        writer.writerow(
+            ["TOTAL", "", total["currency"], *(str(total[m]) for m in _MEASURES), total["records"]]
+        )
+    return out.getvalue()
+
+
+def holds_doc(holds: HoldList) -> dict[str, Any]:
+    return {
+        "connection": holds.connection,
+        "holds": [
+            {
+                "reference": h.record.reference,
+                "record_id": h.record.id,
+                "supplier_id": h.record.supplier_id,
+                "supplier": h.supplier_name,
+                "invoice_numbers": list(h.invoice_numbers),
+                "held": dict(h.held),
+                "since": h.record.status_since.isoformat(),
+                "age_s": int((holds.now - h.record.status_since).total_seconds()),
+                "waiting_for": list(h.waiting_for),
+            }
+            for h in holds.holds
+        ],
+    }
+
+
+def mappings_doc(listed: MappingList) -> dict[str, Any]:
+    return {
+        "connection": listed.connection,
+        "mappings": [
+            {
+                "kind": m.kind,
+                "cin7_value": m.cin7_value,
+                "qad_value": m.qad_value,
+                "source": m.source,
+                "confidence": m.confidence,
+            }
+            for m in listed.mappings
+        ],
+    }

@@ -232,6 +232,18 @@ async def test_no_page_or_answer_shows_a_secret(
         *(f"/connections/acme/records/{i}" for i in ids),
         *(f"/api/connections/acme/records/{i}" for i in ids),
         "/connections/planted/records",
+        "/connections",
+        "/connections/acme/holds",
+        "/connections/acme/mappings",
+        "/connections/acme/reconcile",
+        "/connections/acme/reconcile.csv",
+        "/connections/acme/settings",
+        "/connections/planted/settings",
+        "/api/connections/acme/holds",
+        "/api/connections/acme/mappings",
+        "/api/connections/acme/reconcile",
+        "/api/connections/acme/settings",
+        "/api/connections/planted/settings",
     ]
     for path in paths:
         answer = await synced_client.get(path)
