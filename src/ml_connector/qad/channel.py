@@ -7,7 +7,7 @@ written once above them, in `qad/operations.py`. A second channel therefore need
 the planner, the engine or the operations.
 
 The seam is split by capability, so a tenant can mix channels (REST for suppliers, QXtend for
-receipts and invoices) through `RoutedChannel`:
+receipts and invoices) through `RoutedChannel` (`qad/routing.py`):
 
 | capability | protocol | reads | writes |
 |---|---|---|---|

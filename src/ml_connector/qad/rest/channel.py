@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -38,6 +38,7 @@ from ml_connector.errors import (
     StaleRecord,
     Unavailable,
 )
+from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import (
     CreatedInvoice,
     CreditTerm,
@@ -517,3 +518,9 @@ class _ReadBack:
     def get(self, key: tuple[str, ...], revision: str) -> Record | None:
         record = self._records.get((key, revision))
         return None if record is None else dict(record)
+
+
+if TYPE_CHECKING:  # mypy proves that RestChannel is a whole QadChannel
+
+    def _is_a_channel(channel: RestChannel) -> QadChannel:
+        return channel
