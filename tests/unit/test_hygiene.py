@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,18 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
-def private_uses(source: str) -> list[str]:
+@cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text())
+
+
+def suite_files() -> list[Path]:
+    return sorted(TESTS.rglob("*.py"))
+
+
+def private_uses(source: str | ast.Module) -> list[str]:
     """Every use of a private project name in `source`, as `line: what`."""
-    tree = ast.parse(source)
+    tree = ast.parse(source) if isinstance(source, str) else source
     foreign = {  # names bound to other libraries' modules and objects
         (alias.asname or alias.name).split(".")[0]
         for node in ast.walk(tree)
@@ -104,8 +114,8 @@ etree._Element
 def test_no_test_uses_a_private_project_name() -> None:
     offenders = {
         str(path.relative_to(TESTS)): uses
-        for path in sorted(TESTS.rglob("*.py"))
-        if (uses := private_uses(path.read_text()))
+        for path in suite_files()
+        if (uses := private_uses(parsed(path)))
     }
     assert offenders == {}
 
@@ -113,14 +123,14 @@ def test_no_test_uses_a_private_project_name() -> None:
 def test_no_test_edits_sys_path() -> None:
     offenders = [
         str(path.relative_to(TESTS))
-        for path in sorted(TESTS.rglob("*.py"))
+        for path in suite_files()
         if path != Path(__file__)
         and any(
             isinstance(node, ast.Attribute)
             and node.attr == "path"
             and isinstance(node.value, ast.Name)
             and node.value.id == "sys"
-            for node in ast.walk(ast.parse(path.read_text()))
+            for node in ast.walk(parsed(path))
         )
     ]
     assert offenders == []
