@@ -1,0 +1,48 @@
+"""The channel seam holds: what sits above it never names a channel.
+
+The engine, the executor and the operations are written against `QadChannel`; only the place
+that builds a connection's channel (`sync/connect.py`, through `qad/routing.py`) picks REST or
+QXtend. Read from the source with `ast`, so the check starts no interpreter and imports nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import ml_connector
+
+SRC = Path(ml_connector.__file__).parent
+ABOVE_THE_SEAM = (
+    "sync/engine.py",
+    "sync/execute.py",
+    "sync/reference.py",
+    "qad/operations.py",
+    "qad/compare.py",
+    "qad/channel.py",
+    "qad/fake.py",
+)
+CHANNELS = ("ml_connector.qad.rest", "ml_connector.qad.qxtend", "ml_connector.qad.routing", "httpx")
+
+
+def _imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("module", ABOVE_THE_SEAM)
+def test_code_above_the_seam_names_no_channel(module: str) -> None:
+    named = sorted(
+        name
+        for name in _imported(SRC / module)
+        if any(name == c or name.startswith(c + ".") for c in CHANNELS)
+    )
+    assert named == [], f"{module} imports {named}: go through QadChannel instead"
