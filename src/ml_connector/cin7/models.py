@@ -14,12 +14,19 @@ read; checks of meaning (zero quantities, totals that do not add up) belong to t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from ml_connector.errors import InvalidPayload
 
@@ -32,6 +39,11 @@ CalendarDay = date  # a field named `date` would shadow the type inside a class
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 ORDER_NUMBER_MAX = 128  # longer is not a Cin7 order number; the store keeps 128 characters
+PURCHASE_TYPES = ("Simple Purchase", "Advanced Purchase", "Service Purchase")
+APPROACHES = ("INVOICE", "STOCK")  # invoice first, stock first
+TAX_CALCULATIONS = ("Inclusive", "Exclusive")
+STAGE_STATUSES = ("NOT AVAILABLE", "DRAFT", "AUTHORISED", "VOIDED")  # order, receipt, credit
+INVOICE_STATUSES = (*STAGE_STATUSES, "PAID")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -118,6 +130,24 @@ def _guid(value: Any) -> str | None:
     return str(value).strip().lower()
 
 
+def _one_of(allowed: tuple[str, ...], *, blank: bool = False) -> Callable[[str], str]:
+    """A Cin7 vocabulary, matched case-insensitively; `blank` lets an empty value through."""
+    folded = {word.casefold() for word in allowed}
+    listed = ", ".join(allowed)
+
+    def check(value: str) -> str:
+        word = value.strip()
+        if (blank and not word) or word.casefold() in folded:
+            return value
+        raise ValueError(f"{_shown(value)} is not one of {listed}")
+
+    return check
+
+
+def _optional_guid(value: Any) -> str | None:
+    return None if value is None or value == "" else _strict_guid(value)
+
+
 def _strict_guid(value: Any) -> str:
     guid = _guid(value)
     if guid is None or not _GUID.match(guid):
@@ -141,6 +171,16 @@ Amount = Annotated[Decimal, BeforeValidator(_decimal_or_zero)]
 MaybeAmount = Annotated[Decimal | None, BeforeValidator(to_decimal)]
 Guid = Annotated[str | None, BeforeValidator(_guid)]
 StrictGuid = Annotated[str, BeforeValidator(_strict_guid)]
+OptionalGuid = Annotated[str | None, BeforeValidator(_optional_guid)]
+PurchaseType = Annotated[str, BeforeValidator(_text), AfterValidator(_one_of(PURCHASE_TYPES))]
+Approach = Annotated[str, BeforeValidator(_text), AfterValidator(_one_of(APPROACHES))]
+TaxCalculation = Annotated[str, BeforeValidator(_text), AfterValidator(_one_of(TAX_CALCULATIONS))]
+StageStatus = Annotated[
+    str, BeforeValidator(_text), AfterValidator(_one_of(STAGE_STATUSES, blank=True))
+]
+InvoiceStatus = Annotated[
+    str, BeforeValidator(_text), AfterValidator(_one_of(INVOICE_STATUSES, blank=True))
+]
 Text = Annotated[str, BeforeValidator(_text)]
 Flag = Annotated[bool, BeforeValidator(_bool)]
 
@@ -251,9 +291,9 @@ class PurchaseListRow(Cin7Model):
 
     id: StrictGuid = Field(alias="ID")
     order_number: Text = Field("", alias="OrderNumber", max_length=ORDER_NUMBER_MAX)
-    type: Text = Field("Simple Purchase", alias="Type")
+    type: PurchaseType = Field("Simple Purchase", alias="Type")
     status: Text = Field("", alias="Status")
-    supplier_id: Guid = Field(None, alias="SupplierID")
+    supplier_id: OptionalGuid = Field(None, alias="SupplierID")
     supplier: Text = Field("", alias="Supplier")
     order_date: Day = Field(None, alias="OrderDate")
     order_status: Text = Field("", alias="OrderStatus")
@@ -332,7 +372,7 @@ class StockLine(Cin7Model):
 
 
 class Order(Cin7Model):
-    status: Text = Field("NOT AVAILABLE", alias="Status")
+    status: StageStatus = Field("NOT AVAILABLE", alias="Status")
     memo: Text = Field("", alias="Memo")
     lines: list[Line] = Field(default_factory=list, alias="Lines")
     charges: list[Charge] = Field(default_factory=list, alias="AdditionalCharges")
@@ -360,7 +400,7 @@ class Invoice(Cin7Model):
     number: Text = Field("", alias="InvoiceNumber")
     date: Day = Field(None, alias="InvoiceDate")
     due_date: Day = Field(None, alias="InvoiceDueDate")
-    status: Text = Field("NOT AVAILABLE", alias="Status")
+    status: InvoiceStatus = Field("NOT AVAILABLE", alias="Status")
     currency_rate: MaybeAmount = Field(None, alias="CurrencyRate")
     lines: list[Line] = Field(default_factory=list, alias="Lines")
     charges: list[Charge] = Field(default_factory=list, alias="AdditionalCharges")
@@ -374,7 +414,7 @@ class CreditNote(Cin7Model):
     task_id: Guid = Field(None, alias="TaskID")
     number: Text = Field("", alias="CreditNoteNumber")
     date: Day = Field(None, alias="CreditNoteDate")
-    status: Text = Field("NOT AVAILABLE", alias="Status")
+    status: StageStatus = Field("NOT AVAILABLE", alias="Status")
     lines: list[Line] = Field(default_factory=list, alias="Lines")
     charges: list[Charge] = Field(default_factory=list, alias="AdditionalCharges")
     total_before_tax: MaybeAmount = Field(None, alias="TotalBeforeTax")
@@ -393,8 +433,8 @@ class Purchase(Cin7Model):
 
     id: Guid = Field(alias="ID")
     order_number: Text = Field("", alias="OrderNumber", max_length=ORDER_NUMBER_MAX)
-    type: Text = Field("Simple Purchase", alias="Type")
-    approach: Text = Field("STOCK", alias="Approach")
+    type: PurchaseType = Field("Simple Purchase", alias="Type")
+    approach: Approach = Field("STOCK", alias="Approach")
     status: Text = Field("", alias="Status")
     supplier_id: Guid = Field(None, alias="SupplierID")
     supplier: Text = Field("", alias="Supplier")
@@ -404,7 +444,7 @@ class Purchase(Cin7Model):
     currency: Text = Field("", alias="SupplierCurrency")
     currency_rate: MaybeAmount = Field(None, alias="CurrencyRate")
     tax_rule: Text = Field("", alias="TaxRule")
-    tax_calculation: Text = Field("Exclusive", alias="TaxCalculation")
+    tax_calculation: TaxCalculation = Field("Exclusive", alias="TaxCalculation")
     terms: Text = Field("", alias="Terms")
     location: Text = Field("", alias="Location")
     order_date: Day = Field(None, alias="OrderDate")
@@ -502,10 +542,19 @@ def _stock_lines(block: Mapping[str, Any]) -> list[StockLine]:
     return [StockLine.model_validate(line) for line in block.get("Lines") or []]
 
 
+def _block_status(block: Mapping[str, Any], where: str) -> str:
+    """A receiving or unstock block's status, one of Cin7's (an empty one is NOT AVAILABLE)."""
+    status = _text(block.get("Status")) or "NOT AVAILABLE"
+    try:
+        return _one_of(STAGE_STATUSES)(status)
+    except ValueError as exc:
+        raise InvalidPayload([f"purchase: {where}.Status: {exc}"]) from None
+
+
 def _simple_receipts(payload: Mapping[str, Any]) -> list[Receipt]:
     receipts: list[Receipt] = []
     for block in _blocks(payload.get("StockReceived")):
-        status = _text(block.get("Status")) or "NOT AVAILABLE"
+        status = _block_status(block, "StockReceived")
         receipts += _group_by_day("", None, status, _stock_lines(block))
     return receipts
 
@@ -521,7 +570,9 @@ def _advanced_receipts(payload: Mapping[str, Any]) -> list[Receipt]:
             block = received.get(task_id, block)
         if block is None:
             continue
-        status = _text(block.get("Status")) or "NOT AVAILABLE"
+        status = _block_status(
+            block, "PutAway" if block is put_away.get(task_id) else "StockReceived"
+        )
         receipts += _group_by_day(task_id or "task", task_id or None, status, _stock_lines(block))
     return receipts
 
@@ -529,7 +580,7 @@ def _advanced_receipts(payload: Mapping[str, Any]) -> list[Receipt]:
 def _credit_note(block: Mapping[str, Any]) -> CreditNote:
     unstock_blocks = _blocks(block.get("Unstock"))
     lines = [line for ub in unstock_blocks for line in _stock_lines(ub)]
-    statuses = [_text(ub.get("Status")) for ub in unstock_blocks]
+    statuses = [_block_status(ub, "CreditNote.Unstock") for ub in unstock_blocks]
     status = "AUTHORISED" if "AUTHORISED" in statuses else (statuses[0] if statuses else "")
     base = _read(CreditNote, {k: v for k, v in block.items() if k != "Unstock"}, "credit note")
     return base.model_copy(update={"unstock": lines, "unstock_status": status or "NOT AVAILABLE"})

@@ -6,7 +6,12 @@ AUTHORISED order, AUTHORISED receipts, AUTHORISED or PAID invoices, AUTHORISED c
 unstock. Drafts are left alone: they are work in progress in Cin7.
 
 Tolerances: a line total may differ from Quantity x Price x (1 - Discount/100) by 0.01; a document
-total by 0.01 per line and charge.
+total by 0.01 per line and charge. Quantities carry at most `QUANTITY_PLACES` decimals, Cin7's
+own limit (reference §7; an account's `MaximumDecimalPlacesInQuantity` is at most 4): more means
+the document was not written by Cin7 as it stands, and QAD would round what it receives.
+
+`check_against_row` compares the detail with the list row it was fetched for (ID, OrderNumber,
+supplier): the engine calls it before planning, since the planner never sees the row.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ ISO_4217: frozenset[str] = frozenset(
 
 ACTIVE_INVOICE = frozenset({"AUTHORISED", "PAID"})
 AUTHORISED = "AUTHORISED"
+QUANTITY_PLACES = 4
 
 
 def status_of(value: str) -> str:
@@ -80,6 +86,35 @@ def is_stock_line(line: Line | StockLine) -> bool:
     if isinstance(line, StockLine):
         return not line.non_inventory
     return is_item_line(line) and not line.non_inventory
+
+
+def check_against_row(
+    purchase: Purchase, cin7_id: str, order_number: str, supplier_id: str | None
+) -> list[str]:
+    """Where the detail disagrees with the purchase list row it was fetched for.
+
+    Cin7 answering with another purchase's document (or the list naming another order or
+    supplier than the document) means one of the two is wrong: nothing is posted from it.
+    """
+    problems = Problems()
+    if purchase.id != cin7_id.strip().lower():
+        problems.add(
+            f"Cin7 answered with purchase {purchase.id or '(no ID)'} when asked for {cin7_id}"
+        )
+    number = purchase.order_number.strip()
+    if number and order_number.strip() and number != order_number.strip():
+        problems.add(f"the document's OrderNumber {number} is not the list's {order_number}")
+    if purchase.supplier_id and supplier_id and purchase.supplier_id != supplier_id.lower():
+        problems.add(
+            f"the document's supplier {purchase.supplier_id} is not the list's {supplier_id}"
+        )
+    return problems.items
+
+
+def decimals(value: Decimal) -> int:
+    """Significant decimal places: `10` → 0, `2.50` → 1, `10.00001` → 5."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def check_purchase(purchase: Purchase, supplier: Supplier | None) -> list[str]:
@@ -217,6 +252,14 @@ def _check_document_lines(name: str, lines: Sequence[Line], problems: Problems) 
         _check_line(where, line, problems)
 
 
+def _check_places(where: str, quantity: Decimal | None, problems: Problems) -> None:
+    if quantity is not None and decimals(quantity) > QUANTITY_PLACES:
+        problems.add(
+            f"{where}: quantity {fmt_qty(quantity)} has more than {QUANTITY_PLACES} decimals, "
+            "more than Cin7 keeps"
+        )
+
+
 def _check_line(where: str, line: Line, problems: Problems) -> None:
     for field, value in (("quantity", line.quantity), ("price", line.price)):
         if value is None:
@@ -225,6 +268,7 @@ def _check_line(where: str, line: Line, problems: Problems) -> None:
             problems.add(f"{where}: {field} is 0")
         elif value < 0:
             problems.add(f"{where}: {field} is negative ({fmt_qty(value)})")
+    _check_places(where, line.quantity, problems)
     if not ZERO <= line.discount <= 100:
         problems.add(f"{where}: discount {fmt_qty(line.discount)}% is outside 0-100")
         return
@@ -246,6 +290,8 @@ def _check_charges(
         where = f"{prefix}charge {number} ({charge.description or charge.reference or 'no name'})"
         if charge.price is None:
             problems.add(f"{where}: price is missing")
+        elif charge.price < 0:
+            problems.add(f"{where}: price is negative ({fmt_qty(charge.price)})")
         if charge.quantity <= 0:
             problems.add(f"{where}: quantity is {fmt_qty(charge.quantity)}")
         if need_account and not charge.account.strip():
@@ -329,3 +375,4 @@ def _check_stock(where: str, lines: Sequence[StockLine], problems: Problems) -> 
             problems.add(f"{label}: quantity is missing")
         elif line.quantity <= 0:
             problems.add(f"{label}: quantity is {fmt_qty(line.quantity)}")
+        _check_places(label, line.quantity, problems)

@@ -57,6 +57,7 @@ from ml_connector.sync.actions import (
     ReverseReceipt,
 )
 from ml_connector.sync.amounts import MoneyRule
+from ml_connector.sync.checks import check_against_row
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan, shared_keys
@@ -491,8 +492,14 @@ class SyncEngine:
                 month=month,
                 status="pending" if staged.changed else None,
             )
-            if not staged.changed:
+            if not staged.changed and record.status != "failed":
                 return None
+            if not staged.changed:
+                # Same content with a new stamp: a failed record gets another try, since what
+                # failed it may lie in the stamp itself, or in QAD since.
+                record = await self.store.set_record_status(
+                    record.id, "pending", "fetched again from Cin7"
+                )
             await self.store.append(
                 self.cid,
                 record.key,
@@ -564,6 +571,10 @@ class SyncEngine:
                 _Outcome("failed", unreadable(exc.problems)),
                 snapshot.version,
             )
+            return
+        mismatch = check_against_row(purchase, record.cin7_id, record.reference, record.supplier_id)
+        if mismatch:
+            await self._finish(record, _Outcome("failed", "; ".join(mismatch)), snapshot.version)
             return
         supplier = await self._supplier(purchase.supplier_id)
         try:
