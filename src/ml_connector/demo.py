@@ -25,7 +25,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -164,12 +164,14 @@ async def run_demo(
     narrate: Narrate = lambda _line: None,
     observe: Callable[[Cin7Sandbox, QadSandbox], None] | None = None,
     progress: ProgressBars | None = None,
+    then: Callable[[AppSettings, DemoSummary], Awaitable[None]] | None = None,
 ) -> DemoSummary:
     """Run the whole demo (see the module docstring) and return its summary.
 
     ``narrate`` receives one line per step; ``progress`` opens bars around each sync;
     ``observe`` (for tests) is shown both sandboxes once the flow has finished, before they
-    stop.
+    stop. ``then`` (`demo --serve`) is awaited with the demo's settings and its finished
+    summary while both sandboxes still run, so the console can replay against them.
     """
     started = time.monotonic()
     summary = DemoSummary(purchases=options.purchase_count, rate_limit=options.rate_limit)
@@ -214,8 +216,11 @@ async def run_demo(
                 )
             if observe is not None:
                 observe(cin7_box, qad_box)
-        summary.cin7_calls = int(cin7_box.state.stats()["calls"])
-        summary.qad_calls = int(qad_box.tenant().stats()["calls"])
+            summary.cin7_calls = int(cin7_box.state.stats()["calls"])
+            summary.qad_calls = int(qad_box.tenant().stats()["calls"])
+            if then is not None:
+                summary.elapsed_s = time.monotonic() - started
+                await then(settings, summary)
     finally:
         if options.keep_home:
             summary.home = str(home)

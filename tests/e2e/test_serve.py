@@ -80,3 +80,57 @@ def test_serve_answers_health_and_signs_in_a_user_from_the_cli(tmp_path: Path) -
         _, err = proc.communicate(timeout=30)
     assert f"Console on {url}/" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+def test_demo_serve_leaves_the_console_up_with_a_one_time_sign_in(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ML_CONNECTOR_")}
+    env["ML_CONNECTOR_HOME"] = str(tmp_path / "never-used")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from ml_connector.cli import main; main()",
+            "demo",
+            "--serve",
+            "--port",
+            str(port),
+            "--purchases",
+            "20",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and "sign in as" not in line:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, "demo exited before serving"
+        found = re.search(r"Console: (http://127\.0\.0\.1:\d+)/\s+sign in as (\S+) / (\S+)", line)
+        assert found, line
+        url, user, password = found.groups()
+        assert url == f"http://127.0.0.1:{port}"
+        _wait_until_up(url, proc)
+        with httpx.Client(base_url=url) as browser:
+            form = browser.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            signed = browser.post(
+                "/login",
+                data={"username": user, "password": password, "csrf_token": token.group(1)},
+            )
+            assert signed.status_code == 303
+            connections = browser.get("/api/connections").json()["connections"]
+            assert [c["name"] for c in connections] == ["demo"]
+            assert connections[0]["last_run"]["status"] == "succeeded"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert "Console stopped." in err
+    assert "Traceback" not in err
+    assert "purchase orders" in out.lower() or "POs" in out
+    assert not (tmp_path / "never-used").exists()

@@ -13,14 +13,14 @@ A second connection, ``planted``, holds secrets that must never appear in any an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from e2e_world import World
 
-from ml_connector.sandbox.cin7 import create_cin7_sandbox
-from ml_connector.sandbox.qad import create_qad_sandbox
+from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
+from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.repo import Store
@@ -98,33 +98,60 @@ async def _stage(world: World) -> ConsoleWorld:
     )
 
 
-@asynccontextmanager
-async def build_console_world(database_url: str) -> AsyncIterator[ConsoleWorld]:
+@dataclass
+class Sandboxes:
+    """Both simulators served on 127.0.0.1 (seed 11: six suppliers, no purchases yet)."""
+
+    cin7: Cin7Sandbox
+    qad: QadSandbox
+    cin7_url: str
+    qad_url: str
+
+
+@contextmanager
+def serve_sandboxes() -> Iterator[Sandboxes]:
     cin7 = create_cin7_sandbox(seed=11, suppliers=6, purchases=0, rate_limit=100_000)
     qad = create_qad_sandbox(seed=11)
-    async with AsyncExitStack() as stack:
-        cin7_server = stack.enter_context(ServerThread(cin7.app))
-        qad_server = stack.enter_context(ServerThread(qad.app))
-        qad_url = qad.base_url(qad_server.url, "acme")
-        tenant = qad.tenant("acme")
+    with ServerThread(cin7.app) as cin7_server, ServerThread(qad.app) as qad_server:
+        yield Sandboxes(cin7, qad, cin7_server.url, qad.base_url(qad_server.url, "acme"))
+
+
+def acme(boxes: Sandboxes) -> ConnectionConfig:
+    tenant = boxes.qad.tenant("acme")
+    return ConnectionConfig(
+        name="acme",
+        cin7_account_id=boxes.cin7.account_id,
+        cin7_application_key=boxes.cin7.application_key,
+        cin7_base_url=boxes.cin7_url + "/ExternalApi/v2/",
+        qad_base_url=boxes.qad_url,
+        qad_client_id=tenant.client_id,
+        qad_username=tenant.username,
+        qad_password=tenant.password,
+        qad_domain=tenant.domain,
+        qad_entity=tenant.entity,
+        allow_local=True,
+        options={"cin7_rate_limit": 100_000},
+    )
+
+
+async def populate(store: Store, boxes: Sandboxes) -> ConsoleWorld:
+    """Add connection acme (mappings applied) and the staged purchases, synced."""
+    config = await store.add_connection(acme(boxes))
+    world = World(boxes.cin7, boxes.qad, boxes.cin7_url, boxes.qad_url, store, config)
+    await world.apply_suggestions()
+    return await _stage(world)
+
+
+def world_on(store: Store, boxes: Sandboxes, config: ConnectionConfig) -> World:
+    """The e2e world over another store on the same database (another process or loop)."""
+    return World(boxes.cin7, boxes.qad, boxes.cin7_url, boxes.qad_url, store, config)
+
+
+@asynccontextmanager
+async def build_console_world(database_url: str) -> AsyncIterator[ConsoleWorld]:
+    with serve_sandboxes() as boxes:
         store = await Store.open(database_url, Vault.ephemeral())
-        stack.push_async_callback(store.close)
-        config = await store.add_connection(
-            ConnectionConfig(
-                name="acme",
-                cin7_account_id=cin7.account_id,
-                cin7_application_key=cin7.application_key,
-                cin7_base_url=cin7_server.url + "/ExternalApi/v2/",
-                qad_base_url=qad_url,
-                qad_client_id=tenant.client_id,
-                qad_username=tenant.username,
-                qad_password=tenant.password,
-                qad_domain=tenant.domain,
-                qad_entity=tenant.entity,
-                allow_local=True,
-                options={"cin7_rate_limit": 100_000},
-            )
-        )
-        world = World(cin7, qad, cin7_server.url, qad_url, store, config)
-        await world.apply_suggestions()
-        yield await _stage(world)
+        try:
+            yield await populate(store, boxes)
+        finally:
+            await store.close()

@@ -38,7 +38,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.runner import look_once, run_forever
 from ml_connector.sandbox.cin7.cli import serve_cin7
 from ml_connector.sandbox.qad.cli import serve_qad
-from ml_connector.settings import load_settings
+from ml_connector.settings import AppSettings, load_settings
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases import open_store
 from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
@@ -770,24 +770,48 @@ def demo(
             "--keep-home", help="Keep the temporary home (database, key file) afterwards."
         ),
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then keep the operator console running on the demo's data (Ctrl+C stops it).",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="The console's port with --serve.")
+    ] = 8700,
 ) -> None:
     """Both sandboxes in-process, a temporary home, mapping, sync, receive, sync again.
 
-    Never touches your own home or database.
+    Never touches your own home or database. With --serve the console stays up on the demo's
+    data and prints its URL and a one-time sign-in.
     """
     options = demo_flow.DemoOptions(
         purchases=purchases, realistic_rate_limit=realistic_rate_limit, keep_home=keep_home
     )
 
-    async def main() -> None:
-        # Narration goes to stdout, or to stderr when stdout carries the JSON document.
-        summary = await demo_flow.run_demo(
-            options, narrate=lambda line: say(line, err=as_json), progress=progress_bars
-        )
+    def show(summary: demo_flow.DemoSummary) -> None:
         if as_json:
             emit_json(summary.to_json())
         else:
             emit(*views.demo_tables(summary))
+
+    async def console(settings: AppSettings, summary: demo_flow.DemoSummary) -> None:
+        from ml_connector.web.demo import serve_demo_console  # the web stack loads only here
+
+        show(summary)
+        await serve_demo_console(settings, port=port, say=lambda line: say(line, err=True))
+
+    async def main() -> None:
+        # Narration goes to stdout, or to stderr when stdout carries the JSON document.
+        summary = await demo_flow.run_demo(
+            options,
+            narrate=lambda line: say(line, err=as_json),
+            progress=progress_bars,
+            then=console if serve else None,
+        )
+        if not serve:
+            show(summary)
 
     run(main)
 
