@@ -15,6 +15,7 @@
     │   └── NotFound           the remote has no such record
     ├── StoreError             our own database
     │   └── AlreadyPosted      a natural key we already hold
+    ├── ConnectionBusy         another pass holds the connection; wait, or try again later
     ├── InvalidPayload         a malformed Cin7 document; fails that record only
     └── AccessDenied           the console refused a sign-in
         └── SignInThrottled    too many refused sign-ins; wait .retry_after seconds
@@ -130,6 +131,22 @@ class StoreError(ConnectorError):
 
 class AlreadyPosted(StoreError):
     """A record with this natural key is already held."""
+
+
+class ConnectionBusy(ConnectorError):
+    """Another process is running a pass over this connection.
+
+    ``holder`` says who, when the lock can tell (``since 2026-12-01 09:15:02 UTC; pid 4242 on
+    worker-2``); a caller waits and tries again, or (a job) defers itself.
+    """
+
+    def __init__(self, name: str, holder: str | None = None) -> None:
+        self.name = name
+        self.holder = holder
+        super().__init__(
+            f"connection {name} is being synced by another process "
+            f"({holder or 'since an unknown time'})"
+        )
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Each command declares its options, calls one use case (:mod:`ml_connector.usecases`) and renders
 the result with :mod:`ml_connector.cli.views`. It runs through :func:`ml_connector.cli.console
 .run`, which maps exceptions to the exit codes in README: 0 ok, 1 records failed or blocked,
-2 usage or configuration, 3 credentials refused, 4 a remote unavailable.
+2 usage or configuration, 3 credentials refused, 4 a remote unavailable, 5 the connection is
+being synced by another process.
 """
 
 from __future__ import annotations
@@ -73,6 +74,16 @@ app.add_typer(user_app, name="user")
 
 Name = Annotated[str, typer.Argument(help="The connection's name.", show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="When another process is syncing this connection, wait this long for it "
+        "(default 0: exit 5 at once).",
+    ),
+]
 
 APPLICATION_KEY_ENV = "ML_CONNECTOR_CIN7_APPLICATION_KEY"
 QAD_PASSWORD_ENV = "ML_CONNECTOR_QAD_PASSWORD"
@@ -135,7 +146,8 @@ def _main(
 
     Data lives in ML_CONNECTOR_HOME (default ~/.ml-connector); ML_CONNECTOR_DATABASE_URL selects
     PostgreSQL; ML_CONNECTOR_MASTER_KEY overrides the key file. Exit codes: 0 ok, 1 records
-    failed or blocked, 2 usage or configuration, 3 credentials refused, 4 a remote unavailable.
+    failed or blocked, 2 usage or configuration, 3 credentials refused, 4 a remote unavailable,
+    5 another process is syncing the connection.
     """
     _configure_logging(verbose)
 
@@ -519,17 +531,21 @@ def sync(
         bool,
         typer.Option("--dry-run", help="Show what would be posted; post nothing, move no cursor."),
     ] = False,
+    wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
     """Run one sync pass: poll Cin7, plan, post to QAD, release held invoices.
 
-    Progress bars on stderr when it is a terminal. Exit 1 when any record failed or is blocked.
+    Progress bars on stderr when it is a terminal. Exit 1 when any record failed or is blocked,
+    5 when another process is syncing the connection (see --wait).
     """
 
     async def main() -> int:
         async with open_store() as store:
             with progress_bars() as bars:
-                result = await usecases.sync_connection(store, name, dry_run=dry_run, progress=bars)
+                result = await usecases.sync_connection(
+                    store, name, dry_run=dry_run, progress=bars, wait=wait
+                )
             _show(views.run_doc(result), views.run_tables, as_json)
         return pass_exit_code(result)
 
@@ -579,6 +595,7 @@ def replay(
         str | None,
         typer.Option(help="Who replays, for the audit trail (default replay:<OS user>)."),
     ] = None,
+    wait: Wait = 0.0,
     as_json: Json = False,
 ) -> None:
     """Re-run records from their stored snapshots, without calling Cin7.
@@ -598,6 +615,7 @@ def replay(
                     blocked=blocked,
                     actor=actor,
                     progress=bars,
+                    wait=wait,
                 )
         if result is None:
             say("Nothing to replay.")

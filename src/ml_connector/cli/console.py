@@ -8,6 +8,7 @@ Exit codes (the contract scripts rely on, also in README):
     2  bad usage or configuration: ConfigError, StoreError, an unknown connection or record
     3  a remote refused our credentials or permissions: AuthRejected
     4  a remote was unavailable: TransientError (Unavailable, RateLimited)
+    5  another process is syncing the connection: ConnectionBusy (``sync``/``replay --wait``)
 
 Errors print one line to stderr, never a traceback (set ``ML_CONNECTOR_DEBUG=1`` to see one) and
 never a secret: besides the clients' own redaction, every secret the command handled is masked in
@@ -44,6 +45,7 @@ from rich.table import Table
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
+    ConnectionBusy,
     ConnectorError,
     StoreError,
     TransientError,
@@ -54,6 +56,7 @@ from ml_connector.usecases import ConnectionTest, PassResult
 
 __all__ = [
     "EXIT_AUTH",
+    "EXIT_BUSY",
     "EXIT_OK",
     "EXIT_RECORDS",
     "EXIT_UNAVAILABLE",
@@ -80,6 +83,7 @@ EXIT_RECORDS = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_UNAVAILABLE = 4
+EXIT_BUSY = 5
 
 DEBUG_ENV = "ML_CONNECTOR_DEBUG"
 _PIPE_WIDTH = 160
@@ -236,6 +240,8 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_AUTH
     if isinstance(exc, TransientError):
         return EXIT_UNAVAILABLE
+    if isinstance(exc, ConnectionBusy):
+        return EXIT_BUSY
     if isinstance(exc, ConfigError | StoreError):
         return EXIT_USAGE
     return EXIT_RECORDS
@@ -295,7 +301,9 @@ def error_boundary() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
-        sys.stderr.write(f"error: {describe(exc)}\n")
+        # A busy connection is no error: its line says who is on it, as README shows it.
+        prefix = "" if isinstance(exc, ConnectionBusy) else "error: "
+        sys.stderr.write(f"{prefix}{describe(exc)}\n")
         raise typer.Exit(exit_code_for(exc)) from None
 
 

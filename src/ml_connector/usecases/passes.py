@@ -1,9 +1,13 @@
 """Passes over one connection: a sync (or its dry run) and a replay.
 
 A pass is the only thing that writes a connection's sync state, so these two use cases are where
-the engine runs. They return the engine's report with the elapsed time and, for a replay, where
-each chosen record stands afterwards; how a caller turns that into an exit code, a page or a
-retried job is the caller's business.
+the engine runs, each inside the connection's lock (:mod:`ml_connector.usecases.lock`): a
+second pass over the same connection waits up to ``wait`` seconds and otherwise raises
+:class:`~ml_connector.errors.ConnectionBusy` before it reads or writes anything.
+
+They return the engine's report with the elapsed time and, for a replay, where each chosen
+record stands afterwards; how a caller turns that into an exit code, a page or a retried job is
+the caller's business.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.engine import Progress, SyncReport
+from ml_connector.usecases.lock import connection_lock
 from ml_connector.usecases.opening import load_connection, os_user
 from ml_connector.usecases.remotes import DEFAULT_CONCURRENCY, Remotes, open_engine
 from ml_connector.usecases.reports import find_record
@@ -51,6 +56,7 @@ async def sync_connection(
     dry_run: bool = False,
     actor: str | None = None,
     progress: Progress | None = None,
+    wait: float = 0.0,
     remotes: Remotes | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> PassResult:
@@ -58,14 +64,17 @@ async def sync_connection(
     moves no cursor. The actor defaults to ``cli:<OS user>``."""
     config = await load_connection(store, name)
     started = time.monotonic()
-    async with open_engine(
-        store,
-        config,
-        actor=actor or f"cli:{os_user()}",
-        progress=progress,
-        remotes=remotes,
-        concurrency=concurrency,
-    ) as engine:
+    async with (
+        connection_lock(store, config, wait=wait),
+        open_engine(
+            store,
+            config,
+            actor=actor or f"cli:{os_user()}",
+            progress=progress,
+            remotes=remotes,
+            concurrency=concurrency,
+        ) as engine,
+    ):
         report = await engine.sync(dry_run=dry_run)
     kind: RunKind = "dry-run" if dry_run else "sync"
     return PassResult(name, kind, report, time.monotonic() - started)
@@ -80,6 +89,7 @@ async def replay_records(
     blocked: bool = False,
     actor: str | None = None,
     progress: Progress | None = None,
+    wait: float = 0.0,
     remotes: Remotes | None = None,
 ) -> PassResult | None:
     """Re-run records from their stored snapshots, without calling Cin7.
@@ -90,12 +100,13 @@ async def replay_records(
     if not (references or failed or blocked):
         raise ConfigError("name the records to replay, or use --failed and/or --blocked")
     config = await load_connection(store, name)
-    return await _replay_chosen(
-        store, config, references, failed, blocked, actor, progress, remotes
-    )
+    async with connection_lock(store, config, wait=wait):
+        return await _replay_locked(
+            store, config, references, failed, blocked, actor, progress, remotes
+        )
 
 
-async def _replay_chosen(
+async def _replay_locked(
     store: Store,
     config: ConnectionConfig,
     references: Sequence[str],
@@ -105,6 +116,7 @@ async def _replay_chosen(
     progress: Progress | None,
     remotes: Remotes | None,
 ) -> PassResult | None:
+    # Records are chosen under the lock, so their statuses are the last pass's final word.
     name = config.name
     assert config.id is not None
     chosen: dict[int, Record] = {}

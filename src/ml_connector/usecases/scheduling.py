@@ -2,8 +2,8 @@
 
 A connection with a schedule (``every 15m``) syncs when its last sync is that old; one without
 syncs only when asked; one whose credentials were refused is skipped, not retried in a loop,
-until ``connection test`` passes again. The loop around it lives in ``runner.py`` (and, for
-many machines, in job workers).
+until ``connection test`` passes again; one that another process is syncing is skipped too.
+The loop around it lives in ``runner.py`` (and, for many machines, in job workers).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ml_connector.errors import ConfigError
+from ml_connector.errors import ConfigError, ConnectionBusy
 from ml_connector.schedule import parse_schedule
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.repo import Store
@@ -67,7 +67,11 @@ async def scheduler_turn(
         return Turn(config.name, "skipped", detail), None
     if due > now:
         return Turn(config.name, "waiting", f"next sync at {due:%H:%M:%S} UTC"), due
-    result = await sync_connection(store, config.name, actor="scheduler", remotes=remotes)
+    try:
+        result = await sync_connection(store, config.name, actor="scheduler", remotes=remotes)
+    except ConnectionBusy as busy:
+        # Another process is on it; its run moves the due time, so the next look decides.
+        return Turn(config.name, "skipped", str(busy)), None
     report = result.report
     detail = report.error or f"{report.counters.purchase_orders} POs posted"
     return Turn(config.name, "synced", detail, report), now + parse_schedule(config.schedule or "")
