@@ -10,7 +10,10 @@ One pass (`SyncEngine.sync`):
    *intent* before every QAD call and an *outcome* after; a record whose receipts just posted is
    planned again at once, so held invoices are released in the same pass.
 4. Records still needing work (held, blocked, pending) are re-planned every pass: a mapping added
-   since, or a receipt posted since, lets them through.
+   since, or a receipt posted since, lets them through. So is a record that failed by an internal
+   error (a defect, or our own database refusing a write, as when two passes once overlapped):
+   every QAD create looks for its natural key first, so it heals without posting twice. A record
+   QAD refused stays failed until someone fixes the cause and replays it.
 5. The cursors advance only once the whole poll pass is staged.
 
 Failure classes (design.md): a record error (QAD validation, malformed payload, unmapped
@@ -76,6 +79,8 @@ from ml_connector.vocab import AuditEventKind, RecordStatus
 log = logging.getLogger(__name__)
 
 NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked")
+INTERNAL_FAILURE = "internal error"
+"""How the reason of a record failed by an internal error starts (this module writes it)."""
 _STATUS_EVENTS: dict[RecordStatus, AuditEventKind] = {
     "held": "held",
     "blocked": "blocked",
@@ -311,6 +316,9 @@ class SyncEngine:
         ids: list[int] = []
         for status in NEEDS_WORK:
             for record in await self.store.list_records(self.cid, status=status, kind="purchase"):
+                ids.append(record.id)
+        for record in await self.store.list_records(self.cid, status="failed", kind="purchase"):
+            if (record.reason or "").startswith(INTERNAL_FAILURE):
                 ids.append(record.id)
         return ids
 
@@ -589,7 +597,7 @@ class SyncEngine:
             raise
         except Exception as exc:  # a defect or a store failure must not stop the other records
             log.exception("record %s failed unexpectedly", record.reference)
-            outcome = _Outcome("failed", f"internal error ({type(exc).__name__}): {exc}")
+            outcome = _Outcome("failed", f"{INTERNAL_FAILURE} ({type(exc).__name__}): {exc}")
         await self._finish(record, outcome, snapshot.version, purchase)
 
     async def _supplier(self, supplier_id: str | None) -> Supplier | None:
