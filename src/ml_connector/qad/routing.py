@@ -209,6 +209,25 @@ class RoutedChannel:
         await self.reference_via.create_item(spec)
 
 
+def with_profile(settings: QadSettings, profile: QadProfile) -> QadSettings:
+    """The settings carrying the profile's `dates` and the `[defaults]` it sets (blank: kept)."""
+    defaults = profile.defaults
+    chosen = {
+        "daybook_set": defaults.daybook_set,
+        "bill_to": defaults.bill_to,
+        "exchange_rate_type": defaults.exchange_rate_type,
+        "invoice_status": defaults.invoice_status,
+    }
+    return settings.model_copy(
+        update={
+            **{key: value for key, value in chosen.items() if value},
+            "dates": profile.dates,
+            "rounding": defaults.rounding,
+            "supplier_gl_profiles": defaults.supplier_gl_profiles,
+        }
+    )
+
+
 def build_channel(
     settings: QadSettings,
     profile: QadProfile,
@@ -221,6 +240,7 @@ def build_channel(
     rng: random.Random | None = None,
 ) -> QadChannel:
     """The channel a connection with this profile posts through (see module docstring)."""
+    settings = with_profile(settings, profile)
     rest = RestChannel(
         settings,
         transport=transport,

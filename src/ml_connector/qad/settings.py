@@ -9,12 +9,13 @@ link-local or otherwise non-public host unless the operator explicitly allows lo
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ml_connector.errors import ConfigError
+from ml_connector.qad.profile import SupplierGlProfiles
 
 # Names that never point at the public internet (RFC 6761/6762/8375 and common intranet zones).
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
@@ -169,6 +170,14 @@ class QadSettings(BaseModel):
     daybook: str = "SUPINV"
     invoice_status: str = "AP-INITIAL"
     allow_local: bool = False
+    # From the tenant profile's [defaults] and `dates` (qad/profile.py): what this tenant
+    # expects on documents beyond what Cin7 carries. Blank values are not sent.
+    dates: Literal["date", "datetime"] = "date"
+    daybook_set: str = ""
+    bill_to: str = ""
+    exchange_rate_type: str = ""
+    rounding: int = Field(default=2, ge=0, le=6)
+    supplier_gl_profiles: SupplierGlProfiles = SupplierGlProfiles()
 
     @model_validator(mode="before")
     @classmethod

@@ -196,11 +196,11 @@ class QxtendChannel:
         return po
 
     def _po_options(self) -> PoOptions:
-        defaults = self.profile.defaults
+        settings = self.settings
         return PoOptions(
-            default_site=self.settings.default_site or "",
-            bill_to=defaults.bill_to,
-            exchange_rate_type=defaults.exchange_rate_type,
+            default_site=settings.default_site or "",
+            bill_to=settings.bill_to,
+            exchange_rate_type=settings.exchange_rate_type,
         )
 
     async def create_purchase_order(self, spec: PurchaseOrderSpec) -> PurchaseOrder | None:
@@ -376,15 +376,15 @@ class QxtendChannel:
 
     async def create_supplier_invoice(self, spec: InvoiceSpec) -> CreatedInvoice:
         """Post one `bcinvoice`; the voucher is read back by the operations (browse)."""
-        defaults = self.profile.defaults
+        settings = self.settings
         options = InvoiceOptions(
-            entity=self.settings.entity,
-            domain=self.settings.domain,
-            daybook=self.settings.daybook,
-            daybook_set=defaults.daybook_set,
-            invoice_status=defaults.invoice_status or self.settings.invoice_status,
-            exchange_rate_type=defaults.exchange_rate_type,
-            places=defaults.rounding,
+            entity=settings.entity,
+            domain=settings.domain,
+            daybook=settings.daybook,
+            daybook_set=settings.daybook_set,
+            invoice_status=settings.invoice_status,
+            exchange_rate_type=settings.exchange_rate_type,
+            places=settings.rounding,
         )
         answer = await self._post(
             "bcinvoice",

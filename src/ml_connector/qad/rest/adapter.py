@@ -61,7 +61,7 @@ class QadAdapter:
         return {
             "domainCode": self._settings.domain,
             "purchaseOrderNumber": spec.po_number,
-            "effectiveDate": iso(spec.effective_date),
+            "effectiveDate": iso(spec.effective_date, self._settings.dates),
             "packingSlip": spec.packing_slip,
             "lines": [
                 {"purchaseOrderLine": line.po_line, "quantityReceived": num(line.quantity)}
@@ -113,8 +113,8 @@ class QadAdapter:
             "supplierCode": spec.supplier_code,
             "invoiceReference": spec.reference,
             "invoiceType": spec.type,
-            "invoiceDate": iso(spec.invoice_date),
-            "postingDate": iso(spec.posting_date or spec.invoice_date),
+            "invoiceDate": iso(spec.invoice_date, settings.dates),
+            "postingDate": iso(spec.posting_date or spec.invoice_date, settings.dates),
             "currencyCode": spec.currency,
             "exchangeRate": num(spec.exchange_rate),
             "amountTC": num(spec.amount),
@@ -139,7 +139,10 @@ class QadAdapter:
             ],
         }
         if spec.due_date:  # left out, QAD derives it from the supplier's credit terms
-            record["dueDate"] = iso(spec.due_date)
+            record["dueDate"] = iso(spec.due_date, settings.dates)
+        if settings.exchange_rate_type:  # QAD's rate of this type instead of Cin7's
+            del record["exchangeRate"]
+            record["exchangeRateType"] = settings.exchange_rate_type
         return record
 
     async def create_invoice(

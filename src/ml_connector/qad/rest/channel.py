@@ -364,7 +364,7 @@ class RestChannel:
             if changed:
                 draft = {**changed[0], "purchaseOrderLine": line.line}
         if line.due_date:
-            draft["dueDate"] = rec.iso(line.due_date)
+            draft["dueDate"] = rec.iso(line.due_date, self.settings.dates)
         draft.update(dataOperation="C", concurrencyHash="")
         _, result = await self._tx.submit(rec.PO_LINES_GRID, "purchaseOrderLines", draft)
         check(result, what)
@@ -376,7 +376,7 @@ class RestChannel:
         _, result = await self._tx.submit(
             rec.PO_HEADERS,
             "purchaseOrderHeaders",
-            rec.header_for_update(record, rec.po_header_fields(change)),
+            rec.header_for_update(record, rec.po_header_fields(change, self.settings.dates)),
             self._po_params(held.number),
         )
         check(result, f"PO {held.number}")

@@ -69,8 +69,12 @@ def date_of(value: Any) -> dt.date | None:
         return None
 
 
-def iso(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
+def iso(value: dt.date | None, dates: str = "date") -> str:
+    """A date as the tenant writes it: `2026-01-31`, or with `dates="datetime"` the ISO
+    date-time observed in QAD's own writes, `2026-01-31T00:00:00.000Z` (reference §4)."""
+    if not value:
+        return ""
+    return f"{value.isoformat()}T00:00:00.000Z" if dates == "datetime" else value.isoformat()
 
 
 def text(record: dict[str, Any], key: str) -> str:
@@ -107,6 +111,7 @@ def business_relation_record(spec: SupplierSpec) -> dict[str, Any]:
 
 
 def supplier_record(spec: SupplierSpec, settings: QadSettings) -> dict[str, Any]:
+    profiles = settings.supplier_gl_profiles
     return {
         "sharedSetCode": settings.supplier_shared_set,
         "supplierCode": spec.code,
@@ -120,6 +125,17 @@ def supplier_record(spec: SupplierSpec, settings: QadSettings) -> dict[str, Any]
         "remarks": spec.remarks,
         "dataOperation": "C",
         "concurrencyHash": "",
+        # GL profiles S1's loader sends on every supplier; only those the profile names.
+        **{
+            key: value
+            for key, value in (
+                ("invoiceControlGLProfileCode", profiles.invoice_control),
+                ("creditNoteControlGLProfileCode", profiles.credit_note_control),
+                ("prePaymentControlGLProfileCode", profiles.prepayment_control),
+                ("purchaseAccountGLProfileCode", profiles.purchase_account),
+            )
+            if value
+        },
     }
 
 
@@ -154,28 +170,37 @@ def po_header_record(spec: PurchaseOrderSpec, settings: QadSettings) -> dict[str
         "purchaseOrderNumber": spec.number,
         "supplierCode": spec.supplier_code,
         "currencyCode": spec.currency,
-        "exchangeRate": num(spec.exchange_rate),
-        "orderDate": iso(spec.order_date),
+        "orderDate": iso(spec.order_date, settings.dates),
         "remarks": spec.remarks,
         "orderStatus": "O",
         "dataOperation": "C",
         "concurrencyHash": "",
     }
+    # S1's loader sends exchangeRateType, daybookSetCode and billToCode on every header. With a
+    # rate type QAD looks the rate up; without one the header carries Cin7's rate.
+    if settings.exchange_rate_type:
+        record["exchangeRateType"] = settings.exchange_rate_type
+    else:
+        record["exchangeRate"] = num(spec.exchange_rate)
+    if settings.daybook_set:
+        record["daybookSetCode"] = settings.daybook_set
+    if settings.bill_to:
+        record["billToCode"] = settings.bill_to
     site = spec.ship_to_site or settings.default_site
     if site:
         record["shipToSite"] = site
     if spec.credit_terms:
         record["creditTermsCode"] = spec.credit_terms
     if spec.due_date:
-        record["dueDate"] = iso(spec.due_date)
+        record["dueDate"] = iso(spec.due_date, settings.dates)
     return record
 
 
-def po_header_fields(change: PoHeaderChange) -> dict[str, Any]:
+def po_header_fields(change: PoHeaderChange, dates: str = "date") -> dict[str, Any]:
     """The PO header record's fields that carry `change`."""
     fields: dict[str, Any] = {
         "remarks": change.remarks,
-        "dueDate": iso(change.due_date) if change.due_date else None,
+        "dueDate": iso(change.due_date, dates) if change.due_date else None,
         "creditTermsCode": change.credit_terms,
         "orderStatus": change.status,
     }

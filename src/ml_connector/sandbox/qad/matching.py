@@ -34,7 +34,7 @@ from ml_connector.sandbox.qad.records import (
     ReceiverLine,
     SupplierInvoice,
 )
-from ml_connector.sandbox.qad.reference import check_analysis
+from ml_connector.sandbox.qad.reference import check_analysis, rate_of
 from ml_connector.sandbox.qad.tenant import QadTenant
 
 INVOICE = "Invoice"
@@ -108,7 +108,12 @@ def post_invoice(
         reader.fail(
             "currencyCode", f"Currency {currency} does not exist", currency, Codes.NOT_FOUND
         )
-    rate = reader.number("exchangeRate", default=Decimal(1), positive=True, label="Exchange rate")
+    rate = reader.number(
+        "exchangeRate",
+        default=rate_of(tenant, reader, currency),
+        positive=True,
+        label="Exchange rate",
+    )
     amount = reader.number("amountTC", label="Invoice amount")
     tax = reader.number("taxAmountTC", label="Tax amount")
     status_code = reader.text("invoiceStatusCode") or (supplier.invoice_status if supplier else "")

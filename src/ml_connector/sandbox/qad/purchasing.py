@@ -25,7 +25,7 @@ from ml_connector.sandbox.qad.envelope import (
     with_keys,
 )
 from ml_connector.sandbox.qad.records import PoLine, PurchaseOrder
-from ml_connector.sandbox.qad.reference import check_analysis, domain_of
+from ml_connector.sandbox.qad.reference import check_analysis, domain_of, rate_of
 from ml_connector.sandbox.qad.tenant import QadTenant
 
 LINE_FIELDS = ("siteCode", "itemCode", "quantityOrdered", "purchaseCost")
@@ -107,7 +107,15 @@ def save_header(tenant: QadTenant, record: Mapping[str, Any], params: Mapping[st
     site = reader.text("shipToSite") or tenant.default_site
     if site not in tenant.sites:
         reader.fail("shipToSite", f"Site {site} does not exist", site, Codes.NOT_FOUND)
-    rate = reader.number("exchangeRate", default=Decimal(1), positive=True, label="Exchange rate")
+    rate = reader.number(
+        "exchangeRate",
+        default=rate_of(tenant, reader, currency),
+        positive=True,
+        label="Exchange rate",
+    )
+    bill_to = reader.text("billToCode")
+    if bill_to and bill_to not in tenant.sites:
+        reader.fail("billToCode", f"Bill-to {bill_to} does not exist", bill_to, Codes.NOT_FOUND)
     order_date = reader.date("orderDate", default=today(), label="Order date")
     due_date = reader.date("dueDate", default=order_date, label="Due date")
     remarks = reader.text("remarks", max_len=40, label="Remarks")

@@ -74,6 +74,7 @@ PO_HEADER = {
     "poOrdDate": "orderDate",
     "poDueDate": "dueDate",
     "poRmks": "remarks",
+    "exRateType": "exchangeRateType",
 }
 # lineDetail elements ([CODE] S7) → REST line fields, in the UI's field-change order.
 PO_LINE_FIELDS = (
@@ -163,11 +164,6 @@ def _missing(name: str) -> QdocReply:
     return QdocReply("error", [Message(f"ERROR: The QDoc carries no {name}", field=name)])
 
 
-def _rate(tenant: QadTenant, currency: str) -> str:
-    """The tenant's rate for a currency, for documents that name a rate type instead of a rate."""
-    return str(tenant.currencies.get(currency, Decimal(1)))
-
-
 # ---- maintainPurchaseOrder ----------------------------------------------------------------------
 
 
@@ -227,9 +223,6 @@ def _maintain(
         given = value(order, tag)
         if given is not None:
             header[name] = given
-    rate_type = value(order, "exRateType")
-    if rate_type and value(order, "poExRate") is None:
-        header["exchangeRate"] = _rate(tenant, header.get("currencyCode", ""))
     problems = [
         Message(f"ERROR: Site {site} does not exist", field=tag, context=where)
         for tag in ("poBill", "poSite")
@@ -430,9 +423,6 @@ def bcinvoice(tenant: QadTenant, request: QdocRequest) -> QdocReply:
         )
     kind = fields.get("CInvoiceType", "INVOICE").upper()
     currency = fields.get("tcCurrencyCode", "")
-    rate = fields.get("CInvoiceExchangeRate") or (
-        _rate(tenant, currency) if fields.get("tcExchangeRateType") else ""
-    )
     record: dict[str, Any] = {
         "dataOperation": "C",
         "entityCode": entity,
@@ -443,7 +433,8 @@ def bcinvoice(tenant: QadTenant, request: QdocRequest) -> QdocReply:
         "postingDate": fields.get("CInvoicePostingDate", ""),
         "dueDate": fields.get("CInvoiceDueDate", ""),
         "currencyCode": currency,
-        "exchangeRate": rate,
+        "exchangeRate": fields.get("CInvoiceExchangeRate", ""),
+        "exchangeRateType": fields.get("tcExchangeRateType", ""),
         "amountTC": fields.get("CInvoiceOriginalCreditTC", ""),
         "taxAmountTC": str(tax),
         "invoiceStatusCode": fields.get("tcReasonCode", ""),

@@ -29,6 +29,17 @@ def domain_of(tenant: QadTenant, reader: RecordReader) -> str:
     return domain
 
 
+def rate_of(tenant: QadTenant, reader: RecordReader, currency: str) -> Decimal:
+    """The rate a document gets when it names a rate type instead of a rate: the tenant's own
+    (S1 sends `exchangeRateType` "ACCOUNTING"); 1 when it names neither."""
+    rate_type = reader.text("exchangeRateType")
+    if not rate_type:
+        return Decimal(1)
+    if rate_type.upper() not in tenant.rate_types:
+        reader.fail("exchangeRateType", f"Exchange rate type {rate_type} does not exist", rate_type)
+    return tenant.currencies.get(currency, Decimal(1))
+
+
 def check_analysis(
     tenant: QadTenant,
     gl_code: str,

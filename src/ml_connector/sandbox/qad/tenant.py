@@ -148,6 +148,7 @@ class QadTenant:
         self.sub_accounts: set[str] = set(catalog.sub_accounts)
         self.cost_centres: set[str] = set(catalog.cost_centres)
         self.invoice_statuses = {s.code: s for s in INVOICE_STATUSES}
+        self.rate_types = frozenset({"ACCOUNTING", "BUDGET"})
         self.daybooks = dict(DAYBOOKS)
 
         self.business_relations: dict[str, BusinessRelation] = {}
