@@ -92,3 +92,49 @@ async def test_after_a_crash_a_purchase_never_takes_another_purchases_invoice(
     postings = await world.store.posted_state(world.cid, record)
     assert postings[invoice.natural_key].qad_id == str(by_po[second["OrderNumber"]]["voucher"])
     assert (await world.record(second["OrderNumber"])).status == "posted"
+
+
+async def test_each_receipt_goes_to_the_site_of_its_receiving_location(world: World) -> None:
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK",
+        [{"sku": "WID-100", "quantity": 10}],
+        supplier_id=USD_SUPPLIER,
+        location="Main Warehouse",
+    )
+    state.receive(
+        doc["ID"],
+        [{"sku": "WID-100", "quantity": 4, "location": "East Coast DC"}],
+        "2026-03-02",
+        authorise=False,
+    )
+    state.receive(doc["ID"], [{"sku": "WID-100", "quantity": 6}], "2026-03-03")
+
+    await world.sync()
+
+    record = await world.record(doc["OrderNumber"])
+    assert record.status == "posted", record.reason
+    po_site = {
+        ln.site for ln in world.tenant.purchase_order("10USA", doc["OrderNumber"]).lines.values()
+    }
+    receivers = world.tenant.receivers_by_po[("10USA", doc["OrderNumber"])]
+    by_day = {
+        rc.effective_date[:10]: [(ln.quantity, ln.site) for ln in rc.lines] for rc in receivers
+    }
+    assert po_site == {"10-100"}
+    assert by_day == {"2026-03-02": [(4, "10-200")], "2026-03-03": [(6, "10-100")]}
+
+
+async def test_goods_received_at_an_unmapped_location_wait_naming_it(world: World) -> None:
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "WID-100", "quantity": 10}], supplier_id=USD_SUPPLIER
+    )
+    state.receive(doc["ID"], [{"sku": "WID-100", "quantity": 10, "location": "Production Floor"}])
+
+    await world.sync()
+
+    record = await world.record(doc["OrderNumber"])
+    assert record.status == "blocked"
+    assert record.reason == "missing location Production Floor"
+    assert world.tenant.purchase_order("10USA", doc["OrderNumber"]) is None

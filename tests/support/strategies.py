@@ -107,6 +107,7 @@ class DeliverySpec:
     day: date
     task: str | None
     lines: list[tuple[str, Decimal]]
+    location: str = ""  # where Cin7 received it; "" means the purchase's location
 
 
 @dataclass
@@ -126,6 +127,7 @@ class CreditSpec:
     day: date
     lines: list[LineSpec]
     unstock: bool
+    location: str = ""  # where the returned goods leave from
 
 
 @dataclass
@@ -285,7 +287,10 @@ def render(spec: PurchaseSpec, stage: Stage) -> dict[str, Any]:
         tasks: dict[str, list[dict[str, Any]]] = {}
         for delivery in deliveries:
             block = tasks.setdefault(delivery.task or guid(0, 9), [])
-            block += [_stock(sku, q, delivery.day, spec.location) for sku, q in delivery.lines]
+            block += [
+                _stock(sku, q, delivery.day, delivery.location or spec.location)
+                for sku, q in delivery.lines
+            ]
         payload["StockReceived"] = [
             {"TaskID": task, "Status": "DRAFT", "Lines": lines} for task, lines in tasks.items()
         ]
@@ -295,11 +300,11 @@ def render(spec: PurchaseSpec, stage: Stage) -> dict[str, Any]:
         ]
         payload["Invoice"] = [_invoice(inv, voided) for inv in invoices]
         payload["CreditNote"] = (
-            [_credit(spec.credit, voided)] if stage.credit and spec.credit else []
+            [_credit(spec.credit, voided, spec.location)] if stage.credit and spec.credit else []
         )
     else:
         lines = [
-            _stock(sku, q, delivery.day, spec.location)
+            _stock(sku, q, delivery.day, delivery.location or spec.location)
             for delivery in deliveries
             for sku, q in delivery.lines
         ]
@@ -313,7 +318,7 @@ def render(spec: PurchaseSpec, stage: Stage) -> dict[str, Any]:
             else {"Status": "NOT AVAILABLE", "InvoiceNumber": "", "Lines": []}
         )
         payload["CreditNote"] = (
-            _credit(spec.credit, voided)
+            _credit(spec.credit, voided, spec.location)
             if stage.credit and spec.credit
             else {"Status": "NOT AVAILABLE", "Lines": [], "Unstock": {"Status": "NOT AVAILABLE"}}
         )
@@ -336,9 +341,12 @@ def _invoice(invoice: InvoiceSpec, voided: bool) -> dict[str, Any]:
     }
 
 
-def _credit(credit: CreditSpec, voided: bool) -> dict[str, Any]:
+def _credit(credit: CreditSpec, voided: bool, location: str) -> dict[str, Any]:
     lines = [_line(line, account="630") for line in credit.lines]
-    unstock = [_stock(line.sku, line.quantity, credit.day, "") for line in credit.lines]
+    unstock = [
+        _stock(line.sku, line.quantity, credit.day, credit.location or location)
+        for line in credit.lines
+    ]
     block = {
         "Status": "VOIDED" if voided else ("AUTHORISED" if credit.unstock else "NOT AVAILABLE"),
         "Lines": unstock if credit.unstock else [],
@@ -501,7 +509,10 @@ def purchase_specs(
         for slot, part in zip(slots, _split(draw, quantity, len(slots)), strict=True):
             if part:
                 per_slot.setdefault(slot, []).append((sku, Decimal(part)))
-    deliveries = [DeliverySpec(day, task, per_slot[(task, day)]) for task, day in per_slot]
+    deliveries = [
+        DeliverySpec(day, task, per_slot[(task, day)], draw(st.sampled_from(LOCATIONS)))
+        for task, day in per_slot
+    ]
     deliveries.sort(key=lambda d: (d.day, d.task or ""))
     received = {sku: Decimal(q) for sku, q in arriving.items()}
 
@@ -557,6 +568,7 @@ def purchase_specs(
                 day=ORDER_DAY + timedelta(days=40),
                 lines=[LineSpec(sku, back, invoiced[sku].price, invoiced[sku].discount)],
                 unstock=draw(st.booleans()),
+                location=next(d.location for d in deliveries if sku in dict(d.lines)),
             )
     return PurchaseSpec(
         purchase_id=guid(number, 1),

@@ -96,10 +96,12 @@ class PurchaseOrderSpec(_Frozen):
 
 
 class ReceiptLineSpec(_Frozen):
-    """Quantity received on one PO line; also accepted as a `(po_line, quantity)` pair."""
+    """Quantity received on one PO line, at `site` (None: the PO line's site); also accepted
+    as a `(po_line, quantity)` pair."""
 
     po_line: int = Field(ge=1)
     quantity: Decimal
+    site: str | None = None
 
     @model_validator(mode="before")
     @classmethod

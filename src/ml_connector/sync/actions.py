@@ -17,7 +17,8 @@ voucher. `posted_details` shapes (all JSON-able, decimals as strings):
   `exchange_rate`, `credit_terms`, `site`, `order_date`, `due_date`, `remarks`, and `lines` as
   `[{line, sku, item_code, description, quantity, unit_cost, status}]`.
 - `receipt` / `reverse_receipt`: `receiver`, `packing_slip`, `effective_date`, and `lines` as
-  `[{line, sku, quantity}]` (signed, as posted).
+  `[{line, sku, quantity, site}]` (signed, as posted; rows recorded before receipts kept their
+  site have none and went to the PO line's site).
 - `invoice` / `credit_note`: `reference`, `voucher`, `amount`, `tax_amount`, `lines` as
   `[{line, sku, quantity, unit_price}]`, `gl` as `[{gl_code, amount}]`, and `variances` (price
   differences from the PO within the tolerance) as
@@ -286,14 +287,21 @@ class ClosePurchaseOrder(Action):
 
 @dataclass(frozen=True)
 class ReceiveLine:
-    """Quantity received on one PO line; negative reverses."""
+    """Quantity received on one PO line at one QAD site (mapped from the Cin7 line's
+    Location); negative reverses."""
 
     po_line: int
     sku: str
     quantity: Decimal
+    site: str = ""
 
     def as_details(self) -> dict[str, Any]:
-        return {"line": self.po_line, "sku": self.sku, "quantity": _dec(self.quantity)}
+        return {
+            "line": self.po_line,
+            "sku": self.sku,
+            "quantity": _dec(self.quantity),
+            "site": self.site,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,7 +324,9 @@ class _ReceiptAction(Action):
         }
 
     def _summary(self) -> str:
-        return ", ".join(f"{line.sku} {fmt_qty(line.quantity)}" for line in self.lines)
+        goods = ", ".join(f"{line.sku} {fmt_qty(line.quantity)}" for line in self.lines)
+        sites = list(dict.fromkeys(line.site for line in self.lines if line.site))
+        return goods + (f" at {', '.join(sites)}" if sites else "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -116,7 +116,7 @@ def _receipt_spec(action: PostReceipt | ReverseReceipt) -> ReceiptSpec:
         packing_slip=action.packing_slip,
         effective_date=action.effective_date,
         lines=[
-            ReceiptLineSpec(po_line=line.po_line, quantity=line.quantity)
+            ReceiptLineSpec(po_line=line.po_line, quantity=line.quantity, site=line.site or None)
             for line in action.lines
             if line.quantity
         ],

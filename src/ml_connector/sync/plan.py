@@ -54,7 +54,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ml_connector.cin7.models import (
     Charge,
@@ -121,6 +121,10 @@ PlanStatus = Literal[
 ]
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+Place = tuple[str, str]
+"""Where received goods are: (SKU folded, QAD site)."""
+_K = TypeVar("_K", str, Place)
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,18 @@ def _sku_quantities(
     return totals
 
 
+def _placed_quantities(entries: Iterable[Posted]) -> dict[tuple[str, str | None], Decimal]:
+    """Quantities per (SKU folded, site) in posted receipt `lines`; site None when the row was
+    recorded before receipts carried their site (it then went to the PO line's site)."""
+    totals: dict[tuple[str, str | None], Decimal] = {}
+    for entry in entries:
+        for row in _rows(entry.details, "lines"):
+            site = row.get("site")
+            place = (fold(str(row.get("sku", ""))), None if site is None else str(site))
+            totals[place] = totals.get(place, ZERO) + _dec(row.get("quantity"))
+    return totals
+
+
 def _movement_groups(posted: PostedState, prefix: str) -> dict[str, dict[int, Posted]]:
     """Posted receipts under `prefix`, by Cin7 block, then by adjustment number (0 = base)."""
     groups: dict[str, dict[int, Posted]] = {}
@@ -322,14 +338,14 @@ def _posted_movements(
     return _sku_quantities(entries, names=names)
 
 
-def _plus(a: Mapping[str, Decimal], b: Mapping[str, Decimal]) -> dict[str, Decimal]:
+def _plus(a: Mapping[_K, Decimal], b: Mapping[_K, Decimal]) -> dict[_K, Decimal]:
     total = dict(a)
     for key, value in b.items():
         total[key] = total.get(key, ZERO) + value
     return total
 
 
-def _minus(want: Mapping[str, Decimal], have: Mapping[str, Decimal]) -> dict[str, Decimal]:
+def _minus(want: Mapping[Place, Decimal], have: Mapping[Place, Decimal]) -> dict[Place, Decimal]:
     """Non-zero differences want - have."""
     delta = {key: want.get(key, ZERO) - have.get(key, ZERO) for key in {*want, *have}}
     return {key: value for key, value in sorted(delta.items()) if value != 0}
@@ -356,11 +372,13 @@ class _PostedLine:
 
 @dataclass(frozen=True)
 class _Block:
-    """Desired signed quantities per SKU (fold) for one Cin7 receiving or unstock block."""
+    """Desired signed quantities per place for one Cin7 receiving or unstock block, and the
+    location mappings it lacks (`((kind, value), text)`)."""
 
     key: str
     day: date
-    quantities: dict[str, Decimal]
+    quantities: dict[Place, Decimal]
+    missing: tuple[tuple[tuple[str, str], str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,7 +387,7 @@ class _Move:
     day: date
     adjustment: int
     natural_key: str
-    delta: dict[str, Decimal]
+    delta: dict[Place, Decimal]
 
 
 @dataclass(frozen=True)
@@ -405,8 +423,8 @@ class _Ledger:
 
 
 def _carry_over(
-    blocks: list[_Block], own: Mapping[str, Mapping[str, Decimal]]
-) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, Decimal]]]:
+    blocks: list[_Block], own: Mapping[str, Mapping[Place, Decimal]]
+) -> tuple[dict[str, dict[Place, Decimal]], dict[str, dict[Place, Decimal]]]:
     """Count receipts posted under a bare day (Simple) towards that day's Advanced blocks.
 
     Returns what each current block is credited with, and what each orphan day should still
@@ -414,22 +432,22 @@ def _carry_over(
     again gives the same split.
     """
     current = {block.key for block in blocks}
-    credited: dict[str, dict[str, Decimal]] = {}
-    kept: dict[str, dict[str, Decimal]] = {}
+    credited: dict[str, dict[Place, Decimal]] = {}
+    kept: dict[str, dict[Place, Decimal]] = {}
     for orphan in sorted(own):
         if orphan in current or not _DAY.fullmatch(orphan):
             continue
-        remaining = {sku: qty for sku, qty in own[orphan].items() if qty > 0}
-        taken: dict[str, Decimal] = {}
+        remaining = {place: qty for place, qty in own[orphan].items() if qty > 0}
+        taken: dict[Place, Decimal] = {}
         for block in blocks:
             if not block.key.endswith("/" + orphan):
                 continue
-            for sku, want in block.quantities.items():
-                give = min(remaining.get(sku, ZERO), want)
+            for place, want in block.quantities.items():
+                give = min(remaining.get(place, ZERO), want)
                 if give > 0:
-                    credited.setdefault(block.key, {})[sku] = give
-                    remaining[sku] -= give
-                    taken[sku] = taken.get(sku, ZERO) + give
+                    credited.setdefault(block.key, {})[place] = give
+                    remaining[place] -= give
+                    taken[place] = taken.get(place, ZERO) + give
         kept[orphan] = taken
     return credited, kept
 
@@ -484,6 +502,7 @@ class _Planner:
         self.po_action: CreatePurchaseOrder | UpdatePurchaseOrder | None = None
         self.po_touched: set[int] = set()
         self.has_po = True
+        self.po_site = str(self.po_posted.details.get("site") or "") if self.po_posted else ""
         self.line_of: dict[str, int] = {}
         self.cost_of: dict[str, Decimal] = {}
         self.receipts: list[PostReceipt] = []
@@ -528,12 +547,33 @@ class _Planner:
         code = self.mappings.lookup(kind, value)
         if code:
             return code
+        self._miss((kind, fold(value)), self._missing_text(kind, value, label), owner)
+        return ""
+
+    def _missing_text(self, kind: MappingKind, value: str, label: str = "") -> str:
         shown = self.mappings.label(kind, value) or label.strip()
         text = f"{KIND_WORDS[kind]} {value.strip()}"
         if shown and fold(shown) != fold(value):
             text += f" ({shown})"
-        self._miss((kind, fold(value)), text, owner)
-        return ""
+        return text
+
+    def _site(self, location: str) -> tuple[str, tuple[tuple[str, str], str] | None]:
+        """The QAD site goods received at a Cin7 location go to, or what mapping is missing.
+
+        The line's own location, else the purchase's, else the tenant's default site. A bin
+        (`Main Warehouse: A-01`) maps as itself or as its location.
+        """
+        name = location.strip() or self.purchase.location.strip()
+        if not name:
+            if self.ctx.default_site:
+                return self.ctx.default_site, None
+            missing = "location (the receipt and the purchase name none and no default site is set)"
+            return "", (("location", ""), missing)
+        parent = name.split(":", 1)[0].strip() or name
+        code = self.mappings.lookup("location", name) or self.mappings.lookup("location", parent)
+        if code:
+            return code, None
+        return "", (("location", fold(parent)), self._missing_text("location", parent))
 
     # --- supplier ---
 
@@ -806,6 +846,7 @@ class _Planner:
                 "location (the purchase names none and no default site is set)",
                 key,
             )
+        self.po_site = self.po_site or site
         terms = (
             self._require("payment_term", purchase.terms, key) if purchase.terms.strip() else None
         )
@@ -904,7 +945,26 @@ class _Planner:
 
     def _movements(self, prefix: str, blocks: list[_Block], *, carry_over: bool) -> list[_Move]:
         groups = _movement_groups(self.posted, prefix)
-        own = {block: _sku_quantities(entries.values()) for block, entries in groups.items()}
+        by_key = {block.key: block for block in blocks}
+        anywhere: dict[str, str] = {}
+        for block in blocks:
+            for sku, site in block.quantities:
+                anywhere.setdefault(sku, site)
+        own: dict[str, dict[Place, Decimal]] = {}
+        for name, entries in groups.items():
+            wanted = by_key[name].quantities if name in by_key else {}
+            placed: dict[Place, Decimal] = {}
+            for (sku, recorded), quantity in _placed_quantities(entries.values()).items():
+                # A row recorded before receipts kept their site counts where this block (or
+                # another) now wants the SKU, so nothing moves for it.
+                here = [s for k, s in wanted if k == sku]
+                site = (
+                    recorded
+                    if recorded is not None
+                    else (here[0] if here else anywhere.get(sku, self.po_site))
+                )
+                placed[(sku, site)] = placed.get((sku, site), ZERO) + quantity
+            own[name] = placed
         credited, kept = _carry_over(blocks, own) if carry_over else ({}, {})
         if credited:
             self.notes.append(
@@ -916,9 +976,10 @@ class _Planner:
             have = _plus(own.get(block.key, {}), credited.get(block.key, {}))
             delta = _minus(block.quantities, have)
             if delta:
-                moves.append(
-                    self._move(prefix, block.key, block.day, groups.get(block.key, {}), delta)
-                )
+                move = self._move(prefix, block.key, block.day, groups.get(block.key, {}), delta)
+                moves.append(move)
+                for key, text in block.missing:
+                    self._miss(key, text, move.natural_key)
         current = {block.key for block in blocks}
         for name in sorted(groups):
             if name in current:
@@ -931,28 +992,40 @@ class _Planner:
 
     @staticmethod
     def _move(
-        prefix: str, block: str, day: date, entries: Mapping[int, Posted], delta: dict[str, Decimal]
+        prefix: str,
+        block: str,
+        day: date,
+        entries: Mapping[int, Posted],
+        delta: dict[Place, Decimal],
     ) -> _Move:
         adjustment = max(entries) + 1 if entries else 0
         key = f"{prefix}{block}" + (f"#adj{adjustment}" if adjustment else "")
         return _Move(block, day, adjustment, key, delta)
 
-    def _receive_lines(self, delta: Mapping[str, Decimal]) -> tuple[ReceiveLine, ...]:
+    def _receive_lines(self, delta: Mapping[Place, Decimal]) -> tuple[ReceiveLine, ...]:
         lines = [
-            ReceiveLine(self.line_of.get(sku, 0), self.names.get(sku, sku), quantity)
-            for sku, quantity in delta.items()
+            ReceiveLine(self.line_of.get(sku, 0), self.names.get(sku, sku), quantity, site)
+            for (sku, site), quantity in delta.items()
         ]
-        return tuple(sorted(lines, key=lambda line: line.po_line))
+        return tuple(sorted(lines, key=lambda line: (line.po_line, line.site)))
+
+    def _block(self, key: str, day: date, lines: Iterable[StockLine], sign: int = 1) -> _Block:
+        """A receiving (or, with sign -1, unstock) block: quantities per SKU and site."""
+        quantities: dict[Place, Decimal] = {}
+        missing: dict[tuple[str, str], str] = {}
+        for stock in lines:
+            site, lack = self._site(stock.location)
+            if lack is not None:
+                missing.setdefault(*lack)
+            place = (fold(stock.sku), site)
+            quantities[place] = quantities.get(place, ZERO) + sign * (stock.quantity or ZERO)
+        return _Block(key, day, quantities, tuple(missing.items()))
 
     def _receipts(self) -> list[PostReceipt]:
         blocks: list[_Block] = []
         for receipt, stock_lines in self._received():
             assert receipt.date is not None  # check_purchase fails undated receipts
-            quantities: dict[str, Decimal] = {}
-            for stock in stock_lines:
-                sku = fold(stock.sku)
-                quantities[sku] = quantities.get(sku, ZERO) + (stock.quantity or ZERO)
-            blocks.append(_Block(receipt.key, receipt.date, quantities))
+            blocks.append(self._block(receipt.key, receipt.date, stock_lines))
         prefix = f"receipt:{self.order_number}:"
         actions: list[PostReceipt] = []
         for move in self._movements(prefix, blocks, carry_over=self.purchase.is_advanced):
@@ -987,14 +1060,12 @@ class _Planner:
         for note, reference in zip(self.purchase.credit_notes, references, strict=True):
             if status_of(note.unstock_status) != AUTHORISED:
                 continue
-            days: dict[date, dict[str, Decimal]] = {}
+            days: dict[date, list[StockLine]] = {}
             for stock in note.unstock:
-                day = days.setdefault(stock.date or self.order_date, {})  # dates are checked
-                sku = fold(stock.sku)
-                day[sku] = day.get(sku, ZERO) - (stock.quantity or ZERO)
+                days.setdefault(stock.date or self.order_date, []).append(stock)  # dates checked
             blocks += [
-                _Block(f"{reference}:{day.isoformat()}", day, quantities)
-                for day, quantities in sorted(days.items())
+                self._block(f"{reference}:{day.isoformat()}", day, lines, sign=-1)
+                for day, lines in sorted(days.items())
             ]
         actions: list[ReverseReceipt] = []
         keys_by_sku: dict[str, list[str]] = {}
@@ -1004,7 +1075,7 @@ class _Planner:
         prefix = f"unstock:{self.order_number}:"
         for move in self._movements(prefix, blocks, carry_over=False):
             credit_note = move.block.rsplit(":", 1)[0]
-            deps = [key for sku in move.delta for key in keys_by_sku.get(sku, [])]
+            deps = [key for sku, _ in move.delta for key in keys_by_sku.get(sku, [])]
             actions.append(
                 ReverseReceipt(
                     natural_key=move.natural_key,

@@ -127,11 +127,11 @@ def test_complete_simple_purchase_plans_supplier_po_receipts_and_invoice_in_orde
     assert first.packing_slip == "PO-00412-240506"
     assert first.effective_date == date(2024, 5, 6)
     assert first.lines == (
-        ReceiveLine(1, "WID-100", Decimal(6)),
-        ReceiveLine(2, "BRK-20", Decimal(40)),
+        ReceiveLine(1, "WID-100", Decimal(6), "10-100"),
+        ReceiveLine(2, "BRK-20", Decimal(40), "10-100"),
     )
     assert first.depends_on == ("po:PO-00412",)
-    assert second.lines == (ReceiveLine(1, "WID-100", Decimal(4)),)
+    assert second.lines == (ReceiveLine(1, "WID-100", Decimal(4), "10-100"),)
 
     assert isinstance(invoice, PostInvoice)
     assert invoice.natural_key == f"invoice:{CODE}:PO-00412:HF-INV-5521"
@@ -167,7 +167,7 @@ def test_every_action_describes_itself_in_one_line() -> None:
     assert text[0] == f"create supplier {CODE} (Harbour Fasteners Pty Ltd)"
     assert text[1] == f"create PO PO-00412 (PO-00412) for {CODE}: 2 lines"
     assert text[2] == (
-        "receive 2024-05-06 on PO PO-00412, slip PO-00412-240506: WID-100 6, BRK-20 40"
+        "receive 2024-05-06 on PO PO-00412, slip PO-00412-240506: WID-100 6, BRK-20 40 at 10-100"
     )
     assert text[4] == f"post invoice HF-INV-5521 from {CODE} on PO PO-00412: 247.50 USD"
 
@@ -408,8 +408,8 @@ def test_advanced_purchase_receives_put_away_blocks_per_task_and_day() -> None:
     assert receipts[0].packing_slip == "PO-00412-240506" + short_hash(TASK_A, 4)
     assert len(receipts[0].packing_slip) == 19
     assert receipts[0].lines == (
-        ReceiveLine(1, "WID-100", Decimal(6)),
-        ReceiveLine(2, "BRK-20", Decimal(40)),
+        ReceiveLine(1, "WID-100", Decimal(6), "10-100"),
+        ReceiveLine(2, "BRK-20", Decimal(40), "10-100"),
     )
 
 
@@ -437,16 +437,17 @@ def test_receipt_edited_after_posting_is_adjusted_by_the_difference() -> None:
     assert isinstance(adjustment, PostReceipt)
     assert adjustment.natural_key == "receipt:PO-00412:2024-05-06#adj1"
     assert adjustment.packing_slip == "PO-00412-240506-A1"
-    assert adjustment.lines == (ReceiveLine(1, "WID-100", Decimal("-0.5")),)
+    assert adjustment.lines == (ReceiveLine(1, "WID-100", Decimal("-0.5"), "10-100"),)
     assert adjustment.describe() == (
-        "adjust receipt 2024-05-06 (#1) on PO PO-00412, slip PO-00412-240506-A1: WID-100 -0.5"
+        "adjust receipt 2024-05-06 (#1) on PO PO-00412, slip PO-00412-240506-A1: WID-100 -0.5 "
+        "at 10-100"
     )
     reposted = execute(result, posted)
     lines_of(body)[-1]["Quantity"] = 4  # now 13 received against 10 ordered
     tolerant = PlanContext(**{**vars(CTX), "over_receipt_pct": Decimal(30)})
     second = run(body, reposted, ctx=tolerant).actions
     assert [a.natural_key for a in second] == ["receipt:PO-00412:2024-05-06#adj2"]
-    assert second[0].lines == (ReceiveLine(1, "WID-100", Decimal("3.5")),)  # type: ignore[attr-defined]
+    assert second[0].lines == (ReceiveLine(1, "WID-100", Decimal("3.5"), "10-100"),)  # type: ignore[attr-defined]
     assert second[0].depends_on == ()  # the PO keeps the 10 ordered
 
 
@@ -461,8 +462,8 @@ def test_receipt_voided_after_posting_is_reversed_before_the_po_changes() -> Non
     keys = [a.natural_key for a in result.actions]
     assert keys[:2] == ["receipt:PO-00412:2024-05-06#adj1", "receipt:PO-00412:2024-05-08#adj1"]
     assert result.actions[0].lines == (  # type: ignore[attr-defined]
-        ReceiveLine(1, "WID-100", Decimal(-6)),
-        ReceiveLine(2, "BRK-20", Decimal(-40)),
+        ReceiveLine(1, "WID-100", Decimal(-6), "10-100"),
+        ReceiveLine(2, "BRK-20", Decimal(-40), "10-100"),
     )
     assert result.actions[0].depends_on == ()
     assert result.attention == (
@@ -496,7 +497,10 @@ def test_receipts_posted_before_a_simple_purchase_turned_advanced_are_not_receiv
     keys = [(a.natural_key, getattr(a, "lines", None)) for a in run(body, posted).actions]
     assert keys == [
         ("po:PO-00412", keys[0][1]),
-        (f"receipt:PO-00412:{TASK_B}/2024-05-08", (ReceiveLine(1, "WID-100", Decimal(1)),)),
+        (
+            f"receipt:PO-00412:{TASK_B}/2024-05-08",
+            (ReceiveLine(1, "WID-100", Decimal(1), "10-100"),),
+        ),
     ]
 
 
@@ -805,7 +809,7 @@ def test_credit_note_with_unstock_gives_back_invoiced_and_received_quantities() 
     assert credit.describe() == f"post credit note HF-CN-77 from {CODE} on PO PO-00412: 27.50 USD"
     assert isinstance(reverse, ReverseReceipt)
     assert reverse.natural_key == "unstock:PO-00412:HF-CN-77:2024-05-21"
-    assert reverse.lines == (ReceiveLine(1, "WID-100", Decimal(-2)),)
+    assert reverse.lines == (ReceiveLine(1, "WID-100", Decimal(-2), "10-100"),)
     assert reverse.packing_slip == "PO-00412-U240521" + short_hash("HF-CN-77", 4)
     assert reverse.credit_note == "HF-CN-77"
     assert reverse.describe().startswith("reverse receipt on PO PO-00412 for credit note HF-CN-77")
@@ -861,7 +865,7 @@ def test_unstock_undone_after_posting_is_received_back() -> None:
     (back,) = result.actions
     assert isinstance(back, ReverseReceipt)
     assert back.natural_key == "unstock:PO-00412:HF-CN-77:2024-05-21#adj1"
-    assert back.lines == (ReceiveLine(1, "WID-100", Decimal(2)),)
+    assert back.lines == (ReceiveLine(1, "WID-100", Decimal(2), "10-100"),)
 
 
 # --- void --------------------------------------------------------------------------------
@@ -1083,4 +1087,4 @@ def test_unreadable_posted_details_count_as_nothing_and_unknown_blocks_are_rever
     assert isinstance(reverse, PostReceipt)
     assert reverse.natural_key == "receipt:PO-00412:legacy#adj1"
     assert reverse.effective_date == date(2024, 5, 1)  # no day in the key: the order date
-    assert reverse.lines == (ReceiveLine(1, "WID-100", Decimal(-2)),)
+    assert reverse.lines == (ReceiveLine(1, "WID-100", Decimal(-2), "10-100"),)

@@ -449,3 +449,97 @@ def test_an_unmapped_account_on_a_later_invoice_holds_only_that_invoice() -> Non
     result = run(body, posted)
 
     assert (result.status, result.missing) == ("blocked", ("account 485 (Annual calibration)",))
+
+
+# --- 6. each receipt at the site of its own location ------------------------------------------
+
+
+def received_at(*locations: str) -> dict[str, Any]:
+    """The reference purchase with its three receipt lines at these Cin7 locations."""
+    body = payload()
+    for line, location in zip(body["StockReceived"]["Lines"], locations, strict=True):
+        line["Location"] = location
+    return body
+
+
+def receipts(result: Plan) -> list[Any]:
+    return [a for a in result.actions if a.kind == "receipt"]
+
+
+def test_each_receipt_line_goes_to_the_site_of_its_own_location() -> None:
+    result = run(received_at("East Coast DC", "Main Warehouse: A-01", "East Coast DC"))
+
+    po = next(a for a in result.actions if a.kind == "create_po")
+    assert po.site == "10-100"  # type: ignore[attr-defined]
+    first, second = receipts(result)
+    assert [(line.sku, line.site) for line in first.lines] == [
+        ("WID-100", "10-200"),
+        ("BRK-20", "10-200"),
+    ]
+    assert [(line.sku, line.site) for line in second.lines] == [("WID-100", "10-100")]
+    assert first.describe().endswith(": WID-100 6, BRK-20 40 at 10-200")
+    assert first.posted_details("RC1")["lines"][0] == {
+        "line": 1,
+        "sku": "WID-100",
+        "quantity": "6",
+        "site": "10-200",
+    }
+
+
+def test_one_sku_received_at_two_locations_on_one_day_is_two_lines() -> None:
+    body = received_at("East Coast DC", "Main Warehouse", "Main Warehouse")
+    body["StockReceived"]["Lines"][1]["Date"] = "2024-05-06T00:00:00"
+
+    (receipt,) = receipts(run(body))
+
+    assert [(line.sku, line.quantity, line.site) for line in receipt.lines] == [
+        ("WID-100", Decimal(4), "10-100"),
+        ("WID-100", Decimal(6), "10-200"),
+        ("BRK-20", Decimal(40), "10-100"),
+    ]
+
+
+def test_an_unmapped_receiving_location_blocks_naming_it() -> None:
+    body = received_at("Production Floor", "Main Warehouse", "Production Floor")
+
+    blocked = run(body)
+    posted = settle(received_at("Main Warehouse", "Main Warehouse", "Main Warehouse"))
+    started = settle(payload() | {"StockReceived": {"Status": "NOT AVAILABLE", "Lines": []}})
+    later = run(body, started)
+
+    assert (blocked.status, blocked.missing) == ("blocked", ("location Production Floor",))
+    assert run(body, posted).actions == ()  # already received: the location no longer matters
+    assert later.missing == ("location Production Floor",)
+    assert [a.natural_key for a in later.actions] == ["receipt:PO-00412:2024-05-08"]
+
+
+def test_a_line_without_a_location_takes_the_purchase_location_then_the_default_site() -> None:
+    body = received_at("", "", "")
+    no_location = payload(Location="") | {"StockReceived": received_at("", "", "")["StockReceived"]}
+
+    assert {line.site for r in receipts(run(body)) for line in r.lines} == {"10-100"}
+    assert {line.site for r in receipts(run(no_location)) for line in r.lines} == {"10-000"}
+    nowhere = run(no_location, ctx=PlanContext(domain="10USA", entity="10USACO"))
+    assert nowhere.missing == ("location (the purchase names none and no default site is set)",)
+
+
+def test_receipts_recorded_before_they_kept_their_site_are_not_moved() -> None:
+    posted = settle(received_at("East Coast DC", "East Coast DC", "East Coast DC"))
+    earlier = {
+        key: Posted(
+            entry.qad_id,
+            {
+                **entry.details,
+                "lines": [
+                    {k: v for k, v in row.items() if k != "site"} for row in entry.details["lines"]
+                ],
+            },
+        )
+        if key.startswith("receipt:")
+        else entry
+        for key, entry in posted.items()
+    }
+
+    again = run(received_at("East Coast DC", "East Coast DC", "East Coast DC"), earlier)
+
+    assert (again.status, again.actions) == ("posted", ())

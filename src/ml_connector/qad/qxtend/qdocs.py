@@ -185,7 +185,8 @@ def receive_purchase_order(
     `receiptDetail` and no `operation` element, which S6 saw answer success and post nothing.
     The packing slip (`psNbr`) is the receipt's natural key: QXtend's answer carries no receiver
     number, so the receipt is found again by it (reference §7.5). A negative quantity reverses.
-    `sites` gives each PO line's site (read from the PO); otherwise `options.site`.
+    A line's own site wins (where Cin7 received it); else `sites` gives each PO line's site
+    (read from the PO); otherwise `options.site`.
     """
     options = options or ReceiptOptions()
     sites = sites or {}
@@ -202,7 +203,7 @@ def receive_purchase_order(
         detail = child(receipt, "lineDetail")
         child(detail, "line", str(line.po_line))
         child(detail, "lotserialQty", text(line.quantity))
-        child(detail, "site", sites.get(line.po_line) or options.site)
+        child(detail, "site", line.site or sites.get(line.po_line) or options.site)
         child(detail, "location", options.location)
         child(detail, "multiEntry", "false")
     return root

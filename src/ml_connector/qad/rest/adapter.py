@@ -64,7 +64,11 @@ class QadAdapter:
             "effectiveDate": iso(spec.effective_date, self._settings.dates),
             "packingSlip": spec.packing_slip,
             "lines": [
-                {"purchaseOrderLine": line.po_line, "quantityReceived": num(line.quantity)}
+                {
+                    "purchaseOrderLine": line.po_line,
+                    "quantityReceived": num(line.quantity),
+                    **({"siteCode": line.site} if line.site else {}),
+                }
                 for line in spec.lines
             ],
         }
