@@ -1,16 +1,20 @@
 """Benchmark: post five-line POs with one receipt each into the QAD sandbox, at concurrency 1-8.
 
-    .venv/bin/python bench/qad_post.py --purchase-orders 40 --latency-ms 20
+    .venv/bin/python bench/qad_post.py --purchase-orders 40 --latency-ms 20 [--channel qxtend]
 
 Starts `ml-connector sandbox qad` on 127.0.0.1 in its own process (so the server's event loop
 does not share a CPU core with the client's), sets the latency fault, creates one supplier, then
 for each concurrency in 1, 2, 4, 8 posts N fresh five-line purchase orders through
 `ensure_purchase_order` and receives each in full through `post_receipt_once` (the operations
-over the REST channel), with that many POs in flight. Progress goes to stderr; the last line of
-stdout is one JSON object:
+over the channel `--channel` names: `rest`, or `qxtend` — POs and receipts as QDocs, their
+look-ups and read-backs over REST), with that many POs in flight. Progress goes to stderr; the
+last line of stdout is one JSON object:
 
+- `channel`: the channel POs and receipts went through;
 - `po_per_s`: POs (with their receipt) per second, keyed by concurrency;
-- `calls_per_po`: API calls the client sent per PO and receipt;
+- `calls_per_po`: calls the client sent per PO and receipt, every one counted: look-ups before
+  creating, QDocs, REST writes and field changes, read-backs (`server_calls` must agree);
+- `server_calls_by_kind`: the sandbox's count per route (QDocs by name), over the whole run;
 - `token_requests`: token requests over the whole run (1 with the default 1800 s lifetime);
 - `scaling`: po_per_s at each concurrency divided by po_per_s at 1 (ideal: 1, 2, 4, 8);
 - `server_calls`, `elapsed_s` per concurrency, `latency_ms`, `purchase_orders`.
@@ -37,7 +41,10 @@ from ml_connector.qad import (
     ReceiptSpec,
     SupplierSpec,
 )
+from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.profile import BUILT_IN
 from ml_connector.qad.rest import RestChannel
+from ml_connector.qad.routing import RoutedChannel, build_channel
 from ml_connector.sandbox.process import SandboxProcess
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
@@ -130,7 +137,10 @@ async def bench(args: argparse.Namespace, base: str) -> dict[str, Any]:
     elapsed: dict[str, float] = {}
     total_calls = 0
     total_pos = 0
-    async with RestChannel(settings, max_concurrency=max(CONCURRENCY)) as channel:
+    channel: QadChannel = build_channel(
+        settings, BUILT_IN[args.channel], max_concurrency=max(CONCURRENCY)
+    )
+    async with channel:
         await channel.ping()
         qad = QadOperations(channel)
         await qad.ensure_supplier(
@@ -149,17 +159,20 @@ async def bench(args: argparse.Namespace, base: str) -> dict[str, Any]:
                 f"  concurrency {concurrency}: {args.purchase_orders} POs in {seconds:.2f} s, "
                 f"{rate:.2f} PO/s, {calls / args.purchase_orders:.1f} calls/PO"
             )
-        token_requests = channel.token_requests
+        rest = channel.suppliers_via if isinstance(channel, RoutedChannel) else channel
+        token_requests = rest.token_requests if isinstance(rest, RestChannel) else None
     async with httpx.AsyncClient() as http:
         stats = (await http.get(f"{settings.base_url}/_sandbox/stats")).json()
     single = po_per_s["1"]
     return {
+        "channel": args.channel,
         "po_per_s": po_per_s,
         "calls_per_po": round(total_calls / total_pos, 2),
         "token_requests": token_requests,
         "scaling": {k: round(v / single, 2) for k, v in po_per_s.items()},
         "elapsed_s": elapsed,
         "server_calls": stats.get("calls"),
+        "server_calls_by_kind": stats.get("by_path"),
         "server_token_requests": stats.get("token_requests"),
         "latency_ms": args.latency_ms,
         "purchase_orders": args.purchase_orders,
@@ -170,9 +183,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--purchase-orders", type=int, default=40, help="POs per concurrency")
     parser.add_argument("--latency-ms", type=float, default=20, help="added per API call")
+    parser.add_argument(
+        "--channel",
+        choices=("rest", "qxtend"),
+        default="rest",
+        help="the channel POs and receipts go through (suppliers always take REST)",
+    )
     args = parser.parse_args()
 
-    log(f"starting the QAD sandbox (latency {args.latency_ms} ms per call)")
+    log(f"starting the QAD sandbox (latency {args.latency_ms} ms per call, {args.channel})")
     with SandboxProcess(
         "qad", "--client-id", CLIENT_ID, "--username", USERNAME, "--password", PASSWORD
     ) as sandbox:

@@ -203,7 +203,8 @@ class QadOperations:
                     f"PO {spec.number} is closed in QAD", system="qad", code="closed"
                 )
             return _po_result(po, created=False, header_updated=header_updated)
-        added: list[int] = []
+        # A channel that creates a PO with its lines (one QXtend QDoc) has added them already.
+        added: list[int] = sorted(existing) if created else []
         updated: list[int] = []
         closed: list[int] = []
         for line in spec.lines:
