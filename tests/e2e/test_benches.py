@@ -1,0 +1,46 @@
+"""The proof benches of issue 8 run at a small size, as scripts, and must hold their promises.
+
+Each bench starts both sandboxes in their own processes and runs the real `ml-connector`
+command; its last stdout line is one JSON object, asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).parents[2] / "bench"
+
+
+def run_bench(script: str, *args: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ML_CONNECTOR_")}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_badinput_quarantines_every_kind_and_posts_every_good_purchase() -> None:
+    result = run_bench("badinput.py", "--good", "3", "--later", "2")
+    assert result["kinds"] >= 40
+    assert result["posted_wrongly"] == 0
+    assert result["stalled_passes"] == 0
+    assert result["good_posted"] == result["good_total"] == 5
+    assert result["quarantined"] == result["kinds"], result["not_quarantined"]
+    assert result["healed"] == result["heal_total"]
+    assert result["exit_codes"][0] == 1, "the first pass reports its failed records"
