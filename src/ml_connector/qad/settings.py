@@ -4,11 +4,17 @@ A hosted connector calls whatever URL a customer types in, so the URL is checked
 request is made: https only, no credentials, query or fragment in it, and no loopback, private,
 link-local or otherwise non-public host unless the operator explicitly allows local targets
 (`allow_local=True`, for the sandbox and on-premise trials).
+
+Every check runs on the normalised text: Unicode compatibility forms are folded (NFKC, so
+`https://①②⑦.0.0.1` is `https://127.0.0.1`), the dots browsers and IDNA treat as label
+separators become `.`, and an internationalised host name becomes its ASCII (IDNA) form. The URL
+returned is that normalised one, so what was checked is what gets dialled.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -101,6 +107,46 @@ def _is_local_name(name: str) -> bool:
     return name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES) or "." not in name
 
 
+# Label separators IDNA (RFC 3490 §3.1) accepts besides ".": ideographic, fullwidth, halfwidth.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def _ascii_host(host: str) -> str:
+    """``host`` in ASCII: each non-ASCII label IDNA-encoded; ConfigError when it cannot be."""
+    labels = []
+    for label in host.split("."):
+        if label.isascii():
+            labels.append(label)
+            continue
+        try:
+            labels.append(label.encode("idna").decode("ascii"))
+        except UnicodeError:
+            raise ConfigError("QAD base URL host is not a valid host name or address") from None
+    return ".".join(labels)
+
+
+def normalise_url(url: str) -> str:
+    """``url`` with compatibility characters folded and its host in ASCII (see the module doc).
+
+    Only the authority is rewritten beyond NFKC; the rest of the text is kept as typed, so the
+    later checks still see an empty ``?`` or ``#``.
+    """
+    folded = unicodedata.normalize("NFKC", url)
+    scheme, marker, rest = folded.partition("://")
+    if not marker:
+        return folded
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc = rest[:cut].translate(_DOTS)
+    if not netloc.isascii():
+        host_start = netloc.rfind("@") + 1
+        host_port = netloc[host_start:]
+        host, sep, port = host_port.rpartition(":")
+        if not sep or not port.isdigit():
+            host, sep, port = host_port, "", ""
+        netloc = netloc[:host_start] + _ascii_host(host.lower()) + sep + port
+    return scheme + marker + netloc + rest[cut:]
+
+
 def check_base_url(url: str, *, allow_local: bool = False) -> str:
     """Validate a tenant base URL and return it without a trailing slash.
 
@@ -114,6 +160,9 @@ def check_base_url(url: str, *, allow_local: bool = False) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("QAD base URL is empty")
     if url != url.strip() or any(ch.isspace() or ord(ch) < 32 for ch in url) or "\\" in url:
+        raise ConfigError("QAD base URL contains spaces, control characters or backslashes")
+    url = normalise_url(url)
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or "\\" in url:
         raise ConfigError("QAD base URL contains spaces, control characters or backslashes")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

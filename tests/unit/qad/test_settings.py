@@ -24,6 +24,8 @@ REFUSED_ALWAYS = [
     ("https://acme qad.com/clouderp", "spaces"),
     ("", "empty"),
     ("https://[fe80::1%25eth0]/clouderp", "zone"),
+    ("https://acme.qad.com\uff3c@127.0.0.1/", "backslash"),  # fullwidth backslash folds to one
+    ("https://" + "\u0080" * 3 + ".com/", "valid host"),
 ]
 
 LOCAL_TARGETS = [
@@ -65,6 +67,18 @@ LOCAL_TARGETS = [
     "https://qadserver/clouderp",
 ]
 
+# Unicode look-alikes of local targets: folded (NFKC, IDNA separators) before any check.
+LOCAL_LOOKALIKES = [
+    ("https://①②⑦.0.0.1/", "https://127.0.0.1"),
+    ("https://１２７.０.０.１/clouderp", "https://127.0.0.1/clouderp"),
+    ("https://127。0。0。1/", "https://127.0.0.1"),
+    ("https://127．0．0．1/", "https://127.0.0.1"),
+    ("https://１０.０.０.５/", "https://10.0.0.5"),
+    ("https://ｌｏｃａｌｈｏｓｔ/clouderp", "https://localhost/clouderp"),
+    ("https://qad.ｌｏｃａｌ/", "https://qad.local"),
+    ("https://[::①]/", "https://[::1]"),
+]
+
 ALLOWED = [
     ("https://acme.qad.com/clouderp", "https://acme.qad.com/clouderp"),
     ("https://acme.qad.com/clouderp/", "https://acme.qad.com/clouderp"),
@@ -72,6 +86,11 @@ ALLOWED = [
     ("https://eeadaptive.yash.com:33005/clouderp", "https://eeadaptive.yash.com:33005/clouderp"),
     ("https://8.8.8.8/clouderp", "https://8.8.8.8/clouderp"),
     ("HTTPS://ACME.QAD.COM/clouderp", "HTTPS://ACME.QAD.COM/clouderp"),
+    # What is checked is what is dialled: the folded, ASCII form.
+    ("https://ａｃｍｅ.qad.com/clouderp", "https://acme.qad.com/clouderp"),
+    ("https://acme.qad.com:３３００５/clouderp", "https://acme.qad.com:33005/clouderp"),
+    ("https://bücher.example.com/clouderp/", "https://xn--bcher-kva.example.com/clouderp"),
+    ("https://acme。qad。com/clouderp", "https://acme.qad.com/clouderp"),
 ]
 
 
@@ -86,6 +105,13 @@ def test_refused_whatever_allow_local(url: str, reason: str, allow_local: bool) 
 def test_local_targets_refused_by_default(url: str) -> None:
     with pytest.raises(ConfigError, match="local or private"):
         check_base_url(url)
+
+
+@pytest.mark.parametrize(("url", "normalised"), LOCAL_LOOKALIKES)
+def test_lookalikes_of_local_targets_are_refused(url: str, normalised: str) -> None:
+    with pytest.raises(ConfigError, match="local or private"):
+        check_base_url(url)
+    assert check_base_url(url, allow_local=True) == normalised
 
 
 @pytest.mark.parametrize("url", LOCAL_TARGETS)
