@@ -20,6 +20,8 @@ from ml_connector.qad.models import (
     PoLine,
     PoLineChange,
     PurchaseOrder,
+    ReceiptLineSpec,
+    ReceiptSpec,
     SupplierChange,
 )
 from ml_connector.qad.profile import BUILT_IN
@@ -257,3 +259,23 @@ def test_a_qxtend_url_is_checked_like_the_tenant_url() -> None:
     )
     with pytest.raises(ConfigError, match="local or private"):
         build_channel(settings(), profile)
+
+
+async def test_a_receipt_whose_lines_name_their_sites_reads_no_po() -> None:
+    fake = FakeQad()
+    sent: list[etree._Element] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(etree.fromstring(request.content))
+        return httpx.Response(200, content=SUCCESS)
+
+    spec = ReceiptSpec(
+        po_number="P1",
+        packing_slip="PS-1",
+        effective_date=dt.date(2026, 3, 10),
+        lines=[ReceiptLineSpec(po_line=1, quantity=Decimal(2), site="10-300")],
+    )
+    async with make(fake, record) as qx:
+        assert await qx.post_receipt(spec) is None
+    assert fake.api_calls == 0
+    assert [s.text for s in sent[0].iter(f"{Q}site")] == ["10-300"]

@@ -284,6 +284,8 @@ class QxtendChannel:
     async def post_receipt(self, spec: ReceiptSpec) -> str | None:
         """Post one `receivePurchaseOrder`; the receiver number only if QXtend echoed one."""
         sites = self._sites.get(spec.po_number)
+        if sites is None and all(line.site for line in spec.lines):
+            sites = {}  # every line names its site: the PO's sites are not needed
         if sites is None:
             await self.get_purchase_order(spec.po_number)
             sites = self._sites.get(spec.po_number, {})
