@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Mapping
 from ml_connector.store.repo import Store
+from ml_connector.sync.alignment import Alignment, align
 from ml_connector.sync.mapping import SuggestionReport, export_csv, import_csv
-from ml_connector.sync.reference import suggest_mappings
+from ml_connector.sync.reference import read_cin7_reference, read_qad_reference, suggest_mappings
 from ml_connector.usecases.opening import load_connection
 from ml_connector.usecases.remotes import Remotes
 from ml_connector.vocab import MappingKind
 
 __all__ = [
+    "AlignmentReport",
     "MappingChange",
     "MappingExport",
     "MappingList",
@@ -26,6 +28,7 @@ __all__ = [
     "import_mappings",
     "list_mappings",
     "remove_mapping",
+    "report_alignment",
     "set_mapping",
     "suggest",
 ]
@@ -38,6 +41,14 @@ class Suggestions:
     connection: str
     reports: dict[MappingKind, SuggestionReport]
     applied: bool
+
+
+@dataclass(frozen=True)
+class AlignmentReport:
+    """Per kind, the values of each side with no counterpart on the other (`mapping report`)."""
+
+    connection: str
+    alignment: Alignment
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,28 @@ class MappingExport:
     connection: str
     csv: str
     count: int
+
+
+async def report_alignment(
+    store: Store, name: str, *, remotes: Remotes | None = None
+) -> AlignmentReport:
+    """Read both systems' reference data and list what is unpaired on each side (read-only).
+
+    Pairs are the stored mappings and the suppliers the connector already created in QAD.
+    """
+    config = await load_connection(store, name)
+    assert config.id is not None
+    remotes = remotes or Remotes()
+    async with remotes.cin7(config) as cin7, remotes.qad(config) as qad:
+        cin7_side = await read_cin7_reference(cin7)
+        qad_side = await read_qad_reference(qad)
+    rows = [mapping.row() for mapping in await store.list_mappings(config.id)]
+    created = {
+        posting.natural_key.split(":", 1)[1]: posting.qad_id
+        for posting in await store.list_postings(config.id, kind="supplier", state="posted")
+        if posting.qad_id
+    }
+    return AlignmentReport(name, align(cin7_side, qad_side, rows, created_suppliers=created))
 
 
 async def suggest(
