@@ -42,6 +42,8 @@ from ml_connector.sandbox.qad.cli import serve_qad
 from ml_connector.settings import AppSettings, load_settings
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases import open_store
+from ml_connector.usecases.fit import fit_connection
+from ml_connector.usecases.mappings import report_alignment
 from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
 
 app = typer.Typer(
@@ -364,6 +366,25 @@ def connection_test(name: Name, as_json: Json = False) -> None:
     run(main)
 
 
+@connection_app.command("fit")
+def connection_fit(name: Name, as_json: Json = False) -> None:
+    """Probe, read-only, whether the QAD tenant fits the connection's profile.
+
+    Token, PO write permission, each reference browse and its row keys, the receipt and invoice
+    channels (REST routes or QXtend's WSDL), Cin7 and its budget: each with what was seen and
+    what to change in the profile. Exit 0 when it fits, 2 when the profile needs a change,
+    3 for refused credentials or permission, 4 when a system cannot be reached.
+    """
+
+    async def main() -> int:
+        async with open_store() as store:
+            report = await fit_connection(store, name)
+        _show(views.fit_doc(report), views.fit_table, as_json)
+        return report.exit_code
+
+    run(main)
+
+
 @connection_app.command("remove")
 def connection_remove(
     name: Name,
@@ -517,6 +538,37 @@ def mapping_export(
         except OSError as exc:
             raise ConfigError(f"cannot write {file}: {exc.strerror}") from None
         say(f"Exported {exported.count} mappings to {file}.", err=True)
+
+    run(main)
+
+
+@mapping_app.command("report")
+def mapping_report(
+    name: Name,
+    as_json: Json = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the report as CSV (side,kind,value) to this file."),
+    ] = None,
+) -> None:
+    """Alignment both ways: per kind, the Cin7 values with no QAD counterpart and the QAD
+    values with none in Cin7 (read-only)."""
+    if as_json and csv_file is not None:
+        raise typer.BadParameter("choose --json or --csv, not both")
+
+    async def main() -> None:
+        async with open_store() as store:
+            result = await report_alignment(store, name)
+        if csv_file is not None:
+            try:
+                text = views.alignment_csv(result)
+                await asyncio.to_thread(csv_file.write_text, text, encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"cannot write {csv_file}: {exc.strerror}") from None
+            rows = len(result.alignment.csv_rows())
+            say(f"Wrote {rows} unpaired values to {csv_file}.", err=True)
+            return
+        _show(views.alignment_doc(result), views.alignment_tables, as_json)
 
     run(main)
 

@@ -8,6 +8,8 @@ disagree. Secrets never enter a document: a connection's credentials are shown a
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -31,15 +33,22 @@ from ml_connector.usecases import (
     RecordList,
     Suggestions,
 )
+from ml_connector.usecases.fit import FitReport
+from ml_connector.usecases.mappings import AlignmentReport
 
 __all__ = [
     "STORED_SECRET",
+    "alignment_csv",
+    "alignment_doc",
+    "alignment_tables",
     "audit_doc",
     "audit_tables",
     "connection_doc",
     "connection_list_table",
     "connection_table",
     "demo_tables",
+    "fit_doc",
+    "fit_table",
     "format_age",
     "holds_doc",
     "holds_tables",
@@ -717,3 +726,45 @@ def demo_tables(summary: DemoSummary) -> list[RenderableType]:
     if summary.home:
         out.append(Text(f"Home kept at {summary.home}"))
     return out
+
+
+# --- connection fit, mapping report -------------------------------------------------------------
+
+
+def fit_doc(report: FitReport) -> dict[str, Any]:
+    """`{"fits", "profile", "capabilities": [{"name", "ok", "evidence", "advice"}]}`."""
+    return report.to_json()
+
+
+def fit_table(doc: Mapping[str, Any]) -> RenderableType:
+    verdict = "fits" if doc["fits"] else "does not fit"
+    return table(
+        f"Profile {doc['profile']}: the tenant {verdict}",
+        ["capability", "ok", "evidence", "advice"],
+        (
+            (c["name"], "yes" if c["ok"] else "NO", c["evidence"], c["advice"])
+            for c in doc["capabilities"]
+        ),
+    )
+
+
+def alignment_doc(result: AlignmentReport) -> dict[str, Any]:
+    """`{"cin7_only": {kind: [values]}, "qad_only": {kind: [values]}}`."""
+    return result.alignment.to_json()
+
+
+def alignment_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
+    shown: list[RenderableType] = []
+    for side, title in (("cin7_only", "In Cin7, not in QAD"), ("qad_only", "In QAD, not in Cin7")):
+        rows = [(kind, len(values), ", ".join(values)) for kind, values in doc[side].items()]
+        shown.append(table(title, ["kind", ("count", "right"), "values"], rows))
+    return shown
+
+
+def alignment_csv(result: AlignmentReport) -> str:
+    """`side,kind,value` rows with a header, for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("side", "kind", "value"))
+    writer.writerows(result.alignment.csv_rows())
+    return out.getvalue()
