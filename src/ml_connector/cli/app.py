@@ -44,6 +44,8 @@ from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases import open_store
 from ml_connector.usecases.fit import fit_connection
 from ml_connector.usecases.mappings import report_alignment
+from ml_connector.usecases.overview import overview
+from ml_connector.usecases.runs import run_history
 from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
 
 app = typer.Typer(
@@ -707,6 +709,43 @@ def holds(name: Name, as_json: Json = False) -> None:
         async with open_store() as store:
             result = await usecases.held_invoices(store, name)
         _show(views.holds_doc(result), views.holds_tables, as_json)
+
+    run(main)
+
+
+@app.command("status")
+def status(as_json: Json = False) -> None:
+    """Every connection: health, last and next run, record counts, oldest hold, Cin7 budget.
+
+    A report: it exits 0 whatever the health it shows (use `--json` in scripts and alerts).
+    """
+    from ml_connector.web.views import overview_doc  # one shape for the CLI and /api/connections
+
+    async def main() -> None:
+        async with open_store() as store:
+            seen = await overview(store)
+        doc = {
+            "now": seen.now.isoformat(),
+            "connections": [overview_doc(line, seen.now) for line in seen.connections],
+        }
+        _show(doc, views.status_table, as_json)
+
+    run(main)
+
+
+@app.command("runs")
+def runs(
+    name: Name,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many runs.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """A connection's passes, newest first: counters, duration, calls and why each stopped."""
+    from ml_connector.web.views import history_doc  # one shape for the CLI and the API
+
+    async def main() -> None:
+        async with open_store() as store:
+            history = await run_history(store, name, limit=limit)
+        _show(history_doc(history), views.runs_table, as_json)
 
     run(main)
 

@@ -509,6 +509,116 @@ def holds_tables(doc: Mapping[str, Any]) -> RenderableType:
     )
 
 
+# --- status, runs -----------------------------------------------------------------------------
+
+
+def status_table(doc: Mapping[str, Any]) -> RenderableType:
+    """`ml-connector status`: one line per connection, from `overview_doc` documents."""
+    lines = doc["connections"]
+    if not lines:
+        return Text("No connections yet: add one with `ml-connector connection add`.")
+    now = datetime.fromisoformat(doc["now"])
+
+    def last(line: Mapping[str, Any]) -> str:
+        run = line["last_run"]
+        return f"{_iso_when(run['started_at'])} {run['status']}" if run else "never"
+
+    def hold(line: Mapping[str, Any]) -> str:
+        age = line["oldest_hold_age_s"]
+        return format_age(age) if age is not None else ""
+
+    def next_run(line: Mapping[str, Any]) -> str:
+        at = line["next_run_at"]
+        if at is None:
+            return str(line["next_run_note"])
+        due = datetime.fromisoformat(at)
+        return "due now" if due <= now else _iso_when(at)
+
+    return table(
+        "Connections",
+        [
+            "connection",
+            "health",
+            "last run",
+            "next run",
+            ("pending", "right"),
+            ("held", "right"),
+            ("blocked", "right"),
+            ("failed", "right"),
+            ("attention", "right"),
+            ("oldest hold", "right"),
+            ("Cin7 budget 1h", "right"),
+        ],
+        (
+            [
+                line["name"],
+                line["health"] + (f": {line['health_message']}" if line["health_message"] else ""),
+                last(line),
+                next_run(line),
+                line["counts"]["pending"],
+                line["counts"]["held"],
+                line["counts"]["blocked"],
+                line["counts"]["failed"],
+                line["counts"]["attention"],
+                hold(line),
+                f"{line['cin7_budget_used']:.0%}",
+            ]
+            for line in lines
+        ),
+    )
+
+
+def runs_table(doc: Mapping[str, Any]) -> RenderableType:
+    """`ml-connector runs NAME`: a connection's passes, newest first (`history_doc`)."""
+    runs = doc["runs"]
+    if not runs:
+        return Text(f"{doc['connection']} has not run yet.")
+
+    def posted(counters: Mapping[str, Any]) -> int:
+        keys = ("purchase_orders", "receipts", "invoices", "credit_notes", "suppliers_created")
+        return sum(int(counters.get(k, 0) or 0) for k in keys)
+
+    def calls(counters: Mapping[str, Any]) -> str:
+        return f"{counters.get('cin7_calls', 0)} / {counters.get('qad_calls', 0)}"
+
+    return table(
+        f"Runs of {doc['connection']}",
+        [
+            ("run", "right"),
+            "kind",
+            "started",
+            ("duration", "right"),
+            "status",
+            ("posted", "right"),
+            ("held", "right"),
+            ("blocked", "right"),
+            ("failed", "right"),
+            ("calls Cin7 / QAD", "right"),
+            "why it stopped",
+        ],
+        (
+            [
+                r["id"],
+                r["kind"],
+                _iso_when(r["started_at"]),
+                f"{r['duration_s']:.1f} s" if r["duration_s"] is not None else "",
+                r["status"],
+                posted(r["counters"]),
+                r["counters"].get("held", 0),
+                r["counters"].get("blocked", 0),
+                r["counters"].get("failed", 0),
+                calls(r["counters"]),
+                r["stopped_because"],
+            ]
+            for r in runs
+        ),
+    )
+
+
+def _iso_when(value: str) -> str:
+    return _when(datetime.fromisoformat(value))
+
+
 _MEASURES = ("invoiced", "posted", "held", "received")
 
 

@@ -172,3 +172,47 @@ def test_sync_with_refused_credentials_exits_3(cli: Cli, sandboxes: Sandboxes) -
     assert "403" in result.stderr
     assert sandboxes.qad_counts()["purchase_orders"] == 0
     assert cli.json("connection", "show", "acme")["healthy"] is False
+
+
+def test_status_lists_the_connection_with_counts_and_exits_0(synced: Synced) -> None:
+    cli, _, _ = synced
+    doc = cli.json("status")
+    (line,) = doc["connections"]
+    assert line["name"] == "acme"
+    # records are blocked after the first sync, so health says attention, yet the exit is 0
+    assert line["health"] == "attention"
+    assert line["counts"]["blocked"] > 0
+    assert line["counts"]["needs_attention"] >= line["counts"]["blocked"]
+    assert line["last_run"]["kind"] in ("sync", "replay")
+    assert line["cin7_calls_last_hour"] > 0
+    assert line["cin7_budget_per_hour"] > 0
+    shown = cli.ok("status").stdout
+    assert "acme" in shown
+    assert "attention" in shown
+
+
+def test_runs_lists_passes_newest_first_with_why_they_stopped(synced: Synced) -> None:
+    cli, _, _ = synced
+    doc = cli.json("runs", "acme", "--limit", "50")
+    assert doc["connection"] == "acme"
+    runs = doc["runs"]
+    assert runs
+    ids = [r["id"] for r in runs]
+    assert ids == sorted(ids, reverse=True)
+    first_sync = runs[-1]
+    assert first_sync["kind"] == "sync"
+    assert first_sync["status"] == "succeeded"
+    assert first_sync["stopped_because"] == "finished"
+    assert first_sync["counters"]["purchase_orders"] > 0
+    assert first_sync["duration_s"] >= 0
+    assert len(cli.json("runs", "acme", "--limit", "1")["runs"]) == 1
+    shown = cli.ok("runs", "acme").stdout
+    assert "Runs of acme" in shown
+    assert "finished" in shown
+
+
+def test_runs_of_an_unknown_connection_is_a_usage_error(synced: Synced) -> None:
+    cli, _, _ = synced
+    result = cli("runs", "nobody")
+    assert result.exit_code == 2
+    assert "nobody" in result.stderr
