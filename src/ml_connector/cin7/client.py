@@ -186,7 +186,8 @@ class Cin7Client:
                         system="cin7",
                         retry_after=decision.retry_after,
                     )
-                log.warning(
+                # A rate-limit wait is Cin7 working as documented, not a fault: info, not warning.
+                log.info(
                     "cin7 %s: rate limited, waiting %.1f s (%s)",
                     what,
                     decision.retry_after,

@@ -34,6 +34,7 @@ from ml_connector.cli.console import (
     run,
     say,
 )
+from ml_connector.cli.entry import RootGroup
 from ml_connector.cli.users import user_app
 from ml_connector.errors import ConfigError
 from ml_connector.runner import look_once, run_forever
@@ -49,6 +50,7 @@ from ml_connector.usecases.runs import run_history
 from ml_connector.vocab import MappingKind, RecordKind, RecordStatus
 
 app = typer.Typer(
+    cls=RootGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

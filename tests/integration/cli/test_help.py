@@ -1,3 +1,8 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from ml_connector.cli import app
@@ -8,3 +13,49 @@ def test_help_lists_the_sandbox_commands() -> None:
     assert result.exit_code == 0
     assert "cin7" in result.output
     assert "qad" in result.output
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, (*path, name))
+    return found
+
+
+def test_no_help_page_shows_a_type_for_a_boolean_flag() -> None:
+    root = typer.main.get_command(app)
+    pages = _commands(root)
+    assert len(pages) > 30
+    for path in pages:
+        result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sync"], "ml-connector sync: Missing argument 'name'."),
+        (["sync", "acme", "--bogus"], "ml-connector sync: No such option: --bogus"),
+        (["nosuch"], "ml-connector: No such command 'nosuch'."),
+        (["records", "acme", "--limit", "x"], "ml-connector records: Invalid value"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, args, prog_name="ml-connector")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
+    assert lines[0].endswith("--help')")
+
+
+def test_verbose_is_accepted_after_the_sub_command(tmp_path: Path) -> None:
+    env = {"ML_CONNECTOR_HOME": str(tmp_path), "ML_CONNECTOR_DATABASE_URL": None}
+    after = CliRunner().invoke(app, ["connection", "list", "-v"], env=env)
+    assert after.exit_code == 0, after.stderr
+    assert "INFO" in after.stderr  # the logging switched on
+    quiet = CliRunner().invoke(app, ["connection", "list"], env=env)
+    assert quiet.exit_code == 0
+    assert "INFO" not in quiet.stderr

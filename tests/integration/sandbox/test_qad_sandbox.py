@@ -456,3 +456,28 @@ def test_serves_over_real_http_on_loopback() -> None:
         assert answer.status_code == 200
         assert answer.json()["auxillaryData"]["HasMoreParams"] == "true"
         assert http.get("/_sandbox/stats").json()["calls"] == 1
+
+
+def test_cli_banner_names_every_control_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    apps: list[Any] = []
+    monkeypatch.setattr(qad_cli, "run", lambda app, **kw: apps.append(app))
+    result = CliRunner().invoke(cli_app, ["sandbox", "qad"])
+    assert result.exit_code == 0, result.output
+    assert "/_sandbox/" in result.output
+
+    def paths(routes: Any, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            path = prefix + getattr(route, "path", "")
+            if hasattr(route, "routes"):
+                found |= paths(route.routes, path)
+            elif "/_sandbox/" in path:
+                found.add(path.rsplit("/_sandbox/", 1)[1])
+        return found
+
+    served = paths(apps[0].routes)
+    assert served, "the tenant app serves no /_sandbox/ routes"
+    listed = {name for name, _ in qad_cli.CONTROL_ENDPOINTS}
+    assert served == listed
+    for name in served:
+        assert f"      {name} " in result.output

@@ -132,6 +132,17 @@ async def test_rate_limit_waits_do_not_use_up_retries() -> None:
     assert client.rate_limited == 4
 
 
+async def test_a_rate_limit_wait_is_logged_as_info_not_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = PagedList(rows(2), script={1: rate_limited(429, "3 Seconds")})
+    client, _ = make_client(source)
+    with caplog.at_level(logging.DEBUG, logger="ml_connector"):
+        assert len(await collect(client)) == 2
+    waits = [r for r in caplog.records if "rate limited, waiting" in r.getMessage()]
+    assert [r.levelno for r in waits] == [logging.INFO]
+
+
 async def test_endless_rate_limits_are_bounded() -> None:
     client, _ = make_client(lambda request: rate_limited(429, "1"))
     with pytest.raises(RateLimited) as caught:

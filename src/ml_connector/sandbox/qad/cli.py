@@ -66,7 +66,21 @@ def serve_qad(
         typer.echo(f"    password   {t.password}")
         typer.echo(f"    domain     {t.domain}")
         typer.echo(f"    entity     {t.entity}")
+        typer.echo(f"    controls   {base}/_sandbox/ (no token, not counted in stats)")
+        for path, what in CONTROL_ENDPOINTS:
+            typer.echo(f"      {path:<10} {what}")
     run(sandbox.app, host=host, port=port)
+
+
+#: The test controls each tenant serves under ``/_sandbox/``, as the banner lists them.
+CONTROL_ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("state", "GET: suppliers, POs, receipts, invoices as the tenant holds them"),
+    ("stats", "GET: calls by path and status, tokens issued, faults injected"),
+    ("journal", "GET: every write in order"),
+    ("faults", "GET/POST: read or set fault rates and quirks"),
+    ("items", "POST: add an item (as if keyed in QAD)"),
+    ("accounts", "POST: add a GL account"),
+)
 
 
 def is_loopback(host: str) -> bool:
