@@ -36,11 +36,14 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ml_connector.errors import (
     AuthRejected,
@@ -166,6 +169,16 @@ def table(
 # --- progress ------------------------------------------------------------------------------------
 
 
+class EtaColumn(TimeRemainingColumn):
+    """Time left, shown only once the total is known (a growing count has no ETA)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        eta = super().render(task)
+        return Text.assemble("ETA ", eta)
+
+
 @dataclass
 class SyncProgress:
     """Progress bars for a sync on stderr when stderr is a terminal; silent otherwise.
@@ -195,6 +208,7 @@ class SyncProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
+                EtaColumn(),
                 console=console,
                 transient=False,
             )

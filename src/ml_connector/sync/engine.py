@@ -283,6 +283,7 @@ class SyncEngine:
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=self.concurrency * 4)
         queued: set[int] = set()
         done = 0
+        total: int | None = None  # known once the feed has submitted everything
 
         async def submit(record_id: int) -> None:
             if record_id not in queued:
@@ -290,10 +291,13 @@ class SyncEngine:
                 await queue.put(record_id)
 
         async def producer() -> None:
+            nonlocal total
             await feed(submit)
             if include_backlog:
                 for record_id in await self._backlog():
                     await submit(record_id)
+            total = len(queued)
+            self.progress("posting", done, total)
             for _ in range(self.concurrency):
                 await queue.put(_SENTINEL)
 
@@ -302,7 +306,7 @@ class SyncEngine:
             while (record_id := await queue.get()) != _SENTINEL:
                 await self._process(record_id)
                 done += 1
-                self.progress("posting", done, None)
+                self.progress("posting", done, total)
 
         try:
             async with asyncio.TaskGroup() as group:
