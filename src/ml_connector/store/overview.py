@@ -52,11 +52,13 @@ class SqlOverview:
             else engine
         )
 
-    async def record_counts(self) -> dict[int, dict[str, int]]:
-        """connection id → record status → count (statuses with no record are absent)."""
+    async def record_counts(self, kind: str = "purchase") -> dict[int, dict[str, int]]:
+        """connection id → status → how many records of ``kind`` (absent statuses: none)."""
         r = t.records.c
         rows = await self._rows(
-            select(r.connection_id, r.status, func.count()).group_by(r.connection_id, r.status)
+            select(r.connection_id, r.status, func.count())
+            .where(r.kind == kind)
+            .group_by(r.connection_id, r.status)
         )
         counts: dict[int, dict[str, int]] = {}
         for cid, status, n in rows:

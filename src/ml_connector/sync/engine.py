@@ -123,7 +123,9 @@ class Counters:
     attention: int = 0
     retry_later: int = 0
     cin7_calls: int = 0
+    cin7_rate_limited: int = 0  # Cin7 answered "rate limited" and the pass waited
     qad_calls: int = 0
+    qad_errors: int = 0  # QAD refused a write, or stayed unavailable after the retries
 
 
 ErrorKind = Literal["auth", "unavailable", "config", "other"]
@@ -196,6 +198,7 @@ class SyncEngine:
         self._dry_run = False
         self._would_post: list[tuple[str, str]] = []
         self._qad_before = 0
+        self._cin7_waits_before = 0
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -240,6 +243,7 @@ class SyncEngine:
         self._would_post = []
         self.counters = Counters()
         cin7_before = self.cin7.calls if self.cin7 else 0
+        self._cin7_waits_before = self.cin7.rate_limited if self.cin7 else 0
         self._qad_before = self.qad.calls
         run = await self.store.start_run(self.cid, kind, self.actor)
         status: Literal["succeeded", "failed", "interrupted"] = "succeeded"
@@ -254,9 +258,11 @@ class SyncEngine:
                 await self.store.set_health(self.cid, True, None)
         except AuthRejected as exc:
             status, error, error_kind = "failed", str(exc), "auth"
+            self.counters.qad_errors += exc.system == "qad"
             await self.store.set_health(self.cid, False, error)
         except TransientError as exc:
             status, error, error_kind = "failed", str(exc), "unavailable"
+            self.counters.qad_errors += exc.system == "qad"
         except ConfigError as exc:
             status, error, error_kind = "failed", str(exc), "config"
         except ConnectorError as exc:
@@ -271,6 +277,9 @@ class SyncEngine:
 
     def _counter_dict(self, cin7_before: int) -> dict[str, Any]:
         self.counters.cin7_calls = (self.cin7.calls if self.cin7 else 0) - cin7_before
+        self.counters.cin7_rate_limited = (
+            self.cin7.rate_limited if self.cin7 else 0
+        ) - self._cin7_waits_before
         self.counters.qad_calls = self.qad.calls - self._qad_before
         return asdict(self.counters)
 
@@ -593,6 +602,8 @@ class SyncEngine:
             outcome = await self._plan_and_post(record, purchase, supplier)
         except TransientError as exc:
             self.counters.retry_later += 1
+            if exc.system == "qad":
+                self.counters.qad_errors += 1
             await self.store.append(
                 self.cid, record.key, "retried", self.actor, {"error": str(exc)}
             )
@@ -717,6 +728,7 @@ class SyncEngine:
         try:
             qad_id = await execute(action, self.ops)
         except RecordRejected as exc:
+            self.counters.qad_errors += 1
             async with self.store.transaction():
                 if not update:
                     await self.store.abandon_intent(self.cid, key)

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ml_connector.errors import AuthRejected, ConfigError, StoreError, TransientError
+from ml_connector.masking import scrub
 from ml_connector.passwords import Passwords
 from ml_connector.store.repo import Store
 from ml_connector.store.users import SqlUsers
@@ -140,7 +141,8 @@ def create_app(
 
 def _use_case_error(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
-        detail = str(exc) or type(exc).__name__
+        # Messages carry no secret by construction; masking them again costs nothing.
+        detail = scrub(" ".join((str(exc) or type(exc).__name__).split()))
         if _is_api(request):
             return JSONResponse({"detail": detail}, status_code=status)
         return page(request, "error.html", {"status": status, "detail": detail}, status=status)

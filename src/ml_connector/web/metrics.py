@@ -5,7 +5,7 @@ figures` reading into metric families, so the numbers are right whichever proces
 (the console, `ml-connector run`, a cron'd `sync`, job workers): nothing is counted in memory.
 Every series starts with ``ml_connector_`` and carries the connection's name:
 
-    ml_connector_records{connection,status}                       gauge
+    ml_connector_records{connection,status}                       gauge (purchases)
     ml_connector_runs_total{connection,kind,outcome}              counter
     ml_connector_cin7_calls_total{connection}                     counter
     ml_connector_cin7_rate_limit_waits_total{connection}          counter
@@ -51,7 +51,7 @@ class FiguresCollector(Collector):
         now = self._figures.now
         lines = self._figures.overview.connections
         records = GaugeMetricFamily(
-            "ml_connector_records", "Records by status.", labels=["connection", "status"]
+            "ml_connector_records", "Purchases by status.", labels=["connection", "status"]
         )
         healthy = GaugeMetricFamily(
             "ml_connector_connection_healthy",

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from ml_connector.masking import scrub
 from ml_connector.usecases.runs import stop_reason
 from ml_connector.web.auth import CSRF_FIELD
 from ml_connector.web.context import console
@@ -85,8 +86,8 @@ def page(
 
 
 def flash(response: Response, text: str, *, error: bool = False, secure: bool = False) -> None:
-    """Show ``text`` once on the next page this browser loads."""
-    value = quote(f"{'error' if error else 'ok'}:{text[:500]}", safe="")
+    """Show ``text`` once on the next page this browser loads (secrets masked)."""
+    value = quote(f"{'error' if error else 'ok'}:{scrub(text)[:500]}", safe="")
     response.set_cookie(
         FLASH_COOKIE, value, max_age=60, httponly=True, samesite="lax", secure=secure, path="/"
     )

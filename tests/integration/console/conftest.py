@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -79,25 +81,43 @@ async def people(users: SqlUsers, passwords: Passwords) -> dict[str, str]:
 
 
 @pytest.fixture
-async def synced(database_url: str) -> AsyncIterator[ConsoleWorld]:
-    """Connection acme synced with a posted, a held, a blocked and a failed purchase."""
-    async with build_console_world(database_url) as built:
+async def synced(tmp_path: Path) -> AsyncIterator[ConsoleWorld]:
+    """Connection acme synced with a posted, a held, a blocked and a failed purchase (SQLite:
+    the console's flows; `synced_everywhere` repeats the dialect-specific reads on both)."""
+    async with build_console_world(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}") as built:
         yield built
 
 
 @pytest.fixture
-def synced_app(synced: ConsoleWorld, passwords: Passwords) -> FastAPI:
-    return create_app(synced.store, passwords=passwords)
+async def synced_everywhere(database_url: str) -> AsyncIterator[ConsoleWorld]:
+    """The same world on SQLite and PostgreSQL."""
+    async with build_console_world(database_url) as built:
+        yield built
+
+
+@asynccontextmanager
+async def _client_of(world: ConsoleWorld, passwords: Passwords) -> AsyncIterator[httpx.AsyncClient]:
+    users = SqlUsers(world.store.engine)
+    for name, role in {"vera": "viewer", "otto": "operator", "ada": "admin"}.items():
+        await add_user(users, passwords, name, role, PASSWORD, actor="test")
+    app = create_app(world.store, passwords=passwords)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50124))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+        yield c
 
 
 @pytest.fixture
 async def synced_client(
-    synced_app: FastAPI, synced: ConsoleWorld, passwords: Passwords
+    synced: ConsoleWorld, passwords: Passwords
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the synced world's console; users vera, otto and ada exist (one per role)."""
-    users = SqlUsers(synced.store.engine)
-    for name, role in {"vera": "viewer", "otto": "operator", "ada": "admin"}.items():
-        await add_user(users, passwords, name, role, PASSWORD, actor="test")
-    transport = httpx.ASGITransport(app=synced_app, client=("127.0.0.1", 50124))
-    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
-        yield c
+    async with _client_of(synced, passwords) as client:
+        yield client
+
+
+@pytest.fixture
+async def everywhere_client(
+    synced_everywhere: ConsoleWorld, passwords: Passwords
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client_of(synced_everywhere, passwords) as client:
+        yield client

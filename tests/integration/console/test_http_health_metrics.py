@@ -238,3 +238,20 @@ async def test_the_overview_page_shows_every_connection(
     assert "failing" in page.text
     assert "15 / 3600" in page.text
     assert PLANTED_KEY not in page.text
+
+
+async def test_a_synced_connection_reports_qad_errors_and_calls_from_its_runs(
+    synced_client: httpx.AsyncClient, synced
+) -> None:
+    """The engine stores what the metrics sum: a QAD refusal (the ZZZ currency) is an error."""
+    samples = _samples((await synced_client.get("/metrics")).text)
+    acme = (("connection", "acme"),)
+    assert samples[("ml_connector_qad_errors_total", acme)] >= 1
+    assert samples[("ml_connector_qad_calls_total", acme)] > 0
+    assert samples[("ml_connector_cin7_calls_total", acme)] > 0
+    assert samples[("ml_connector_cin7_rate_limit_waits_total", acme)] == 0
+    runs = await synced.store.list_runs(synced.world.cid)
+    assert (
+        sum(r.counters["qad_errors"] for r in runs)
+        == samples[("ml_connector_qad_errors_total", acme)]
+    )

@@ -14,9 +14,9 @@ async def _record_id(client: httpx.AsyncClient, reference: str) -> int:
 
 
 async def test_records_are_filtered_by_status_supplier_reference_invoice_and_date(
-    synced_client: httpx.AsyncClient, synced: ConsoleWorld
+    everywhere_client: httpx.AsyncClient, synced_everywhere: ConsoleWorld
 ) -> None:
-    client = synced_client
+    client, synced = everywhere_client, synced_everywhere
     await sign_in_as(client, "vera")
 
     async def refs(**params: object) -> set[str]:
@@ -40,6 +40,10 @@ async def test_records_are_filtered_by_status_supplier_reference_invoice_and_dat
     assert bad.status_code == 400
     assert "unknown status" in bad.json()["detail"]
     assert (await client.get("/api/connections/nope/records")).status_code == 400
+    overview = {c["name"]: c for c in (await client.get("/api/connections")).json()["connections"]}
+    assert overview["acme"]["counts"]["held"] == 1
+    assert overview["acme"]["counts"]["needs_attention"] == 2
+    assert overview["acme"]["oldest_hold_since"] is not None
 
 
 async def test_the_records_page_searches_and_links_each_record(
