@@ -20,6 +20,7 @@ from ml_connector.usecases.connections import (
     show_connection,
 )
 from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.fit import fit_connection
 from ml_connector.usecases.holds import held_invoice_lines
 from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
@@ -235,6 +236,15 @@ async def test(app: App, who: Operator, name: str) -> dict[str, Any]:
             for v in result.verdicts
         ],
     }
+
+
+@router.post(
+    "/connections/{name}/fit",
+    summary="Probe, read-only, whether the tenant fits the connection's profile (operator)",
+)
+async def fit(app: App, who: Operator, name: str) -> dict[str, Any]:
+    report = await fit_connection(app.store, name)
+    return {"connection": name, **report.to_json()}
 
 
 class ConnectionBody(BaseModel):

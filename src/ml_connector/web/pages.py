@@ -22,6 +22,7 @@ from ml_connector.usecases.connections import (
     show_connection,
 )
 from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.fit import fit_connection
 from ml_connector.usecases.holds import held_invoice_lines
 from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
@@ -460,3 +461,10 @@ async def add_connection_form(
         _conn_url(added.name, "/settings"),
         f"Added connection {added.name}; its credentials are stored encrypted. Test it next.",
     )
+
+
+@router.post("/connections/{name}/fit")
+async def fit_page(request: Request, app: App, who: Operator, name: str) -> Response:
+    """Probe, read-only, whether the tenant fits the connection's profile; show the findings."""
+    report = await fit_connection(app.store, name)
+    return page(request, "fit.html", {"name": name, "report": report, "tab": "settings"})

@@ -251,3 +251,26 @@ async def test_testing_a_connection_records_its_health(
     assert {c["name"]: c["health"] for c in overview}["planted"] == "unhealthy"
     for secret in synced.secrets:
         assert secret not in shown.text
+
+
+async def test_an_operator_checks_the_tenants_fit_and_a_viewer_may_not(
+    synced_client: httpx.AsyncClient, synced: ConsoleWorld
+) -> None:
+    token = await sign_in_as(synced_client, "vera")
+    refused = await synced_client.post("/api/connections/acme/fit", headers={"X-CSRF-Token": token})
+    assert refused.status_code == 403
+    await synced_client.post("/logout", data={"csrf_token": token})
+
+    token = await sign_in_as(synced_client, "otto")
+    doc = (
+        await synced_client.post("/api/connections/acme/fit", headers={"X-CSRF-Token": token})
+    ).json()
+    names = {c["name"] for c in doc["capabilities"]}
+    assert "qad token" in names
+    assert doc["profile"]
+    page = await synced_client.post("/connections/acme/fit", data={"csrf_token": token})
+    assert page.status_code == 200
+    assert 'id="fit"' in page.text
+    assert "qad token" in page.text
+    for secret in synced.secrets:
+        assert secret not in page.text
