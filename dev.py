@@ -35,7 +35,8 @@ MINIMUM_PYTHON = (3, 11)
 
 # Coverage floors (percent of statements and branches) for the code whose mistakes post wrong
 # money or lose calls: measured on the whole suite, minus about two points so that unrelated
-# changes do not trip them. Measured 2026-12: plan.py 99.4, cin7/ 96.3, qad/ 95.0.
+# changes do not trip them. Measured 2026-12: plan.py 99.6, cin7/ 96.3, qad/ 94.3-95.4 (without
+# qad/fake.py, the in-memory double, omitted in pyproject).
 COVERAGE_GATES: dict[str, float] = {
     "src/ml_connector/sync/plan.py": 98.0,
     "src/ml_connector/cin7/*": 94.0,
