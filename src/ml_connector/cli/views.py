@@ -356,6 +356,23 @@ def suggest_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
 # --- runs -------------------------------------------------------------------------------------
 
 
+# A dry run's lists besides what would post: (JSON name, Preview attribute).
+_PREVIEW_LISTS = (
+    ("hold", "hold"),
+    ("block", "block"),
+    ("skip", "skip"),
+    ("attention", "attention"),
+    ("fail", "fail"),
+)
+_PREVIEW_TITLES = {
+    "hold": "Would hold (invoice waits for its goods receipt in QAD)",
+    "block": "Would block (map these, then replay)",
+    "skip": "Would skip (drafts, voids, nothing authorised)",
+    "attention": "Would need attention",
+    "fail": "Would fail (bad input)",
+}
+
+
 def run_doc(result: PassResult) -> dict[str, Any]:
     """A pass's document; a replay adds where each chosen record stands now."""
     report = result.report
@@ -369,6 +386,16 @@ def run_doc(result: PassResult) -> dict[str, Any]:
         "counters": asdict(report.counters),
         "would_post": [{"reference": ref, "action": what} for ref, what in report.would_post],
     }
+    preview = report.preview
+    if preview is not None:
+        for name, pairs in _PREVIEW_LISTS:
+            doc[f"would_{name}"] = [
+                {"reference": ref, "reason": why} for ref, why in getattr(preview, pairs)
+            ]
+        doc["would"] = {
+            "post": len(preview.post),
+            **{name: len(getattr(preview, pairs)) for name, pairs in _PREVIEW_LISTS},
+        }
     if result.kind == "replay":
         doc["outcomes"] = [
             {"reference": o.reference, "status": o.status, "reason": o.reason}
@@ -411,6 +438,25 @@ def run_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
             )
         else:
             out.append(Text("Nothing to post."))
+        for name, _ in _PREVIEW_LISTS:
+            listed = doc.get(f"would_{name}") or []
+            if listed:
+                out.append(
+                    table(
+                        _PREVIEW_TITLES[name],
+                        ["reference", "why"],
+                        ([r["reference"], r["reason"]] for r in listed),
+                    )
+                )
+        would = doc.get("would")
+        if would:
+            out.append(
+                Text(
+                    "Dry run: "
+                    + ", ".join(f"{would[k]} {k}" for k in ("post", *_PREVIEW_TITLES))
+                    + " (nothing was posted, no cursor moved)"
+                )
+            )
     out.append(
         table(
             f"{title} of {doc['connection']} (run {doc['run_id']}, {doc['status']})",

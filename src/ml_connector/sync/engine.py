@@ -132,6 +132,37 @@ ErrorKind = Literal["auth", "unavailable", "config", "other"]
 
 
 @dataclass
+class Preview:
+    """What a dry run found, as ``(reference, what)`` pairs; none of it was posted.
+
+    A supplier or item that several purchases need is listed once, under the first of them.
+    """
+
+    post: list[tuple[str, str]] = field(default_factory=list)
+    hold: list[tuple[str, str]] = field(default_factory=list)
+    block: list[tuple[str, str]] = field(default_factory=list)
+    skip: list[tuple[str, str]] = field(default_factory=list)
+    attention: list[tuple[str, str]] = field(default_factory=list)
+    fail: list[tuple[str, str]] = field(default_factory=list)
+    shared_seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, reference: str, current: Plan) -> None:
+        for action in current.actions:
+            if _shared(action):
+                if action.natural_key in self.shared_seen:
+                    continue
+                self.shared_seen.add(action.natural_key)
+            self.post.append((reference, action.describe()))
+        self.hold += [(reference, h.reason) for h in current.holds]
+        if current.missing:
+            self.block.append((reference, "; ".join(f"missing {m}" for m in current.missing)))
+        if current.status in ("waiting", "void"):
+            self.skip.append((reference, "; ".join(current.notes) or current.status))
+        self.attention += [(reference, reason) for reason in current.attention]
+        self.fail += [(reference, problem) for problem in current.problems]
+
+
+@dataclass
 class SyncReport:
     """How a pass ended; `error_kind` says why a failed pass stopped (auth → exit 3)."""
 
@@ -141,6 +172,7 @@ class SyncReport:
     error: str | None = None
     would_post: list[tuple[str, str]] = field(default_factory=list)
     error_kind: ErrorKind | None = None
+    preview: Preview | None = None  # a dry run's full account (``would_post`` is its ``post``)
 
 
 @dataclass
@@ -196,7 +228,7 @@ class SyncEngine:
         self._mappings = Mappings()
         self._locks: dict[str, asyncio.Lock] = {}
         self._dry_run = False
-        self._would_post: list[tuple[str, str]] = []
+        self._preview = Preview()
         self._qad_before = 0
         self._cin7_waits_before = 0
 
@@ -240,7 +272,7 @@ class SyncEngine:
         include_backlog: bool = True,
     ) -> SyncReport:
         self._dry_run = dry_run
-        self._would_post = []
+        self._preview = Preview()
         self.counters = Counters()
         cin7_before = self.cin7.calls if self.cin7 else 0
         self._cin7_waits_before = self.cin7.rate_limited if self.cin7 else 0
@@ -273,7 +305,10 @@ class SyncEngine:
         finally:
             self._dry_run = False
         await self.store.finish_run(run.id, status, self._counter_dict(cin7_before), error)
-        return SyncReport(run.id, status, self.counters, error, self._would_post, error_kind)
+        preview = self._preview if dry_run else None
+        return SyncReport(
+            run.id, status, self.counters, error, self._preview.post, error_kind, preview
+        )
 
     def _counter_dict(self, cin7_before: int) -> dict[str, Any]:
         self.counters.cin7_calls = (self.cin7.calls if self.cin7 else 0) - cin7_before
@@ -644,11 +679,11 @@ class SyncEngine:
         for _round in range(_MAX_ROUNDS):
             current = plan(purchase, supplier, self._mappings, posted, self.ctx)
             self.counters.records_planned += 1
+            if self._dry_run:
+                self._preview.add(record.reference, current)
+                return _Outcome(record.status, record.reason, posted=posted)
             if not current.actions:
                 break
-            if self._dry_run:
-                self._would_post += [(record.reference, a.describe()) for a in current.actions]
-                return _Outcome(record.status, record.reason, posted=posted)
             await self.store.append(
                 self.cid,
                 record.key,

@@ -145,7 +145,29 @@ def test_dry_run_posts_nothing_and_moves_no_cursor(connected: Cli, sandboxes: Sa
         "supplier_invoices": 0,
         "suppliers": 0,
     }
-    assert "Would post" in connected.ok("sync", "acme", "--dry-run").stdout
+    shown = connected.ok("sync", "acme", "--dry-run").stdout
+    assert "Would post" in shown
+    assert "Dry run:" in shown
+
+    # one row per supplier to create, however many of its POs the pass would post
+    suppliers = [w for w in doc["would_post"] if w["action"].startswith("create supplier")]
+    assert suppliers
+    assert len({w["action"] for w in suppliers}) == len(suppliers)
+    pos = [w for w in doc["would_post"] if w["action"].startswith("create PO")]
+    assert len(pos) > len(suppliers)
+
+    # what would be held, blocked and skipped is listed and counted, not only what would post
+    assert doc["would_block"], "the seeded data has unmapped items and locations"
+    assert all(b["reason"].startswith("missing ") for b in doc["would_block"])
+    assert doc["would_skip"], "the seeded data has drafts and voids"
+    would = doc["would"]
+    assert would["post"] == len(doc["would_post"])
+    for name in ("hold", "block", "skip", "attention", "fail"):
+        assert would[name] == len(doc[f"would_{name}"])
+    everything = {w["reference"] for w in doc["would_post"]}
+    for name in ("hold", "block", "skip", "attention", "fail"):
+        everything |= {w["reference"] for w in doc[f"would_{name}"]}
+    assert len(everything) == doc["counters"]["purchases_fetched"]
 
     async def cursors() -> list[object]:
         settings = load_settings({"ML_CONNECTOR_HOME": str(connected.home)})
