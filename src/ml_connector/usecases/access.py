@@ -103,6 +103,8 @@ async def sign_in(
         raise AccessDenied("wrong user name or password")
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
+    # Sessions nobody resumed again would otherwise stay forever; each sign-in sweeps them.
+    await users.end_idle_sessions(now() - policy.idle)
     await users.create_session(token_hash(token), user, csrf)
     await users.log_event("signed-in", name, "console", remote=remote)
     return SignedIn(user, token, csrf)

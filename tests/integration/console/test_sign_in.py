@@ -183,3 +183,15 @@ async def test_user_changes_are_checked_and_logged(users: SqlUsers, passwords: P
         ("user-removed", "bob", "cli:root"),
         ("user-added", "bob", "cli:root"),
     ]
+
+
+async def test_a_sign_in_sweeps_away_sessions_left_idle(
+    users: SqlUsers, passwords: Passwords, ada: str, clock
+) -> None:
+    policy = SignInPolicy(idle=timedelta(minutes=30))
+    abandoned = await sign_in(users, passwords, ada, PASSWORD, remote=None, now=clock)
+    clock.now += timedelta(hours=2)
+
+    await sign_in(users, passwords, ada, PASSWORD, remote=None, policy=policy, now=clock)
+
+    assert await users.get_session(token_hash(abandoned.token)) is None
