@@ -375,3 +375,16 @@ async def test_an_intent_without_outcome_is_resolved_by_looking_in_qad(world: Wo
     trail = await world.store.trail(world.cid, record.key)
     assert any(e.event == "intent-resolved" and e.data.get("found") for e in trail)
     assert (await world.record(doc["OrderNumber"])).status == "posted"
+
+
+async def test_a_refused_qad_password_stops_even_a_pass_with_nothing_to_post(
+    world: World,
+) -> None:
+    first = await world.sync()
+    assert first.status == "succeeded"
+    await world.change(qad_password="not-the-password")
+    idle = await world.sync()  # nothing changed in Cin7: no record would call QAD
+    assert idle.status == "failed"
+    assert idle.error_kind == "auth"
+    connection = await world.store.get_connection("acme")
+    assert not connection.healthy

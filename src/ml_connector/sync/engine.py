@@ -282,6 +282,10 @@ class SyncEngine:
         error: str | None = None
         error_kind: ErrorKind | None = None
         try:
+            # QAD first: a pass whose records are all blocked or idle would otherwise never
+            # call QAD, and a refused password would go unnoticed until something posts. (Cin7's
+            # first list call is its own check.)
+            await self.qad.ping()
             self._mappings = await self._load_mappings()
             if not dry_run:
                 await self._resolve_intents()
