@@ -13,6 +13,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,9 +33,11 @@ from ml_connector.cli.console import (
     pass_exit_code,
     progress_bars,
     run,
+    run_until_stopped,
     say,
 )
 from ml_connector.cli.entry import RootGroup
+from ml_connector.cli.logs import log_to_file
 from ml_connector.cli.users import user_app
 from ml_connector.errors import ConfigError
 from ml_connector.runner import look_once, run_forever
@@ -613,25 +616,62 @@ def run_scheduler(
     once: Annotated[
         bool, typer.Option("--once", help="Sync what is due now, then exit (for cron).")
     ] = False,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            metavar="FILE",
+            dir_okay=False,
+            help="Also append JSON-lines logs (one object per line) to FILE.",
+        ),
+    ] = None,
 ) -> None:
     """Sync every connection on its own schedule (`--schedule "every 15m"`), until stopped.
 
     Connections without a schedule are left to `ml-connector sync`; a connection whose
-    credentials were refused is skipped until `connection test` passes again.
+    credentials were refused is skipped until `connection test` passes again. Ctrl-C exits 130
+    and SIGTERM 143, each with one line; a pass in flight is interrupted safely and resumes on
+    the next start.
     """
+    log = logging.getLogger("ml_connector.run")
+    if log_file is not None:
+        try:
+            log_to_file(log_file)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {log_file}: {exc.strerror}") from None
+
+    def stamp() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
     def show(turn: usecases.Turn) -> None:
-        say(f"{turn.name}: {turn.action}: {turn.detail}", err=True)
+        say(f"{stamp()} {turn.name}: {turn.action}: {turn.detail}", err=True)
+        log.info(
+            "%s: %s: %s",
+            turn.name,
+            turn.action,
+            turn.detail,
+            extra={"connection": turn.name, "action": turn.action, "detail": turn.detail},
+        )
+
+    def stopped(signal_name: str) -> None:
+        code = 130 if signal_name == "SIGINT" else 143
+        say(
+            f"{stamp()} stopped by {signal_name}; a pass in flight was interrupted and "
+            "resumes safely on the next start",
+            err=True,
+        )
+        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
 
     async def main() -> None:
         async with open_store() as store:
             if once:
                 await look_once(store, on_turn=show)
             else:
-                say("Scheduler running; Ctrl+C stops it.", err=True)
+                say(f"{stamp()} scheduler running; Ctrl+C stops it", err=True)
+                log.info("scheduler running")
                 await run_forever(store, on_turn=show)
 
-    run(main)
+    run_until_stopped(main, stopped)
 
 
 @app.command("replay")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -319,6 +320,49 @@ def error_boundary() -> Iterator[None]:
         prefix = "" if isinstance(exc, ConnectionBusy) else "error: "
         sys.stderr.write(f"{prefix}{describe(exc)}\n")
         raise typer.Exit(exit_code_for(exc)) from None
+
+
+#: The signals that stop a long-running command, and the exit code each gives (128 + number).
+STOP_SIGNALS: dict[signal.Signals, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def run_until_stopped(
+    main: Callable[[], Coroutine[Any, Any, int | None]], on_stop: Callable[[str], None]
+) -> None:
+    """:func:`run` for commands that run until stopped (``run``, ``worker``).
+
+    Ctrl-C (SIGINT) or SIGTERM cancels ``main``: a pass in flight is interrupted where it
+    stands (its run is recorded as interrupted, a write without its outcome is resolved by
+    looking in QAD on the next pass), ``on_stop`` prints one line, and the exit code is 130 or
+    143. A second signal while stopping is ignored.
+    """
+
+    async def stoppable() -> int | None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        received: list[signal.Signals] = []
+
+        def stop(sig: signal.Signals) -> None:
+            if not received:
+                received.append(sig)
+                task.cancel()
+
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop, sig)
+        try:
+            return await main()
+        except asyncio.CancelledError:
+            if not received:
+                raise
+            task.uncancel()
+            on_stop(received[0].name)
+            return STOP_SIGNALS[received[0]]
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    run(stoppable)
 
 
 def run(main: Callable[[], Coroutine[Any, Any, int | None]]) -> None:

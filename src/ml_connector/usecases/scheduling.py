@@ -22,7 +22,7 @@ from ml_connector.usecases.remotes import Remotes
 
 __all__ = ["Turn", "TurnAction", "next_due", "scheduler_turn"]
 
-TurnAction = Literal["synced", "skipped", "waiting"]
+TurnAction = Literal["synced", "failed", "skipped", "waiting"]
 
 
 @dataclass(frozen=True)
@@ -73,5 +73,6 @@ async def scheduler_turn(
         # Another process is on it; its run moves the due time, so the next look decides.
         return Turn(config.name, "skipped", str(busy)), None
     report = result.report
+    action: TurnAction = "failed" if report.status == "failed" else "synced"
     detail = report.error or f"{report.counters.purchase_orders} POs posted"
-    return Turn(config.name, "synced", detail, report), now + parse_schedule(config.schedule or "")
+    return Turn(config.name, action, detail, report), now + parse_schedule(config.schedule or "")
