@@ -174,9 +174,7 @@ async def _set_options(home: Home, options: dict[str, Any]) -> None:
         store = await Store.open(settings.database_url, Vault.from_settings(settings))
         try:
             config = await store.get_connection(NAME)
-            await store.update_connection(
-                config.model_copy(update={"options": {**config.options, **options}})
-            )
+            await store.update_connection(config.with_settings(options))
         finally:
             await store.close()
     finally:

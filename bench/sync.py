@@ -46,19 +46,21 @@ async def setup(cin7_base: str, qad_base: str) -> None:
     async with open_store(load_settings()) as store:
         await add_connection(
             store,
-            ConnectionConfig(
-                name="bench",
-                cin7_account_id=ACCOUNT,
-                cin7_application_key=KEY,
-                cin7_base_url=cin7_base,
-                qad_base_url=qad_base,
-                qad_client_id=CLIENT_ID,
-                qad_username="integration",
-                qad_password=PASSWORD,
-                qad_domain="10USA",
-                qad_entity="10USACO",
-                allow_local=True,
-                options={"cin7_rate_limit": 1_000_000},
+            ConnectionConfig.from_settings(
+                "bench",
+                {
+                    "cin7_account_id": ACCOUNT,
+                    "cin7_application_key": KEY,
+                    "cin7_base_url": cin7_base,
+                    "qad_url": qad_base,
+                    "qad_client_id": CLIENT_ID,
+                    "qad_username": "integration",
+                    "qad_password": PASSWORD,
+                    "qad_domain": "10USA",
+                    "qad_entity": "10USACO",
+                    "allow_local": True,
+                    "cin7_rate_limit": 1_000_000,
+                },
             ),
         )
         await suggest(store, "bench", apply=True)

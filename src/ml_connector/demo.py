@@ -37,11 +37,12 @@ from ml_connector.sandbox.cin7 import Cin7Sandbox, Cin7SandboxError, create_cin7
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.settings import DATABASE_FILE, AppSettings
-from ml_connector.store.models import ConnectionConfig, Record
+from ml_connector.store.models import Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.engine import Counters, Progress, SyncReport
 from ml_connector.usecases import (
     add_connection,
+    build_connection,
     open_store,
     ping_connection,
     suggest,
@@ -248,19 +249,21 @@ async def _flow(
     tenant = qad_box.tenant()
     config = await add_connection(
         store,
-        ConnectionConfig(
-            name=CONNECTION_NAME,
-            cin7_account_id=cin7_box.account_id,
-            cin7_application_key=cin7_box.application_key,
-            cin7_base_url=f"{cin7_url}/ExternalApi/v2/",
-            qad_base_url=qad_box.base_url(qad_url),
-            qad_client_id=tenant.client_id,
-            qad_username=tenant.username,
-            qad_password=tenant.password,
-            qad_domain=tenant.domain,
-            qad_entity=tenant.entity,
-            allow_local=True,
-            options={"cin7_rate_limit": options.rate_limit},
+        build_connection(
+            CONNECTION_NAME,
+            {
+                "cin7_account_id": cin7_box.account_id,
+                "cin7_application_key": cin7_box.application_key,
+                "cin7_base_url": f"{cin7_url}/ExternalApi/v2/",
+                "qad_url": qad_box.base_url(qad_url),
+                "qad_client_id": tenant.client_id,
+                "qad_username": tenant.username,
+                "qad_password": tenant.password,
+                "qad_domain": tenant.domain,
+                "qad_entity": tenant.entity,
+                "allow_local": True,
+                "cin7_rate_limit": options.rate_limit,
+            },
         ),
     )
     assert config.id is not None

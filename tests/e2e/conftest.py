@@ -41,19 +41,21 @@ async def world(
     tenant = qad.tenant("acme")
     store = await Store.open(database_url, Vault.ephemeral())
     config = await store.add_connection(
-        ConnectionConfig(
-            name="acme",
-            cin7_account_id=cin7.account_id,
-            cin7_application_key=cin7.application_key,
-            cin7_base_url=cin7_url + "/ExternalApi/v2/",
-            qad_base_url=qad_url,
-            qad_client_id=tenant.client_id,
-            qad_username=tenant.username,
-            qad_password=tenant.password,
-            qad_domain=tenant.domain,
-            qad_entity=tenant.entity,
-            allow_local=True,
-            options={"cin7_rate_limit": 100_000},
+        ConnectionConfig.from_settings(
+            "acme",
+            {
+                "cin7_account_id": cin7.account_id,
+                "cin7_application_key": cin7.application_key,
+                "cin7_base_url": cin7_url + "/ExternalApi/v2/",
+                "qad_url": qad_url,
+                "qad_client_id": tenant.client_id,
+                "qad_username": tenant.username,
+                "qad_password": tenant.password,
+                "qad_domain": tenant.domain,
+                "qad_entity": tenant.entity,
+                "allow_local": True,
+                "cin7_rate_limit": 100_000,
+            },
         )
     )
     w = World(cin7, qad, cin7_url, qad_url, store, config)

@@ -110,19 +110,22 @@ async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
     store = await Store.open(settings.database_url, Vault.from_settings(settings))
     try:
         config = await store.add_connection(
-            ConnectionConfig(
-                name="acme",
-                cin7_account_id=ACCOUNT,
-                cin7_application_key=KEY,
-                cin7_base_url=boxes.cin7.base,
-                qad_base_url=boxes.qad.base,
-                qad_client_id=CLIENT_ID,
-                qad_username="integration",
-                qad_password=PASSWORD,
-                qad_domain="10USA",
-                qad_entity="10USACO",
-                allow_local=True,
-                options={"cin7_rate_limit": 100_000, **options},
+            ConnectionConfig.from_settings(
+                "acme",
+                {
+                    "cin7_account_id": ACCOUNT,
+                    "cin7_application_key": KEY,
+                    "cin7_base_url": boxes.cin7.base,
+                    "qad_url": boxes.qad.base,
+                    "qad_client_id": CLIENT_ID,
+                    "qad_username": "integration",
+                    "qad_password": PASSWORD,
+                    "qad_domain": "10USA",
+                    "qad_entity": "10USACO",
+                    "allow_local": True,
+                    "cin7_rate_limit": 100_000,
+                    **options,
+                },
             )
         )
         assert config.id is not None

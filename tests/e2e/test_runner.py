@@ -29,7 +29,7 @@ async def test_scheduler_syncs_when_due_waits_otherwise_and_skips_unhealthy(
     await look_once(world.store, on_turn=turns.append)
     assert [(t.name, t.action) for t in turns] == [("acme", "skipped")]  # no schedule yet
 
-    config = world.config.model_copy(update={"schedule": "every 15m"})
+    config = world.config.with_settings({"schedule": "every 15m"})
     world.config = await world.store.update_connection(config)
     turns.clear()
     soonest = await look_once(world.store, on_turn=turns.append)

@@ -17,10 +17,9 @@ PLANTED_PASSWORD = "PLANTED-qad-pass-4b9c0a"
 def make_connection(name: str = "acme", **overrides: Any) -> ConnectionConfig:
     """A connection whose secrets are planted, so tests can look for them in every answer."""
     values: dict[str, Any] = {
-        "name": name,
         "cin7_account_id": "acc-1",
         "cin7_application_key": PLANTED_KEY,
-        "qad_base_url": "https://qad.example.test/qad-central",
+        "qad_url": "https://qad.example.test/qad-central",
         "qad_client_id": "afb97fd2000000000000000000000000",
         "qad_username": "mfg@example.test",
         "qad_password": PLANTED_PASSWORD,
@@ -29,7 +28,7 @@ def make_connection(name: str = "acme", **overrides: Any) -> ConnectionConfig:
         "schedule": "every 15m",
     }
     values.update(overrides)
-    return ConnectionConfig(**values)
+    return ConnectionConfig.from_settings(name, values)
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -49,8 +49,7 @@ class ConsoleWorld:
     def secrets(self) -> tuple[str, ...]:
         """Every secret stored in the database: none may show in a page or an API answer."""
         return (
-            self.world.config.cin7_application_key.get_secret_value(),
-            self.world.config.qad_password.get_secret_value(),
+            *self.world.config.secrets(),
             PLANTED_KEY,
             PLANTED_PASSWORD,
         )
@@ -76,16 +75,18 @@ async def _stage(world: World) -> ConsoleWorld:
     state.edit(posted["ID"], [{"sku": "WSH-M8", "quantity": 15}])
     await world.sync()
     await world.store.add_connection(
-        ConnectionConfig(
-            name="planted",
-            cin7_account_id="acc-planted",
-            cin7_application_key=PLANTED_KEY,
-            qad_base_url="https://qad.example.test/clouderp",
-            qad_client_id="planted-client",
-            qad_username="planted-user",
-            qad_password=PLANTED_PASSWORD,
-            qad_domain="10USA",
-            qad_entity="10USACO",
+        ConnectionConfig.from_settings(
+            "planted",
+            {
+                "cin7_account_id": "acc-planted",
+                "cin7_application_key": PLANTED_KEY,
+                "qad_url": "https://qad.example.test/clouderp",
+                "qad_client_id": "planted-client",
+                "qad_username": "planted-user",
+                "qad_password": PLANTED_PASSWORD,
+                "qad_domain": "10USA",
+                "qad_entity": "10USACO",
+            },
         )
     )
     return ConsoleWorld(
@@ -118,19 +119,21 @@ def serve_sandboxes() -> Iterator[Sandboxes]:
 
 def acme(boxes: Sandboxes) -> ConnectionConfig:
     tenant = boxes.qad.tenant("acme")
-    return ConnectionConfig(
-        name="acme",
-        cin7_account_id=boxes.cin7.account_id,
-        cin7_application_key=boxes.cin7.application_key,
-        cin7_base_url=boxes.cin7_url + "/ExternalApi/v2/",
-        qad_base_url=boxes.qad_url,
-        qad_client_id=tenant.client_id,
-        qad_username=tenant.username,
-        qad_password=tenant.password,
-        qad_domain=tenant.domain,
-        qad_entity=tenant.entity,
-        allow_local=True,
-        options={"cin7_rate_limit": 100_000},
+    return ConnectionConfig.from_settings(
+        "acme",
+        {
+            "cin7_account_id": boxes.cin7.account_id,
+            "cin7_application_key": boxes.cin7.application_key,
+            "cin7_base_url": boxes.cin7_url + "/ExternalApi/v2/",
+            "qad_url": boxes.qad_url,
+            "qad_client_id": tenant.client_id,
+            "qad_username": tenant.username,
+            "qad_password": tenant.password,
+            "qad_domain": tenant.domain,
+            "qad_entity": tenant.entity,
+            "allow_local": True,
+            "cin7_rate_limit": 100_000,
+        },
     )
 
 

@@ -38,7 +38,7 @@ class World:
 
     async def change(self, **settings: Any) -> None:
         """Store changed connection settings; the next pass reads them, as in production."""
-        self.config = await self.store.update_connection(self.config.model_copy(update=settings))
+        self.config = await self.store.update_connection(self.config.with_settings(settings))
 
     @property
     def remotes(self) -> Remotes:

@@ -12,11 +12,11 @@ PLANTED = "PLANTED-SECRET-9f3b"
 
 
 def make_config(name: str = "acme", **overrides: Any) -> ConnectionConfig:
+    """A connection by flat settings (``qad_url``, ``schedule``...), overrides applied."""
     values: dict[str, Any] = {
-        "name": name,
         "cin7_account_id": "acc-1",
         "cin7_application_key": "app-key-0001",
-        "qad_base_url": "https://qad.example.test/qad-central",
+        "qad_url": "https://qad.example.test/qad-central",
         "qad_client_id": "afb97fd2000000000000000000000000",
         "qad_username": "mfg@example.test",
         "qad_password": "qad-password-0001",
@@ -25,7 +25,7 @@ def make_config(name: str = "acme", **overrides: Any) -> ConnectionConfig:
         "qad_site": "10-100",
     }
     values.update(overrides)
-    return ConnectionConfig(**values)
+    return ConnectionConfig.from_settings(name, values)
 
 
 async def raw(store: Store, sql: str, **params: Any) -> list[Any]:

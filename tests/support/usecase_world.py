@@ -52,19 +52,21 @@ async def open_setup(database_url: str) -> AsyncIterator[Setup]:
     first = await Store.open(database_url, vault)
     second = await Store.open(database_url, vault, migrate=False)
     await first.add_connection(
-        ConnectionConfig(
-            name="acme",
-            cin7_account_id=cin7.account_id,
-            cin7_application_key=cin7.application_key,
-            cin7_base_url="http://127.0.0.1:9/ExternalApi/v2/",
-            qad_base_url=qad.base_url("http://127.0.0.1:9"),
-            qad_client_id=tenant.client_id,
-            qad_username=tenant.username,
-            qad_password=tenant.password,
-            qad_domain=tenant.domain,
-            qad_entity=tenant.entity,
-            allow_local=True,
-            options={"cin7_rate_limit": 100_000},
+        ConnectionConfig.from_settings(
+            "acme",
+            {
+                "cin7_account_id": cin7.account_id,
+                "cin7_application_key": cin7.application_key,
+                "cin7_base_url": "http://127.0.0.1:9/ExternalApi/v2/",
+                "qad_url": qad.base_url("http://127.0.0.1:9"),
+                "qad_client_id": tenant.client_id,
+                "qad_username": tenant.username,
+                "qad_password": tenant.password,
+                "qad_domain": tenant.domain,
+                "qad_entity": tenant.entity,
+                "allow_local": True,
+                "cin7_rate_limit": 100_000,
+            },
         )
     )
     s = Setup(database_url, vault, cin7, qad, first, second)

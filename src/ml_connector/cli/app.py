@@ -39,6 +39,7 @@ from ml_connector.cli.console import (
 from ml_connector.cli.entry import RootGroup
 from ml_connector.cli.logs import log_to_file
 from ml_connector.cli.users import user_app
+from ml_connector.connection import SETTINGS, ConnectionConfig
 from ml_connector.errors import ConfigError
 from ml_connector.runner import look_once, run_forever
 from ml_connector.sandbox.cin7.cli import serve_cin7
@@ -209,9 +210,8 @@ def keys_rotate() -> None:
 # --- connection -----------------------------------------------------------------------------------
 
 
-def _secret(value: str | None, prompt: str, option: str, env: str) -> str:
-    if value:
-        return value
+def _secret(prompt: str, option: str, env: str) -> str:
+    """A secret typed at a hidden prompt (ConfigError when there is nobody to type it)."""
     try:
         entered: str = typer.prompt(prompt, hide_input=True)
     except typer.Abort:
@@ -221,111 +221,198 @@ def _secret(value: str | None, prompt: str, option: str, env: str) -> str:
     return entered
 
 
-@connection_app.command("add")
-def connection_add(
-    name: Name,
-    cin7_account_id: Annotated[str, typer.Option(help="Cin7 Core API account ID.")],
-    qad_url: Annotated[
-        str, typer.Option(help="QAD tenant base URL with context root (https://…/clouderp).")
-    ],
-    qad_client_id: Annotated[str, typer.Option(help="QAD OAuth client ID.")],
-    qad_username: Annotated[str, typer.Option(help="QAD integration user.")],
-    qad_domain: Annotated[str, typer.Option(help="QAD domain code.")],
-    qad_entity: Annotated[str, typer.Option(help="QAD entity code.")],
-    cin7_application_key: Annotated[
-        str | None,
-        typer.Option(
-            envvar=APPLICATION_KEY_ENV,
-            show_default=False,
-            help="Cin7 Core API application key (prompted for when missing).",
-        ),
-    ] = None,
-    qad_password: Annotated[
-        str | None,
-        typer.Option(
-            envvar=QAD_PASSWORD_ENV,
-            show_default=False,
-            help="QAD user's password (prompted for when missing).",
-        ),
-    ] = None,
-    cin7_base_url: Annotated[
-        str, typer.Option(help="Cin7 Core API base URL.")
-    ] = DEFAULT_CIN7_BASE_URL,
-    qad_site: Annotated[str | None, typer.Option(help="Default QAD site.")] = None,
-    qad_supplier_shared_set: Annotated[
-        str | None, typer.Option(help="QAD supplier shared set (default: the domain).")
-    ] = None,
-    qad_daybook: Annotated[
-        str | None, typer.Option(help="QAD daybook for supplier invoices (default SUPINV).")
-    ] = None,
-    allow_local: Annotated[
-        bool,
-        typer.Option(
-            "--allow-local",
-            help="Allow local/private and http:// URLs (sandboxes, on-premise trials).",
-        ),
-    ] = False,
-    schedule: Annotated[
-        str | None, typer.Option(help='How often to sync, e.g. "every 15m".')
-    ] = None,
-    create_missing_items: Annotated[
-        bool,
-        typer.Option(
-            "--create-missing-items",
-            help="Create QAD items for Cin7 products with no item mapping.",
-        ),
-    ] = False,
-    cin7_rate_limit: Annotated[
-        int | None,
-        typer.Option(min=1, help="Cin7 calls per 60 s for this key (default 60, Cin7's limit)."),
-    ] = None,
-) -> None:
-    """Add a connection. Secrets are encrypted at rest and never shown again.
+def _connection_command(adding: bool) -> Callable[..., None]:
+    """`connection add` and `connection edit`: one set of flags, declared here once.
 
-    The application key and password may come from the options, from the environment
-    (ML_CONNECTOR_CIN7_APPLICATION_KEY, ML_CONNECTOR_QAD_PASSWORD), or a hidden prompt.
-    The QAD URL must be https and public unless --allow-local.
+    Adding needs the account, tenant and login flags and asks for missing secrets; editing
+    changes only what is given (secrets too, from a flag or the environment) and keeps the rest,
+    the records, the audit trail and the mappings. An empty value clears an optional setting.
     """
 
-    async def main() -> int:
-        usecases.check_targets(qad_url, cin7_base_url, allow_local, schedule)
-        options: dict[str, object] = {}
-        if create_missing_items:
-            options["create_missing_items"] = True
-        if cin7_rate_limit is not None:
-            options["cin7_rate_limit"] = cin7_rate_limit
-        config = usecases.build_connection(
-            name=name,
-            cin7_account_id=cin7_account_id,
-            cin7_application_key=_secret(
-                cin7_application_key,
-                "Cin7 application key",
-                "--cin7-application-key",
-                APPLICATION_KEY_ENV,
+    def command(
+        name: Name,
+        cin7_account_id: Annotated[
+            str | None, typer.Option(help="Cin7 Core API account ID.", show_default=False)
+        ] = None,
+        cin7_application_key: Annotated[
+            str | None,
+            typer.Option(
+                envvar=APPLICATION_KEY_ENV,
+                show_default=False,
+                help="Cin7 Core API application key (add: prompted for when missing).",
             ),
-            cin7_base_url=cin7_base_url,
-            qad_base_url=qad_url,
-            qad_client_id=qad_client_id,
-            qad_username=qad_username,
-            qad_password=_secret(qad_password, "QAD password", "--qad-password", QAD_PASSWORD_ENV),
-            qad_domain=qad_domain,
-            qad_entity=qad_entity,
-            qad_site=qad_site,
-            qad_supplier_shared_set=qad_supplier_shared_set,
-            qad_daybook=qad_daybook,
-            allow_local=allow_local,
-            schedule=schedule,
-            options=options,
-        )
-        async with open_store() as store:
-            stored = await usecases.add_connection(store, config)
-        say(
-            f"Added connection {stored.name} (credentials stored encrypted). "
-            f"Check it with `ml-connector connection test {stored.name}`."
-        )
-        return EXIT_OK
+        ] = None,
+        cin7_base_url: Annotated[
+            str | None,
+            typer.Option(
+                help=f"Cin7 Core API base URL (default {DEFAULT_CIN7_BASE_URL}).",
+                show_default=False,
+            ),
+        ] = None,
+        qad_url: Annotated[
+            str | None,
+            typer.Option(
+                help="QAD tenant base URL with context root (https://…/clouderp).",
+                show_default=False,
+            ),
+        ] = None,
+        qad_client_id: Annotated[
+            str | None, typer.Option(help="QAD OAuth client ID.", show_default=False)
+        ] = None,
+        qad_username: Annotated[
+            str | None, typer.Option(help="QAD integration user.", show_default=False)
+        ] = None,
+        qad_password: Annotated[
+            str | None,
+            typer.Option(
+                envvar=QAD_PASSWORD_ENV,
+                show_default=False,
+                help="QAD user's password (add: prompted for when missing).",
+            ),
+        ] = None,
+        qad_domain: Annotated[
+            str | None, typer.Option(help="QAD domain code.", show_default=False)
+        ] = None,
+        qad_entity: Annotated[
+            str | None, typer.Option(help="QAD entity code.", show_default=False)
+        ] = None,
+        qad_site: Annotated[
+            str | None, typer.Option(help="Default QAD site.", show_default=False)
+        ] = None,
+        qad_supplier_shared_set: Annotated[
+            str | None,
+            typer.Option(help="QAD supplier shared set (default: the domain).", show_default=False),
+        ] = None,
+        qad_daybook: Annotated[
+            str | None,
+            typer.Option(
+                help="QAD daybook for supplier invoices (default SUPINV).", show_default=False
+            ),
+        ] = None,
+        allow_local: Annotated[
+            bool | None,
+            typer.Option(
+                "--allow-local/--no-allow-local",
+                help="Allow local/private and http:// URLs (sandboxes, on-premise trials).",
+                show_default=False,
+            ),
+        ] = None,
+        schedule: Annotated[
+            str | None,
+            typer.Option(help='How often to sync, e.g. "every 15m".', show_default=False),
+        ] = None,
+        create_missing_items: Annotated[
+            bool | None,
+            typer.Option(
+                "--create-missing-items/--no-create-missing-items",
+                help="Create QAD items for Cin7 products with no item mapping.",
+                show_default=False,
+            ),
+        ] = None,
+        item_gl_account: Annotated[
+            str | None,
+            typer.Option(help="QAD GL account for items created in QAD.", show_default=False),
+        ] = None,
+        default_credit_terms: Annotated[
+            str | None,
+            typer.Option(
+                help="QAD credit terms for new suppliers without a Cin7 payment term.",
+                show_default=False,
+            ),
+        ] = None,
+        cin7_rate_limit: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                help="Cin7 calls per 60 s for this key (default 60, Cin7's limit).",
+                show_default=False,
+            ),
+        ] = None,
+        cin7_timeout: Annotated[
+            float | None,
+            typer.Option(
+                min=0.1, help="Seconds to wait for Cin7 (default 30).", show_default=False
+            ),
+        ] = None,
+        qad_timeout: Annotated[
+            float | None,
+            typer.Option(min=0.1, help="Seconds to wait for QAD (default 30).", show_default=False),
+        ] = None,
+    ) -> None:
+        flags = dict(locals())
+        given: dict[str, Any] = {
+            key: (value or None) if isinstance(value, str) else value
+            for key, value in flags.items()
+            if (key in SETTINGS or key == "allow_local") and value is not None
+        }
 
-    run(main)
+        async def main() -> int:
+            if adding:
+                config = _new_connection(name, given)
+                async with open_store() as store:
+                    stored = await usecases.add_connection(store, config)
+                say(
+                    f"Added connection {stored.name} (credentials stored encrypted). "
+                    f"Check it with `ml-connector connection test {stored.name}`."
+                )
+            else:
+                async with open_store() as store:
+                    changed = await usecases.edit_connection(store, name, given)
+                say(
+                    f"Changed {', '.join(changed.settings) or 'nothing'} of connection {name}; "
+                    "its records, audit trail and mappings are kept."
+                )
+            return EXIT_OK
+
+        run(main)
+
+    return command
+
+
+def _new_connection(name: str, given: dict[str, Any]) -> ConnectionConfig:
+    """A new connection from the flags: URLs and schedule checked before any secret is asked."""
+    missing = [key for key in _REQUIRED if not given.get(key)]
+    if missing:
+        raise ConfigError(
+            "to add a connection give " + ", ".join("--" + k.replace("_", "-") for k in missing)
+        )
+    usecases.check_targets(
+        given["qad_url"],
+        given.get("cin7_base_url") or DEFAULT_CIN7_BASE_URL,
+        bool(given.get("allow_local")),
+        given.get("schedule"),
+    )
+    for setting, prompt, env in (
+        ("cin7_application_key", "Cin7 application key", APPLICATION_KEY_ENV),
+        ("qad_password", "QAD password", QAD_PASSWORD_ENV),
+    ):
+        if not given.get(setting):
+            given[setting] = _secret(prompt, "--" + setting.replace("_", "-"), env)
+    return usecases.build_connection(name, given)
+
+
+_REQUIRED = (
+    "cin7_account_id",
+    "qad_url",
+    "qad_client_id",
+    "qad_username",
+    "qad_domain",
+    "qad_entity",
+)
+
+connection_app.command(
+    "add",
+    help="Add a connection. Secrets are encrypted at rest and never shown again.\n\n"
+    "The application key and password may come from the options, from the environment "
+    "(ML_CONNECTOR_CIN7_APPLICATION_KEY, ML_CONNECTOR_QAD_PASSWORD), or a hidden prompt. "
+    "The QAD URL must be https and public unless --allow-local.",
+)(_connection_command(adding=True))
+connection_app.command(
+    "edit",
+    help="Change a connection's credentials, URLs, schedule or options; what is not given "
+    "stays. Records, audit trail and mappings are kept. An empty value clears an optional "
+    "setting. A new key or password may come from the options or the environment.",
+)(_connection_command(adding=False))
 
 
 @connection_app.command("list")

@@ -20,6 +20,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ml_connector.cli.console import table
+from ml_connector.connection import STORED_SECRET
 from ml_connector.demo import REALISTIC_RATE_LIMIT, DemoSummary, Issue
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.usecases import (
@@ -68,7 +69,6 @@ __all__ = [
     "verify_lines",
 ]
 
-STORED_SECRET = "stored, encrypted"
 
 _PROBLEM_LABELS = {
     "credentials": "bad credentials",
@@ -109,30 +109,9 @@ def _when(value: datetime | None) -> str:
 
 
 def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
-    """Everything about a connection except its secrets, which show as ``stored, encrypted``."""
-    return {
-        "name": config.name,
-        "id": config.id,
-        "cin7_account_id": config.cin7_account_id,
-        "cin7_application_key": STORED_SECRET,
-        "cin7_base_url": config.cin7_base_url,
-        "qad_url": config.qad_base_url,
-        "qad_client_id": config.qad_client_id,
-        "qad_username": config.qad_username,
-        "qad_password": STORED_SECRET,
-        "qad_domain": config.qad_domain,
-        "qad_entity": config.qad_entity,
-        "qad_site": config.qad_site,
-        "qad_supplier_shared_set": config.qad_supplier_shared_set,
-        "qad_daybook": config.qad_daybook,
-        "allow_local": config.allow_local,
-        "schedule": config.schedule,
-        "options": dict(config.options),
-        "healthy": config.healthy,
-        "health_message": config.health_message,
-        "health_checked_at": config.health_checked_at,
-        "created_at": config.created_at,
-    }
+    """Everything about a connection except its secrets, which show as ``stored, encrypted``
+    (:meth:`ConnectionConfig.public`)."""
+    return config.public()
 
 
 def connection_list_table(docs: Sequence[Mapping[str, Any]]) -> RenderableType:
@@ -170,6 +149,7 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
         ("qad_site", "QAD default site"),
         ("qad_supplier_shared_set", "QAD supplier shared set"),
         ("qad_daybook", "QAD daybook"),
+        ("qad_profile", "QAD tenant profile"),
         ("allow_local", "local targets allowed"),
         ("schedule", "schedule"),
         ("options", "options"),

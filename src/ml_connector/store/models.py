@@ -3,8 +3,9 @@
 The words they are written in (record statuses, mapping kinds, audit event names...) live in
 :mod:`ml_connector.vocab`, which the pure planner imports without this module.
 
-Secrets only ever appear as :class:`pydantic.SecretStr`, so a repr, a log line or a JSON dump of
-a :class:`ConnectionConfig` shows ``**********`` instead.
+:class:`ConnectionConfig` is defined with its typed parts in :mod:`ml_connector.connection` and
+handed out from here like every other value; its secrets only ever appear as
+:class:`pydantic.SecretStr`, so a repr or a log line shows ``**********`` instead.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
+from ml_connector.connection import DEFAULT_CIN7_BASE_URL, ConnectionConfig
 from ml_connector.vocab import (
     AuditEventKind,
     MappingKind,
@@ -41,45 +41,6 @@ __all__ = [
     "Snapshot",
     "Staged",
 ]
-
-DEFAULT_CIN7_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
-
-
-class ConnectionConfig(BaseModel):
-    """One Cin7 Core account paired with one QAD tenant.
-
-    Build it with plain secret strings (pydantic wraps them in ``SecretStr``); the store encrypts
-    them on write and hands them back decrypted, still wrapped, on read. ``id``, ``created_at``
-    and the health fields are filled in by the store.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    cin7_account_id: str = Field(min_length=1, max_length=64)
-    cin7_application_key: SecretStr
-    cin7_base_url: str = Field(default=DEFAULT_CIN7_BASE_URL, min_length=1, max_length=512)
-    qad_base_url: str = Field(min_length=1, max_length=512)
-    qad_client_id: str = Field(min_length=1, max_length=128)
-    qad_username: str = Field(min_length=1, max_length=128)
-    qad_password: SecretStr
-    qad_domain: str = Field(min_length=1, max_length=32)
-    qad_entity: str = Field(min_length=1, max_length=32)
-    qad_site: str | None = Field(default=None, max_length=32)
-    qad_supplier_shared_set: str | None = Field(default=None, max_length=32)
-    qad_daybook: str | None = Field(default=None, max_length=32)
-    allow_local: bool = False
-    schedule: str | None = Field(default=None, max_length=64)
-    options: dict[str, Any] = Field(default_factory=dict)
-    id: int | None = None
-    created_at: datetime | None = None
-    healthy: bool = True
-    health_message: str | None = None
-    health_checked_at: datetime | None = None
-
-    def option(self, name: str, default: Any = None) -> Any:
-        """One entry of ``options`` (e.g. ``create_missing_items``), or ``default``."""
-        return self.options.get(name, default)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy.engine import RowMapping
 
+from ml_connector.connection import setting_name
+from ml_connector.errors import ConfigError
 from ml_connector.store.models import (
     AuditEvent,
     ConnectionConfig,
@@ -30,25 +35,42 @@ __all__ = [
 ]
 
 
+# A setting's column, where it has one; every other setting is kept in `options` by its name.
+_COLUMNS = {
+    "cin7_account_id": "cin7_account_id",
+    "cin7_base_url": "cin7_base_url",
+    "qad_url": "qad_base_url",
+    "qad_client_id": "qad_client_id",
+    "qad_username": "qad_username",
+    "qad_domain": "qad_domain",
+    "qad_entity": "qad_entity",
+    "qad_site": "qad_site",
+    "qad_supplier_shared_set": "qad_supplier_shared_set",
+    "qad_daybook": "qad_daybook",
+    "allow_local": "allow_local",
+    "schedule": "schedule",
+}
+_ENCRYPTED = {
+    "cin7_application_key": "cin7_application_key_enc",
+    "qad_password": "qad_password_enc",
+}
+
+
 def connection_values(config: ConnectionConfig, vault: Vault) -> dict[str, object]:
-    return {
-        "name": config.name,
-        "cin7_base_url": config.cin7_base_url,
-        "cin7_account_id": config.cin7_account_id,
-        "cin7_application_key_enc": vault.encrypt(_plain(config.cin7_application_key)),
-        "qad_base_url": config.qad_base_url,
-        "qad_client_id": config.qad_client_id,
-        "qad_username": config.qad_username,
-        "qad_password_enc": vault.encrypt(_plain(config.qad_password)),
-        "qad_domain": config.qad_domain,
-        "qad_entity": config.qad_entity,
-        "qad_site": config.qad_site,
-        "qad_supplier_shared_set": config.qad_supplier_shared_set,
-        "qad_daybook": config.qad_daybook,
-        "allow_local": config.allow_local,
-        "schedule": config.schedule,
-        "options": dict(config.options),
+    """The row of a connection: settings with a column in it, secrets encrypted, and the other
+    settings that differ from their defaults in ``options`` (JSON)."""
+    flat = config.settings()
+    values: dict[str, object] = {"name": config.name}
+    values.update({column: flat[setting] for setting, column in _COLUMNS.items()})
+    values.update(
+        {column: vault.encrypt(_plain(flat[setting])) for setting, column in _ENCRYPTED.items()}
+    )
+    values["options"] = {
+        setting: _json_ready(value)
+        for setting, value in config.settings(changed_only=True).items()
+        if setting not in _COLUMNS and setting not in _ENCRYPTED
     }
+    return values
 
 
 def _plain(secret: SecretStr | str) -> str:
@@ -56,30 +78,42 @@ def _plain(secret: SecretStr | str) -> str:
     return secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret)
 
 
+def _json_ready(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 def connection_from_row(row: RowMapping, vault: Vault) -> ConnectionConfig:
-    return ConnectionConfig(
-        id=row["id"],
-        name=row["name"],
-        cin7_base_url=row["cin7_base_url"],
-        cin7_account_id=row["cin7_account_id"],
-        cin7_application_key=SecretStr(vault.decrypt(row["cin7_application_key_enc"])),
-        qad_base_url=row["qad_base_url"],
-        qad_client_id=row["qad_client_id"],
-        qad_username=row["qad_username"],
-        qad_password=SecretStr(vault.decrypt(row["qad_password_enc"])),
-        qad_domain=row["qad_domain"],
-        qad_entity=row["qad_entity"],
-        qad_site=row["qad_site"],
-        qad_supplier_shared_set=row["qad_supplier_shared_set"],
-        qad_daybook=row["qad_daybook"],
-        allow_local=row["allow_local"],
-        schedule=row["schedule"],
-        options=row["options"] or {},
-        created_at=row["created_at"],
-        healthy=row["healthy"],
-        health_message=row["health_message"],
-        health_checked_at=row["health_checked_at"],
+    """The connection of a row, secrets decrypted; ConfigError when its stored settings are
+    not ones this version understands."""
+    settings: dict[str, Any] = {setting: row[column] for setting, column in _COLUMNS.items()}
+    settings.update(
+        {setting: SecretStr(vault.decrypt(row[column])) for setting, column in _ENCRYPTED.items()}
     )
+    settings.update(row["options"] or {})
+    try:
+        return ConnectionConfig.from_settings(
+            row["name"],
+            {setting: value for setting, value in settings.items() if value is not None},
+            id=row["id"],
+            created_at=row["created_at"],
+            healthy=row["healthy"],
+            health_message=row["health_message"],
+            health_checked_at=row["health_checked_at"],
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{setting_name(tuple(err['loc']))}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+    except ConfigError as exc:  # a setting this version has no name for
+        problems = str(exc)
+    raise ConfigError(
+        f"connection {row['name']!r} has stored settings refused: {problems}"
+    ) from None
 
 
 def cursor_from_row(row: RowMapping) -> Cursor:

@@ -28,43 +28,42 @@ from ml_connector.qad.routing import build_channel
 from ml_connector.qad.settings import QadSettings
 from ml_connector.store.models import ConnectionConfig
 
-CIN7_RATE_LIMIT = 60
-
 
 def cin7_client(
     config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Cin7Client:
     """A Cin7 client paced by the process-wide pacer of the connection's application key."""
-    limit = int(config.option("cin7_rate_limit", CIN7_RATE_LIMIT))
+    cin7 = config.cin7
     return Cin7Client(
-        config.cin7_account_id,
-        config.cin7_application_key,
-        base_url=config.cin7_base_url,
+        cin7.account_id,
+        cin7.application_key,
+        base_url=cin7.base_url,
         transport=transport,
-        pacer=pacer_for(config.cin7_application_key, limit=limit),
-        timeout=float(config.option("cin7_timeout", 30.0)),
+        pacer=pacer_for(cin7.application_key, limit=config.sync.cin7_rate_limit),
+        timeout=config.sync.cin7_timeout,
     )
 
 
 def qad_settings(config: ConnectionConfig) -> QadSettings:
     """The QAD tenant settings of a connection (the URL check runs here)."""
+    qad = config.qad
     return QadSettings(
-        base_url=config.qad_base_url,
-        client_id=config.qad_client_id,
-        username=config.qad_username,
-        password=config.qad_password,
-        domain=config.qad_domain,
-        entity=config.qad_entity,
-        supplier_shared_set=config.qad_supplier_shared_set or config.qad_domain,
-        default_site=config.qad_site,
-        daybook=config.qad_daybook or "SUPINV",
+        base_url=qad.base_url,
+        client_id=qad.client_id,
+        username=qad.username,
+        password=qad.password,
+        domain=qad.domain,
+        entity=qad.entity,
+        supplier_shared_set=qad.shared_set,
+        default_site=qad.site,
+        daybook=qad.daybook,
         allow_local=config.allow_local,
     )
 
 
 def qad_profile(config: ConnectionConfig) -> QadProfile:
     """The tenant profile stored with the connection (`rest` when none was chosen)."""
-    return stored_profile(config.option("qad_profile"))
+    return config.qad.profile or stored_profile(None)
 
 
 def qad_client(
@@ -75,7 +74,7 @@ def qad_client(
         qad_settings(config),
         qad_profile(config),
         transport=transport,
-        timeout=float(config.option("qad_timeout", 30.0)),
+        timeout=config.sync.qad_timeout,
     )
 
 
@@ -121,7 +120,7 @@ async def check_connection(config: ConnectionConfig) -> list[Verdict]:
         async with qad_client(config) as qad:
             await qad.ping()
         verdicts.append(
-            Verdict("qad", True, f"QAD tenant {config.qad_base_url} accepts {config.qad_username}")
+            Verdict("qad", True, f"QAD tenant {config.qad.base_url} accepts {config.qad.username}")
         )
     except ConnectorError as exc:
         verdicts.append(Verdict("qad", False, f"QAD: {_detail(exc)}", _problem(exc)))

@@ -29,7 +29,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, Literal
 
 from ml_connector.cin7.client import Cin7Client
@@ -212,16 +211,16 @@ class SyncEngine:
         self.concurrency = max(1, concurrency)
         self.overlap = overlap
         self.ctx = PlanContext(
-            domain=config.qad_domain,
-            entity=config.qad_entity,
-            default_site=config.qad_site,
-            create_missing_items=bool(config.option("create_missing_items", False)),
-            item_gl_account=config.option("item_gl_account"),
-            default_credit_terms=config.option("default_credit_terms"),
-            rounding=config.option("rounding", "half-up"),
-            over_receipt_pct=Decimal(str(config.option("over_receipt_pct", 0))),
-            price_tolerance_pct=Decimal(str(config.option("price_tolerance_pct", 0))),
-            price_tolerance_amount=Decimal(str(config.option("price_tolerance_amount", 0))),
+            domain=config.qad.domain,
+            entity=config.qad.entity,
+            default_site=config.qad.site,
+            create_missing_items=config.sync.create_missing_items,
+            item_gl_account=config.sync.item_gl_account,
+            default_credit_terms=config.sync.default_credit_terms,
+            rounding=config.sync.rounding,
+            over_receipt_pct=config.sync.over_receipt_pct,
+            price_tolerance_pct=config.sync.price_tolerance_pct,
+            price_tolerance_amount=config.sync.price_tolerance_amount,
         )
         self.money_rule = MoneyRule(self.ctx.rounding)
         self.counters = Counters()

@@ -22,10 +22,12 @@ module.
 
 from ml_connector.usecases.admin import DatabaseState, KeyRotation, rotate_keys, upgrade_database
 from ml_connector.usecases.connections import (
+    ConnectionEdit,
     ConnectionTest,
     add_connection,
     build_connection,
     check_targets,
+    edit_connection,
     list_connections,
     ping_connection,
     remove_connection,
@@ -69,6 +71,7 @@ from ml_connector.usecases.scheduling import Turn, TurnAction, next_due, schedul
 __all__ = [
     "AuditTrail",
     "ChainCheck",
+    "ConnectionEdit",
     "ConnectionTest",
     "DatabaseState",
     "Holds",
@@ -88,6 +91,7 @@ __all__ = [
     "audit_trail",
     "build_connection",
     "check_targets",
+    "edit_connection",
     "export_mappings",
     "find_record",
     "held_invoices",

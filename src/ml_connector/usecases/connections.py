@@ -1,38 +1,41 @@
-"""Connection changes and reads: add, remove, list, show, test.
+"""Connection changes and reads: add, edit, remove, list, show, test.
 
-A connection is validated in one place (:func:`build_connection`: pydantic's field rules, then
-the URL policy and the schedule) before anyone is asked for a secret or anything is stored.
-Problems are reported by the option a person typed and never echo the values given.
+Settings arrive by their flat names (``qad_url``, ``schedule``, ``cin7_rate_limit``; see
+:mod:`ml_connector.connection`), from CLI flags or console forms alike. A new or edited
+connection is validated in one place (:func:`_validated`: the typed parts' field rules, then the
+URL policy) before anything is stored. Problems are reported by the option a person typed and
+never echo the values given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from ml_connector.connection import ConnectionConfig, setting_name
 from ml_connector.errors import ConfigError
 from ml_connector.masking import keep_secret
 from ml_connector.qad.settings import check_base_url
 from ml_connector.schedule import parse_schedule
-from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.repo import Store
 from ml_connector.sync.connect import Verdict, check_connection, qad_settings
 from ml_connector.usecases.opening import load_connection
 
 __all__ = [
+    "ConnectionEdit",
     "ConnectionTest",
     "add_connection",
     "build_connection",
     "check_targets",
+    "edit_connection",
     "list_connections",
     "ping_connection",
     "remove_connection",
     "show_connection",
 ]
-
-_OPTION_NAMES = {"qad_base_url": "--qad-url", "name": "NAME"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,16 @@ class ConnectionTest:
         return tuple(v for v in self.verdicts if not v.ok)
 
 
-def _option_name(field: str) -> str:
-    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+@dataclass(frozen=True)
+class ConnectionEdit:
+    """The connection after an edit and the names of the settings that changed."""
+
+    config: ConnectionConfig
+    settings: tuple[str, ...]
+
+
+def _option_name(setting: str) -> str:
+    return "NAME" if setting == "name" else "--" + setting.replace("_", "-")
 
 
 def check_targets(
@@ -69,30 +80,44 @@ def check_targets(
         parse_schedule(schedule)
 
 
-def build_connection(**fields: Any) -> ConnectionConfig:
-    """A validated connection: pydantic's checks, then the QAD tenant settings (URL rules).
+def build_connection(name: str, settings: Mapping[str, Any]) -> ConnectionConfig:
+    """A new, validated connection from flat settings (ConfigError naming the options)."""
+    return _validated(lambda: ConnectionConfig.from_settings(name, settings))
 
-    Problems are reported by option name and never echo the values given.
-    """
+
+def _validated(build: Any) -> ConnectionConfig:
     try:
-        config = ConnectionConfig(**fields)
+        config: ConnectionConfig = build()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_option_name(str(err['loc'][0]) if err['loc'] else '?')}: {err['msg']}"
+            f"{_option_name(setting_name(tuple(err['loc'])))}: {err['msg']}"
             for err in exc.errors(include_input=False, include_url=False)
         )
         raise ConfigError(f"connection settings refused: {problems}") from None
     qad_settings(config)
-    check_targets(config.qad_base_url, config.cin7_base_url, config.allow_local, config.schedule)
+    check_targets(
+        config.qad.base_url, config.cin7.base_url, config.allow_local, config.sync.schedule
+    )
     return config
 
 
 async def add_connection(store: Store, config: ConnectionConfig) -> ConnectionConfig:
     """Store a new connection (secrets encrypted); ConfigError when the name is taken."""
-    keep_secret(
-        config.cin7_application_key.get_secret_value(), config.qad_password.get_secret_value()
-    )
+    keep_secret(*config.secrets())
     return await store.add_connection(config)
+
+
+async def edit_connection(store: Store, name: str, changes: Mapping[str, Any]) -> ConnectionEdit:
+    """Change some settings of a stored connection; the rest, its records, audit trail and
+    mappings stay. ``None`` resets an optional setting to its default."""
+    current = await load_connection(store, name)
+    updated = _validated(lambda: current.with_settings(changes))
+    keep_secret(*updated.secrets())
+    before, after = current.settings(), updated.settings()
+    changed = tuple(s for s in after if after[s] != before.get(s))
+    if changed:
+        updated = await store.update_connection(updated)
+    return ConnectionEdit(updated, changed)
 
 
 async def list_connections(store: Store) -> list[ConnectionConfig]:

@@ -261,7 +261,7 @@ async def probe_fit(
     """Probe every capability of `config`'s profile (read-only; see module docstring)."""
     profile = qad_profile(config)
     settings = with_profile(qad_settings(config), profile)
-    timeout = float(config.option("qad_timeout", 30.0))
+    timeout = config.sync.qad_timeout
     found: list[Capability] = []
     async with RestChannel(
         settings, transport=qad_transport, timeout=timeout, browses=profile.browses

@@ -34,9 +34,7 @@ async def open_store(settings: AppSettings | None = None) -> AsyncIterator[Store
 async def load_connection(store: Store, name: str) -> ConnectionConfig:
     """The named connection (ConfigError if none); its secrets are remembered for masking."""
     config = await store.get_connection(name)
-    keep_secret(
-        config.cin7_application_key.get_secret_value(), config.qad_password.get_secret_value()
-    )
+    keep_secret(*config.secrets())
     return config
 
 

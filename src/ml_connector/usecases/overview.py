@@ -40,8 +40,6 @@ Health = Literal["unhealthy", "failing", "attention", "new", "ok"]
 #: Record statuses a person has to look at (the error queue).
 ATTENTION_STATUSES: tuple[str, ...] = ("failed", "blocked", "attention")
 
-CIN7_DEFAULT_RATE_LIMIT = 60  # calls per rolling minute, Cin7 Core's own limit
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -91,11 +89,7 @@ class Figures:
 
 
 def _budget(config: ConnectionConfig) -> int:
-    try:
-        per_minute = int(config.option("cin7_rate_limit", CIN7_DEFAULT_RATE_LIMIT))
-    except (TypeError, ValueError):
-        per_minute = CIN7_DEFAULT_RATE_LIMIT
-    return max(per_minute, 1) * 60
+    return config.sync.cin7_rate_limit * 60
 
 
 def _health(
@@ -115,15 +109,16 @@ def _health(
 def _next_run(
     config: ConnectionConfig, last_sync: Run | None, now: datetime
 ) -> tuple[datetime | None, str]:
-    if not config.schedule:
+    schedule = config.sync.schedule
+    if not schedule:
         return None, "no schedule"
     try:
-        due = next_due(config.schedule, last_sync.started_at if last_sync else None, now)
+        due = next_due(schedule, last_sync.started_at if last_sync else None, now)
     except ConfigError:
         return None, "schedule not understood"
     if not config.healthy:
         return None, "paused until a connection test passes"
-    return due, config.schedule
+    return due, schedule
 
 
 async def overview(store: Store, *, now: Callable[[], datetime] = _now) -> Overview:
@@ -151,7 +146,7 @@ async def overview(store: Store, *, now: Callable[[], datetime] = _now) -> Overv
                 name=config.name,
                 health=health,
                 health_message=message,
-                schedule=config.schedule,
+                schedule=config.sync.schedule,
                 last_run=last.get(cid),
                 last_success_at=succeeded.finished_at if succeeded else None,
                 next_run_at=next_at,

@@ -57,7 +57,7 @@ async def scheduler_turn(
     assert config.id is not None
     runs = await store.list_runs(config.id, kind="sync", limit=1)
     try:
-        due = next_due(config.schedule, runs[0].started_at if runs else None, now)
+        due = next_due(config.sync.schedule, runs[0].started_at if runs else None, now)
     except ConfigError as exc:
         return Turn(config.name, "skipped", str(exc)), None
     if due is None:
@@ -75,4 +75,5 @@ async def scheduler_turn(
     report = result.report
     action: TurnAction = "failed" if report.status == "failed" else "synced"
     detail = report.error or f"{report.counters.purchase_orders} POs posted"
-    return Turn(config.name, action, detail, report), now + parse_schedule(config.schedule or "")
+    due_next = now + parse_schedule(config.sync.schedule or "")
+    return Turn(config.name, action, detail, report), due_next

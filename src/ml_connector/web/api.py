@@ -267,21 +267,7 @@ class ConnectionBody(BaseModel):
 
 @router.post("/connections", summary="Add a connection (admin)", status_code=201)
 async def add(app: App, who: Admin, body: ConnectionBody) -> dict[str, Any]:
-    config = build_connection(
-        name=body.name,
-        cin7_account_id=body.cin7_account_id,
-        cin7_application_key=body.cin7_application_key.get_secret_value(),
-        cin7_base_url=body.cin7_base_url,
-        qad_base_url=body.qad_url,
-        qad_client_id=body.qad_client_id,
-        qad_username=body.qad_username,
-        qad_password=body.qad_password.get_secret_value(),
-        qad_domain=body.qad_domain,
-        qad_entity=body.qad_entity,
-        qad_site=body.qad_site,
-        schedule=body.schedule,
-        allow_local=body.allow_local,
-    )
+    config = build_connection(body.name, body.model_dump(exclude={"name"}))
     return connection_doc(await add_connection(app.store, config))
 
 

@@ -439,19 +439,21 @@ async def add_connection_form(
 ) -> Response:
     try:
         config = build_connection(
-            name=name.strip(),
-            cin7_account_id=cin7_account_id.strip(),
-            cin7_application_key=cin7_application_key,
-            cin7_base_url=cin7_base_url.strip() or DEFAULT_CIN7_BASE_URL,
-            qad_base_url=qad_url.strip(),
-            qad_client_id=qad_client_id.strip(),
-            qad_username=qad_username.strip(),
-            qad_password=qad_password,
-            qad_domain=qad_domain.strip(),
-            qad_entity=qad_entity.strip(),
-            qad_site=qad_site.strip() or None,
-            schedule=schedule.strip() or None,
-            allow_local=bool(allow_local),
+            name.strip(),
+            {
+                "cin7_account_id": cin7_account_id.strip(),
+                "cin7_application_key": cin7_application_key,
+                "cin7_base_url": cin7_base_url.strip() or DEFAULT_CIN7_BASE_URL,
+                "qad_url": qad_url.strip(),
+                "qad_client_id": qad_client_id.strip(),
+                "qad_username": qad_username.strip(),
+                "qad_password": qad_password,
+                "qad_domain": qad_domain.strip(),
+                "qad_entity": qad_entity.strip(),
+                "qad_site": qad_site.strip() or None,
+                "schedule": schedule.strip() or None,
+                "allow_local": bool(allow_local),
+            },
         )
         added = await add_connection(app.store, config)
     except ConfigError as exc:

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ml_connector.connection import STORED_SECRET
 from ml_connector.store.models import ConnectionConfig, Record, Run
 from ml_connector.usecases.error_queue import ErrorQueue
 from ml_connector.usecases.holds import HoldList
@@ -260,31 +261,34 @@ def replay_doc(result: PassResult | None) -> dict[str, Any]:
     }
 
 
-STORED_SECRET = "stored, encrypted"
+_SHOWN = (
+    "name",
+    "cin7_account_id",
+    "cin7_application_key",
+    "cin7_base_url",
+    "qad_url",
+    "qad_client_id",
+    "qad_username",
+    "qad_password",
+    "qad_domain",
+    "qad_entity",
+    "qad_site",
+    "allow_local",
+    "schedule",
+    "healthy",
+    "health_message",
+)
 
 
 def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
-    """A connection's settings for people: its secrets only say that they are stored."""
-    return {
-        "name": config.name,
-        "cin7_account_id": config.cin7_account_id,
-        "cin7_application_key": STORED_SECRET,
-        "cin7_base_url": config.cin7_base_url,
-        "qad_url": config.qad_base_url,
-        "qad_client_id": config.qad_client_id,
-        "qad_username": config.qad_username,
-        "qad_password": STORED_SECRET,
-        "qad_domain": config.qad_domain,
-        "qad_entity": config.qad_entity,
-        "qad_site": config.qad_site,
-        "allow_local": config.allow_local,
-        "schedule": config.schedule,
-        "healthy": config.healthy,
-        "health_message": config.health_message,
-        "health_checked_at": (
-            config.health_checked_at.isoformat() if config.health_checked_at else None
-        ),
-    }
+    """A connection's settings for people (:meth:`ConnectionConfig.public`): its secrets only
+    say that they are stored."""
+    view = config.public()
+    doc = {key: view[key] for key in _SHOWN}
+    doc["health_checked_at"] = (
+        config.health_checked_at.isoformat() if config.health_checked_at else None
+    )
+    return doc
 
 
 _MEASURES = ("invoiced", "posted", "held", "received")

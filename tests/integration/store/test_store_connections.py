@@ -20,11 +20,11 @@ async def test_secrets_round_trip_but_are_stored_encrypted(store: Store, vault: 
     assert added.healthy
 
     got = await store.get_connection("acme")
-    assert isinstance(got.cin7_application_key, SecretStr)
-    assert got.cin7_application_key.get_secret_value() == "cin7-key-xyz"
-    assert got.qad_password.get_secret_value() == "qad-pw-xyz"
-    assert got.qad_site == "10-100"
-    assert got.qad_domain == "10USA"
+    assert isinstance(got.cin7.application_key, SecretStr)
+    assert got.cin7.application_key.get_secret_value() == "cin7-key-xyz"
+    assert got.qad.password.get_secret_value() == "qad-pw-xyz"
+    assert got.qad.site == "10-100"
+    assert got.qad.domain == "10USA"
 
     [(key_enc, pw_enc)] = await raw(
         store, "SELECT cin7_application_key_enc, qad_password_enc FROM connections"
@@ -62,18 +62,19 @@ async def test_names_are_unique_and_lookups_say_what_is_missing(store: Store) ->
 async def test_list_update_and_options(store: Store) -> None:
     await store.add_connection(make_config("zeta"))
     await store.add_connection(
-        make_config("alpha", options={"create_missing_items": True}, schedule="every 15m")
+        make_config("alpha", create_missing_items=True, schedule="every 15m")
     )
     names = [c.name for c in await store.list_connections()]
     assert names == ["alpha", "zeta"]
 
     alpha = await store.get_connection("alpha")
-    assert alpha.option("create_missing_items") is True
-    assert alpha.option("absent", "dflt") == "dflt"
+    assert alpha.sync.create_missing_items is True
+    assert alpha.sync.schedule == "every 15m"
+    assert (await store.get_connection("zeta")).sync.create_missing_items is False  # default
 
-    changed = alpha.model_copy(update={"qad_password": SecretStr("new-pw"), "allow_local": True})
+    changed = alpha.with_settings({"qad_password": "new-pw", "allow_local": True})
     updated = await store.update_connection(changed)
-    assert updated.qad_password.get_secret_value() == "new-pw"
+    assert updated.qad.password.get_secret_value() == "new-pw"
     assert updated.allow_local is True
     assert updated.id == alpha.id
     with pytest.raises(ConfigError):

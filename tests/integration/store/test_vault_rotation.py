@@ -51,11 +51,11 @@ async def test_rotation_with_a_key_file_reencrypts_everything(
                 with pytest.raises(InvalidToken):
                     old.decrypt(token.encode())
         assert set(before).isdisjoint(after)
-        assert (await store.get_connection("a")).qad_password.get_secret_value() == "pw-a"
+        assert (await store.get_connection("a")).qad.password.get_secret_value() == "pw-a"
         fresh = await Store.open(database_url, Vault.from_settings(settings), migrate=False)
         try:
             got = await fresh.get_connection("b")
-            assert got.cin7_application_key.get_secret_value() == "key-b"
+            assert got.cin7.application_key.get_secret_value() == "key-b"
         finally:
             await fresh.close()
     finally:
@@ -79,7 +79,7 @@ async def test_rotation_with_an_env_key_returns_the_key_and_writes_nothing(
         operator = Vault.from_settings(load_settings({**env, "ML_CONNECTOR_MASTER_KEY": chosen}))
         reopened = await Store.open(database_url, operator, migrate=False)
         try:
-            assert (await reopened.get_connection("a")).qad_password.get_secret_value() == "pw-a"
+            assert (await reopened.get_connection("a")).qad.password.get_secret_value() == "pw-a"
         finally:
             await reopened.close()
         stale = await Store.open(database_url, Vault([old_key], source="env"), migrate=False)
@@ -103,7 +103,7 @@ async def test_a_vault_picks_up_a_rotation_done_by_another_process(
     try:
         await admin.add_connection(make_config("a", qad_password="pw-a"))
         await admin_vault.rotate(admin)
-        assert (await worker.get_connection("a")).qad_password.get_secret_value() == "pw-a"
+        assert (await worker.get_connection("a")).qad.password.get_secret_value() == "pw-a"
     finally:
         await worker.close()
         await admin.close()

@@ -117,18 +117,20 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
     cin7 = create_cin7_sandbox(seed=11, suppliers=6, purchases=0, rate_limit=100_000)
     store = await Store.open(database_url, Vault.ephemeral())
     config = await store.add_connection(
-        ConnectionConfig(
-            name="fake",
-            cin7_account_id=cin7.account_id,
-            cin7_application_key=cin7.application_key,
-            cin7_base_url="http://cin7.sandbox/ExternalApi/v2/",
-            qad_base_url="https://qad.invalid/clouderp",  # never dialled: the channel is the fake
-            qad_client_id="0" * 32,
-            qad_username="integration",
-            qad_password="not-used",
-            qad_domain="10USA",
-            qad_entity="10USACO",
-            options={"cin7_rate_limit": 100_000},
+        ConnectionConfig.from_settings(
+            "fake",
+            {
+                "cin7_account_id": cin7.account_id,
+                "cin7_application_key": cin7.application_key,
+                "cin7_base_url": "http://cin7.sandbox/ExternalApi/v2/",
+                "qad_url": "https://qad.invalid/clouderp",
+                "qad_client_id": "0" * 32,
+                "qad_username": "integration",
+                "qad_password": "not-used",
+                "qad_domain": "10USA",
+                "qad_entity": "10USACO",
+                "cin7_rate_limit": 100_000,
+            },
         )
     )
     assert config.id is not None

@@ -32,7 +32,7 @@ def config(
 ) -> ConnectionConfig:
     tenant = qad.tenant("acme")
     fields: dict[str, Any] = {
-        "qad_base_url": qad.base_url(QAD_ROOT),
+        "qad_url": qad.base_url(QAD_ROOT),
         "qad_client_id": tenant.client_id,
         "qad_username": tenant.username,
         "qad_password": tenant.password,
@@ -40,14 +40,17 @@ def config(
         "qad_entity": tenant.entity,
     }
     fields.update(qad_fields)
-    return ConnectionConfig(
-        name="acme",
-        cin7_account_id=cin7.account_id,
-        cin7_application_key=cin7.application_key,
-        cin7_base_url=CIN7_BASE,
-        allow_local=True,
-        options={"qad_profile": profile.stored(), "cin7_rate_limit": 100_000},
-        **fields,
+    return ConnectionConfig.from_settings(
+        "acme",
+        {
+            "cin7_account_id": cin7.account_id,
+            "cin7_application_key": cin7.application_key,
+            "cin7_base_url": CIN7_BASE,
+            "allow_local": True,
+            "qad_profile": profile.stored(),
+            "cin7_rate_limit": 100_000,
+            **fields,
+        },
     )
 
 

@@ -129,16 +129,18 @@ async def test_the_sqlite_lock_file_names_its_holder(tmp_path: Path) -> None:
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'home' / 'db.sqlite'}", vault)
     try:
         config = await store.add_connection(
-            ConnectionConfig(
-                name="acme",
-                cin7_account_id="a",
-                cin7_application_key="key-key-key",
-                qad_base_url="https://acme.example.com/clouderp",
-                qad_client_id="c",
-                qad_username="u",
-                qad_password="password",
-                qad_domain="D",
-                qad_entity="E",
+            ConnectionConfig.from_settings(
+                "acme",
+                {
+                    "cin7_account_id": "a",
+                    "cin7_application_key": "key-key-key",
+                    "qad_url": "https://acme.example.com/clouderp",
+                    "qad_client_id": "c",
+                    "qad_username": "u",
+                    "qad_password": "password",
+                    "qad_domain": "D",
+                    "qad_entity": "E",
+                },
             )
         )
         lock_file = tmp_path / "home" / "locks" / f"connection-{config.id}.lock"
@@ -153,7 +155,7 @@ async def test_the_sqlite_lock_file_names_its_holder(tmp_path: Path) -> None:
 
 async def test_the_scheduler_skips_a_connection_another_process_is_syncing(setup: Setup) -> None:
     config = await setup.first.update_connection(
-        (await setup.config()).model_copy(update={"schedule": "every 15m"})
+        (await setup.config()).with_settings({"schedule": "every 15m"})
     )
     async with connection_lock(setup.first, config):
         turn, due = await scheduler_turn(
