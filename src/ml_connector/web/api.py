@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, SecretStr
 
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
@@ -16,6 +16,7 @@ from ml_connector.usecases.choices import qad_choices
 from ml_connector.usecases.connections import (
     add_connection,
     build_connection,
+    edit_connection,
     ping_connection,
     show_connection,
 )
@@ -269,6 +270,21 @@ class ConnectionBody(BaseModel):
 async def add(app: App, who: Admin, body: ConnectionBody) -> dict[str, Any]:
     config = build_connection(body.name, body.model_dump(exclude={"name"}))
     return connection_doc(await add_connection(app.store, config))
+
+
+@router.patch(
+    "/connections/{name}",
+    summary="Change settings by their flat names (admin); records, trail, mappings stay",
+)
+async def edit(
+    app: App,
+    who: Admin,
+    name: str,
+    changes: Annotated[dict[str, Any], Body(examples=[{"schedule": "every 30m"}])],
+) -> dict[str, Any]:
+    done = await edit_connection(app.store, name, changes)
+    app.choices.forget(name)
+    return {"changed": list(done.settings), "connection": connection_doc(done.config)}
 
 
 @router.get("/connections/{name}/settings", summary="A connection's settings, no secrets")

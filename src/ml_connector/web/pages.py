@@ -17,6 +17,7 @@ from ml_connector.usecases.choices import Choice, qad_choices
 from ml_connector.usecases.connections import (
     add_connection,
     build_connection,
+    edit_connection,
     list_connections,
     ping_connection,
     show_connection,
@@ -44,7 +45,7 @@ from ml_connector.web.auth import (
     set_session_cookie,
 )
 from ml_connector.web.context import Console, console
-from ml_connector.web.forms import PAGE_SIZE, parse_day, parse_month
+from ml_connector.web.forms import EDITABLE, PAGE_SIZE, form_changes, parse_day, parse_month
 from ml_connector.web.render import page, redirect
 from ml_connector.web.views import (
     connection_doc,
@@ -388,7 +389,13 @@ async def settings_page(request: Request, app: App, who: Viewer, name: str) -> R
     return page(
         request,
         "settings.html",
-        {"name": name, "c": connection_doc(config), "tab": "settings"},
+        {
+            "name": name,
+            "c": connection_doc(config),
+            "tab": "settings",
+            "editable": EDITABLE,
+            "current": config.public(),
+        },
     )
 
 
@@ -470,3 +477,22 @@ async def fit_page(request: Request, app: App, who: Operator, name: str) -> Resp
     """Probe, read-only, whether the tenant fits the connection's profile; show the findings."""
     report = await fit_connection(app.store, name)
     return page(request, "fit.html", {"name": name, "report": report, "tab": "settings"})
+
+
+@router.post("/connections/{name}/settings")
+async def edit_settings(request: Request, app: App, who: Admin, name: str) -> Response:
+    """Change the settings typed into the form; an empty secret field keeps the stored one."""
+    form = await request.form()
+    back = _conn_url(name, "/settings")
+    try:
+        changes = form_changes(
+            {key: value for key, value in form.items() if isinstance(value, str)}
+        )
+        edit = await edit_connection(app.store, name, changes)
+    except ConfigError as exc:
+        return redirect(request, back, str(exc), error=True)
+    app.choices.forget(name)
+    if not edit.settings:
+        return redirect(request, back, "Nothing changed.")
+    shown = ", ".join(edit.settings)
+    return redirect(request, back, f"Changed {shown}; records, trail and mappings are kept.")

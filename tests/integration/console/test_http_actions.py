@@ -274,3 +274,58 @@ async def test_an_operator_checks_the_tenants_fit_and_a_viewer_may_not(
     assert "qad token" in page.text
     for secret in synced.secrets:
         assert secret not in page.text
+
+
+async def test_an_admin_edits_settings_and_a_secret_without_losing_records(
+    synced_client: httpx.AsyncClient, synced: ConsoleWorld
+) -> None:
+    token = await sign_in_as(synced_client, "otto")
+    refused = await synced_client.post(
+        "/connections/acme/settings", data={"csrf_token": token, "schedule": "every 5m"}
+    )
+    assert refused.status_code == 403
+    await synced_client.post("/logout", data={"csrf_token": token})
+
+    token = await sign_in_as(synced_client, "ada")
+    page = await synced_client.get("/connections/acme/settings")
+    assert 'id="edit-connection"' in page.text
+    form = {
+        "csrf_token": token,
+        "cin7_account_id": synced.world.config.cin7.account_id,
+        "cin7_base_url": synced.world.config.cin7.base_url,
+        "qad_url": synced.world.config.qad.base_url,
+        "qad_client_id": synced.world.config.qad.client_id,
+        "qad_username": synced.world.config.qad.username,
+        "qad_domain": synced.world.config.qad.domain,
+        "qad_entity": synced.world.config.qad.entity,
+        "schedule": "every 30m",
+        "allow_local": "1",
+        "qad_password": "a-wrong-PASSWORD-typed",
+    }
+    answer = await synced_client.post("/connections/acme/settings", data=form)
+    assert answer.status_code == 303
+    shown = await synced_client.get(answer.headers["location"])
+    assert "Changed" in shown.text
+    assert "qad_password" in shown.text
+    assert "schedule" in shown.text
+    assert "a-wrong-PASSWORD-typed" not in shown.text
+
+    test = await synced_client.post("/api/connections/acme/test", headers={"X-CSRF-Token": token})
+    assert test.json()["ok"] is False  # the new password is the one used
+    records = (await synced_client.get("/api/connections/acme/records")).json()
+    assert records["total"] >= 4  # nothing recorded was lost
+
+    patched = await synced_client.patch(
+        "/api/connections/acme",
+        json={"qad_password": synced.world.config.qad.password.get_secret_value()},
+        headers={"X-CSRF-Token": token},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["changed"] == ["qad_password"]
+    assert patched.json()["connection"]["qad_password"] == "stored, encrypted"
+    again = await synced_client.post("/api/connections/acme/test", headers={"X-CSRF-Token": token})
+    assert again.json()["ok"] is True
+    bad = await synced_client.patch(
+        "/api/connections/acme", json={"schedule": "whenever"}, headers={"X-CSRF-Token": token}
+    )
+    assert bad.status_code == 400
