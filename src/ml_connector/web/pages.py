@@ -31,6 +31,7 @@ from ml_connector.usecases.records import parse_statuses, record_detail, search_
 from ml_connector.usecases.reports import reconcile
 from ml_connector.usecases.runs import run_history
 from ml_connector.usecases.triage import settle_records
+from ml_connector.usecases.users import access_log, list_users
 from ml_connector.vocab import MAPPING_KINDS, RECORD_STATUSES, MappingKind
 from ml_connector.web.auth import (
     SESSION_COOKIE,
@@ -496,3 +497,11 @@ async def edit_settings(request: Request, app: App, who: Admin, name: str) -> Re
         return redirect(request, back, "Nothing changed.")
     shown = ", ".join(edit.settings)
     return redirect(request, back, f"Changed {shown}; records, trail and mappings are kept.")
+
+
+@router.get("/users")
+async def users_page(request: Request, app: App, who: Admin) -> Response:
+    """Who may sign in, and the access log (sign-ins accepted, refused, throttled; changes)."""
+    people = await list_users(app.users)
+    events = await access_log(app.users, limit=100)
+    return page(request, "users.html", {"people": people, "events": events})

@@ -196,3 +196,26 @@ async def test_api_changes_without_the_right_csrf_header_are_refused(
 
     assert answer.status_code == 403
     assert "CSRF" in answer.json()["detail"]
+
+
+async def test_admins_read_the_users_and_the_access_log_others_may_not(
+    client: httpx.AsyncClient, people: dict[str, str]
+) -> None:
+    await sign_in_as(client, "vera")
+    assert (await client.get("/users")).status_code == 403
+    client.cookies.clear()
+    form = await client.get("/login")
+    await client.post(
+        "/login",
+        data={"username": "ada", "password": "nope nope", "csrf_token": csrf_of(form.text)},
+    )
+    await sign_in_as(client, "ada")
+
+    page = await client.get("/users")
+
+    assert page.status_code == 200
+    assert 'id="access-log"' in page.text
+    assert "sign-in-refused" in page.text
+    assert "signed-in" in page.text
+    assert "argon2" not in page.text
+    assert PASSWORD not in page.text
