@@ -138,3 +138,46 @@ async def test_goods_received_at_an_unmapped_location_wait_naming_it(world: Worl
     assert record.status == "blocked"
     assert record.reason == "missing location Production Floor"
     assert world.tenant.purchase_order("10USA", doc["OrderNumber"]) is None
+
+
+async def test_service_lines_and_service_purchases_post_to_gl_accounts(world: World) -> None:
+    state = world.cin7.state
+    mixed = state.create_purchase(
+        "INVOICE",
+        [{"sku": "WID-100", "quantity": 10}, {"sku": "CST-CAL-1", "quantity": 1, "price": 150}],
+        supplier_id=USD_SUPPLIER,
+    )
+    state.invoice(mixed["ID"], "BW-SVC-1")
+    service = state.create_purchase(
+        "INVOICE",
+        [],
+        supplier_id=USD_SUPPLIER,
+        service=True,
+        charges=[{"description": "Calibration visit", "price": 480, "account": "429"}],
+    )
+    state.invoice(service["ID"], "BW-SVC-2")
+
+    await world.sync()
+
+    held = await world.record(mixed["OrderNumber"])
+    assert held.status == "held"
+    assert held.reason == "WID-100: invoiced 10, received in QAD 0"  # not the service
+    po = world.tenant.purchase_order("10USA", mixed["OrderNumber"])
+    assert po is not None
+    assert [line.item for line in po.lines.values()] == ["WID-100"]
+    done = await world.record(service["OrderNumber"])
+    assert done.status == "posted", done.reason
+    [invoice] = invoices_of(world, "BW-SVC-2")
+    assert invoice["purchaseOrders"] == []
+    assert world.tenant.purchase_order("10USA", service["OrderNumber"]) is None
+    voucher = world.tenant.invoices[invoice["voucher"]]
+    assert [(g.gl_code, g.amount) for g in voucher.gl_lines] == [("429", 480)]
+
+    state.receive(mixed["ID"])
+    await world.sync()
+
+    assert (await world.record(mixed["OrderNumber"])).status == "posted"
+    [paper] = invoices_of(world, "BW-SVC-1")
+    lines = world.tenant.invoices[paper["voucher"]]
+    assert [(m.item, m.quantity) for m in lines.matching] == [("WID-100", 10)]
+    assert [(g.gl_code, g.amount) for g in lines.gl_lines] == [("429", 150)]

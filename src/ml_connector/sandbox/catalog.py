@@ -34,6 +34,17 @@ class Product:
     inventory_account: str
     cogs_account: str = "310"
     type: str = "Stock"  # Stock | Service | Non Inventory
+    expense_account: str = ""  # where a Service or Non Inventory product is booked
+
+    @property
+    def stocked(self) -> bool:
+        """Stock products are received; Service and Non Inventory ones never are."""
+        return self.type == "Stock"
+
+    @property
+    def purchase_account(self) -> str:
+        """The account an invoice line of this product carries by default."""
+        return self.inventory_account if self.stocked else self.expense_account
 
 
 @dataclass(frozen=True)
@@ -209,7 +220,26 @@ _PRODUCTS = (
     _p("VLV-BALL-25", "Ball Valve 25mm", "Components", "Item", "17.60", "630"),
     _p("HSE-HYD-12", "Hydraulic Hose 12mm per m", "Components", "Metre", "8.40", "630"),
     _p("FLT-AIR-01", "Air Filter Element", "Components", "Item", "23.50", "630"),
-    _p("CST-CAL-1", "Calibration Service", "Services", "Item", "150.00", "473"),
+    Product(
+        "CST-CAL-1",
+        "Calibration Service",
+        "Services",
+        "Item",
+        Decimal("150.00"),
+        "",
+        type="Service",
+        expense_account="429",
+    ),
+    Product(
+        "SAF-KIT-1",
+        "Site Safety Kit (non-stock)",
+        "Consumables",
+        "Item",
+        Decimal("64.00"),
+        "",
+        type="Non Inventory",
+        expense_account="429",
+    ),
 )
 
 _LOCATIONS = (
@@ -243,8 +273,9 @@ _CURRENCIES = {
 DIVERGENCES = Divergences(
     # QAD's item master dropped the dash on a few codes: a normalised-name match, not exact.
     item_codes={"CBL-050": "CBL050", "CBL-100": "CBL100", "FUSE-5A": "FUSE05A"},
-    # Never set up in QAD: lines on these block until an item is mapped or created.
-    items_missing=("MTR-0.75KW", "CST-CAL-1"),
+    # Never set up in QAD: lines on MTR-0.75KW block until an item is mapped or created; the
+    # service and the non-inventory product post to a GL account and need no item.
+    items_missing=("MTR-0.75KW", "CST-CAL-1", "SAF-KIT-1"),
     # QAD uses four-digit codes for a few accounts; the names still match.
     account_codes={"425": "4250", "632": "6320"},
     # No QAD counterpart at all.
@@ -299,7 +330,7 @@ def qad_catalog() -> QadCatalog:
     gl.append(QadGlAccount("2150", "Receipts Not Vouchered", "BALANCE"))
     items = []
     for prod in _PRODUCTS:
-        if prod.sku in div.items_missing:
+        if prod.sku in div.items_missing or not prod.stocked:
             continue
         account = div.account_codes.get(prod.inventory_account, prod.inventory_account)
         items.append(

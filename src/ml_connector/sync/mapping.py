@@ -197,7 +197,10 @@ class Cin7Reference:
         unique = dict.fromkeys(code.strip().upper() for code in codes if code.strip())
         return cls(
             accounts=tuple(account_ref(a) for a in accounts),
-            products=tuple(product_ref(p) for p in products),
+            # Service and Non Inventory products post to a GL account, never to a QAD item.
+            products=tuple(
+                product_ref(p) for p in products if p.type.strip().casefold() == "stock"
+            ),
             locations=tuple(named_ref(loc) for loc in locations),
             payment_terms=tuple(named_ref(t) for t in payment_terms),
             tax_rules=tuple(named_ref(t) for t in tax_rules),

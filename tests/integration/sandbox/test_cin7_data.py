@@ -136,13 +136,24 @@ def test_realistic_details(sandbox: Cin7Sandbox) -> None:
     docs = details(sandbox)
     lines = [x for doc in docs for x in doc["Order"]["Lines"]]
     assert any(x["Discount"] > 0 for x in lines)
-    assert {"MTR-0.75KW", "CST-CAL-1"} <= {x["SKU"] for x in lines}
+    assert {"MTR-0.75KW", "CST-CAL-1", "SAF-KIT-1"} <= {x["SKU"] for x in lines}
+    assert {x["SKU"] for x in lines if x["NonInventory"]} == {"CST-CAL-1", "SAF-KIT-1"}
     assert any(doc["Location"] == "Production Floor" for doc in docs)
     catalogue = {p.sku for p in cin7_catalog().products}
     assert {x["SKU"] for x in lines} <= catalogue
-    charges = [c for doc in docs for i in doc["Invoice"] for c in i["AdditionalCharges"]]
+    goods = [doc for doc in docs if doc["Type"] != "Service Purchase"]
+    charges = [c for doc in goods for i in doc["Invoice"] for c in i["AdditionalCharges"]]
     assert charges
     assert all(c["Account"] == "425" and c["Description"] == "Freight" for c in charges)
+    services = [doc for doc in docs if doc["Type"] == "Service Purchase"]
+    assert services, "Service purchases: charges only, invoice first"
+    for doc in services:
+        assert doc["IsServiceOnly"]
+        assert doc["Approach"] == "INVOICE"
+        assert (doc["Order"]["Lines"], doc["StockReceived"], doc["PutAway"]) == ([], [], [])
+        assert doc["Order"]["AdditionalCharges"]
+        charged = [c for i in doc["Invoice"] for c in i["AdditionalCharges"]]
+        assert all(c["Account"] in {"429", "433", "485"} for c in charged)
     simple_split = [
         doc
         for doc in docs

@@ -30,7 +30,7 @@ def sandbox_sides() -> tuple[Cin7Reference, QadReference]:
     qad = qad_catalog()
     cin7_side = Cin7Reference(
         accounts=[Cin7Ref(a.code, a.name, a.status == "ACTIVE") for a in cin7.accounts],
-        products=[Cin7Ref(p.sku, p.name) for p in cin7.products],
+        products=[Cin7Ref(p.sku, p.name) for p in cin7.products if p.stocked],
         locations=[Cin7Ref(loc.name, loc.name) for loc in cin7.locations],
         payment_terms=[Cin7Ref(t.name, t.name) for t in cin7.payment_terms],
         tax_rules=[Cin7Ref(t.name, t.name) for t in cin7.tax_rules],
@@ -83,13 +83,14 @@ def test_sandbox_accounts(sandbox_reports: dict[str, SuggestionReport]) -> None:
 def test_sandbox_items(sandbox_reports: dict[str, SuggestionReport]) -> None:
     report = sandbox_reports["item"]
     found = by_source(report)
-    skus = [p.sku for p in cin7_catalog().products]
-    odd = {"CBL-050", "CBL-100", "FUSE-5A", "MTR-0.75KW", "CST-CAL-1"}
+    skus = [p.sku for p in cin7_catalog().products if p.stocked]
+    odd = {"CBL-050", "CBL-100", "FUSE-5A", "MTR-0.75KW"}
     assert found["exact"] == {sku: sku for sku in skus if sku not in odd}
     # A dropped dash is a normalised-code match; a changed digit only matches on the name.
     assert found["code"] == {"CBL-050": "CBL050", "CBL-100": "CBL100"}
     assert found["name"] == {"FUSE-5A": "FUSE05A"}
-    assert [ref.value for ref in report.unmatched] == ["MTR-0.75KW", "CST-CAL-1"]
+    # The service CST-CAL-1 and the non-inventory SAF-KIT-1 need no QAD item.
+    assert [ref.value for ref in report.unmatched] == ["MTR-0.75KW"]
     assert report.ambiguous == []
 
 
@@ -299,3 +300,14 @@ def test_csv_import_names_the_lines_of_every_problem() -> None:
 def test_csv_import_requires_the_header() -> None:
     with pytest.raises(ConfigError, match="line 1: missing column"):
         import_csv("item,WID-100,WID100\n")
+
+
+def test_service_and_non_inventory_products_need_no_item() -> None:
+    products = [
+        Product.model_validate({"SKU": sku, "Name": sku, "Type": kind})
+        for sku, kind in (("WID-100", "Stock"), ("CAL", "Service"), ("KIT", "Non Inventory"))
+    ]
+
+    reference = Cin7Reference.from_models(products=products)
+
+    assert [ref.value for ref in reference.of("item")] == ["WID-100"]

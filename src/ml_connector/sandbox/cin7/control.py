@@ -10,6 +10,9 @@
     POST /_sandbox/purchases                  {"approach", "supplier_id"?, "advanced"?,
                                                "location"?, "freight"?,
                                                "lines": [{"sku", "quantity", "price"?}]}
+                                              or a Service purchase: {"service": true,
+                                               "supplier_id"?, "charges": [{"description",
+                                               "price", "account"?}]}
     GET  /_sandbox/purchases/{id}             the purchase as its detail endpoint shows it
     POST /_sandbox/purchases/{id}/receive     {"lines"?: [{"sku", "quantity"}], "date"?,
                                                "authorise"?}
@@ -87,13 +90,21 @@ async def handle_control(state: Cin7State, request: Request, path: str) -> Respo
         return JSONResponse({"touched": state.touch(count)})
     if parts == ["purchases"] and method == "POST":
         body = await _body(request)
+        service = bool(body.get("service"))
+        charges = body.get("charges")
+        if charges is not None and (
+            not isinstance(charges, list) or not all(isinstance(x, dict) for x in charges)
+        ):
+            raise Cin7SandboxError("'charges' should be a list of objects")
         created = state.create_purchase(
             str(body.get("approach") or ""),
-            _lines(body, required=True) or [],
+            (_lines(body) or []) if service else (_lines(body, required=True) or []),
             body.get("supplier_id"),
             advanced=bool(body.get("advanced")),
             location=body.get("location"),
             freight=body.get("freight"),
+            service=service,
+            charges=charges,
         )
         return JSONResponse(created)
     if len(parts) == 2 and parts[0] == "purchases" and method == "GET":

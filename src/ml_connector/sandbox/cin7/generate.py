@@ -9,7 +9,9 @@ when there is room): drafts (ORDERING), ORDERED, partly and fully received, invo
 (some paid), VOIDED, CREDITED with a credit note and unstock; Simple and Advanced (~25%); STOCK
 and INVOICE approach, with INVOICE-first purchases invoiced before receipt and some invoiced but
 not yet received; several currencies; freight as an additional charge (account 425); split
-deliveries; line discounts; a few lines on MTR-0.75KW and CST-CAL-1 (no QAD counterpart); a few
+deliveries; line discounts; a few lines on MTR-0.75KW (no QAD item), on the service CST-CAL-1
+and the non-inventory SAF-KIT-1 (never received, booked to a GL account); Service purchases
+(charges only, invoice first, about 3 %, from their own random stream); a few
 purchases on "Production Floor"; and one past bulk touch (a group sharing one LastUpdatedDate).
 """
 
@@ -29,6 +31,7 @@ from ml_connector.sandbox.cin7.model import (
     ADVANCED,
     AUTHORISED,
     DRAFT,
+    SERVICE,
     SIMPLE,
     Address,
     Contact,
@@ -37,7 +40,15 @@ from ml_connector.sandbox.cin7.model import (
 )
 from ml_connector.sandbox.cin7.reference import Reference
 
-SPECIAL_SKUS = ("MTR-0.75KW", "CST-CAL-1")  # catalogue products with no QAD item
+SPECIAL_SKUS = ("MTR-0.75KW", "CST-CAL-1", "SAF-KIT-1")  # no QAD item: a motor, a service
+# and a non-inventory product (the last two are never received and post to a GL account)
+SERVICE_SHARE = 0.03  # of purchases that are Service purchases (charges only, invoice first)
+_SERVICES = (
+    ("Calibration visit", "429"),
+    ("Equipment maintenance contract", "429"),
+    ("Insurance premium", "433"),
+    ("Software subscription", "485"),
+)
 
 _PLACES = [
     "Harbour",
@@ -369,6 +380,8 @@ class _Builder:
             skus.append("MTR-0.75KW")
         elif roll < 0.05:
             skus.append("CST-CAL-1")
+        elif roll < 0.065:
+            skus.append("SAF-KIT-1")
         out = []
         for sku in skus:
             prod = self.ref.product(sku)
@@ -493,6 +506,53 @@ class _Builder:
             )
         return self._stamp(p, step)
 
+    def build_service(self, seq: int, order_day: date, scenario: str) -> Purchase:
+        """A Service purchase: charges on service accounts, invoiced first, never received."""
+        rng = self.rng
+        s = rng.choice(self.active)
+        contact = s.default_contact()
+        p = Purchase(
+            id=guid(rng),
+            seq=seq,
+            type=SERVICE,
+            approach="INVOICE",
+            supplier_id=s.id,
+            supplier_name=s.name,
+            contact=contact.name if contact else "",
+            phone=contact.phone if contact else "",
+            billing=s.address("Billing"),
+            currency=s.currency,
+            currency_rate=self.ref.rate(s.currency),
+            tax_rule=s.tax_rule,
+            terms=s.payment_term,
+            location=self.ref.default_location.name,
+            order_date=order_day,
+            updated=self.epoch,
+            base_currency=self.ref.base_currency,
+        )
+        last = self.at(order_day)
+        charges = [
+            {
+                "Description": name,
+                "Price": str(rng.choice([95, 180, 240, 480, 1250])),
+                "Account": acc,
+            }
+            for name, acc in rng.sample(_SERVICES, rng.choice([1, 1, 2]))
+        ]
+        status = DRAFT if scenario == "ordering" else AUTHORISED
+        lifecycle.post_order(p, self.env, status=status, memo=None, lines=[], charges=charges)
+        if scenario in ("ordering", "ordered"):
+            return self._stamp(p, last)
+        if scenario == "voided":
+            lifecycle.void(p)
+            return self._stamp(p, last)
+        step = self.at(last + timedelta(days=rng.randint(1, 10)))
+        lifecycle.invoice(p, self.env, number=self.invoice_number(s), lines=None, on=step)
+        if (self.today - step).days > 20 and rng.random() < 0.6:
+            step = self.at(step + timedelta(days=rng.randint(10, 20)))
+            lifecycle.pay(p, self.env, None, step)
+        return self._stamp(p, step)
+
     def _receive(self, p: Purchase, step: date, *, partial: bool, split: bool = False) -> date:
         rng = self.rng
         step = self.at(step + timedelta(days=rng.randint(2, 18)))
@@ -564,12 +624,21 @@ def make_purchases(
     ages = [(today - d).days for d in order_days]
     scenarios = _scenarios(rng, ages)
     builder = _Builder(rng, ref, suppliers, epoch)
+    # Service purchases draw from their own stream, so every other purchase stays as the seed
+    # always made it; the one they replace is still built, to keep the main stream in step.
+    services = random.Random(f"service purchases {suppliers[0].id}")
+    service_builder = _Builder(services, ref, suppliers, epoch)
+    service_spot = services.randrange(count) if count >= 40 else -1
     out = []
     for seq, (day_, scenario) in enumerate(zip(order_days, scenarios, strict=True), start=1):
         advanced = rng.random() < 0.25
         if scenario == "partially_invoiced":
             advanced = True
-        out.append(builder.build(seq, day_, scenario, advanced))
+        built = builder.build(seq, day_, scenario, advanced)
+        if services.random() < SERVICE_SHARE or seq - 1 == service_spot:
+            kind = scenario if scenario in ("ordering", "ordered", "voided") else "invoiced"
+            built = service_builder.build_service(seq, day_, kind)
+        out.append(built)
     _bulk_touch(rng, out, epoch)
     return out
 

@@ -36,6 +36,7 @@ from ml_connector.sandbox.cin7.model import (
     by_sku,
     invoiced,
     ordered,
+    ordered_stock,
 )
 from ml_connector.sandbox.cin7.reference import ProductRef, Reference
 
@@ -49,6 +50,13 @@ STOCK_FIRST = "'Stock First' approach option set. Please authorise StockReceived
 DATE_REQUIRED = "'Date' is required for 'Lines' line"
 ORDER_FIRST_STOCK = "Order should be authorised before StockReceived"  # inferred
 ORDER_FIRST_INVOICE = "Order should be authorised before Invoice"  # inferred
+SERVICE_CHARGES_ONLY = "Service Purchase can only contain additional charges"  # inferred
+SERVICE_NOT_RECEIVED = "Service Purchase has no stock to receive"  # inferred
+
+
+def not_stocked(sku: str, kind: str) -> str:
+    """Receiving a Service or Non Inventory product (inferred wording)."""
+    return f"Product '{sku}' is a {kind} product and cannot be received"
 
 
 def mismatch_message(sku: str, quantity_invoiced: Decimal, quantity_received: Decimal) -> str:
@@ -177,10 +185,11 @@ def build_lines(
                 tax_rule=tax_rule,
                 tax_percent=env.ref.tax_percent(tax_rule),
                 supplier_sku=str(item.get("suppliersku") or supplier_skus.get(prod.sku, "")),
-                account=str(item.get("account") or prod.product.inventory_account)
+                account=str(item.get("account") or prod.product.purchase_account)
                 if invoice
                 else "",
                 comment=str(item.get("comment") or ""),
+                non_inventory=not prod.product.stocked,
             )
         )
     return out
@@ -235,7 +244,9 @@ def post_order(
         raise Cin7SandboxError("'Status' should be DRAFT or AUTHORISED")
     new_lines = build_lines(p, env, lines, invoice=False) or p.lines
     new_charges = build_charges(p, env, charges) if charges is not None else p.charges
-    if status == AUTHORISED and not new_lines:
+    if p.service and new_lines:
+        raise Cin7SandboxError(SERVICE_CHARGES_ONLY)
+    if status == AUTHORISED and not new_lines and not (p.service and new_charges):
         raise Cin7SandboxError("Order has no lines to authorise")
     p.lines = new_lines
     p.charges = new_charges
@@ -264,6 +275,8 @@ def _stock_lines(
     for entry in _list(raw, "Lines"):
         item = keys(entry)
         prod = product_of(env, entry)
+        if not prod.product.stocked:
+            raise Cin7SandboxError(not_stocked(prod.sku, prod.product.type))
         on = a_date(item.get("date"), "Date") or default_day
         if on is None:
             raise Cin7SandboxError(DATE_REQUIRED)
@@ -346,7 +359,7 @@ def post_stock(p: Purchase, env: Env, *, status: str, lines: Any) -> None:
     if status == AUTHORISED and not group.sr_lines and not new:
         raise Cin7SandboxError("Stock Received has no lines to authorise")
     if status == AUTHORISED and p.approach == "INVOICE":
-        _require_match(invoiced(p), by_sku(group.sr_lines + new))
+        _require_match(invoiced(p, stock_only=True), by_sku(group.sr_lines + new))
     group.sr_lines.extend(new)
     group.sr_status = status
 
@@ -416,7 +429,8 @@ def post_invoice(
         if not candidate_lines:
             raise Cin7SandboxError("Invoice has no lines to authorise")
         if p.approach == "STOCK":
-            _require_match(by_sku(candidate_lines), by_sku(group.sr_lines))
+            stocked = [x for x in candidate_lines if not x.non_inventory]
+            _require_match(by_sku(stocked), by_sku(group.sr_lines))
     invoice_day = invoice_day or inv.invoice_date or env.today()
     inv.lines = candidate_lines
     if new_charges is not None:
@@ -434,9 +448,9 @@ def post_invoice(
 def open_to_receive(p: Purchase) -> dict[str, Decimal]:
     """What a receipt with no lines takes: ordered (or, invoice first on a Simple purchase,
     invoiced) quantity not yet on a receipt line."""
-    target = ordered(p)
+    target = ordered_stock(p)
     if not p.advanced and p.approach == "INVOICE":
-        target = invoiced(p) or target
+        target = invoiced(p, stock_only=True) or target
     if p.advanced:
         done = by_sku([x for g in p.groups if g.putaway_status != VOIDED for x in g.putaway_lines])
     else:
@@ -449,6 +463,8 @@ def receive(p: Purchase, env: Env, lines: Any, on: date | None, *, authorise: bo
     unless `authorise` is false); on an Advanced one as a new I&R group whose PutAway block is
     authorised and whose StockReceived block stays DRAFT, as seen live (§6.4)."""
     on = on or env.today()
+    if p.service:
+        raise Cin7SandboxError(SERVICE_NOT_RECEIVED)
     if lines is None:
         todo = open_to_receive(p) if not p.voided else {}
         if not todo and not p.voided and p.order_status == AUTHORISED:
@@ -490,8 +506,15 @@ def receive(p: Purchase, env: Env, lines: Any, on: date | None, *, authorise: bo
     target.putaway_status = AUTHORISED
 
 
+def _services(p: Purchase) -> dict[str, Decimal]:
+    """Ordered Service and Non Inventory lines: invoiced without ever being received."""
+    return by_sku([x for x in p.lines if x.non_inventory])
+
+
 def _uninvoiced(p: Purchase) -> dict[str, Decimal]:
     base = by_sku(p.receipt_lines()) if p.approach == "STOCK" else ordered(p)
+    if p.approach == "STOCK":
+        base = {**base, **_services(p)}
     done = invoiced(p)
     return {sku: q - done.get(sku, Decimal(0)) for sku, q in base.items() if q > done.get(sku, 0)}
 
@@ -510,10 +533,12 @@ def invoice(
     an Advanced one what is received (or ordered) and not yet invoiced."""
     require_open(p)
     if lines is None:
-        if p.advanced:
+        if p.service:
+            todo = {}
+        elif p.advanced:
             todo = _uninvoiced(p)
         elif p.approach == "STOCK":
-            todo = by_sku(p.receipt_lines())
+            todo = {**by_sku(p.receipt_lines()), **_services(p)}
         else:
             todo = ordered(p)
         lines = [{"SKU": sku, "Quantity": str(q)} for sku, q in todo.items()]
@@ -549,7 +574,9 @@ def invoice(
     if p.approach == "STOCK" and not any(g.putaway_status == AUTHORISED for g in p.groups):
         raise Cin7SandboxError(STOCK_FIRST)
     built = build_lines(p, env, lines, invoice=True)
-    if not built:
+    if p.service and built:
+        raise Cin7SandboxError(SERVICE_CHARGES_ONLY)
+    if not built and not (p.service and charges):
         raise Cin7SandboxError("Nothing is left to invoice on " + p.order_number)
     day = on or env.today()
     target = next((g for g in p.groups if g.invoice is None and g.putaway_status != NA), None)
@@ -627,7 +654,7 @@ def credit(
     day = on or env.today()
     unstock: list[UnstockLine] = []
     pool = list(p.receipt_lines())
-    for line in built:
+    for line in (x for x in built if not x.non_inventory):
         left = line.quantity
         for x in pool:
             if x.sku == line.sku and left > 0:

@@ -22,6 +22,7 @@ from ml_connector.sandbox.cin7.formats import q2, q4
 
 SIMPLE = "Simple Purchase"
 ADVANCED = "Advanced Purchase"
+SERVICE = "Service Purchase"  # charges only, invoice first, never received (§5.5, §6.1)
 NA = "NOT AVAILABLE"
 DRAFT = "DRAFT"
 AUTHORISED = "AUTHORISED"
@@ -114,6 +115,7 @@ class Line:
     supplier_sku: str = ""
     account: str = ""
     comment: str = ""
+    non_inventory: bool = False  # a Service or Non Inventory product: never received
 
     @classmethod
     def make(
@@ -130,6 +132,7 @@ class Line:
         supplier_sku: str = "",
         account: str = "",
         comment: str = "",
+        non_inventory: bool = False,
     ) -> Line:
         total = q4(quantity * price * (1 - discount / 100))
         return cls(
@@ -145,6 +148,7 @@ class Line:
             supplier_sku=supplier_sku,
             account=account,
             comment=comment,
+            non_inventory=non_inventory,
         )
 
 
@@ -311,7 +315,12 @@ class Purchase:
 
     @property
     def advanced(self) -> bool:
+        """Advanced and Service purchases: sub-documents are arrays of task blocks."""
         return self.type != SIMPLE
+
+    @property
+    def service(self) -> bool:
+        return self.type == SERVICE
 
     @property
     def order_total_before_tax(self) -> Decimal:
@@ -357,15 +366,20 @@ def ordered(p: Purchase) -> dict[str, Decimal]:
     return by_sku(p.lines)
 
 
+def ordered_stock(p: Purchase) -> dict[str, Decimal]:
+    """What the order brings into stock: Service and Non Inventory lines are never received."""
+    return by_sku([x for x in p.lines if not x.non_inventory])
+
+
 def received(p: Purchase) -> dict[str, Decimal]:
     return by_sku(p.receipt_lines())
 
 
-def invoiced(p: Purchase) -> dict[str, Decimal]:
+def invoiced(p: Purchase, *, stock_only: bool = False) -> dict[str, Decimal]:
     lines: list[Line] = []
     for inv in p.invoices():
         if inv.status in DONE:
-            lines.extend(inv.lines)
+            lines.extend(x for x in inv.lines if not (stock_only and x.non_inventory))
     return by_sku(lines)
 
 
@@ -398,8 +412,16 @@ def statuses(p: Purchase) -> Statuses:
     unstock_status = credit.unstock_status if credit else NA
     credited = any(c.status == AUTHORISED for c in p.credits)
     invoices = p.invoices()
-    if p.advanced:
-        receiving = _coverage(received(p), ordered(p))
+    if p.service:
+        sr_status = NA
+        done = [i for i in invoices if i.status in DONE]
+        inv_status = invoices[0].status if invoices else NA
+        if any(i.status == AUTHORISED for i in invoices):
+            inv_status = AUTHORISED
+        receiving = "NONE"
+        invoicing = "FULL" if done else "NONE"
+    elif p.advanced:
+        receiving = _coverage(received(p), ordered_stock(p))
         invoicing = _coverage(invoiced(p), ordered(p))
         if not any(g.putaway_status != NA or g.sr_status != NA for g in p.groups):
             sr_status = NA
@@ -449,6 +471,8 @@ def statuses(p: Purchase) -> Statuses:
         "PARTIAL": "PARTIALLY RECEIVED",
         "FULL": "FULLY RECEIVED",
     }[receiving]
+    if p.service:
+        combined_receiving = NA
     combined_invoice = {
         "NONE": "NOT INVOICED",
         "PARTIAL": "PARTIALLY INVOICED",

@@ -112,6 +112,9 @@ def order_line(x: Line) -> Row:
         "SupplierSKU": x.supplier_sku,
         "Comment": x.comment,
         "Total": num(x.total),
+        # Live invoice and stock lines carry NonInventory (§5.3); order lines are read from
+        # the same product record, so they carry it too (inferred).
+        "NonInventory": x.non_inventory,
         **_DIMENSIONS,
     }
 
@@ -129,7 +132,7 @@ def invoice_line(x: Line) -> Row:
         "Account": x.account,
         "Comment": x.comment,
         "Total": num(x.total),
-        "NonInventory": False,
+        "NonInventory": x.non_inventory,
         **_DIMENSIONS,
     }
 
@@ -436,7 +439,7 @@ def advanced_detail(p: Purchase, ref: Reference, *, combine: bool = False) -> Ro
     doc["CombinedInvoiceStatus"] = st.invoicing
     doc["CombinedReceivingStatus"] = st.receiving
     doc["CombinedPaymentStatus"] = st.payment
-    doc["IsServiceOnly"] = False
+    doc["IsServiceOnly"] = p.service
     doc["Order"] = order_doc(p, combine=combine)
     doc["StockReceived"] = [
         {
@@ -515,7 +518,7 @@ def list_row(p: Purchase) -> Row:
         "CombinedInvoiceStatus": st.invoicing,
         "CombinedPaymentStatus": st.payment,
         "CombinedReceivingStatus": st.receiving,
-        "IsServiceOnly": False,
+        "IsServiceOnly": p.service,
         "DropShipTaskID": None,
     }
 

@@ -36,6 +36,7 @@ from ml_connector.sandbox.cin7.lifecycle import Env, keys
 from ml_connector.sandbox.cin7.model import (
     ADVANCED,
     AUTHORISED,
+    SERVICE,
     SIMPLE,
     Address,
     Cin7SandboxError,
@@ -244,20 +245,36 @@ class Cin7State:
         advanced: bool = False,
         location: str | None = None,
         freight: Decimal | float | str | None = None,
+        service: bool = False,
+        charges: Sequence[Mapping[str, Any]] | None = None,
     ) -> Row:
         """Create a purchase with an authorised order; `lines` are `{"sku", "quantity",
         "price"?, "discount"?}`; the price defaults to the catalogue cost in the supplier's
-        currency. Returns the purchase as its detail endpoint shows it."""
+        currency. `service=True` makes a Service purchase: no lines, only `charges`
+        (`{"description", "price", "account"?}`), invoice first. Returns the purchase as its
+        detail endpoint shows it."""
         header: Row = {"Approach": approach, "Location": location}
         if supplier_id:
             header["SupplierID"] = supplier_id
-        p = self.new_purchase(header, advanced=advanced)
-        charges = None
+        p = self.new_purchase(header, advanced=advanced, service=service)
+        rows = [
+            {
+                "Description": c.get("description") or "Service",
+                "Price": str(c.get("price") or 0),
+                **({"Account": c["account"]} if c.get("account") else {}),
+            }
+            for c in charges or []
+        ]
         if freight is not None:
-            charges = [{"Description": "Freight", "Price": str(freight)}]
+            rows.append({"Description": "Freight", "Price": str(freight)})
         try:
             lifecycle.post_order(
-                p, self.env, status=AUTHORISED, memo=None, lines=list(lines), charges=charges
+                p,
+                self.env,
+                status=AUTHORISED,
+                memo=None,
+                lines=list(lines),
+                charges=rows or None,
             )
         except Cin7SandboxError:
             self._forget(p)
@@ -491,10 +508,15 @@ class Cin7State:
             roll -= rate
         return None
 
-    def new_purchase(self, body: Mapping[str, Any], *, advanced: bool = False) -> Purchase:
+    def new_purchase(
+        self, body: Mapping[str, Any], *, advanced: bool = False, service: bool = False
+    ) -> Purchase:
         """`POST /purchase`: a header only (Status ORDERING, Order NOT AVAILABLE). A nested
-        `Order` in the body is ignored, as live (§5.3)."""
+        `Order` in the body is ignored, as live (§5.3). A Service purchase is always invoice
+        first (§6.1)."""
         item = keys(body)
+        if service:
+            item["approach"] = "INVOICE"
         approach = str(item.get("approach") or "").upper()
         if approach not in ("INVOICE", "STOCK"):
             raise Cin7SandboxError("'Approach' is required and should be INVOICE or STOCK")
@@ -527,7 +549,7 @@ class Cin7State:
         p = Purchase(
             id=self._new_id(),
             seq=seq,
-            type=ADVANCED if advanced else SIMPLE,
+            type=SERVICE if service else ADVANCED if advanced else SIMPLE,
             approach=approach,
             supplier_id=s.id,
             supplier_name=s.name,
@@ -547,7 +569,7 @@ class Cin7State:
             note=str(item.get("note") or ""),
             base_currency=self.ref.base_currency,
         )
-        if not advanced:
+        if not advanced and not service:
             # The APIB's POST example answers with a DRAFT invoice (§5.3).
             p.group().invoice = Invoice(invoice_number="", status="DRAFT")
         self.purchases.append(p)
