@@ -351,6 +351,59 @@ def _minus(want: Mapping[Place, Decimal], have: Mapping[Place, Decimal]) -> dict
     return {key: value for key, value in sorted(delta.items()) if value != 0}
 
 
+def _by_sku(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[str, Decimal, set[Decimal]]]:
+    """Matching lines per SKU (folded): as Cin7 spells it, total quantity, unit prices."""
+    found: dict[str, tuple[str, Decimal, set[Decimal]]] = {}
+    for row in rows:
+        shown = str(row.get("sku", ""))
+        _, quantity, prices = found.get(fold(shown), (shown, ZERO, set()))
+        found[fold(shown)] = (
+            shown,
+            quantity + _dec(row.get("quantity")),
+            prices | {_dec(row.get("unit_price"))},
+        )
+    return found
+
+
+def _changes(done: Posted, document: _Document) -> list[str]:
+    """What differs between a posted invoice/credit note and Cin7's document now, in words:
+    lines added or removed, quantities, prices, GL lines and tax."""
+    old = _by_sku(_rows(done.details, "lines"))
+    new = _by_sku(m.as_details() for m in document.matching)
+    changes: list[str] = []
+
+    def prices(values: set[Decimal]) -> str:
+        return "/".join(fmt_price(v) for v in sorted(values))
+
+    for sku in [*old, *(k for k in new if k not in old)]:
+        if sku not in new:
+            changes.append(f"{old[sku][0]} removed (was {fmt_qty(old[sku][1])})")
+        elif sku not in old:
+            shown, quantity, price = new[sku]
+            changes.append(f"{shown} added ({fmt_qty(quantity)} at {prices(price)})")
+        else:
+            shown, quantity, price = new[sku]
+            if quantity != old[sku][1]:
+                changes.append(f"{shown} quantity {fmt_qty(old[sku][1])} → {fmt_qty(quantity)}")
+            if price != old[sku][2]:
+                changes.append(f"{shown} price {prices(old[sku][2])} → {prices(price)}")
+    old_gl: dict[str, Decimal] = {}
+    for row in _rows(done.details, "gl"):
+        code = str(row.get("gl_code", ""))
+        old_gl[code] = old_gl.get(code, ZERO) + _dec(row.get("amount"))
+    new_gl: dict[str, Decimal] = {}
+    for line in document.gl_lines:
+        new_gl[line.gl_code] = new_gl.get(line.gl_code, ZERO) + line.amount
+    for code in sorted({*old_gl, *new_gl}):
+        before, after = old_gl.get(code, ZERO), new_gl.get(code, ZERO)
+        if before != after:
+            changes.append(f"account {code} {fmt_money(before)} → {fmt_money(after)}")
+    old_tax = _dec(done.details.get("tax_amount"))
+    if "tax_amount" in done.details and old_tax != document.tax:
+        changes.append(f"tax {fmt_money(old_tax)} → {fmt_money(document.tax)}")
+    return changes
+
+
 @dataclass
 class _Want:
     sku: str
@@ -396,6 +449,7 @@ class _Document:
     gl_lines: tuple[GlLine, ...]
     need: dict[str, Decimal]
     amount: Decimal
+    tax: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -1177,17 +1231,27 @@ class _Planner:
                 f"{fmt_money(total)} because unit prices are rounded to "
                 f"{self.ctx.price_decimals} places"
             )
-        return _Document(matching, tuple(gl_lines), need, amount)
+        return _Document(matching, tuple(gl_lines), need, amount, tax)
 
     def _check_posted(self, name: str, done: Posted, document: _Document) -> None:
+        """A posted invoice or credit note is never posted again: say what changed since."""
         old_amount = _dec(done.details.get("amount"))
-        old_need = {k: v for k, v in _sku_quantities([done]).items() if v}
-        if old_amount != document.amount or old_need != document.need:
-            self.attention.append(
-                f"{name} changed in Cin7 after it was posted to QAD (voucher {done.qad_id}, "
-                f"amount {fmt_money(old_amount)} → {fmt_money(document.amount)}): QAD keeps the "
-                "posted one; correct it in QAD"
-            )
+        changes = _changes(done, document)
+        if not changes and old_amount == document.amount:
+            return
+        what = "; ".join(
+            [*changes, f"amount {fmt_money(old_amount)} → {fmt_money(document.amount)}"]
+        )
+        hint = (
+            " (a credit note entered in Cin7 posts to QAD by itself)"
+            if name.startswith("invoice")
+            else ""
+        )
+        self.attention.append(
+            f"{name} changed in Cin7 after QAD took it as voucher {done.qad_id} ({what}): QAD "
+            f"keeps voucher {done.qad_id} as posted; correct it in QAD, or reverse it there and "
+            f"enter the corrected document by hand{hint}"
+        )
 
     def _ledger(self) -> _Ledger:
         received = _posted_movements(self.posted, self.order_number)
@@ -1256,9 +1320,18 @@ class _Planner:
         active = ACTIVE_INVOICE if kind == "invoice" else {AUTHORISED}
         if status not in active:
             if done is not None:
+                became = {"VOIDED": "voided", "DRAFT": "set back to draft"}.get(
+                    status, f"made {status}" if status else "removed"
+                )
+                amount = f"{fmt_money(_dec(done.details.get('amount')))} {self.currency_code}"
+                hint = (
+                    " (a credit note entered in Cin7 instead posts to QAD by itself)"
+                    if kind == "invoice"
+                    else ""
+                )
                 self.attention.append(
-                    f"{name} is {status or 'gone'} in Cin7 but QAD holds it (voucher "
-                    f"{done.qad_id}): reverse it in QAD"
+                    f"{name} was {became} in Cin7 after QAD took it as voucher {done.qad_id} "
+                    f"({amount}): reverse voucher {done.qad_id} in QAD{hint}"
                 )
             return []
         document = self._document(key, source.lines, source.charges, source.tax, source.total, name)

@@ -467,8 +467,10 @@ def test_receipt_voided_after_posting_is_reversed_before_the_po_changes() -> Non
     )
     assert result.actions[0].depends_on == ()
     assert result.attention == (
-        f"invoice HF-INV-5521 is DRAFT in Cin7 but QAD holds it (voucher "
-        f"{posted[f'invoice:{CODE}:PO-00412:HF-INV-5521'].qad_id}): reverse it in QAD",
+        f"invoice HF-INV-5521 was set back to draft in Cin7 after QAD took it as voucher "
+        f"{posted[f'invoice:{CODE}:PO-00412:HF-INV-5521'].qad_id} (247.50 USD): reverse voucher "
+        f"{posted[f'invoice:{CODE}:PO-00412:HF-INV-5521'].qad_id} in QAD (a credit note "
+        "entered in Cin7 instead posts to QAD by itself)",
     )
 
 
@@ -756,8 +758,10 @@ def test_posted_invoice_changed_in_cin7_needs_a_person() -> None:
 
     assert result.status == "attention"
     assert result.attention == (
-        f"invoice HF-INV-5521 changed in Cin7 after it was posted to QAD (voucher {voucher}, "
-        "amount 247.50 → 252.50): QAD keeps the posted one; correct it in QAD",
+        f"invoice HF-INV-5521 changed in Cin7 after QAD took it as voucher {voucher} (account "
+        f"6100 30.00 → 35.00; amount 247.50 → 252.50): QAD keeps voucher {voucher} as posted; "
+        "correct it in QAD, or reverse it there and enter the corrected document by hand (a "
+        "credit note entered in Cin7 posts to QAD by itself)",
     )
 
 
@@ -845,7 +849,10 @@ def test_credit_note_voided_after_posting_needs_a_person() -> None:
     result = run(with_credit(unstock=False, status="VOIDED"), posted)
 
     assert result.status == "attention"
-    assert result.attention[0].startswith("credit note HF-CN-77 is VOIDED in Cin7 but QAD holds it")
+    assert result.attention[0].startswith(
+        "credit note HF-CN-77 was voided in Cin7 after QAD took it as voucher"
+    )
+    assert result.attention[0].endswith("(27.50 USD): reverse voucher 1005 in QAD")
 
 
 def test_credit_note_changed_after_posting_needs_a_person() -> None:

@@ -543,3 +543,85 @@ def test_receipts_recorded_before_they_kept_their_site_are_not_moved() -> None:
     again = run(received_at("East Coast DC", "East Coast DC", "East Coast DC"), earlier)
 
     assert (again.status, again.actions) == ("posted", ())
+
+
+# --- 10. edits and voids after posting ---------------------------------------------------------
+
+
+def test_an_invoice_edited_after_posting_says_what_changed_and_what_to_do() -> None:
+    posted = settle(payload())
+    voucher = next(e.qad_id for k, e in posted.items() if k.startswith("invoice:"))
+    body = payload()
+    lines = body["Invoice"]["Lines"]
+    lines[0].update(Quantity=8, Total=100, Tax=10)  # WID-100 10 → 8
+    lines[1].update(Price=1.8, Total=72, Tax=7.2)  # BRK-20 1.75 → 1.80
+    extra = {**lines[1], "SKU": "NUT-M8", "Name": "Nut M8", "Quantity": 5, "Price": 6.4}
+    lines.append({**extra, "Total": 32, "Tax": 3.2})
+    body["Invoice"].update(TotalBeforeTax=234, Tax=23.4, Total=257.4)
+
+    result = run(body, posted)
+
+    assert (result.status, result.actions) == ("attention", ())
+    assert result.attention == (
+        f"invoice HF-INV-5521 changed in Cin7 after QAD took it as voucher {voucher} (WID-100 "
+        "quantity 10 → 8; BRK-20 price 1.75 → 1.80; NUT-M8 added (5 at 6.40); tax 22.50 → "
+        f"23.40; amount 247.50 → 257.40): QAD keeps voucher {voucher} as posted; correct it in "
+        "QAD, or reverse it there and enter the corrected document by hand (a credit note "
+        "entered in Cin7 posts to QAD by itself)",
+    )
+
+
+def test_an_invoice_line_removed_after_posting_is_named() -> None:
+    posted = settle(payload())
+    body = payload()
+    del body["Invoice"]["Lines"][1]
+    body["Invoice"]["AdditionalCharges"] = []
+    body["Invoice"].update(TotalBeforeTax=125, Tax=12.5, Total=137.5)
+
+    (reason,) = run(body, posted).attention
+
+    assert "(BRK-20 removed (was 40); account 6100 30.00 → 0.00; tax 22.50 → 12.50;" in reason
+
+
+def test_an_invoice_voided_after_posting_says_to_reverse_its_voucher() -> None:
+    posted = settle(payload())
+    voucher = next(e.qad_id for k, e in posted.items() if k.startswith("invoice:"))
+    body = payload()
+    body["Invoice"]["Status"] = "VOIDED"
+
+    result = run(body, posted)
+
+    assert result.status == "attention"
+    assert result.attention == (
+        f"invoice HF-INV-5521 was voided in Cin7 after QAD took it as voucher {voucher} "
+        f"(247.50 USD): reverse voucher {voucher} in QAD (a credit note entered in Cin7 instead "
+        "posts to QAD by itself)",
+    )
+
+
+def test_a_later_credit_note_posts_against_the_same_supplier_and_po() -> None:
+    posted = settle(payload())
+    body = payload()
+    line = {**body["Invoice"]["Lines"][0], "Quantity": 2, "Total": 25, "Tax": 2.5}
+    body["CreditNote"] = {
+        "CreditNoteNumber": "HF-CN-80",
+        "CreditNoteDate": "2024-05-20T00:00:00",
+        "Status": "AUTHORISED",
+        "Lines": [line],
+        "TotalBeforeTax": 25,
+        "Tax": 2.5,
+        "Total": 27.5,
+        "Unstock": {"Status": "NOT AVAILABLE", "Lines": []},
+    }
+
+    result = run(body, posted)
+
+    (credit,) = result.actions
+    assert credit.kind == "credit_note"
+    assert (credit.supplier_code, credit.po_number, credit.reference) == (  # type: ignore[attr-defined]
+        CODE,
+        "PO-00412",
+        "HF-CN-80",
+    )
+    assert credit.natural_key == f"credit:{CODE}:PO-00412:HF-CN-80"
+    assert run(body, settle(body, posted)).status == "posted"
