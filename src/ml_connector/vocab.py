@@ -88,6 +88,7 @@ AuditEventKind = Literal[
     "released",
     "resolved",
     "ignored",
+    "matched",
 ]
 """The name of one link in a record's audit trail.
 
@@ -96,7 +97,8 @@ actions about to be posted; ``intent`` before a QAD create or update and ``poste
 after it; ``retried`` a transient error left it for the next pass; ``intent-resolved`` an intent
 left by a crash was looked up in QAD; ``held``, ``blocked``, ``attention`` and ``completed``
 (posted in full) when its status changes; ``released`` held invoices went out; ``resolved`` and
-``ignored`` a person settled it from the error queue (their note is in the event).
+``ignored`` a person settled it from the error queue (their note is in the event); ``matched``
+QAD reports that its receiver matching of a posted invoice finished.
 """
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
@@ -142,4 +144,5 @@ AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
     "released",
     "resolved",
     "ignored",
+    "matched",
 )

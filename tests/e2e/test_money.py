@@ -181,3 +181,62 @@ async def test_service_lines_and_service_purchases_post_to_gl_accounts(world: Wo
     lines = world.tenant.invoices[paper["voucher"]]
     assert [(m.item, m.quantity) for m in lines.matching] == [("WID-100", 10)]
     assert [(g.gl_code, g.amount) for g in lines.gl_lines] == [("429", 150)]
+
+
+async def test_the_trail_records_the_account_of_every_invoice_line(world: World) -> None:
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK",
+        [{"sku": "WID-100", "quantity": 10}, {"sku": "CST-CAL-1", "quantity": 1, "price": 150}],
+        supplier_id=USD_SUPPLIER,
+        freight=30,
+    )
+    state.receive(doc["ID"])
+    state.invoice(doc["ID"], "BW-ACC-1")
+
+    await world.sync()
+
+    record = await world.record(doc["OrderNumber"])
+    assert record.status == "posted", record.reason
+    trail = await world.store.trail(world.cid, record.key)
+    [posted] = [e for e in trail if e.event == "posted" and "invoice" in e.data["action"]]
+    accounts = {(row["line"], row["account"]) for row in posted.data["accounts"]}
+    assert accounts - {("tax", "(tax)")} == {
+        ("WID-100", "630"),  # QAD's item account, as QAD took it for the PO line
+        ("CST-CAL-1 Calibration Service", "429"),
+        ("Freight", "4250"),
+    }
+    assert (posted.data["status_code"], posted.data["matched"]) == ("AP-INITIAL", True)
+
+
+async def test_an_invoice_qad_leaves_unmatched_is_followed_until_it_matches(
+    world: World,
+) -> None:
+    await world.change(price_tolerance_pct=10)
+    state = world.cin7.state
+    doc = state.create_purchase(
+        "STOCK", [{"sku": "WID-100", "quantity": 10, "price": 12.5}], supplier_id=USD_SUPPLIER
+    )
+    state.receive(doc["ID"])
+    state.invoice(
+        doc["ID"], "BW-VAR-1", [{"sku": "WID-100", "quantity": 10, "price": 13.5}]
+    )  # 8 %: within our 10 %, beyond QAD's 5 %
+
+    await world.sync()
+
+    record = await world.record(doc["OrderNumber"])
+    assert record.status == "posted", record.reason
+    [invoice] = invoices_of(world, "BW-VAR-1")
+    assert invoice["matchingStatus"] == "Ongoing"
+    postings = await world.store.posted_state(world.cid, record)
+    [key] = [k for k in postings if k.startswith("invoice:")]
+    assert postings[key].details["matching_status"] == "Ongoing"
+    assert postings[key].details["variances"][0]["po_price"] == "12.5000"
+
+    world.tenant.invoices[invoice["voucher"]].matching_status = "Finished"  # a person in QAD
+    await world.sync()
+
+    postings = await world.store.posted_state(world.cid, record)
+    assert postings[key].details["matching_status"] == "Finished"
+    trail = await world.store.trail(world.cid, record.key)
+    assert [e.data["voucher"] for e in trail if e.event == "matched"] == [str(invoice["voucher"])]

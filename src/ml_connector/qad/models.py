@@ -239,6 +239,17 @@ class Receipt(_Frozen):
     lines: list[ReceiptLine] = Field(default_factory=list)
 
 
+class MatchedLine(_Frozen):
+    """An invoice line as QAD matched it to a PO line, on the GL account QAD took for it (the
+    item's account, as QAD does for inventory lines)."""
+
+    po_number: str
+    po_line: int
+    quantity: Decimal
+    unit_price: Decimal
+    gl_account: str = ""
+
+
 class SupplierInvoice(_Frozen):
     voucher: int
     posting_year: int
@@ -254,6 +265,13 @@ class SupplierInvoice(_Frozen):
     matching_status: str = ""
     po_numbers: list[str] = Field(default_factory=list)
     description: str = ""
+    status_code: str = ""
+    matched: list[MatchedLine] = Field(default_factory=list)
+
+    @property
+    def is_matched(self) -> bool:
+        """QAD's receiver matching finished: postings exist and the invoice can be paid."""
+        return self.matching_status.strip().casefold() == "finished"
 
     def belongs_to(self, po_number: str | None, description: str = "") -> bool:
         """Whether this is the document of the purchase on PO `po_number`.
@@ -385,3 +403,5 @@ class InvoiceResult(_Frozen):
     warnings: list[FieldError] = Field(default_factory=list)
     posting_year: int | None = None
     daybook: str = ""
+    status_code: str = ""
+    matched: list[MatchedLine] = Field(default_factory=list)

@@ -543,4 +543,6 @@ def _invoice_result(
         warnings=list(warnings or []),
         posting_year=invoice.posting_year or None,
         daybook=invoice.daybook,
+        status_code=invoice.status_code,
+        matched=invoice.matched,
     )

@@ -19,8 +19,10 @@ voucher. `posted_details` shapes (all JSON-able, decimals as strings):
 - `receipt` / `reverse_receipt`: `receiver`, `packing_slip`, `effective_date`, and `lines` as
   `[{line, sku, quantity, site}]` (signed, as posted; rows recorded before receipts kept their
   site have none and went to the PO line's site).
-- `invoice` / `credit_note`: `reference`, `voucher`, `amount`, `tax_amount`, `lines` as
-  `[{line, sku, quantity, unit_price}]`, `gl` as `[{gl_code, amount}]`, and `variances` (price
+- `invoice` / `credit_note`: `reference`, `voucher`, `supplier_code`, `po_number` ("" without
+  a PO), `description`, `currency`, `amount`, `tax_amount`,
+  `lines` as `[{line, sku, quantity, unit_price}]`, `gl` as `[{gl_code, amount, description,
+  cin7_account}]`, and `variances` (price
   differences from the PO within the tolerance) as
   `[{line, sku, quantity, po_price, invoice_price, amount}]`.
 - `close_po`: `number`, `closed`.
@@ -434,7 +436,12 @@ class GlLine:
     cin7_account: str
 
     def as_details(self) -> dict[str, Any]:
-        return {"gl_code": self.gl_code, "amount": _dec(self.amount)}
+        return {
+            "gl_code": self.gl_code,
+            "amount": _dec(self.amount),
+            "description": self.description,
+            "cin7_account": self.cin7_account,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -469,6 +476,10 @@ class _SupplierDocument(Action):
         return {
             "reference": self.reference,
             "voucher": qad_id,
+            "supplier_code": self.supplier_code,
+            "po_number": self.po_number,
+            "description": self.description,
+            "currency": self.currency,
             "amount": _dec(self.amount),
             "tax_amount": _dec(self.tax_amount),
             "lines": [line.as_details() for line in self.matching],

@@ -44,8 +44,9 @@ from ml_connector.errors import (
     TransientError,
 )
 from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.models import SupplierInvoice
 from ml_connector.qad.operations import QadOperations
-from ml_connector.store.models import ConnectionConfig, Record
+from ml_connector.store.models import ConnectionConfig, Posting, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.actions import (
     Action,
@@ -60,7 +61,7 @@ from ml_connector.sync.actions import (
 )
 from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.checks import check_against_row
-from ml_connector.sync.execute import execute
+from ml_connector.sync.execute import execute, invoice_facts
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import Plan, plan, shared_keys
 from ml_connector.sync.quarantine import (
@@ -72,11 +73,13 @@ from ml_connector.sync.quarantine import (
     stamp_of,
     unreadable,
 )
-from ml_connector.sync.reconcile import record_amounts
+from ml_connector.sync.reconcile import account_lines, record_amounts
 from ml_connector.vocab import AuditEventKind, RecordStatus
 
 log = logging.getLogger(__name__)
 
+MATCH_CHECKS = 100
+"""Posted invoices whose QAD matching is re-read per pass, at most."""
 NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked")
 INTERNAL_FAILURE = "internal error"
 """How the reason of a record failed by an internal error starts (this module writes it)."""
@@ -289,6 +292,8 @@ class SyncEngine:
             if not dry_run:
                 await self._resolve_intents()
             await self._process_all(feed, include_backlog)
+            if not dry_run:
+                await self._refresh_matching()
             if not dry_run:
                 await self.store.set_health(self.cid, True, None)
         except AuthRejected as exc:
@@ -609,6 +614,61 @@ class SyncEngine:
                 {"natural_key": intent.natural_key, "found": True, "qad_id": qad_id},
             )
 
+    # --- QAD's receiver matching of posted invoices -------------------------------------------
+
+    async def _refresh_matching(self) -> None:
+        """Re-read posted invoices whose matching QAD had not finished (and ones recorded before
+        their status was kept); record the change, and `matched` in the trail once it finished.
+
+        Invoices go to QAD as the tenant's initial status (AP-INITIAL) and QAD's receiver
+        matching finishes them; at most `MATCH_CHECKS` are read per pass.
+        """
+        unfinished = [
+            posting
+            for kind in ("invoice", "credit_note")
+            for posting in await self.store.list_postings(self.cid, kind=kind, state="posted")
+            if posting.details.get("matching_status") != "Finished"
+            and posting.details.get("supplier_code")
+        ]
+        for posting in unfinished[:MATCH_CHECKS]:
+            found = await self._read_invoice(posting)
+            if found is None:
+                continue
+            facts = invoice_facts(found)
+            if all(posting.details.get(k) == v for k, v in facts.items()):
+                continue
+            details = {**posting.details, **facts}
+            record = (
+                await self.store.get_record_by_id(posting.record_id) if posting.record_id else None
+            )
+            async with self.store.transaction():
+                await self.store.record_posted(
+                    self.cid, posting.natural_key, posting.qad_id, details
+                )
+                if record is not None and found.is_matched:
+                    await self.store.append(
+                        self.cid,
+                        record.key,
+                        "matched",
+                        self.actor,
+                        {
+                            "natural_key": posting.natural_key,
+                            "voucher": posting.qad_id,
+                            "status_code": found.status_code,
+                            "accounts": account_lines(details),
+                        },
+                    )
+
+    async def _read_invoice(self, posting: Posting) -> SupplierInvoice | None:
+        d = posting.details
+        return await self.ops.existing_invoice(
+            str(d["supplier_code"]),
+            str(d.get("reference") or ""),
+            "CreditNote" if posting.kind == "credit_note" else "Invoice",
+            str(d.get("po_number") or ""),
+            str(d.get("description") or ""),
+        )
+
     # --- one record ----------------------------------------------------------------------------
 
     async def _process(self, record_id: int) -> None:
@@ -764,7 +824,7 @@ class SyncEngine:
                 {"natural_key": key, "action": action.describe()},
             )
         try:
-            qad_id = await execute(action, self.ops)
+            done = await execute(action, self.ops)
         except RecordRejected as exc:
             self.counters.qad_errors += 1
             async with self.store.transaction():
@@ -782,18 +842,18 @@ class SyncEngine:
                     },
                 )
             return f"QAD refused {action.describe()}: {exc.message}"
-        details = action.posted_details(qad_id)
+        qad_id = done.qad_id
+        details = {**action.posted_details(qad_id), **done.facts}
+        event: dict[str, Any] = {"natural_key": key, "qad_id": qad_id, "action": action.describe()}
+        if isinstance(action, PostInvoice | PostCreditNote):
+            event["accounts"] = account_lines(details)
+            event["status_code"] = details.get("status_code")
+            event["matched"] = details.get("matching_status") == "Finished"
         async with self.store.transaction():
             await self.store.record_posted(
                 self.cid, key, qad_id, details, kind=action.kind, record_id=record.id
             )
-            await self.store.append(
-                self.cid,
-                record.key,
-                "posted",
-                self.actor,
-                {"natural_key": key, "qad_id": qad_id, "action": action.describe()},
-            )
+            await self.store.append(self.cid, record.key, "posted", self.actor, event)
         posted[key] = Posted(qad_id, details)
         self._count(action)
         return None

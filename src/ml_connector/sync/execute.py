@@ -3,13 +3,20 @@
 Every operation here looks for the action's natural key in QAD before creating anything (the
 PO number, the packing slip, supplier + invoice reference, the supplier code), so running an
 action twice — after a crash, a lost answer or a replay — finds the first result instead of
-posting a second document. Returns what QAD identifies the document by (`qad_id`).
+posting a second document. Returns what QAD identifies the document by (`qad_id`) and, for
+supplier invoices, what only QAD knows (`facts`): its invoice status, whether its receiver
+matching finished, and the GL account QAD took for each matched line (the item's account).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from ml_connector.qad.models import (
     GlLine,
+    InvoiceResult,
     InvoiceSpec,
     ItemSpec,
     MatchLine,
@@ -17,6 +24,7 @@ from ml_connector.qad.models import (
     PurchaseOrderSpec,
     ReceiptLineSpec,
     ReceiptSpec,
+    SupplierInvoice,
     SupplierSpec,
 )
 from ml_connector.qad.operations import QadOperations
@@ -34,8 +42,40 @@ from ml_connector.sync.actions import (
 )
 
 
-async def execute(action: Action, qad: QadOperations) -> str:
-    """Run `action` against QAD and return the QAD id to record for it."""
+@dataclass(frozen=True)
+class Executed:
+    """What to record for an action QAD now holds: its QAD id, and `facts` QAD told us that the
+    plan could not know (merged into the posted details)."""
+
+    qad_id: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def execute(action: Action, qad: QadOperations) -> Executed:
+    """Run `action` against QAD; the QAD id to record for it, with QAD's facts."""
+    if isinstance(action, PostInvoice | PostCreditNote):
+        invoice = await qad.ensure_supplier_invoice(_invoice_spec(action))
+        return Executed(str(invoice.voucher), invoice_facts(invoice))
+    return Executed(await _execute(action, qad))
+
+
+def invoice_facts(invoice: InvoiceResult | SupplierInvoice) -> dict[str, Any]:
+    """`status_code`, `matching_status`, `posting_year`, `daybook` and `accounts` (the GL
+    account QAD took per matched PO line) of an invoice as QAD holds it."""
+    return {
+        "status_code": invoice.status_code,
+        "matching_status": invoice.matching_status,
+        "posting_year": invoice.posting_year or None,
+        "daybook": invoice.daybook,
+        "accounts": [
+            {"line": line.po_line, "gl_code": line.gl_account}
+            for line in invoice.matched
+            if line.gl_account
+        ],
+    }
+
+
+async def _execute(action: Action, qad: QadOperations) -> str:
     if isinstance(action, EnsureSupplier):
         supplier = await qad.ensure_supplier(_supplier_spec(action))
         return supplier.code
@@ -59,9 +99,6 @@ async def execute(action: Action, qad: QadOperations) -> str:
     if isinstance(action, PostReceipt | ReverseReceipt):
         receipt = await qad.post_receipt_once(_receipt_spec(action))
         return receipt.receiver_number
-    if isinstance(action, PostInvoice | PostCreditNote):
-        invoice = await qad.ensure_supplier_invoice(_invoice_spec(action))
-        return str(invoice.voucher)
     raise TypeError(f"no executor for {type(action).__name__}")
 
 

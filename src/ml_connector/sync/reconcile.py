@@ -26,6 +26,9 @@ from ml_connector.sync.checks import ACTIVE_INVOICE, AUTHORISED, status_of
 from ml_connector.sync.inputs import Posted
 
 MEASURES = ("invoiced", "credited", "posted", "held", "received")
+ITEM_ACCOUNT = "(item account)"
+"""Stands for QAD's item account on a matched line whose account QAD did not report."""
+TAX = "(tax)"
 
 
 def _dec(value: Any) -> Decimal:
@@ -83,3 +86,42 @@ def record_amounts(
         "received": received,
     }
     return {name: {currency: rule.text(values[name], currency)} for name in MEASURES}
+
+
+def _rows(details: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    value = details.get(name)
+    return [row for row in value if isinstance(row, Mapping)] if isinstance(value, list) else []
+
+
+def account_lines(details: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Every line of a posted invoice or credit note with the GL account it went to.
+
+    Matched (stock) lines are on the account QAD took for the PO line, the item's, as QAD
+    reported it when it saved the invoice (`accounts`); service, non-inventory and charge
+    lines on their mapped account; tax on its own row. Amounts as posted, unrounded, positive
+    for invoices and credit notes alike.
+    """
+    accounts = {
+        int(_dec(row.get("line"))): str(row.get("gl_code") or "")
+        for row in _rows(details, "accounts")
+    }
+    lines = [
+        {
+            "line": str(row.get("sku") or ""),
+            "account": accounts.get(int(_dec(row.get("line")))) or ITEM_ACCOUNT,
+            "amount": format(_dec(row.get("quantity")) * _dec(row.get("unit_price")), "f"),
+        }
+        for row in _rows(details, "lines")
+    ]
+    lines += [
+        {
+            "line": str(row.get("description") or row.get("gl_code") or ""),
+            "account": str(row.get("gl_code") or ""),
+            "amount": format(_dec(row.get("amount")), "f"),
+        }
+        for row in _rows(details, "gl")
+    ]
+    tax = _dec(details.get("tax_amount"))
+    if tax:
+        lines.append({"line": "tax", "account": TAX, "amount": format(tax, "f")})
+    return lines

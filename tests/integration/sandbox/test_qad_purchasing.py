@@ -635,15 +635,29 @@ async def test_amount_that_does_not_match_is_refused(
     assert tenant.invoices == {}
 
 
-async def test_price_outside_tolerance_is_refused(qad: httpx.AsyncClient) -> None:
+async def test_price_outside_tolerance_leaves_the_matching_ongoing(qad: httpx.AsyncClient) -> None:
+    """An initial invoice (AP-INITIAL) priced beyond QAD's tolerance is saved, with a warning,
+    and its receiver matching stays Ongoing: nothing is booked as invoiced until a person
+    finishes it. Within the tolerance the matching is Finished."""
     await two_line_po(qad)
     await receive(qad, "PO-1", [(1, 10)])
     within = invoice("PO-1", [(1, 2, 13.0)], 26, invoiceReference="INV-A")  # 4 % over
-    assert ok(await submit(qad, "supplierInvoices", "supplierInvoices", within))
+    saved = await submit(qad, "supplierInvoices", "supplierInvoices", within)
     over = invoice("PO-1", [(1, 2, 13.5)], 27, invoiceReference="INV-B")  # 8 % over
     body = await submit(qad, "supplierInvoices", "supplierInvoices", over)
-    assert not ok(body)
-    assert messages(body)[0].startswith("PO PO-1 line 1 (WID-100): unit price 13.5")
+    po = await read_po(qad, "PO-1")
+
+    assert first(saved, "supplierInvoices")["matchingStatus"] == "Finished"
+    assert ok(body)
+    invoice_b = first(body, "supplierInvoices")
+    assert invoice_b["matchingStatus"] == "Ongoing"
+    assert invoice_b["invoiceStatusCode"] == "AP-INITIAL"
+    assert invoice_b["matching"][0]["glAccount"] == "630"
+    [warning] = body["submitResult"]["errors"]
+    assert warning["severity"] == 0
+    assert warning["message"].startswith("PO PO-1 line 1 (WID-100): unit price 13.5")
+    assert warning["message"].endswith("the matching stays Ongoing")
+    assert [line["quantityInvoiced"] for line in po["lines"]][:1] == [2]
 
 
 async def test_gl_lines_must_fit_their_accounts(qad: httpx.AsyncClient) -> None:

@@ -20,6 +20,7 @@ from ml_connector.qad.models import (
     GlAccount,
     InvoiceSpec,
     Item,
+    MatchedLine,
     Receipt,
     ReceiptLine,
     ReceiptSpec,
@@ -317,4 +318,16 @@ def _parse_invoice(record: dict[str, Any]) -> SupplierInvoice:
         matching_status=text(record, "matchingStatus"),
         po_numbers=[text(p, "purchaseOrderNumber") for p in pos if isinstance(p, dict)],
         description=text(record, "description"),
+        status_code=text(record, "invoiceStatusCode"),
+        matched=[
+            MatchedLine(
+                po_number=text(m, "purchaseOrderNumber"),
+                po_line=int(dec(m.get("purchaseOrderLine"))),
+                quantity=dec(m.get("quantity")),
+                unit_price=dec(m.get("unitPrice")),
+                gl_account=text(m, "glAccount"),
+            )
+            for m in record.get("matching") or []
+            if isinstance(m, dict)
+        ],
     )

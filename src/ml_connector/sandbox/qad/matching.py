@@ -1,9 +1,11 @@
 """Supplier invoices (gap route `supplierInvoices`) and the three-way match.
 
-An invoice is saved with its matching Finished only when every matched line is covered by
-received-and-not-yet-invoiced quantity (of the PO line, or of one receiver when named), each
-price is within tolerance of the PO price, the GL lines' analysis codes fit their accounts and
-the amount equals the matched amount plus GL lines plus tax. Otherwise nothing is saved.
+An invoice is saved only when every matched line is covered by received-and-not-yet-invoiced
+quantity (of the PO line, or of one receiver when named), the GL lines' analysis codes fit
+their accounts and the amount equals the matched amount plus GL lines plus tax; otherwise
+nothing is saved. Its matching is Finished (quantities booked as invoiced) when each price is
+within tolerance of the PO price; a price beyond it leaves the matching Ongoing, with a
+warning, for a person to finish in QAD. Matched lines carry the PO line's GL account.
 A reference already used by the same supplier for the same type is only a warning, as in QAD.
 """
 
@@ -148,8 +150,6 @@ def post_invoice(
         return refused(record, *reader.errors)
 
     messages: list[Msg] = []
-    for draw in draws:
-        messages += _price_problems(tenant, draw)
     if kind == INVOICE:
         messages += _coverage_problems(draws)
     matched = sum((d.match.quantity * d.match.unit_price for d in draws), Decimal(0))
@@ -166,6 +166,10 @@ def post_invoice(
         )
     if messages:
         return refused(record, *messages)
+    # A price beyond the tolerance does not refuse an initial invoice: QAD saves it and leaves
+    # its receiver matching Ongoing for a person to finish (reference §4.4).
+    variances = [msg for draw in draws for msg in _price_problems(tenant, draw)]
+    messages += variances
 
     if any(
         i.entity == entity
@@ -183,7 +187,8 @@ def post_invoice(
                 WARNING,
             )
         )
-    _apply(tenant, draws, credit=kind == CREDIT_NOTE)
+    if not variances:
+        _apply(tenant, draws, credit=kind == CREDIT_NOTE)
     invoice = SupplierInvoice(
         voucher=tenant.next_number("voucher"),
         entity=entity,
@@ -204,6 +209,7 @@ def post_invoice(
         purchase_orders=[(po.domain, po.number) for po in orders.values()],
         matching=[d.match for d in draws],
         gl_lines=gl_lines,
+        matching_status="Ongoing" if variances else "Finished",
     )
     tenant.add_invoice(invoice)
     return Outcome(invoice.to_json(), messages)
@@ -301,7 +307,9 @@ def _draws(
                     Codes.NOT_FOUND,
                 )
                 continue
-        match = InvoiceMatch(number, line_no, line.item, quantity, price, receiver_number)
+        match = InvoiceMatch(
+            number, line_no, line.item, quantity, price, receiver_number, line.gl_account
+        )
         draws.append(_Draw(match, line, receiver_line))
     return draws
 
@@ -344,10 +352,12 @@ def _price_problems(tenant: QadTenant, draw: _Draw) -> list[Msg]:
     return [
         Msg(
             f"{draw.line.label()}: unit price {qty_text(price)} is more than "
-            f"{qty_text(tenant.price_tolerance_pct)} % away from the PO price {qty_text(cost)}",
+            f"{qty_text(tenant.price_tolerance_pct)} % away from the PO price {qty_text(cost)}; "
+            "the matching stays Ongoing",
             "matching",
             qty_text(price),
             Codes.PRICE_TOLERANCE,
+            WARNING,
         )
     ]
 

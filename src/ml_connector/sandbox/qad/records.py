@@ -243,6 +243,7 @@ class InvoiceMatch:
     quantity: Decimal
     unit_price: Decimal
     receiver: str = ""
+    gl_account: str = ""  # the PO line's account, taken from the item (APMatchingLn GL)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -252,6 +253,7 @@ class InvoiceMatch:
             "quantity": num(self.quantity),
             "unitPrice": num(self.unit_price),
             "receiverNumber": self.receiver,
+            "glAccount": self.gl_account,
         }
 
 
