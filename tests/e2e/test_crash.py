@@ -237,6 +237,9 @@ def _assert_exactly_once(boxes: Sandboxes) -> None:
             assert record.reason, f"{purchase.order_number} is {record.status} with no reason"
         if record.status not in ("posted", "held"):
             continue
+        if purchase.is_service:  # charges only: invoices without a PO, nothing received
+            assert purchase.order_number not in pos_by_order
+            continue
         [po] = pos_by_order[purchase.order_number]
         by_item = {line["itemCode"]: line for line in po["lines"]}
         for sku, quantity in _received_in_cin7(purchase).items():
@@ -247,8 +250,15 @@ def _assert_exactly_once(boxes: Sandboxes) -> None:
             assert received.get((po["purchaseOrderNumber"], line["line"]), 0) == quantity
     assert authorised > 100
 
+    # One supplier invoice number may be on several purchases, each its own QAD invoice: a
+    # document is supplier + number + type + its PO (or, without one, its description).
     invoices = Counter(
-        (inv["supplierCode"], inv["invoiceReference"], inv["type"])
+        (
+            inv["supplierCode"],
+            inv["invoiceReference"],
+            inv["type"],
+            tuple(inv["purchaseOrders"]) or inv["description"],
+        )
         for inv in qad["supplierInvoices"]
     )
     assert invoices, "no invoice reached QAD"

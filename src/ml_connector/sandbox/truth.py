@@ -12,9 +12,10 @@ A QAD PO belongs to the Cin7 order its remarks name (`Cin7 PO-00412`, as the con
 them). For every purchase the caller expects in QAD (by default: order AUTHORISED, not voided):
 
 - **lost**: no QAD PO; or an AUTHORISED/PAID Cin7 invoice that QAD's receipts cover with no QAD
-  invoice of that reference on that PO;
+  invoice of that reference on that PO; for a Service purchase (no PO), an invoice with no QAD
+  invoice of that reference without a PO whose description names the order;
 - **duplicates**: each PO, receipt (same packing slip on one PO), invoice or credit note
-  (same supplier, reference and type) beyond the first;
+  (same supplier, reference, type and PO, or description without one) beyond the first;
 - **receipt_mismatches**: each SKU whose QAD PO line received quantity, or whose sum over QAD
   receipts, differs from Cin7's received quantity;
 - **early_invoices** (whole journal): each invoice that, when it was posted, matched more of a
@@ -152,10 +153,36 @@ class _Index:
         self.pos = purchase_orders_by_order(qad)
         self.received = _receipts_by_line(qad["receipts"])
         self.invoices = _invoices(qad["supplierInvoices"])
+        self.unlinked = [
+            inv
+            for inv in qad["supplierInvoices"]
+            if inv["type"] == "Invoice" and not inv["purchaseOrders"]
+        ]
+
+
+def _check_service(
+    verdict: Verdict, order: str, entry: Entry, unlinked: list[Mapping[str, Any]]
+) -> None:
+    """A Service purchase has no PO: each of its invoices is a QAD invoice without one, its
+    description naming the order (`Cin7 <order> <reference>`)."""
+    for inv in entry["invoices"]:
+        if inv["status"] not in ACTIVE_INVOICE:
+            continue
+        found = [
+            q
+            for q in unlinked
+            if q["invoiceReference"] == inv["number"]
+            and str(q.get("description", f"Cin7 {order} ")).startswith(f"Cin7 {order} ")
+        ]
+        if not found:
+            verdict.add("lost", f"{order}: service invoice {inv['number']} is not in QAD")
 
 
 def _check_purchase(verdict: Verdict, entry: Entry, index: _Index) -> None:
     order = entry["order_number"]
+    if entry.get("type") == "Service Purchase":
+        _check_service(verdict, order, entry, index.unlinked)
+        return
     found = index.pos.get(order, [])
     if not found:
         verdict.add("lost", f"{order}: no PO in QAD")
@@ -250,7 +277,12 @@ def _check_duplicate_documents(verdict: Verdict, qad: Mapping[str, Any]) -> None
         if count > 1:
             verdict.add("duplicates", f"PO {po}: receipt {slip} posted {count} times", count - 1)
     refs = Counter(
-        (inv["supplierCode"], inv["invoiceReference"], inv["type"], tuple(inv["purchaseOrders"]))
+        (
+            inv["supplierCode"],
+            inv["invoiceReference"],
+            inv["type"],
+            tuple(inv["purchaseOrders"]) or inv.get("description", ""),
+        )
         for inv in qad["supplierInvoices"]
     )
     for (supplier, reference, kind, _), count in sorted(refs.items()):

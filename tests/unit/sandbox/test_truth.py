@@ -162,3 +162,32 @@ def test_documents_of_and_landed_speak_of_one_purchase() -> None:
     ]
     assert authorised(books.ledger[0])
     assert not authorised(books.ledger[2])
+
+
+def test_a_service_purchase_is_judged_by_its_invoice_without_a_po() -> None:
+    service = _entry("PO-9", type="Service Purchase", ordered={}, received={})
+    service["invoices"][0]["quantities"] = {}
+    books = _books()
+    ledger = [*books.ledger, service]
+    posted = {
+        "voucher": 9,
+        "supplierCode": "S1",
+        "invoiceReference": "INV-PO-9",
+        "type": "Invoice",
+        "purchaseOrders": [],
+        "description": "Cin7 PO-9 INV-PO-9",
+    }
+    other = {**posted, "voucher": 10, "description": "Cin7 PO-10 INV-PO-9"}
+
+    missing = audit(Books(ledger, books.qad, books.journal))
+    landed_ok = audit(
+        Books(
+            ledger,
+            {**books.qad, "supplierInvoices": [*books.qad["supplierInvoices"], posted, other]},
+            books.journal,
+        )
+    )
+
+    assert "PO-9: service invoice INV-PO-9 is not in QAD" in missing.findings
+    assert not [f for f in landed_ok.findings if "PO-9" in f]
+    assert landed_ok.duplicates == 0

@@ -6,13 +6,17 @@ from what the API renders (so planted bad input does not change it):
     {"id", "order_number", "type", "approach", "supplier_id", "currency", "voided",
      "order_status", "ordered": {sku: qty}, "received": {sku: qty},
      "invoices": [{"number", "status", "total", "quantities": {sku: qty}}],
+     "non_inventory": [sku, ...],
      "credit_notes": [{"number", "status", "total", "quantities": {sku: qty},
                        "unstock_status", "unstocked": {sku: qty}}],
      "tampered": bool}
 
 `received` is the stock in: the authorised StockReceived block (Simple) or PutAway blocks
-(Advanced), less authorised unstock. Quantities and totals are decimal strings. Benchmarks and
-crash tests compare this with the QAD sandbox's state to count losses and duplicates.
+(Advanced), less authorised unstock. An invoice's `quantities` are of stocked products only: the
+`non_inventory` ones (Service and Non Inventory products) are never received and go to a GL
+account. A Service purchase (`type` `Service Purchase`) has charges only and no QAD PO.
+Quantities and totals are decimal strings. Benchmarks and crash tests compare this with the QAD
+sandbox's state to count losses and duplicates.
 """
 
 from __future__ import annotations
@@ -77,10 +81,11 @@ def entry(p: Purchase, *, tampered: bool) -> dict[str, Any]:
                 "number": inv.invoice_number,
                 "status": inv.status,
                 "total": str(inv.total),
-                "quantities": _text(by_sku(inv.lines)),
+                "quantities": _text(by_sku([x for x in inv.lines if not x.non_inventory])),
             }
             for inv in p.invoices()
         ],
+        "non_inventory": sorted({x.sku for x in p.lines if x.non_inventory}),
         "credit_notes": credit_notes,
         "tampered": tampered,
     }

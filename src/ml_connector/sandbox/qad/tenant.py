@@ -271,6 +271,7 @@ class QadTenant:
                     "currencyCode": inv.currency,
                     "matchingStatus": inv.matching_status,
                     "purchaseOrders": [number for _, number in inv.purchase_orders],
+                    "description": inv.description,
                 }
                 for inv in self.invoices.values()
             ],
