@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import RenderableType
@@ -879,21 +879,41 @@ def runs(
     run(main)
 
 
+ReconcileBy = Literal["supplier", "account", "invoice"]
+
+
 @app.command("reconcile")
 def reconcile(
     name: Name,
     month: Annotated[
         str | None, typer.Option(metavar="YYYY-MM", help="Only purchases ordered this month.")
     ] = None,
+    by: Annotated[
+        ReconcileBy,
+        typer.Option(
+            "--by",
+            help="supplier: Cin7 against QAD per supplier and currency; account: QAD's "
+            "invoices per GL account; invoice: each invoice in QAD and whether it matched.",
+        ),
+    ] = "supplier",
     as_json: Json = False,
 ) -> None:
-    """Month-end view per supplier and currency: invoiced in Cin7, posted to QAD, held,
-    received value; with a totals row per currency."""
+    """Month-end view per supplier and currency: invoiced and credited in Cin7, posted to QAD,
+    held, received value; with a totals row per currency. `--by account` totals what QAD holds
+    per GL account; `--by invoice` lists each invoice and whether QAD reports it matched."""
 
     async def main() -> None:
         async with open_store() as store:
-            result = await usecases.reconcile(store, name, month)
-        _show(views.reconcile_doc(result), views.reconcile_tables, as_json)
+            if by == "account":
+                accounts = await usecases.reconcile_accounts(store, name, month)
+                doc, render = views.reconcile_accounts_doc(accounts), views.reconcile_accounts_table
+            elif by == "invoice":
+                invoices = await usecases.reconcile_invoices(store, name, month)
+                doc, render = views.reconcile_invoices_doc(invoices), views.reconcile_invoices_table
+            else:
+                result = await usecases.reconcile(store, name, month)
+                doc, render = views.reconcile_doc(result), views.reconcile_tables
+        _show(doc, render, as_json)
 
     run(main)
 

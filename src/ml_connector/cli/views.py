@@ -23,11 +23,14 @@ from ml_connector.cli.console import table
 from ml_connector.connection import STORED_SECRET
 from ml_connector.demo import REALISTIC_RATE_LIMIT, DemoSummary, Issue
 from ml_connector.store.models import ConnectionConfig, Record
+from ml_connector.sync.amounts import HALF_UP
 from ml_connector.usecases import (
+    AccountReconciliation,
     AuditTrail,
     ChainCheck,
     ConnectionTest,
     Holds,
+    InvoiceReconciliation,
     MappingList,
     PassResult,
     Reconciliation,
@@ -55,7 +58,11 @@ __all__ = [
     "holds_tables",
     "mappings_doc",
     "mappings_table",
+    "reconcile_accounts_doc",
+    "reconcile_accounts_table",
     "reconcile_doc",
+    "reconcile_invoices_doc",
+    "reconcile_invoices_table",
     "reconcile_tables",
     "records_doc",
     "records_tables",
@@ -684,8 +691,9 @@ def reconcile_doc(result: Reconciliation) -> dict[str, Any]:
     }
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+def _money(value: Decimal, currency: str = "") -> str:
+    """An amount with the currency's decimals, rounded by the shared money rule (half up)."""
+    return format(HALF_UP.round(value, currency), ",")
 
 
 def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
@@ -708,7 +716,7 @@ def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
             [
                 line["supplier"],
                 line["currency"],
-                *(_money(line[m]) for m in _MEASURES),
+                *(_money(line[m], line["currency"]) for m in _MEASURES),
                 line["records"],
             ]
             for line in lines
@@ -719,11 +727,140 @@ def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
         grid.add_row(
             "TOTAL",
             total["currency"],
-            *(_money(total[m]) for m in _MEASURES),
+            *(_money(total[m], total["currency"]) for m in _MEASURES),
             str(total["records"]),
             style="bold",
         )
     return grid
+
+
+def reconcile_accounts_doc(result: AccountReconciliation) -> dict[str, Any]:
+    """Per GL account and currency: invoiced, credited, net; a totals row per currency."""
+    totals: dict[str, dict[str, Any]] = {}
+    for line in result.lines:
+        total = totals.setdefault(
+            line.currency,
+            {"currency": line.currency, "invoiced": Decimal(0), "credited": Decimal(0)},
+        )
+        total["invoiced"] += line.invoiced
+        total["credited"] += line.credited
+    for total in totals.values():
+        total["net"] = total["invoiced"] - total["credited"]
+    return {
+        "connection": result.connection,
+        "month": result.month,
+        "accounts": [
+            {
+                "account": line.account,
+                "currency": line.currency,
+                "invoiced": line.invoiced,
+                "credited": line.credited,
+                "net": line.net,
+            }
+            for line in result.lines
+        ],
+        "totals": [totals[c] for c in sorted(totals)],
+    }
+
+
+def reconcile_accounts_table(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["accounts"]
+    period = doc["month"] or "all months"
+    if not rows:
+        return Text(f"No invoices in QAD for {period}.")
+    measures = ("invoiced", "credited", "net")
+    grid = table(
+        f"Posted to QAD by GL account, {doc['connection']} ({period})",
+        [
+            "GL account",
+            "currency",
+            ("invoices", "right"),
+            ("credit notes", "right"),
+            ("net", "right"),
+        ],
+        (
+            [row["account"], row["currency"], *(_money(row[m], row["currency"]) for m in measures)]
+            for row in rows
+        ),
+        caption="(item account): QAD did not report the account of a stock line",
+    )
+    grid.add_section()
+    for total in doc["totals"]:
+        grid.add_row(
+            "TOTAL",
+            total["currency"],
+            *(_money(total[m], total["currency"]) for m in measures),
+            style="bold",
+        )
+    return grid
+
+
+def reconcile_invoices_doc(result: InvoiceReconciliation) -> dict[str, Any]:
+    """Each invoice and credit note QAD holds, and whether QAD reports it matched."""
+    return {
+        "connection": result.connection,
+        "month": result.month,
+        "invoices": [
+            {
+                "purchase": row.order_number,
+                "type": "credit note" if row.kind == "credit_note" else "invoice",
+                "reference": row.reference,
+                "supplier": row.supplier_code,
+                "po": row.po_number or None,
+                "voucher": row.voucher,
+                "currency": row.currency,
+                "amount": row.amount,
+                "status": row.status_code or None,
+                "matching": row.matching_status or None,
+                "matched": row.matched,
+            }
+            for row in result.invoices
+        ],
+        "unmatched": sum(not row.matched for row in result.invoices),
+    }
+
+
+def reconcile_invoices_table(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["invoices"]
+    period = doc["month"] or "all months"
+    if not rows:
+        return Text(f"No invoices in QAD for {period}.")
+    return table(
+        f"Invoices in QAD, {doc['connection']} ({period})",
+        [
+            "purchase",
+            "type",
+            "reference",
+            "supplier",
+            "PO",
+            ("voucher", "right"),
+            ("amount", "right"),
+            "currency",
+            "QAD status",
+            "matched",
+        ],
+        (
+            [
+                row["purchase"],
+                row["type"],
+                row["reference"],
+                row["supplier"],
+                row["po"] or "(none)",
+                row["voucher"],
+                _money(row["amount"], row["currency"]),
+                row["currency"],
+                row["status"] or "",
+                "yes" if row["matched"] else (row["matching"] or "not known yet"),
+            ]
+            for row in rows
+        ),
+        caption=(
+            f"{doc['unmatched']} not matched yet: QAD's receiver matching finishes them "
+            "(each sync re-reads them)"
+            if doc["unmatched"]
+            else "every invoice is matched in QAD"
+        ),
+    )
 
 
 # --- audit ------------------------------------------------------------------------------------

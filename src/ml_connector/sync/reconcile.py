@@ -12,11 +12,17 @@ same the planner posts with):
 
 When everything is posted, `invoiced - credited == posted` to the cent. The store sums the
 measures per supplier and currency.
+
+Two more views read what QAD holds, from the posted invoices and credit notes themselves:
+`account_totals` (`reconcile --by account`: per GL account, each line on the account QAD took
+or the mapped one, see `account_lines`) and `invoice_rows` (`reconcile --by invoice`: each
+document with its QAD status and whether QAD reports its receiver matching finished).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +131,100 @@ def account_lines(details: Mapping[str, Any]) -> list[dict[str, str]]:
     if tax:
         lines.append({"line": "tax", "account": TAX, "amount": format(tax, "f")})
     return lines
+
+
+# --- what QAD holds, per GL account and per invoice -------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedDocument:
+    """A supplier invoice or credit note QAD holds, as the engine recorded it for a purchase."""
+
+    kind: str  # "invoice" | "credit_note"
+    order_number: str
+    qad_id: str
+    details: Mapping[str, Any]
+    currency: str = ""
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.kind == "credit_note" else 1
+
+    @property
+    def currency_code(self) -> str:
+        return str(self.details.get("currency") or self.currency or "?")
+
+
+@dataclass(frozen=True)
+class AccountTotal:
+    """`reconcile --by account`: what went to one GL account in one currency."""
+
+    account: str
+    currency: str
+    invoiced: Decimal
+    credited: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.invoiced - self.credited
+
+
+def account_totals(
+    documents: Iterable[PostedDocument], rule: MoneyRule = HALF_UP
+) -> list[AccountTotal]:
+    """Per GL account and currency: invoices and credit notes as posted (`account_lines`),
+    summed and then rounded with the money rule; tax on its own row."""
+    sums: dict[tuple[str, str], list[Decimal]] = {}
+    for document in documents:
+        for line in account_lines(document.details):
+            totals = sums.setdefault((line["account"], document.currency_code), [ZERO, ZERO])
+            totals[0 if document.sign > 0 else 1] += _dec(line["amount"])
+    return [
+        AccountTotal(account, currency, rule.round(inv, currency), rule.round(cred, currency))
+        for (account, currency), (inv, cred) in sorted(sums.items(), key=_account_order)
+    ]
+
+
+def _account_order(item: tuple[tuple[str, str], list[Decimal]]) -> tuple[bool, str, str]:
+    (account, currency), _ = item
+    return (account.startswith("("), currency, account)
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    """`reconcile --by invoice`: one document QAD holds, and whether QAD reports it matched."""
+
+    order_number: str
+    kind: str
+    reference: str
+    supplier_code: str
+    po_number: str
+    voucher: str
+    currency: str
+    amount: Decimal
+    status_code: str
+    matching_status: str
+
+    @property
+    def matched(self) -> bool:
+        return self.matching_status.strip().casefold() == "finished"
+
+
+def invoice_rows(documents: Iterable[PostedDocument]) -> list[InvoiceRow]:
+    """Every posted invoice and credit note, by purchase then reference."""
+    rows = [
+        InvoiceRow(
+            order_number=d.order_number,
+            kind=d.kind,
+            reference=str(d.details.get("reference") or ""),
+            supplier_code=str(d.details.get("supplier_code") or ""),
+            po_number=str(d.details.get("po_number") or ""),
+            voucher=d.qad_id,
+            currency=d.currency_code,
+            amount=_dec(d.details.get("amount")),
+            status_code=str(d.details.get("status_code") or ""),
+            matching_status=str(d.details.get("matching_status") or ""),
+        )
+        for d in documents
+    ]
+    return sorted(rows, key=lambda r: (r.order_number, r.kind != "invoice", r.reference))

@@ -54,9 +54,11 @@ from ml_connector.usecases.passes import (
 )
 from ml_connector.usecases.remotes import Remotes, open_engine
 from ml_connector.usecases.reports import (
+    AccountReconciliation,
     AuditTrail,
     ChainCheck,
     Holds,
+    InvoiceReconciliation,
     Reconciliation,
     RecordList,
     audit_trail,
@@ -64,17 +66,21 @@ from ml_connector.usecases.reports import (
     held_invoices,
     list_records,
     reconcile,
+    reconcile_accounts,
+    reconcile_invoices,
     verify_audit,
 )
 from ml_connector.usecases.scheduling import Turn, TurnAction, next_due, scheduler_turn
 
 __all__ = [
+    "AccountReconciliation",
     "AuditTrail",
     "ChainCheck",
     "ConnectionEdit",
     "ConnectionTest",
     "DatabaseState",
     "Holds",
+    "InvoiceReconciliation",
     "KeyRotation",
     "MappingChange",
     "MappingExport",
@@ -106,6 +112,8 @@ __all__ = [
     "os_user",
     "ping_connection",
     "reconcile",
+    "reconcile_accounts",
+    "reconcile_invoices",
     "remove_connection",
     "remove_mapping",
     "replay_records",

@@ -12,12 +12,22 @@ from datetime import UTC, datetime
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import AuditEvent, BrokenLink, ReconcileLine, Record
 from ml_connector.store.repo import Store
+from ml_connector.sync.amounts import MoneyRule
+from ml_connector.sync.reconcile import (
+    AccountTotal,
+    InvoiceRow,
+    PostedDocument,
+    account_totals,
+    invoice_rows,
+)
 from ml_connector.vocab import RECORD_KINDS, RecordKind, RecordStatus
 
 __all__ = [
+    "AccountReconciliation",
     "AuditTrail",
     "ChainCheck",
     "Holds",
+    "InvoiceReconciliation",
     "Reconciliation",
     "RecordList",
     "audit_trail",
@@ -25,6 +35,8 @@ __all__ = [
     "held_invoices",
     "list_records",
     "reconcile",
+    "reconcile_accounts",
+    "reconcile_invoices",
     "verify_audit",
 ]
 
@@ -61,6 +73,24 @@ class Reconciliation:
     connection: str
     month: str | None
     lines: tuple[ReconcileLine, ...]
+
+
+@dataclass(frozen=True)
+class AccountReconciliation:
+    """Per GL account and currency: invoices and credit notes QAD holds (``month``: one)."""
+
+    connection: str
+    month: str | None
+    lines: tuple[AccountTotal, ...]
+
+
+@dataclass(frozen=True)
+class InvoiceReconciliation:
+    """Every invoice and credit note QAD holds, with whether QAD reports it matched."""
+
+    connection: str
+    month: str | None
+    invoices: tuple[InvoiceRow, ...]
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,49 @@ async def reconcile(store: Store, name: str, month: str | None = None) -> Reconc
     """Month-end figures per supplier and currency (``month`` as ``YYYY-MM``: only then)."""
     cid = await store.connection_id(name)
     return Reconciliation(name, month, tuple(await store.reconcile(cid, month)))
+
+
+async def _posted_documents(
+    store: Store, name: str, month: str | None
+) -> tuple[list[PostedDocument], MoneyRule]:
+    config = await store.get_connection(name)
+    assert config.id is not None
+    records = {r.id: r for r in await store.list_records(config.id, kind="purchase", month=month)}
+    documents = []
+    for kind in ("invoice", "credit_note"):
+        for posting in await store.list_postings(config.id, kind=kind, state="posted"):
+            record = records.get(posting.record_id) if posting.record_id else None
+            if record is None:
+                continue
+            currencies = sorted({c for per in record.amounts.values() for c in per})
+            documents.append(
+                PostedDocument(
+                    kind=kind,
+                    order_number=record.reference,
+                    qad_id=posting.qad_id or "",
+                    details=posting.details,
+                    currency=currencies[0] if currencies else "",
+                )
+            )
+    return documents, MoneyRule(config.sync.rounding)
+
+
+async def reconcile_accounts(
+    store: Store, name: str, month: str | None = None
+) -> AccountReconciliation:
+    """What QAD holds per GL account and currency: stock lines on the item account QAD took,
+    service and charge lines on their mapped account, tax apart; credit notes subtract."""
+    documents, rule = await _posted_documents(store, name, month)
+    return AccountReconciliation(name, month, tuple(account_totals(documents, rule)))
+
+
+async def reconcile_invoices(
+    store: Store, name: str, month: str | None = None
+) -> InvoiceReconciliation:
+    """Each invoice and credit note QAD holds: voucher, status, and whether QAD's receiver
+    matching finished it (as last read from QAD; every pass re-reads unfinished ones)."""
+    documents, _ = await _posted_documents(store, name, month)
+    return InvoiceReconciliation(name, month, tuple(invoice_rows(documents)))
 
 
 async def find_record(store: Store, cid: int, reference: str) -> tuple[Record | None, str]:

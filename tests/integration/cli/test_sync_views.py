@@ -104,6 +104,35 @@ def test_reconcile_lines_and_totals(synced: Synced) -> None:
     assert "2024-05" in bad.stderr
 
 
+def test_reconcile_by_account_and_by_invoice(synced: Synced) -> None:
+    cli, boxes, _ = synced
+    by_supplier = cli.json("reconcile", "acme")
+    accounts = cli.json("reconcile", "acme", "--by", "account")
+    invoices = cli.json("reconcile", "acme", "--by", "invoice")
+
+    assert {"630", "631"} & {row["account"] for row in accounts["accounts"]}  # item accounts
+    assert "(item account)" not in {row["account"] for row in accounts["accounts"]}
+    for total in accounts["totals"]:
+        mine = [r for r in accounts["accounts"] if r["currency"] == total["currency"]]
+        assert Decimal(total["net"]) == sum(Decimal(r["net"]) for r in mine)
+        posted = sum(
+            Decimal(ln["posted"])
+            for ln in by_supplier["lines"]
+            if ln["currency"] == total["currency"]
+        )
+        count = sum(1 for i in invoices["invoices"] if i["currency"] == total["currency"])
+        assert abs(Decimal(total["net"]) - posted) <= Decimal("0.01") * (count + len(mine))
+    rows = invoices["invoices"]
+    assert len(rows) == boxes.qad_counts()["supplier_invoices"]
+    assert all(row["status"] == "AP-INITIAL" and row["matched"] for row in rows)
+    assert invoices["unmatched"] == 0
+    assert (
+        "every invoice is matched in QAD" in cli.ok("reconcile", "acme", "--by", "invoice").stdout
+    )
+    assert "GL account" in cli.ok("reconcile", "acme", "--by", "account").stdout
+    assert cli("reconcile", "acme", "--by", "item").exit_code == 2
+
+
 def test_audit_trail_in_both_reference_forms_and_verify(synced: Synced) -> None:
     cli, _, _ = synced
     posted = cli.json("records", "acme", "--status", "posted")["records"][0]["reference"]
