@@ -2,6 +2,8 @@
 
     ConnectorError
     ├── ConfigError            bad settings (a URL we refuse, a missing key); fix and rerun
+    │   ├── UrlRefused         a URL our policy refuses (not https, credentials, a local host)
+    │   └── WrongTenantUrl     the URL answers as no QAD tenant does (404, redirect, HTML)
     ├── RemoteError            something Cin7 or QAD said or failed to say (carries .system)
     │   ├── TransientError     retry with backoff inside the run
     │   │   ├── RateLimited    wait .retry_after seconds, then retry the same call
@@ -38,6 +40,27 @@ class ConnectorError(Exception):
 
 class ConfigError(ConnectorError):
     """A setting is missing or refused."""
+
+
+class UrlRefused(ConfigError):
+    """A URL the policy refuses before anything is dialled; ``rule`` says which rule.
+
+    The message is ``label`` then ``rule`` (``QAD base URL must not contain credentials``);
+    :meth:`relabel` names another system's URL checked by the same policy.
+    """
+
+    def __init__(self, rule: str, *, label: str = "QAD base URL") -> None:
+        self.rule = rule
+        self.label = label
+        super().__init__(f"{label} {rule}")
+
+    def relabel(self, label: str) -> UrlRefused:
+        return UrlRefused(self.rule, label=label)
+
+
+class WrongTenantUrl(ConfigError):
+    """The URL answers, but not as a QAD tenant's API does: a 404 on its routes, a redirect (a
+    login page in front), or an HTML page where JSON belongs."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from ml_connector.errors import (
     TransientError,
 )
 from ml_connector.masking import scrub
+from ml_connector.sync.connect import VerdictProblem
 from ml_connector.sync.engine import Progress as ProgressCallback
 from ml_connector.usecases import ConnectionTest, PassResult
 
@@ -277,7 +278,7 @@ def pass_exit_code(result: PassResult) -> int:
     return EXIT_RECORDS if (c.failed or c.blocked) else EXIT_OK
 
 
-_PROBLEM_EXIT = {
+_PROBLEM_EXIT: dict[VerdictProblem, int] = {
     "credentials": EXIT_AUTH,
     "permission": EXIT_AUTH,
     "tenant-url": EXIT_USAGE,

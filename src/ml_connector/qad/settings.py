@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from ml_connector.errors import ConfigError
+from ml_connector.errors import UrlRefused
 from ml_connector.qad.profile import SupplierGlProfiles
 
 # Names that never point at the public internet (RFC 6761/6762/8375 and common intranet zones).
@@ -121,7 +121,7 @@ def _ascii_host(host: str) -> str:
         try:
             labels.append(label.encode("idna").decode("ascii"))
         except UnicodeError:
-            raise ConfigError("QAD base URL host is not a valid host name or address") from None
+            raise UrlRefused("host is not a valid host name or address") from None
     return ".".join(labels)
 
 
@@ -150,7 +150,8 @@ def normalise_url(url: str) -> str:
 def check_base_url(url: str, *, allow_local: bool = False) -> str:
     """Validate a tenant base URL and return it without a trailing slash.
 
-    Raises `ConfigError` naming the rule broken. Only the literal text is checked: names are not
+    Raises `UrlRefused` (a `ConfigError`) naming the rule broken. Only the literal text is
+    checked: names are not
     resolved here. A hosted deployment should also resolve the host once, refuse non-public
     addresses, and pin the connection to the address it checked (DNS rebinding).
 
@@ -158,42 +159,42 @@ def check_base_url(url: str, *, allow_local: bool = False) -> str:
         'https://acme.qad.com/clouderp'
     """
     if not isinstance(url, str) or not url.strip():
-        raise ConfigError("QAD base URL is empty")
+        raise UrlRefused("is empty")
     if url != url.strip() or any(ch.isspace() or ord(ch) < 32 for ch in url) or "\\" in url:
-        raise ConfigError("QAD base URL contains spaces, control characters or backslashes")
+        raise UrlRefused("contains spaces, control characters or backslashes")
     url = normalise_url(url)
     if any(ch.isspace() or ord(ch) < 32 for ch in url) or "\\" in url:
-        raise ConfigError("QAD base URL contains spaces, control characters or backslashes")
+        raise UrlRefused("contains spaces, control characters or backslashes")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise ConfigError(f"QAD base URL must start with https:// (got {scheme or 'no'} scheme)")
+        raise UrlRefused(f"must start with https:// (got {scheme or 'no'} scheme)")
     if "@" in parts.netloc:
-        raise ConfigError("QAD base URL must not contain credentials (user:password@host)")
+        raise UrlRefused("must not contain credentials (user:password@host)")
     if "#" in url:
-        raise ConfigError("QAD base URL must not contain a fragment (#...)")
+        raise UrlRefused("must not contain a fragment (#...)")
     if "?" in url:
-        raise ConfigError("QAD base URL must not contain a query string (?...)")
+        raise UrlRefused("must not contain a query string (?...)")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        raise ConfigError("QAD base URL has no host")
+        raise UrlRefused("has no host")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        raise ConfigError("QAD base URL has an invalid port") from None
+        raise UrlRefused("has an invalid port") from None
     if "%" in host:
-        raise ConfigError("QAD base URL must not use an IPv6 zone id")
+        raise UrlRefused("must not use an IPv6 zone id")
     ip = _ip_literal(host)
     if ip is None and (":" in host or not all(c.isalnum() or c in "-._" for c in host)):
-        raise ConfigError("QAD base URL host is not a valid host name or address")
+        raise UrlRefused("host is not a valid host name or address")
     local = _is_local_ip(ip) if ip is not None else _is_local_name(host)
     if local and not allow_local:
-        raise ConfigError(
-            f"QAD base URL points at a local or private address ({host}); "
+        raise UrlRefused(
+            f"points at a local or private address ({host}); "
             "refused unless local targets are explicitly allowed"
         )
     if scheme == "http" and not local:
-        raise ConfigError("QAD base URL must use https:// (http is only allowed for local hosts)")
+        raise UrlRefused("must use https:// (http is only allowed for local hosts)")
     return url.rstrip("/")
 
 

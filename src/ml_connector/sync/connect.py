@@ -8,6 +8,7 @@ module runs both pings and keeps each side's verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 
@@ -21,6 +22,8 @@ from ml_connector.errors import (
     RateLimited,
     RemoteError,
     Unavailable,
+    UrlRefused,
+    WrongTenantUrl,
 )
 from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.profile import QadProfile, stored_profile
@@ -78,14 +81,21 @@ def qad_client(
     )
 
 
+VerdictProblem = Literal[
+    "", "credentials", "permission", "tenant-url", "config", "unreachable", "rate-limited", "other"
+]
+"""Why a side failed, by error class: refused credentials or a missing permission (exit 3), a
+URL that is refused or leads to no tenant, or other settings (exit 2), no answer (exit 4)."""
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """One side of a connection test."""
+    """One side of a connection test; ``problem`` is empty when the side is fine."""
 
     system: str
     ok: bool
     message: str
-    problem: str = ""  # credentials | unreachable | tenant-url | permission | config | other
+    problem: VerdictProblem = ""
 
 
 def _detail(exc: ConnectorError) -> str:
@@ -93,13 +103,16 @@ def _detail(exc: ConnectorError) -> str:
     return exc.message if isinstance(exc, RemoteError) else str(exc)
 
 
-def _problem(exc: ConnectorError) -> str:
+def verdict_problem(exc: ConnectorError) -> VerdictProblem:
+    """Why a side failed, from the class of what it raised (never from its message)."""
     if isinstance(exc, PermissionDenied):
         return "permission"
     if isinstance(exc, AuthRejected):
         return "credentials"
+    if isinstance(exc, UrlRefused | WrongTenantUrl):
+        return "tenant-url"
     if isinstance(exc, ConfigError):
-        return "tenant-url" if "URL" in str(exc) or "url" in str(exc) else "config"
+        return "config"
     if isinstance(exc, RateLimited):
         return "rate-limited"
     if isinstance(exc, Unavailable):
@@ -115,7 +128,7 @@ async def check_connection(config: ConnectionConfig) -> list[Verdict]:
             company = await cin7.ping()
         verdicts.append(Verdict("cin7", True, f"Cin7 Core answers for {company.company!r}"))
     except ConnectorError as exc:
-        verdicts.append(Verdict("cin7", False, f"Cin7 Core: {_detail(exc)}", _problem(exc)))
+        verdicts.append(Verdict("cin7", False, f"Cin7 Core: {_detail(exc)}", verdict_problem(exc)))
     try:
         async with qad_client(config) as qad:
             await qad.ping()
@@ -123,5 +136,5 @@ async def check_connection(config: ConnectionConfig) -> list[Verdict]:
             Verdict("qad", True, f"QAD tenant {config.qad.base_url} accepts {config.qad.username}")
         )
     except ConnectorError as exc:
-        verdicts.append(Verdict("qad", False, f"QAD: {_detail(exc)}", _problem(exc)))
+        verdicts.append(Verdict("qad", False, f"QAD: {_detail(exc)}", verdict_problem(exc)))
     return verdicts

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ml_connector.connection import ConnectionConfig, setting_name
-from ml_connector.errors import ConfigError
+from ml_connector.errors import ConfigError, UrlRefused
 from ml_connector.masking import keep_secret
 from ml_connector.qad.settings import check_base_url
 from ml_connector.schedule import parse_schedule
@@ -73,9 +73,8 @@ def check_targets(
     check_base_url(qad_url, allow_local=allow_local)
     try:
         check_base_url(cin7_base_url, allow_local=allow_local)
-    except ConfigError as exc:
-        # One URL policy for both systems; the checker names QAD in its messages.
-        raise ConfigError(str(exc).replace("QAD base URL", "Cin7 base URL")) from None
+    except UrlRefused as refused:  # one URL policy for both systems
+        raise refused.relabel("Cin7 base URL") from None
     if schedule:
         parse_schedule(schedule)
 

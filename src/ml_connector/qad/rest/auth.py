@@ -27,7 +27,7 @@ import httpx
 
 from ml_connector import backoff
 from ml_connector.backoff import Sleep
-from ml_connector.errors import AuthRejected, ConfigError, Unavailable
+from ml_connector.errors import AuthRejected, Unavailable, WrongTenantUrl
 from ml_connector.qad.settings import QadSettings
 
 TOKEN_PATH = "oauth/token"
@@ -173,12 +173,12 @@ class TokenManager:
                 continue
             status = response.status_code
             if 300 <= status < 400:
-                raise ConfigError(
+                raise WrongTenantUrl(
                     f"QAD token endpoint answered a redirect (HTTP {status}): wrong tenant URL? "
                     f"({self._settings.base_url})"
                 )
             if status == 404:
-                raise ConfigError(
+                raise WrongTenantUrl(
                     "QAD token endpoint not found (HTTP 404): wrong tenant URL or context root? "
                     f"({self._settings.base_url})"
                 )

@@ -32,11 +32,11 @@ import httpx
 
 from ml_connector.backoff import Sleep
 from ml_connector.errors import (
-    ConfigError,
     NotFound,
     PermissionDenied,
     StaleRecord,
     Unavailable,
+    WrongTenantUrl,
 )
 from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import (
@@ -186,7 +186,7 @@ class RestChannel:
             )
         except Unavailable as exc:
             if exc.code == NOT_JSON and (exc.status or 200) < 500:
-                raise ConfigError(
+                raise WrongTenantUrl(
                     f"{base} answered HTML instead of QAD's JSON: wrong tenant URL?"
                 ) from None
             raise Unavailable(

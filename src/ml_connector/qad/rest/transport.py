@@ -30,13 +30,13 @@ from ml_connector.backoff import Sleep
 from ml_connector.errors import (
     AlreadyExists,
     AuthRejected,
-    ConfigError,
     FieldError,
     PermissionDenied,
     RecordRejected,
     StaleRecord,
     Unavailable,
     WriteOutcomeUnknown,
+    WrongTenantUrl,
 )
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
 
@@ -186,12 +186,12 @@ def classify(response: httpx.Response, *, method: str, path: str) -> Any:
             errors=errors,
         )
     if status == 404:
-        raise ConfigError(
+        raise WrongTenantUrl(
             f"QAD answered 404 to {where}: wrong tenant URL or context root, "
             "or a route this tenant does not have"
         )
     if 300 <= status < 400:
-        raise ConfigError(
+        raise WrongTenantUrl(
             f"QAD answered {where} with a redirect (HTTP {status}), which is not followed: "
             "wrong tenant URL, or a login page in front of the API?"
         )
