@@ -54,7 +54,7 @@ from ml_connector.errors import (
     StoreError,
     TransientError,
 )
-from ml_connector.masking import scrub
+from ml_connector.masking import scrub, secret_scope
 from ml_connector.sync.connect import VerdictProblem
 from ml_connector.sync.engine import Progress as ProgressCallback
 from ml_connector.usecases import ConnectionTest, PassResult
@@ -306,21 +306,26 @@ def describe(exc: BaseException) -> str:
 
 @contextmanager
 def error_boundary() -> Iterator[None]:
-    """Map any exception leaving the block to one stderr line and an exit code."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort):
-        raise
-    except KeyboardInterrupt:
-        stderr_console().print("interrupted")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if os.environ.get(DEBUG_ENV):
+    """Map any exception leaving the block to one stderr line and an exit code.
+
+    The block is the command's secret scope: what it remembers is masked in that line and
+    forgotten when the command ends.
+    """
+    with secret_scope():
+        try:
+            yield
+        except (typer.Exit, typer.Abort):
             raise
-        # A busy connection is no error: its line says who is on it, as README shows it.
-        prefix = "" if isinstance(exc, ConnectionBusy) else "error: "
-        sys.stderr.write(f"{prefix}{describe(exc)}\n")
-        raise typer.Exit(exit_code_for(exc)) from None
+        except KeyboardInterrupt:
+            stderr_console().print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            # A busy connection is no error: its line says who is on it, as README shows it.
+            prefix = "" if isinstance(exc, ConnectionBusy) else "error: "
+            sys.stderr.write(f"{prefix}{describe(exc)}\n")
+            raise typer.Exit(exit_code_for(exc)) from None
 
 
 #: The signals that stop a long-running command, and the exit code each gives (128 + number).

@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ml_connector.errors import AuthRejected, ConfigError, StoreError, TransientError
-from ml_connector.masking import scrub
+from ml_connector.masking import SecretScopes, scrub
 from ml_connector.passwords import Passwords
 from ml_connector.store.repo import Store
 from ml_connector.store.users import SqlUsers
@@ -81,6 +81,7 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_middleware(SecretScopes)  # each request masks only what it handled itself
     app.mount(
         "/static",
         StaticFiles(directory=str(files("ml_connector.web").joinpath("static"))),
