@@ -4,7 +4,8 @@ A :class:`ConnectionConfig` is made of typed parts, each frozen and refusing unk
 
 - :class:`Cin7Settings`: the account id, the application key, the API base URL;
 - :class:`QadTenantSettings`: the tenant URL, OAuth client, integration user and password,
-  domain, entity, default site, supplier shared set, daybook, tenant profile;
+  domain, entity, default site, supplier shared set, daybook, tenant profile, the status
+  supplier invoices post with;
 - :class:`SyncOptions`: the schedule, rate limit and timeouts, and the planning options (new
   items and their GL account, credit terms for new suppliers, rounding, tolerances).
 
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ml_connector.errors import ConfigError
 from ml_connector.qad.profile import QadProfile
+from ml_connector.qad.settings import DEFAULT_INVOICE_STATUS
 from ml_connector.schedule import parse_schedule
 from ml_connector.sync.amounts import RoundingMode
 
@@ -81,6 +83,8 @@ class QadTenantSettings(_Part):
     supplier_shared_set: str | None = Field(default=None, max_length=32)
     daybook: str = Field(default=DEFAULT_DAYBOOK, min_length=1, max_length=32)
     profile: QadProfile | None = None
+    # Supplier invoices post with this status; QAD's receiver matching then finishes them.
+    invoice_status: str = Field(default=DEFAULT_INVOICE_STATUS, min_length=1, max_length=32)
 
     @property
     def shared_set(self) -> str:
@@ -128,6 +132,7 @@ SETTINGS: Mapping[str, tuple[str, str]] = {
     "qad_supplier_shared_set": ("qad", "supplier_shared_set"),
     "qad_daybook": ("qad", "daybook"),
     "qad_profile": ("qad", "profile"),
+    "qad_invoice_status": ("qad", "invoice_status"),
     **{name: ("sync", name) for name in SyncOptions.model_fields},
 }
 """Each setting's flat name (``--qad-url``, ``"qad_url"`` in JSON) and where it lives."""

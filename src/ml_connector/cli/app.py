@@ -289,6 +289,14 @@ def _connection_command(adding: bool) -> Callable[..., None]:
                 help="QAD daybook for supplier invoices (default SUPINV).", show_default=False
             ),
         ] = None,
+        qad_invoice_status: Annotated[
+            str | None,
+            typer.Option(
+                help="QAD invoice status supplier invoices post with (default AP-INITIAL, "
+                "payment locked until QAD's receiver matching finishes them).",
+                show_default=False,
+            ),
+        ] = None,
         allow_local: Annotated[
             bool | None,
             typer.Option(
@@ -337,6 +345,39 @@ def _connection_command(adding: bool) -> Callable[..., None]:
         qad_timeout: Annotated[
             float | None,
             typer.Option(min=0.1, help="Seconds to wait for QAD (default 30).", show_default=False),
+        ] = None,
+        over_receipt_pct: Annotated[
+            str | None,
+            typer.Option(
+                metavar="PERCENT",
+                help="How far Cin7 may receive more than ordered before a purchase needs "
+                "attention, in percent (default 0).",
+                show_default=False,
+            ),
+        ] = None,
+        price_tolerance_pct: Annotated[
+            str | None,
+            typer.Option(
+                metavar="PERCENT",
+                help="How far an invoice price may be from the PO price, in percent (default 0).",
+                show_default=False,
+            ),
+        ] = None,
+        price_tolerance_amount: Annotated[
+            str | None,
+            typer.Option(
+                metavar="AMOUNT",
+                help="How far an invoice price may be from the PO price, in currency a "
+                "unit (default 0; the more lenient of the two tolerances applies).",
+                show_default=False,
+            ),
+        ] = None,
+        rounding: Annotated[
+            Literal["half-up", "half-even", "half-down"] | None,
+            typer.Option(
+                help="How amounts round to their currency's decimals (default half-up).",
+                show_default=False,
+            ),
         ] = None,
     ) -> None:
         flags = dict(locals())

@@ -56,7 +56,7 @@ from ml_connector.qad.models import (
 from ml_connector.qad.profile import QadProfile
 from ml_connector.qad.qxtend.channel import QxtendChannel
 from ml_connector.qad.rest.channel import RestChannel
-from ml_connector.qad.settings import QadSettings
+from ml_connector.qad.settings import DEFAULT_INVOICE_STATUS, QadSettings
 
 
 class RoutedChannel:
@@ -210,13 +210,17 @@ class RoutedChannel:
 
 
 def with_profile(settings: QadSettings, profile: QadProfile) -> QadSettings:
-    """The settings carrying the profile's `dates` and the `[defaults]` it sets (blank: kept)."""
+    """The settings carrying the profile's `dates` and the `[defaults]` it sets (blank: kept).
+
+    An invoice status the connection sets itself wins over the profile's."""
     defaults = profile.defaults
     chosen = {
         "daybook_set": defaults.daybook_set,
         "bill_to": defaults.bill_to,
         "exchange_rate_type": defaults.exchange_rate_type,
-        "invoice_status": defaults.invoice_status,
+        "invoice_status": defaults.invoice_status
+        if settings.invoice_status == DEFAULT_INVOICE_STATUS
+        else "",
     }
     return settings.model_copy(
         update={

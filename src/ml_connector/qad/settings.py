@@ -198,6 +198,10 @@ def check_base_url(url: str, *, allow_local: bool = False) -> str:
     return url.rstrip("/")
 
 
+DEFAULT_INVOICE_STATUS = "AP-INITIAL"
+"""QAD's initial invoice status: payment locked, finished by receiver matching (reference §4.4)."""
+
+
 class QadSettings(BaseModel):
     """One QAD tenant and environment: where it is, who we log in as, and the defaults we post with.
 
@@ -218,7 +222,7 @@ class QadSettings(BaseModel):
     supplier_shared_set: str = "10USA"
     default_site: str | None = None
     daybook: str = "SUPINV"
-    invoice_status: str = "AP-INITIAL"
+    invoice_status: str = DEFAULT_INVOICE_STATUS
     allow_local: bool = False
     # From the tenant profile's [defaults] and `dates` (qad/profile.py): what this tenant
     # expects on documents beyond what Cin7 carries. Blank values are not sent.

@@ -60,6 +60,7 @@ def qad_settings(config: ConnectionConfig) -> QadSettings:
         supplier_shared_set=qad.shared_set,
         default_site=qad.site,
         daybook=qad.daybook,
+        invoice_status=qad.invoice_status,
         allow_local=config.allow_local,
     )
 

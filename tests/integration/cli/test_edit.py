@@ -122,3 +122,40 @@ def test_add_names_what_it_still_needs(cli: Cli, sandboxes: Sandboxes) -> None:
     result = cli("connection", "add", *sandboxes.add_args("acme", **{"--qad-entity": None}))
     assert result.exit_code == 2
     assert result.stderr == "error: to add a connection give --qad-entity\n"
+
+
+def test_accounts_payable_settings_are_flags_of_add_and_edit(
+    cli: Cli, sandboxes: Sandboxes
+) -> None:
+    cli.ok(
+        "connection",
+        "add",
+        *sandboxes.add_args(
+            "acme", **{"--over-receipt-pct": "5", "--qad-invoice-status": "AP-NOALLOC"}
+        ),
+    )
+    cli.ok(
+        "connection",
+        "edit",
+        "acme",
+        "--price-tolerance-pct",
+        "2.5",
+        "--price-tolerance-amount",
+        "0.05",
+        "--rounding",
+        "half-even",
+    )
+
+    shown = cli.json("connection", "show", "acme")
+
+    assert shown["qad_invoice_status"] == "AP-NOALLOC"
+    assert {k: str(v) for k, v in shown["options"].items() if k != "cin7_rate_limit"} == {
+        "over_receipt_pct": "5",
+        "price_tolerance_pct": "2.5",
+        "price_tolerance_amount": "0.05",
+        "rounding": "half-even",
+    }
+    negative = cli("connection", "edit", "acme", "--over-receipt-pct", "-1")
+    assert negative.exit_code == 2
+    assert "over_receipt_pct" in negative.stderr or "--over-receipt-pct" in negative.stderr
+    assert cli("connection", "edit", "acme", "--rounding", "up").exit_code == 2

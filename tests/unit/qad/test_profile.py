@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from ml_connector.qad.profile import (
     parse_profile,
     stored_profile,
 )
+from ml_connector.qad.routing import with_profile
+from ml_connector.qad.settings import QadSettings
 
 FULL = """
 dates = "datetime"
@@ -141,3 +144,18 @@ def test_a_stored_profile_reads_back_the_same() -> None:
     assert stored_profile(None) is BUILT_IN["rest"]
     with pytest.raises(ProfileError, match=r"stored profile: \[channels\] receipts"):
         stored_profile({"channels": {"receipts": "ftp"}})
+
+
+def test_the_invoice_status_a_connection_sets_wins_over_its_profiles() -> None:
+    base = QadSettings(
+        base_url="https://acme.qad.com/clouderp",
+        client_id="c",
+        username="u",
+        password="p",
+    )
+    profile = parse_profile(tomllib.loads(FULL), name="acme.toml")
+
+    assert with_profile(base, profile).invoice_status == "AP-NOALLOC"
+    own = base.model_copy(update={"invoice_status": "AP-GLALLOC"})
+    assert with_profile(own, profile).invoice_status == "AP-GLALLOC"
+    assert with_profile(base, BUILT_IN["rest"]).invoice_status == "AP-INITIAL"
