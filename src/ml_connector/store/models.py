@@ -28,6 +28,7 @@ from ml_connector.vocab import (
 
 __all__ = [
     "DEFAULT_CIN7_BASE_URL",
+    "AlertRule",
     "AuditEvent",
     "BrokenLink",
     "ConnectionConfig",
@@ -207,3 +208,16 @@ class ReconcileLine:
     received: Decimal = Decimal(0)
     records: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """Where one connection's alerts go. ``target`` is the decrypted destination (the webhook's
+    ``url``, or the SMTP settings with their password): kept out of the repr, never shown."""
+
+    id: int
+    connection_id: int
+    channel: str
+    conditions: tuple[str, ...]
+    created_at: datetime
+    target: dict[str, Any] = field(repr=False)

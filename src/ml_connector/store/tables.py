@@ -32,6 +32,8 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "ENCRYPTED_COLUMNS",
     "UTCDateTime",
+    "alert_rules",
+    "alert_states",
     "audit_events",
     "audit_heads",
     "connections",
@@ -314,4 +316,35 @@ console_events = Table(
     Index(None, "username", "at"),
     Index(None, "remote", "at"),
     Index(None, "at"),
+)
+
+
+# --- alerts: who is told what, and which conditions are firing ------------------------------
+
+# One rule per destination. `target_enc` is a Fernet token of the destination's JSON (the webhook
+# URL, or the SMTP settings with their password): secrets, so write-only and rotated with the key.
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _connection_fk(),
+    Column("channel", String(16), nullable=False),
+    Column("target_enc", Text, nullable=False),
+    Column("conditions", JSON, nullable=False),
+    _stamp("created_at"),
+    Index(None, "connection_id"),
+)
+
+# Whether a rule's condition is firing. Processes claim a transition with a conditional UPDATE
+# (`active` flips only where it had the other value), so exactly one of them sends each notice.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False),
+    Column("condition", String(32), nullable=False),
+    Column("active", Boolean, nullable=False),
+    _stamp("since", nullable=True),
+    _stamp("last_sent_at", nullable=True),
+    UniqueConstraint("rule_id", "condition"),
 )

@@ -8,6 +8,11 @@ second pass over the same connection waits up to ``wait`` seconds and otherwise 
 They return the engine's report with the elapsed time and, for a replay, where each chosen
 record stands afterwards; how a caller turns that into an exit code, a page or a retried job is
 the caller's business.
+
+After every pass, whatever its outcome, the connection's alert rules are evaluated
+(:func:`ml_connector.usecases.alerts.evaluate_quietly`): that is how `sync`, `run` and job
+workers all alert, from the database, without a process of their own. A pass that never started
+because another process holds the connection leaves the evaluation to that process.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ml_connector.errors import ConfigError
+from ml_connector.errors import ConfigError, ConnectionBusy
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.engine import Progress, SyncReport
+from ml_connector.usecases.alerts import evaluate_quietly
 from ml_connector.usecases.lock import connection_lock
 from ml_connector.usecases.opening import load_connection, os_user
 from ml_connector.usecases.remotes import DEFAULT_CONCURRENCY, Remotes, open_engine
@@ -64,18 +70,25 @@ async def sync_connection(
     moves no cursor. The actor defaults to ``cli:<OS user>``."""
     config = await load_connection(store, name)
     started = time.monotonic()
-    async with (
-        connection_lock(store, config, wait=wait),
-        open_engine(
-            store,
-            config,
-            actor=actor or f"cli:{os_user()}",
-            progress=progress,
-            remotes=remotes,
-            concurrency=concurrency,
-        ) as engine,
-    ):
-        report = await engine.sync(dry_run=dry_run)
+    try:
+        async with (
+            connection_lock(store, config, wait=wait),
+            open_engine(
+                store,
+                config,
+                actor=actor or f"cli:{os_user()}",
+                progress=progress,
+                remotes=remotes,
+                concurrency=concurrency,
+            ) as engine,
+        ):
+            report = await engine.sync(dry_run=dry_run)
+    except ConnectionBusy:
+        raise
+    except Exception:
+        await evaluate_quietly(store, name)
+        raise
+    await evaluate_quietly(store, name)
     kind: RunKind = "dry-run" if dry_run else "sync"
     return PassResult(name, kind, report, time.monotonic() - started)
 
@@ -100,10 +113,18 @@ async def replay_records(
     if not (references or failed or blocked):
         raise ConfigError("name the records to replay, or use --failed and/or --blocked")
     config = await load_connection(store, name)
-    async with connection_lock(store, config, wait=wait):
-        return await _replay_locked(
-            store, config, references, failed, blocked, actor, progress, remotes
-        )
+    try:
+        async with connection_lock(store, config, wait=wait):
+            result = await _replay_locked(
+                store, config, references, failed, blocked, actor, progress, remotes
+            )
+    except ConnectionBusy:
+        raise
+    except Exception:
+        await evaluate_quietly(store, name)
+        raise
+    await evaluate_quietly(store, name)
+    return result
 
 
 async def _replay_locked(
