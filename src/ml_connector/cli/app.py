@@ -23,6 +23,7 @@ from rich.console import RenderableType
 from ml_connector import demo as demo_flow
 from ml_connector import usecases
 from ml_connector.cli import views
+from ml_connector.cli.alerts import alert_app
 from ml_connector.cli.console import (
     EXIT_OK,
     EXIT_RECORDS,
@@ -81,6 +82,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connection_app, name="connection")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(user_app, name="user")
+app.add_typer(alert_app, name="alert")
 
 Name = Annotated[str, typer.Argument(help="The connection's name.", show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
