@@ -7,7 +7,8 @@ A :class:`ConnectionConfig` is made of typed parts, each frozen and refusing unk
   domain, entity, default site, supplier shared set, daybook, tenant profile, the status
   supplier invoices post with;
 - :class:`SyncOptions`: the schedule, rate limit and timeouts, and the planning options (new
-  items and their GL account, credit terms for new suppliers, rounding, tolerances).
+  items and their GL account, credit terms for new suppliers, rounding, tolerances) and the
+  go-live settings (cut-over date ``since``, ``adopt_existing``).
 
 Every default lives on its field here and nowhere else. A new setting is one field on its part
 plus its name in :data:`SETTINGS` (the flat vocabulary the CLI flags, the JSON documents and the
@@ -28,7 +29,7 @@ two directions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -106,6 +107,11 @@ class SyncOptions(_Part):
     over_receipt_pct: Decimal = Field(default=Decimal(0), ge=0)
     price_tolerance_pct: Decimal = Field(default=Decimal(0), ge=0)
     price_tolerance_amount: Decimal = Field(default=Decimal(0), ge=0)
+    since: date | None = None
+    """The cut-over date (README, "Going live"): a purchase ordered before it creates nothing
+    in QAD unless something on it is dated on or after it (then: adoption or the worklist)."""
+    adopt_existing: bool = True
+    """Before creating a PO, receipt or invoice, look for it in QAD (keyed there by hand)."""
 
     @field_validator("schedule")
     @classmethod

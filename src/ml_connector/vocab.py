@@ -48,8 +48,15 @@ RecordStatus = Literal[
     "attention",
     "resolved",
     "ignored",
+    "before-cutover",
+    "go-live",
 ]
 """Where one record stands; ``held`` and ``blocked`` records are planned again every pass.
+
+``before-cutover``: ordered before the connection's cut-over date (``--since``) with nothing
+dated on or after it; QAD gets nothing. ``go-live``: ordered before the cut-over, with a receipt
+or invoice on or after it, and no PO in QAD to adopt: it waits on the go-live worklist until a
+person posts it (``ml-connector golive NAME --post REF``).
 
 ``resolved`` and ``ignored`` are set by a person from the error queue, with a note: the first
 says the cause was dealt with outside ml-connector, the second that nobody will. Neither is
@@ -89,6 +96,10 @@ AuditEventKind = Literal[
     "resolved",
     "ignored",
     "matched",
+    "adopted",
+    "before-cutover",
+    "go-live",
+    "golive-released",
 ]
 """The name of one link in a record's audit trail.
 
@@ -99,6 +110,10 @@ left by a crash was looked up in QAD; ``held``, ``blocked``, ``attention`` and `
 (posted in full) when its status changes; ``released`` held invoices went out; ``resolved`` and
 ``ignored`` a person settled it from the error queue (their note is in the event); ``matched``
 QAD reports that its receiver matching of a posted invoice finished.
+``adopted`` a document finance keyed by hand was found in QAD and recorded as posted (what was
+found is in the event); ``before-cutover`` and ``go-live`` when the record reaches that status
+(the go-live event lists what would be posted); ``golive-released`` a person posted it from the
+go-live worklist.
 """
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
@@ -113,6 +128,8 @@ RECORD_STATUSES: tuple[RecordStatus, ...] = (
     "attention",
     "resolved",
     "ignored",
+    "before-cutover",
+    "go-live",
 )
 STREAMS: tuple[Stream, ...] = ("purchases", "suppliers", "reference")
 POSTING_STATES: tuple[PostingState, ...] = ("intent", "posted")
@@ -145,4 +162,8 @@ AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
     "resolved",
     "ignored",
     "matched",
+    "adopted",
+    "before-cutover",
+    "go-live",
+    "golive-released",
 )

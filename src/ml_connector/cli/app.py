@@ -381,6 +381,23 @@ def _connection_command(adding: bool) -> Callable[..., None]:
                 show_default=False,
             ),
         ] = None,
+        since: Annotated[
+            str | None,
+            typer.Option(
+                metavar="YYYY-MM-DD",
+                show_default=False,
+                help="Cut-over date: purchases ordered before it create nothing in QAD "
+                "(README, Going live); an empty value removes it.",
+            ),
+        ] = None,
+        adopt_existing: Annotated[
+            bool | None,
+            typer.Option(
+                "--adopt-existing/--no-adopt-existing",
+                show_default=False,
+                help="Look for documents finance keyed in QAD before creating them (default on).",
+            ),
+        ] = None,
     ) -> None:
         flags = dict(locals())
         given: dict[str, Any] = {
@@ -853,6 +870,50 @@ def replay(
 
 
 # --- what happened ----------------------------------------------------------------------------
+
+
+@app.command("golive")
+def golive(
+    name: Name,
+    post: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post",
+            help="Post this worklist purchase (repeat the option for more).",
+            show_default=False,
+        ),
+    ] = None,
+    post_all: Annotated[
+        bool, typer.Option("--all", help="Post every purchase on the worklist.")
+    ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(help="Who decides, for the audit trail (default golive:<OS user>)."),
+    ] = None,
+    wait: Wait = 0.0,
+    as_json: Json = False,
+) -> None:
+    """The go-live worklist: purchases ordered before the cut-over with a receipt or invoice
+    on or after it and no PO in QAD. Without --post/--all it only shows what each would post.
+    """
+
+    async def main() -> int:
+        async with open_store() as store:
+            if not post and not post_all:
+                worklist = await usecases.golive_worklist(store, name)
+                _show(views.golive_doc(worklist), views.golive_tables, as_json)
+                return EXIT_OK
+            with progress_bars():
+                result = await usecases.golive_post(
+                    store, name, post or [], every=post_all, actor=actor, wait=wait
+                )
+        if result is None:
+            say("The go-live worklist is empty: nothing to post.")
+            return EXIT_OK
+        _show(views.run_doc(result), views.run_tables, as_json)
+        return pass_exit_code(result)
+
+    run(main)
 
 
 @app.command("records")

@@ -38,6 +38,7 @@ from ml_connector.usecases import (
     Suggestions,
 )
 from ml_connector.usecases.fit import FitReport
+from ml_connector.usecases.golive import GoLiveWorklist
 from ml_connector.usecases.mappings import AlignmentReport
 
 __all__ = [
@@ -160,6 +161,8 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
         ("allow_local", "local targets allowed"),
         ("schedule", "schedule"),
         ("options", "options"),
+        ("since", "cut-over date"),
+        ("adopt_existing", "adopt documents keyed in QAD"),
         ("healthy", "healthy"),
         ("health_message", "health message"),
         ("created_at", "created"),
@@ -400,12 +403,15 @@ def run_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
         ("receipts", c["receipts"]),
         ("invoices", c["invoices"]),
         ("credit notes", c["credit_notes"]),
+        ("adopted from QAD", c.get("adopted", 0)),
         ("held", c["held"]),
         ("released", c["released"]),
         ("blocked", c["blocked"]),
         ("failed", c["failed"]),
         ("waiting", c["waiting"]),
         ("needs attention", c["attention"]),
+        ("before cut-over", c.get("before_cutover", 0)),
+        ("go-live worklist", c.get("go_live", 0)),
         ("retry next run", c["retry_later"]),
         ("Cin7 calls", c["cin7_calls"]),
         ("QAD calls", c["qad_calls"]),
@@ -528,6 +534,38 @@ def holds_doc(result: Holds) -> dict[str, Any]:
             for r in result.records
         ],
     }
+
+
+def golive_doc(result: GoLiveWorklist) -> dict[str, Any]:
+    return {
+        "connection": result.connection,
+        "cutover": result.cutover.isoformat() if result.cutover else None,
+        "worklist": [
+            {
+                "reference": e.reference,
+                "supplier_id": e.supplier_id,
+                "since": e.since,
+                "reason": e.reason,
+                "would_post": list(e.would_post),
+            }
+            for e in result.entries
+        ],
+    }
+
+
+def golive_tables(doc: Mapping[str, Any]) -> RenderableType:
+    rows = doc["worklist"]
+    if not rows:
+        return Text("The go-live worklist is empty.")
+    return table(
+        f"Go-live worklist of {doc['connection']} (cut-over {doc['cutover']})",
+        ["reference", "why", "would post"],
+        ([r["reference"], r["reason"] or "", "\n".join(r["would_post"])] for r in rows),
+        caption=(
+            f"{len(rows)} waiting; nothing is posted until "
+            f"`ml-connector golive {doc['connection']} --post REF` (or --all)"
+        ),
+    )
 
 
 def holds_tables(doc: Mapping[str, Any]) -> RenderableType:

@@ -12,6 +12,13 @@ Every create is preceded by a look-up of its natural key, and every write whose 
 | `ensure_supplier_invoice` | supplier + reference + type + PO | search before and after posting |
 | `ensure_item` | item code | read back |
 
+`adoptable_purchase_order`, `adoptable_receipt` and `adoptable_invoice` answer the go-live
+question "did finance already key this document by hand?" (`Adoption`): a PO by its number; a
+receipt by comparing QAD's received quantity per PO line with what ml-connector itself has
+recorded (QAD may hold goods nobody posted through us: adopt up to that, never receive them a
+second time; a partial match is a conflict with both figures); an invoice by supplier +
+reference + type + PO, the same search `ensure_supplier_invoice` runs before creating.
+
 `look_up` answers the engine's question after a crash — "does QAD hold the document this
 intent was about?" — with the same natural-key searches the operations use before they create.
 
@@ -32,6 +39,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -74,6 +82,20 @@ RECEIPT_ATTEMPTS = 3
 
 Held = TypeVar("Held")
 Change = TypeVar("Change")
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What a look-up before a create found in QAD, keyed there by hand.
+
+    `qad_id` is what to record the document as posted under; `found` is what QAD holds, for the
+    `adopted` trail event. `conflict` (with `qad_id` None) says QAD holds part of the document
+    only, in words giving both figures: a person must settle it; nothing is posted.
+    """
+
+    qad_id: str | None
+    found: dict[str, Any] = field(default_factory=dict)
+    conflict: str | None = None
 
 
 class QadOperations:
@@ -447,6 +469,95 @@ class QadOperations:
         if item is None:
             raise Unavailable(f"item {spec.code}: QAD gave no usable answer", system="qad")
         return item
+
+    # ---- adoption (go-live) ---------------------------------------------------------------
+
+    async def adoptable_purchase_order(self, number: str) -> Adoption | None:
+        """The PO QAD holds under `number` (keyed by hand before go-live), or None."""
+        po = await self.channel.get_purchase_order(number)
+        if po is None:
+            return None
+        return Adoption(
+            po.number,
+            {
+                "po_number": po.number,
+                "supplier_code": po.supplier_code,
+                "status": po.status,
+                "lines": [
+                    {
+                        "line": line.line,
+                        "item": line.item_code,
+                        "ordered": str(line.quantity_ordered),
+                        "received": str(line.quantity_received),
+                    }
+                    for line in po.lines
+                ],
+            },
+        )
+
+    async def adoptable_receipt(
+        self,
+        po_number: str,
+        wanted: Mapping[int, Decimal],
+        recorded: Mapping[int, Decimal],
+    ) -> Adoption | None:
+        """Whether QAD already holds the goods of a receipt: `wanted` is the receipt's quantity
+        per PO line, `recorded` what ml-connector has recorded as received on each line so far.
+
+        None when QAD holds nothing beyond `recorded` on those lines (post the receipt); an
+        adoption when QAD's extra covers the receipt on every line; a conflict otherwise.
+        """
+        po = await self.channel.get_purchase_order(po_number)
+        if po is None:
+            return None
+        extra = {
+            n: (line.quantity_received if (line := po.line(n)) else Decimal(0))
+            - recorded.get(n, Decimal(0))
+            for n in wanted
+        }
+        if all(value <= 0 for value in extra.values()):
+            return None
+        figures = [
+            {"line": n, "received_in_qad": str(extra[n]), "in_cin7": str(q)}
+            for n, q in sorted(wanted.items())
+        ]
+        if all(extra[n] >= q for n, q in wanted.items()):
+            receivers = await self.channel.find_receipts(po_number)
+            qad_id = ",".join(r.receiver_number for r in receivers) or f"{po_number} by hand"
+            return Adoption(qad_id, {"po_number": po_number, "lines": figures})
+        shown = "; ".join(
+            f"line {f['line']}: received in QAD by hand {f['received_in_qad']}, "
+            f"this Cin7 receipt {f['in_cin7']}"
+            for f in figures
+        )
+        return Adoption(
+            None, {"po_number": po_number, "lines": figures}, f"PO {po_number}: {shown}"
+        )
+
+    async def adoptable_invoice(
+        self,
+        supplier_code: str,
+        reference: str,
+        invoice_type: InvoiceType,
+        po_number: str | None,
+        description: str = "",
+    ) -> Adoption | None:
+        """The invoice QAD holds for supplier + reference + type + PO, or None."""
+        found = await self.existing_invoice(
+            supplier_code, reference, invoice_type, po_number, description
+        )
+        if found is None:
+            return None
+        return Adoption(
+            str(found.voucher),
+            {
+                "voucher": found.voucher,
+                "supplier_code": found.supplier_code,
+                "reference": found.reference,
+                "amount": str(found.amount),
+                "po_numbers": list(found.po_numbers),
+            },
+        )
 
     # ---- after a crash ------------------------------------------------------------------------
 

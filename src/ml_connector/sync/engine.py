@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from ml_connector.cin7.client import Cin7Client
@@ -45,7 +46,7 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import SupplierInvoice
-from ml_connector.qad.operations import QadOperations
+from ml_connector.qad.operations import Adoption, QadOperations
 from ml_connector.store.models import ConnectionConfig, Posting, Record
 from ml_connector.store.repo import Store
 from ml_connector.sync.actions import (
@@ -63,7 +64,7 @@ from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.checks import check_against_row
 from ml_connector.sync.execute import execute, invoice_facts
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
-from ml_connector.sync.plan import Plan, plan, shared_keys
+from ml_connector.sync.plan import Plan, before_cutover, plan, shared_keys
 from ml_connector.sync.quarantine import (
     cin7_id_of,
     quarantine_payload,
@@ -89,6 +90,8 @@ _STATUS_EVENTS: dict[RecordStatus, AuditEventKind] = {
     "failed": "failed",
     "attention": "attention",
     "posted": "completed",
+    "before-cutover": "before-cutover",
+    "go-live": "go-live",
 }
 """The trail event that marks a record reaching a status (others leave no event)."""
 _MAX_ROUNDS = 4
@@ -123,6 +126,9 @@ class Counters:
     failed: int = 0
     waiting: int = 0
     attention: int = 0
+    adopted: int = 0  # documents found in QAD (keyed by hand) and recorded instead of created
+    before_cutover: int = 0  # ordered before the cut-over, nothing after it: QAD gets nothing
+    go_live: int = 0  # ordered before the cut-over, activity after it: on the go-live worklist
     retry_later: int = 0
     cin7_calls: int = 0
     cin7_rate_limited: int = 0  # Cin7 answered "rate limited" and the pass waited
@@ -149,6 +155,9 @@ class Preview:
     shared_seen: set[str] = field(default_factory=set, repr=False)
 
     def add(self, reference: str, current: Plan) -> None:
+        if current.status == "go-live":
+            self.skip.append((reference, "go-live worklist: " + "; ".join(current.notes)))
+            return
         for action in current.actions:
             if _shared(action):
                 if action.natural_key in self.shared_seen:
@@ -158,7 +167,7 @@ class Preview:
         self.hold += [(reference, h.reason) for h in current.holds]
         if current.missing:
             self.block.append((reference, "; ".join(f"missing {m}" for m in current.missing)))
-        if current.status in ("waiting", "void"):
+        if current.status in ("waiting", "void", "before-cutover"):
             self.skip.append((reference, "; ".join(current.notes) or current.status))
         self.attention += [(reference, reason) for reason in current.attention]
         self.fail += [(reference, problem) for problem in current.problems]
@@ -177,6 +186,10 @@ class SyncReport:
     preview: Preview | None = None  # a dry run's full account (``would_post`` is its ``post``)
 
 
+class _NeedsAttention(Exception):
+    """QAD holds part of a document already: a person must settle it (the message says how)."""
+
+
 @dataclass
 class _Outcome:
     status: RecordStatus
@@ -184,6 +197,7 @@ class _Outcome:
     released: int = 0
     holds: tuple[str, ...] = ()
     posted: dict[str, Posted] | None = None
+    would_post: tuple[str, ...] = ()
 
 
 class SyncEngine:
@@ -224,6 +238,7 @@ class SyncEngine:
             over_receipt_pct=config.sync.over_receipt_pct,
             price_tolerance_pct=config.sync.price_tolerance_pct,
             price_tolerance_amount=config.sync.price_tolerance_amount,
+            cutover=config.sync.since,
         )
         self.money_rule = MoneyRule(self.ctx.rounding)
         self.counters = Counters()
@@ -738,13 +753,23 @@ class SyncEngine:
     ) -> _Outcome:
         released = 0
         posted = await self._posted(record, purchase)
+        ctx = self.ctx
+        if before_cutover(purchase, ctx):
+            trail = await self.store.trail(self.cid, record.key)
+            if any(event.event == "golive-released" for event in trail):
+                ctx = replace(ctx, cutover_released=True)
         current: Plan | None = None
         for _round in range(_MAX_ROUNDS):
-            current = plan(purchase, supplier, self._mappings, posted, self.ctx)
+            current = plan(purchase, supplier, self._mappings, posted, ctx)
             self.counters.records_planned += 1
             if self._dry_run:
                 self._preview.add(record.reference, current)
                 return _Outcome(record.status, record.reason, posted=posted)
+            if current.status == "go-live":
+                if await self._adopt_go_live(current):
+                    ctx = replace(ctx, cutover_released=True)  # finance keyed its PO: adopt
+                    continue
+                break
             if not current.actions:
                 break
             await self.store.append(
@@ -759,7 +784,10 @@ class SyncEngine:
                 },
             )
             invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
-            failure = await self._post_actions(record, current.actions, posted)
+            try:
+                failure = await self._post_actions(record, current.actions, posted)
+            except _NeedsAttention as exc:
+                return _Outcome("attention", str(exc), released, posted=posted)
             if failure is not None:
                 return _Outcome("failed", failure, released, posted=posted)
             if invoices:
@@ -768,6 +796,84 @@ class SyncEngine:
         if released:
             self.counters.released += released
         return _outcome_of(current, released, posted)
+
+    async def _adopt_go_live(self, current: Plan) -> bool:
+        """A go-live purchase whose PO finance keyed in QAD is adopted rather than listed."""
+        if not self.config.sync.adopt_existing or not current.po_number:
+            return False
+        return await self.ops.adoptable_purchase_order(current.po_number) is not None
+
+    async def _adoptable(self, action: Action, posted: Mapping[str, Posted]) -> Adoption | None:
+        """What QAD already holds of the document `action` would create (see `QadOperations`)."""
+        if isinstance(action, CreatePurchaseOrder):
+            found = await self.ops.adoptable_purchase_order(action.number)
+            if found is None:
+                return None
+            held = {line["line"]: line["item"] for line in found.found["lines"]}
+            differ = [
+                f"line {line.line}: QAD {held.get(line.line) or 'no line'}, Cin7 {line.item_code}"
+                for line in action.open_lines
+                if held.get(line.line) != line.item_code
+            ]
+            if differ:
+                return Adoption(
+                    None,
+                    found.found,
+                    f"PO {action.number} keyed in QAD by hand differs: {'; '.join(differ)}",
+                )
+            return found
+        if isinstance(action, PostReceipt):
+            wanted: dict[int, Decimal] = {}
+            for line in action.lines:
+                wanted[line.po_line] = wanted.get(line.po_line, Decimal(0)) + line.quantity
+            recorded: dict[int, Decimal] = {}
+            for key, entry in posted.items():
+                if key.startswith(("receipt:", "unstock:")):
+                    for line in entry.details.get("lines") or ():
+                        n = int(line["line"])
+                        recorded[n] = recorded.get(n, Decimal(0)) + Decimal(str(line["quantity"]))
+            return await self.ops.adoptable_receipt(action.po_number, wanted, recorded)
+        if isinstance(action, PostInvoice | PostCreditNote):
+            return await self.ops.adoptable_invoice(
+                action.supplier_code,
+                action.reference,
+                action.invoice_type,
+                action.po_number,
+                action.description,
+            )
+        return None
+
+    async def _adopt(self, record: Record, action: Action, posted: dict[str, Posted]) -> bool:
+        """Record `action`'s document as posted when finance keyed it in QAD already."""
+        mine = await self.store.get_posting(self.cid, action.natural_key)
+        if mine is not None:
+            return False  # our own intent (a crash): the operation completes it, never adopts
+        found = await self._adoptable(action, posted)
+        if found is None:
+            return False
+        if found.qad_id is None:
+            raise _NeedsAttention(found.conflict or f"QAD holds part of {action.describe()}")
+        key = action.natural_key
+        details = action.posted_details(found.qad_id)
+        async with self.store.transaction():
+            await self.store.record_posted(
+                self.cid, key, found.qad_id, details, kind=action.kind, record_id=record.id
+            )
+            await self.store.append(
+                self.cid,
+                record.key,
+                "adopted",
+                self.actor,
+                {
+                    "natural_key": key,
+                    "qad_id": found.qad_id,
+                    "action": action.describe(),
+                    "found": found.found,
+                },
+            )
+        posted[key] = Posted(found.qad_id, details)
+        self.counters.adopted += 1
+        return True
 
     async def _previously_held(self, record: Record) -> set[str]:
         trail = await self.store.trail(self.cid, record.key)
@@ -811,6 +917,12 @@ class SyncEngine:
     ) -> str | None:
         key = action.natural_key
         update = key in posted  # updates re-run safely: the operations compare before writing
+        if (
+            not update
+            and self.config.sync.adopt_existing
+            and await self._adopt(record, action, posted)
+        ):
+            return None
         async with self.store.transaction():
             if not update:
                 await self.store.record_intent(
@@ -890,6 +1002,8 @@ class SyncEngine:
             "failed": "failed",
             "waiting": "waiting",
             "attention": "attention",
+            "before-cutover": "before_cutover",
+            "go-live": "go_live",
         }.get(outcome.status)
         if counter:
             setattr(self.counters, counter, getattr(self.counters, counter) + 1)
@@ -912,6 +1026,8 @@ class SyncEngine:
             data: dict[str, Any] = {"reason": outcome.reason}
             if outcome.holds:
                 data["holds"] = list(outcome.holds)
+            if outcome.would_post:
+                data["would_post"] = list(outcome.would_post)
             await self.store.append(self.cid, record.key, event, self.actor, data)
         if outcome.released:
             await self.store.append(
@@ -962,12 +1078,21 @@ def intent_details(action: Action) -> dict[str, Any]:
     return {"lookup": lookup, "posted_details": action.posted_details(""), "id_fields": id_fields}
 
 
+_AS_PLANNED: tuple[RecordStatus, ...] = (
+    "posted",
+    "held",
+    "blocked",
+    "failed",
+    "waiting",
+    "void",
+    "attention",
+    "before-cutover",
+    "go-live",
+)
+
+
 def _outcome_of(current: Plan, released: int, posted: dict[str, Posted]) -> _Outcome:
-    status: RecordStatus
-    if current.status in ("posted", "held", "blocked", "failed", "waiting", "void", "attention"):
-        status = current.status
-    else:
-        status = "pending"
+    status: RecordStatus = current.status if current.status in _AS_PLANNED else "pending"
     reason = "; ".join(
         [
             *current.problems,
@@ -975,6 +1100,11 @@ def _outcome_of(current: Plan, released: int, posted: dict[str, Posted]) -> _Out
             *(h.reason for h in current.holds),
             *current.attention,
         ]
-    ) or ("; ".join(current.notes) if status in ("waiting", "void") else None)
+    ) or (
+        "; ".join(current.notes)
+        if status in ("waiting", "void", "before-cutover", "go-live")
+        else None
+    )
     holds = tuple(h.natural_key for h in current.holds)
-    return _Outcome(status, reason or None, released, holds, posted)
+    would_post = tuple(a.describe() for a in current.actions) if status == "go-live" else ()
+    return _Outcome(status, reason or None, released, holds, posted, would_post)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -129,6 +130,10 @@ class PlanContext:
       invoice needs attention (both default 0: prices must agree).
     - `rounding`: how amounts round to their currency's decimals (`amounts.MoneyRule`); the
       reconcile reports with the same rule.
+    - `cutover`: the connection's cut-over date (`--since`): a purchase ordered before it,
+      whose PO QAD does not hold, creates nothing (see `plan`). `cutover_released`: a person
+      posted this purchase from the go-live worklist, so the cut-over no longer holds it back
+      (the engine sets it per purchase with `dataclasses.replace`).
     """
 
     domain: str
@@ -143,3 +148,5 @@ class PlanContext:
     price_tolerance_pct: Decimal = Decimal(0)
     price_tolerance_amount: Decimal = Decimal(0)
     rounding: RoundingMode = "half-up"
+    cutover: date | None = None
+    cutover_released: bool = False

@@ -40,6 +40,13 @@ Decisions (design.md, flow step 4):
   them. **Unstock** lines become negative receipts (`ReverseReceipt`), after the credit notes.
 - **Void.** Before the PO reached QAD: nothing (`void`). PO posted and nothing received or
   invoiced in QAD: `ClosePurchaseOrder`. Otherwise `attention`.
+- **Cut-over** (`ctx.cutover`, the connection's `--since`). A purchase ordered before it whose
+  PO QAD does not hold plans nothing: `before-cutover` when nothing on it is dated on or after
+  the cut-over (finance keyed it by hand), `go-live` with the actions it *would* run when a
+  receipt, invoice or credit note is (the engine first tries to adopt the PO from QAD; failing
+  that the purchase waits on the go-live worklist until a person posts it, which the engine
+  passes back in as `ctx.cutover_released`). Once the PO is in QAD (adopted or posted) the
+  purchase plans as usual. A void purchase stays `void`.
 - **References** without a Cin7 number get a stable fallback, `<PO>-I<n>` / `<PO>-C<n>` by
   position on the purchase (see `codes`).
 
@@ -117,7 +124,16 @@ from ml_connector.sync.inputs import (
 from ml_connector.vocab import MappingKind
 
 PlanStatus = Literal[
-    "posted", "pending", "held", "blocked", "failed", "waiting", "void", "attention"
+    "posted",
+    "pending",
+    "held",
+    "blocked",
+    "failed",
+    "waiting",
+    "void",
+    "attention",
+    "before-cutover",
+    "go-live",
 ]
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -212,7 +228,54 @@ def plan(
     problems = check_purchase(purchase, supplier)
     if problems:
         return Plan(status="failed", problems=tuple(dict.fromkeys(problems)))
-    return _Planner(purchase, supplier, mappings, posted, ctx).run()
+    planned = _Planner(purchase, supplier, mappings, posted, ctx).run()
+    return _cutover(purchase, posted, ctx, planned)
+
+
+def before_cutover(purchase: Purchase, ctx: PlanContext) -> bool:
+    """True when `purchase` was ordered before the connection's cut-over date."""
+    ordered = purchase.order_date
+    return ctx.cutover is not None and ordered is not None and ordered < ctx.cutover
+
+
+def activity_after_cutover(purchase: Purchase, cutover: date) -> tuple[str, ...]:
+    """What on `purchase` is dated on or after `cutover`, as a person reads it."""
+    found = [
+        f"receipt {r.key} dated {r.date}" for r in purchase.receipts if r.date and r.date >= cutover
+    ]
+    found += [
+        f"invoice {i.number or '?'} dated {i.date}"
+        for i in purchase.invoices
+        if i.date and i.date >= cutover
+    ]
+    found += [
+        f"credit note {c.number or '?'} dated {c.date}"
+        for c in purchase.credit_notes
+        if c.date and c.date >= cutover
+    ]
+    return tuple(found)
+
+
+def _cutover(purchase: Purchase, posted: PostedState, ctx: PlanContext, planned: Plan) -> Plan:
+    if not before_cutover(purchase, ctx) or ctx.cutover_released:
+        return planned
+    if f"po:{purchase.order_number.strip()}" in posted:
+        return planned
+    assert ctx.cutover is not None
+    ordered = f"ordered {purchase.order_date} before the cut-over {ctx.cutover}"
+    later = activity_after_cutover(purchase, ctx.cutover)
+    if not later:
+        return Plan(status="before-cutover", notes=(ordered,))
+    if not planned.actions:
+        return planned  # blocked, held or failed: that must be dealt with first either way
+    return Plan(
+        status="go-live",
+        actions=planned.actions,
+        holds=planned.holds,
+        notes=(f"{ordered}, with {', '.join(later)}; QAD holds no PO for it",),
+        po_number=planned.po_number,
+        supplier_code=planned.supplier_code,
+    )
 
 
 # --- void ----------------------------------------------------------------------------------

@@ -33,6 +33,12 @@ from ml_connector.usecases.connections import (
     remove_connection,
     show_connection,
 )
+from ml_connector.usecases.golive import (
+    GoLiveEntry,
+    GoLiveWorklist,
+    golive_post,
+    golive_worklist,
+)
 from ml_connector.usecases.mappings import (
     MappingChange,
     MappingExport,
@@ -79,6 +85,8 @@ __all__ = [
     "ConnectionEdit",
     "ConnectionTest",
     "DatabaseState",
+    "GoLiveEntry",
+    "GoLiveWorklist",
     "Holds",
     "InvoiceReconciliation",
     "KeyRotation",
@@ -100,6 +108,8 @@ __all__ = [
     "edit_connection",
     "export_mappings",
     "find_record",
+    "golive_post",
+    "golive_worklist",
     "held_invoices",
     "import_mappings",
     "list_connections",

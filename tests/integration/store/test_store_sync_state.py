@@ -232,6 +232,8 @@ async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
         "attention": 0,
         "resolved": 0,
         "ignored": 0,
+        "before-cutover": 0,
+        "go-live": 0,
     }
     assert (await store.get_record(cid, "supplier", "sup-1")) is not None
     assert await store.get_record(cid, "purchase", "missing") is None
