@@ -690,7 +690,7 @@ def _iso_when(value: str) -> str:
     return _when(datetime.fromisoformat(value))
 
 
-_MEASURES = ("invoiced", "posted", "held", "received")
+_MEASURES = ("invoiced", "credited", "posted", "held", "received")
 
 
 def reconcile_doc(result: Reconciliation) -> dict[str, Any]:
@@ -717,6 +717,7 @@ def reconcile_doc(result: Reconciliation) -> dict[str, Any]:
                 "supplier": line.supplier_name or line.supplier_id or "(no supplier)",
                 "currency": line.currency,
                 "invoiced": line.invoiced,
+                "credited": line.credited,
                 "posted": line.posted,
                 "held": line.held,
                 "received": line.received,
@@ -745,6 +746,7 @@ def reconcile_tables(doc: Mapping[str, Any]) -> RenderableType:
             "supplier",
             "currency",
             ("invoiced in Cin7", "right"),
+            ("credited in Cin7", "right"),
             ("posted to QAD", "right"),
             ("held", "right"),
             ("received value", "right"),

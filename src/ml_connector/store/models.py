@@ -206,6 +206,7 @@ class ReconcileLine:
     posted: Decimal = Decimal(0)
     held: Decimal = Decimal(0)
     received: Decimal = Decimal(0)
+    credited: Decimal = Decimal(0)
     records: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 

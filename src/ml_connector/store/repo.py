@@ -900,7 +900,7 @@ class Store:
         return {status: counts.get(status, 0) for status in RECORD_STATUSES}
 
     async def reconcile(self, connection_id: int, month: str | None = None) -> list[ReconcileLine]:
-        """Per supplier and currency: invoiced, posted, held and received value (Decimal).
+        """Per supplier and currency: invoiced, credited, posted, held, received value (Decimal).
 
         Sums the ``amounts`` the engine keeps on purchase records, for one order month or all.
         """
@@ -920,13 +920,14 @@ class Store:
                         "posted": Decimal(0),
                         "held": Decimal(0),
                         "received": Decimal(0),
+                        "credited": Decimal(0),
                         "records": 0,
                         "statuses": {},
                     },
                 )
                 line["records"] += 1
                 line["statuses"][rec.status] = line["statuses"].get(rec.status, 0) + 1
-                for measure in ("invoiced", "posted", "held", "received"):
+                for measure in ("invoiced", "credited", "posted", "held", "received"):
                     line[measure] += _decimal(rec.amounts.get(measure, {}).get(currency))
         return [
             ReconcileLine(

@@ -68,7 +68,7 @@ class Holds:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """Per supplier and currency: invoiced, posted, held, received (``month``: one month)."""
+    """Per supplier and currency: invoiced, credited, posted, held, received (``month``: one)."""
 
     connection: str
     month: str | None

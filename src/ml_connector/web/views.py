@@ -291,7 +291,7 @@ def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
     return doc
 
 
-_MEASURES = ("invoiced", "posted", "held", "received")
+_MEASURES = ("invoiced", "credited", "posted", "held", "received")
 
 
 def reconcile_totals(figures: Reconciliation) -> list[dict[str, Any]]:

@@ -84,11 +84,19 @@ def test_reconcile_lines_and_totals(synced: Synced) -> None:
     lines = doc["lines"]
     assert lines
     for line in lines:
-        assert set(line) >= {"supplier", "currency", "invoiced", "posted", "held", "received"}
+        assert set(line) >= {
+            "supplier",
+            "currency",
+            "invoiced",
+            "credited",
+            "posted",
+            "held",
+            "received",
+        }
         assert Decimal(line["invoiced"]) >= 0
     for total in doc["totals"]:
         mine = [ln for ln in lines if ln["currency"] == total["currency"]]
-        for measure in ("invoiced", "posted", "held", "received"):
+        for measure in ("invoiced", "credited", "posted", "held", "received"):
             assert Decimal(total[measure]) == sum(Decimal(ln[measure]) for ln in mine)
     assert sum(t["records"] for t in doc["totals"]) == 40
     assert "TOTAL" in cli.ok("reconcile", "acme").stdout

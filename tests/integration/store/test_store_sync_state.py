@@ -251,7 +251,8 @@ async def test_reconcile_sums_amounts_per_supplier_and_currency(store: Store, ci
         status="posted",
         amounts={
             "invoiced": {"USD": "100.10"},
-            "posted": {"USD": "100.10"},
+            "credited": {"USD": "10.01"},
+            "posted": {"USD": "90.09"},
             "received": {"USD": "100.10"},
         },
     )
@@ -278,7 +279,8 @@ async def test_reconcile_sums_amounts_per_supplier_and_currency(store: Store, ci
     assert line.supplier_name == "Acme Ltd"
     assert line.currency == "USD"
     assert line.invoiced == Decimal("150.15")
-    assert line.posted == Decimal("100.10")
+    assert line.credited == Decimal("10.01")
+    assert line.posted == Decimal("90.09")
     assert line.held == Decimal("50.05")
     assert line.received == Decimal("100.10")
     assert line.records == 2
