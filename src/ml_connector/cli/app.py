@@ -916,6 +916,47 @@ def golive(
     run(main)
 
 
+@app.command("resync")
+def resync(
+    name: Name,
+    from_day: Annotated[
+        datetime,
+        typer.Option(
+            "--from",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="List purchases changed since the start of this day (UTC) again.",
+        ),
+    ],
+    wait: Wait = 0.0,
+    as_json: Json = False,
+) -> None:
+    """Move the purchase cursor back (after an outage or a restore): the next sync lists that
+    window again; natural keys and adoption make it post nothing twice."""
+
+    async def main() -> int:
+        async with open_store() as store:
+            move = await usecases.resync_from(store, name, from_day.date(), wait=wait)
+        doc = {
+            "connection": move.connection,
+            "before": move.before.isoformat() if move.before else None,
+            "after": move.after.isoformat() if move.after else None,
+            "moved": move.moved,
+        }
+        if as_json:
+            emit_json(doc)
+        elif move.moved:
+            say(
+                f"Purchase cursor of {name} moved back from {doc['before']} to {doc['after']}; "
+                f"the next sync lists that window again."
+            )
+        else:
+            say(f"Purchase cursor of {name} is already at {doc['before'] or 'the start'}.")
+        return EXIT_OK
+
+    run(main)
+
+
 @app.command("records")
 def records(
     name: Name,

@@ -34,10 +34,12 @@ from ml_connector.usecases.connections import (
     show_connection,
 )
 from ml_connector.usecases.golive import (
+    CursorMove,
     GoLiveEntry,
     GoLiveWorklist,
     golive_post,
     golive_worklist,
+    resync_from,
 )
 from ml_connector.usecases.mappings import (
     MappingChange,
@@ -84,6 +86,7 @@ __all__ = [
     "ChainCheck",
     "ConnectionEdit",
     "ConnectionTest",
+    "CursorMove",
     "DatabaseState",
     "GoLiveEntry",
     "GoLiveWorklist",
@@ -127,6 +130,7 @@ __all__ = [
     "remove_connection",
     "remove_mapping",
     "replay_records",
+    "resync_from",
     "rotate_keys",
     "scheduler_turn",
     "set_mapping",

@@ -12,6 +12,10 @@ trail event), and nothing reaches QAD until a person decides:
   who decided, then a replay from the stored snapshot posts them, with the same natural keys and
   look-ups as any pass, inside the connection's lock.
 
+:func:`resync_from` moves the purchase cursor back to a day (after an outage or a restore),
+inside the connection's lock so no pass is moving it at the same time; the next pass lists that
+window again, and the natural keys and adoption make it post nothing twice.
+
 The cut-over date and ``adopt_existing`` are connection settings (``SyncOptions.since``,
 ``SyncOptions.adopt_existing``), set with ``connection add/edit --since``.
 """
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from ml_connector.cin7.models import format_timestamp
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Record
 from ml_connector.store.repo import Store
@@ -33,10 +38,12 @@ from ml_connector.usecases.remotes import Remotes, open_engine
 from ml_connector.usecases.reports import find_record
 
 __all__ = [
+    "CursorMove",
     "GoLiveEntry",
     "GoLiveWorklist",
     "golive_post",
     "golive_worklist",
+    "resync_from",
 ]
 
 
@@ -57,6 +64,38 @@ class GoLiveWorklist:
     cutover: date | None
     entries: tuple[GoLiveEntry, ...]
     now: datetime
+
+
+@dataclass(frozen=True)
+class CursorMove:
+    """Where the purchase cursor was and where it is now (None: no cursor, all is listed)."""
+
+    connection: str
+    before: datetime | None
+    after: datetime | None
+
+    @property
+    def moved(self) -> bool:
+        return self.before != self.after
+
+
+async def resync_from(store: Store, name: str, day: date, *, wait: float = 0.0) -> CursorMove:
+    """Move the purchase cursor back to the start of `day` (UTC); a cursor already at or
+    before it stays where it is."""
+    config = await load_connection(store, name)
+    assert config.id is not None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    async with connection_lock(store, config, wait=wait):
+        cursor = await store.get_cursor(config.id, "purchases")
+        before = cursor.value_at if cursor is not None else None
+        if before is None or _aware(before) <= start:
+            return CursorMove(name, before, before)
+        await store.set_cursor(config.id, "purchases", format_timestamp(start), start)
+    return CursorMove(name, before, start)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _entry(store: Store, cid: int, record: Record) -> GoLiveEntry:

@@ -38,3 +38,13 @@ def test_the_worklist_starts_empty_and_posting_nothing_is_refused(
     missing = cli("golive", "acme", "--post", "PO-99999")
     assert missing.exit_code == 2
     assert "has no purchase 'PO-99999'" in missing.stderr
+
+
+def test_resync_without_a_cursor_moves_nothing_and_says_so(cli: Cli, sandboxes: Sandboxes) -> None:
+    cli.ok("connection", "add", *sandboxes.add_args("acme"))
+
+    doc = cli.json("resync", "acme", "--from", "2026-01-01")
+
+    assert doc == {"connection": "acme", "before": None, "after": None, "moved": False}
+    assert "already at the start" in cli.ok("resync", "acme", "--from", "2026-01-01").stdout
+    assert cli("resync", "acme", "--from", "01/02/2026").exit_code == 2
