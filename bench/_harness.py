@@ -165,13 +165,13 @@ def connect(home: Home, cin7: SandboxProcess, qad: SandboxProcess, **options: An
 
 async def _set_options(home: Home, options: dict[str, Any]) -> None:
     from ml_connector.settings import load_settings
-    from ml_connector.store.repo import Store
+    from ml_connector.store.sql import SqlStore
 
     saved = dict(os.environ)
     os.environ.update(home.env)
     try:
         settings = load_settings()
-        store = await Store.open(settings.database_url, Vault.from_settings(settings))
+        store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
         try:
             config = await store.get_connection(NAME)
             await store.update_connection(config.with_settings(options))

@@ -38,7 +38,7 @@ from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.settings import DATABASE_FILE, AppSettings
 from ml_connector.store.models import Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import Counters, Progress, SyncReport
 from ml_connector.usecases import (
     add_connection,

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.usecases.remotes import Remotes
 from ml_connector.usecases.scheduling import Turn, next_due, scheduler_turn
 

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ml_connector.passwords import Passwords
 from ml_connector.serve import ServerThread
 from ml_connector.store.db import create_engine
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.usecases.users import add_user
 from ml_connector.vault import Vault
@@ -67,7 +67,7 @@ def _in_a_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 async def _populate(database_url: str, vault: Vault, boxes: Sandboxes) -> ConsoleWorld:
-    store = await Store.open(database_url, vault)
+    store = await SqlStore.open(database_url, vault)
     try:
         built = await populate(store, boxes)
         users = SqlUsers(store.engine)
@@ -86,7 +86,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with serve_sandboxes() as boxes:
         built = _in_a_thread(lambda: _populate(database_url, vault, boxes))
         # The console's store is made here but first used in the server's own event loop.
-        store = Store(create_engine(database_url), vault)
+        store = SqlStore(create_engine(database_url), vault)
         app = create_app(store, passwords=Passwords(time_cost=1, memory_cost=8))
         with ServerThread(app) as server:
             yield Console(server.url, database_url, vault, boxes, built)
@@ -171,7 +171,7 @@ def test_a_held_invoice_is_released_after_its_receipt_is_posted(
     console.boxes.cin7.state.receive(console.world.held_id)
 
     async def sync_again() -> None:
-        store = await Store.open(console.database_url, console.vault, migrate=False)
+        store = await SqlStore.open(console.database_url, console.vault, migrate=False)
         try:
             config = await store.get_connection("acme")
             await world_on(store, console.boxes, config).sync()

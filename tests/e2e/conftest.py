@@ -16,7 +16,7 @@ from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.vault import Vault
 
 
@@ -39,7 +39,7 @@ async def world(
 ) -> AsyncIterator[World]:
     cin7, qad, cin7_url, qad_url = sandboxes
     tenant = qad.tenant("acme")
-    store = await Store.open(database_url, Vault.ephemeral())
+    store = await SqlStore.open(database_url, Vault.ephemeral())
     config = await store.add_connection(
         ConnectionConfig.from_settings(
             "acme",

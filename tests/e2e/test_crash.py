@@ -32,7 +32,7 @@ from ml_connector.cin7.pacer import Pacer
 from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.settings import load_settings
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.sync.connect import cin7_client, qad_client
 from ml_connector.sync.reference import suggest_mappings
 from ml_connector.vault import Vault
@@ -107,7 +107,7 @@ def sandboxes() -> Iterator[Sandboxes]:
 
 async def _connect(boxes: Sandboxes, options: dict[str, Any]) -> None:
     settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         config = await store.add_connection(
             ConnectionConfig.from_settings(
@@ -163,7 +163,7 @@ def _crash_and_finish(kills: int, rng: random.Random) -> None:
 
 async def _pending() -> int:
     settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         cid = await store.connection_id("acme")
         return len(await store.list_records(cid, status="pending", kind="purchase"))
@@ -186,7 +186,7 @@ async def _read_purchases(boxes: Sandboxes) -> list[Purchase]:
 
 async def _store_view() -> tuple[dict[str, Any], dict[str, str]]:
     settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         cid = await store.connection_id("acme")
         records = {r.reference: r for r in await store.list_records(cid, kind="purchase")}

@@ -23,7 +23,7 @@ from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.vault import Vault
 
 USD_SUPPLIER = "02c19aa9-b6d7-4031-adbe-5f3d418bfbb0"  # Beacon Wire & Cable Co. (seed 11)
@@ -42,7 +42,7 @@ class ConsoleWorld:
     failed: str
 
     @property
-    def store(self) -> Store:
+    def store(self) -> SqlStore:
         return self.world.store
 
     @property
@@ -137,7 +137,7 @@ def acme(boxes: Sandboxes) -> ConnectionConfig:
     )
 
 
-async def populate(store: Store, boxes: Sandboxes) -> ConsoleWorld:
+async def populate(store: SqlStore, boxes: Sandboxes) -> ConsoleWorld:
     """Add connection acme (mappings applied) and the staged purchases, synced."""
     config = await store.add_connection(acme(boxes))
     world = World(boxes.cin7, boxes.qad, boxes.cin7_url, boxes.qad_url, store, config)
@@ -145,7 +145,7 @@ async def populate(store: Store, boxes: Sandboxes) -> ConsoleWorld:
     return await _stage(world)
 
 
-def world_on(store: Store, boxes: Sandboxes, config: ConnectionConfig) -> World:
+def world_on(store: SqlStore, boxes: Sandboxes, config: ConnectionConfig) -> World:
     """The e2e world over another store on the same database (another process or loop)."""
     return World(boxes.cin7, boxes.qad, boxes.cin7_url, boxes.qad_url, store, config)
 
@@ -153,7 +153,7 @@ def world_on(store: Store, boxes: Sandboxes, config: ConnectionConfig) -> World:
 @asynccontextmanager
 async def build_console_world(database_url: str) -> AsyncIterator[ConsoleWorld]:
     with serve_sandboxes() as boxes:
-        store = await Store.open(database_url, Vault.ephemeral())
+        store = await SqlStore.open(database_url, Vault.ephemeral())
         try:
             yield await populate(store, boxes)
         finally:

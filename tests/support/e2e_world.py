@@ -12,7 +12,7 @@ import httpx
 from ml_connector.sandbox.cin7 import Cin7Sandbox
 from ml_connector.sandbox.qad import QadSandbox, QadTenant
 from ml_connector.store.models import ConnectionConfig, Record
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.sync.engine import SyncReport
 from ml_connector.usecases import Remotes, replay_records, suggest, sync_connection
 
@@ -23,7 +23,7 @@ class World:
     qad: QadSandbox
     cin7_url: str
     qad_url: str
-    store: Store
+    store: SqlStore
     config: ConnectionConfig
     cin7_transport: httpx.AsyncBaseTransport | None = None
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ml_connector.store import ConnectionConfig, Store
+from ml_connector.store import ConnectionConfig, SqlStore
 
 PLANTED = "PLANTED-SECRET-9f3b"
 
@@ -28,7 +28,7 @@ def make_config(name: str = "acme", **overrides: Any) -> ConnectionConfig:
     return ConnectionConfig.from_settings(name, values)
 
 
-async def raw(store: Store, sql: str, **params: Any) -> list[Any]:
+async def raw(store: SqlStore, sql: str, **params: Any) -> list[Any]:
     """Run raw SQL outside the store's verbs (to tamper, or to look at what is really stored)."""
     async with store.engine.begin() as conn:
         result = await conn.execute(text(sql), params)

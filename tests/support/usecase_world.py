@@ -1,5 +1,5 @@
 """Use cases against both sandboxes in-process (ASGI transports, no ports) and one connection
-in a store opened twice, as two processes would: each Store has its own engine, database
+in a store opened twice, as two processes would: each SqlStore has its own engine, database
 connections and lock file descriptor. Built by the `setup` fixture of
 tests/integration/usecases/conftest.py."""
 
@@ -14,7 +14,7 @@ import httpx
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.usecases import Remotes, suggest
 from ml_connector.vault import Vault
 
@@ -25,8 +25,8 @@ class Setup:
     vault: Vault
     cin7: Cin7Sandbox
     qad: QadSandbox
-    first: Store
-    second: Store
+    first: SqlStore
+    second: SqlStore
 
     @property
     def remotes(self) -> Remotes:
@@ -49,8 +49,8 @@ async def open_setup(database_url: str) -> AsyncIterator[Setup]:
     qad = create_qad_sandbox(seed=3)
     tenant = qad.tenant()
     vault = Vault.ephemeral()
-    first = await Store.open(database_url, vault)
-    second = await Store.open(database_url, vault, migrate=False)
+    first = await SqlStore.open(database_url, vault)
+    second = await SqlStore.open(database_url, vault, migrate=False)
     await first.add_connection(
         ConnectionConfig.from_settings(
             "acme",

@@ -1,13 +1,17 @@
-"""ml-connector's persistent state: SQLAlchemy schema, the Store's domain verbs, migrations.
+"""ml-connector's persistent state: the store's verbs as protocols, their SQL implementation,
+the schema and its migrations.
 
     from ml_connector.settings import load_settings
-    from ml_connector.store import Store
+    from ml_connector.store import SqlStore
     from ml_connector.vault import Vault
 
     settings = load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
 
-One schema serves SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg://``).
+Code that uses a store is typed against a role of :mod:`ml_connector.store.protocols`
+(``SyncStateStore``, ``ConfigStore``, ``ReportStore`` or all of them, ``Store``), so
+:class:`ml_connector.testing.MemoryStore` serves it as well. One schema serves SQLite (the
+embedded default) and PostgreSQL (``postgresql+psycopg://``).
 Names are loaded on first use (:mod:`ml_connector.lazy`): the value types in
 :mod:`ml_connector.store.models` come without SQLAlchemy and Alembic.
 """
@@ -34,8 +38,10 @@ if TYPE_CHECKING:
         Snapshot,
         Staged,
     )
+    from ml_connector.store.protocols import ConfigStore, ReportStore, Store, SyncStateStore
     from ml_connector.store.redact import MASK, canonical_json, redact
-    from ml_connector.store.repo import Store, parse_cin7_timestamp, snapshot_hash
+    from ml_connector.store.rules import parse_cin7_timestamp, snapshot_hash
+    from ml_connector.store.sql import SqlStore
 
 __all__ = [
     "DEFAULT_CIN7_BASE_URL",
@@ -43,6 +49,7 @@ __all__ = [
     "MASK",
     "AuditEvent",
     "BrokenLink",
+    "ConfigStore",
     "ConnectionConfig",
     "Cursor",
     "Mapping",
@@ -50,10 +57,13 @@ __all__ = [
     "Posting",
     "ReconcileLine",
     "Record",
+    "ReportStore",
     "Run",
     "Snapshot",
+    "SqlStore",
     "Staged",
     "Store",
+    "SyncStateStore",
     "canonical_json",
     "create_engine",
     "current_revision",
@@ -86,7 +96,9 @@ __getattr__ = lazy_exports(
             "Snapshot",
             "Staged",
         ),
+        "protocols": ("ConfigStore", "ReportStore", "Store", "SyncStateStore"),
         "redact": ("MASK", "canonical_json", "redact"),
-        "repo": ("Store", "parse_cin7_timestamp", "snapshot_hash"),
+        "rules": ("parse_cin7_timestamp", "snapshot_hash"),
+        "sql": ("SqlStore",),
     },
 )

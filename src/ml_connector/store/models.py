@@ -21,9 +21,11 @@ from ml_connector.vocab import (
     MappingKind,
     MappingSource,
     PostingState,
+    RecordKind,
     RecordStatus,
     RunKind,
     RunStatus,
+    Stream,
 )
 
 __all__ = [
@@ -48,7 +50,7 @@ __all__ = [
 class Cursor:
     """Where a stream's incremental listing resumes: Cin7's raw timestamp and its parsed form."""
 
-    stream: str
+    stream: Stream
     value: str
     value_at: datetime | None
     updated_at: datetime
@@ -69,7 +71,7 @@ class Snapshot:
 
     id: int
     connection_id: int
-    kind: str
+    kind: RecordKind
     cin7_id: str
     reference: str
     version: int
@@ -89,7 +91,7 @@ class Record:
 
     id: int
     connection_id: int
-    kind: str
+    kind: RecordKind
     cin7_id: str
     reference: str
     supplier_id: str | None

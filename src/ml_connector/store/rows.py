@@ -1,13 +1,20 @@
-"""Conversions between table rows and the store's value objects."""
+"""Conversions between table rows and the store's value objects, for every back-end.
+
+A row is any mapping of column names to values: a SQLAlchemy ``RowMapping`` in the SQL store, a
+dict in the memory store, so both hand out identical values. A connection goes into a row
+through :func:`connection_values` (secrets encrypted) and comes back through
+:func:`connection_from_row` (secrets decrypted): the only two places that know how a
+:class:`~ml_connector.store.models.ConnectionConfig` is laid out in the ``connections`` table.
+"""
 
 from __future__ import annotations
 
+import collections.abc
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel, SecretStr, ValidationError
-from sqlalchemy.engine import RowMapping
 
 from ml_connector.connection import setting_name
 from ml_connector.errors import ConfigError
@@ -22,6 +29,8 @@ from ml_connector.store.models import (
     Snapshot,
 )
 from ml_connector.vault import Vault
+
+Row: TypeAlias = collections.abc.Mapping[Any, Any]
 
 __all__ = [
     "audit_from_row",
@@ -89,7 +98,7 @@ def _json_ready(value: object) -> object:
     return value
 
 
-def connection_from_row(row: RowMapping, vault: Vault) -> ConnectionConfig:
+def connection_from_row(row: Row, vault: Vault) -> ConnectionConfig:
     """The connection of a row, secrets decrypted; ConfigError when its stored settings are
     not ones this version understands."""
     settings: dict[str, Any] = {setting: row[column] for setting, column in _COLUMNS.items()}
@@ -119,7 +128,7 @@ def connection_from_row(row: RowMapping, vault: Vault) -> ConnectionConfig:
     ) from None
 
 
-def cursor_from_row(row: RowMapping) -> Cursor:
+def cursor_from_row(row: Row) -> Cursor:
     return Cursor(
         stream=row["stream"],
         value=row["value"],
@@ -128,7 +137,7 @@ def cursor_from_row(row: RowMapping) -> Cursor:
     )
 
 
-def snapshot_from_row(row: RowMapping) -> Snapshot:
+def snapshot_from_row(row: Row) -> Snapshot:
     return Snapshot(
         id=int(row["id"]),
         connection_id=row["connection_id"],
@@ -143,7 +152,7 @@ def snapshot_from_row(row: RowMapping) -> Snapshot:
     )
 
 
-def record_from_row(row: RowMapping) -> Record:
+def record_from_row(row: Row) -> Record:
     return Record(
         id=int(row["id"]),
         connection_id=row["connection_id"],
@@ -163,7 +172,7 @@ def record_from_row(row: RowMapping) -> Record:
     )
 
 
-def posting_from_row(row: RowMapping) -> Posting:
+def posting_from_row(row: Row) -> Posting:
     return Posting(
         id=int(row["id"]),
         connection_id=row["connection_id"],
@@ -178,7 +187,7 @@ def posting_from_row(row: RowMapping) -> Posting:
     )
 
 
-def mapping_from_row(row: RowMapping) -> Mapping:
+def mapping_from_row(row: Row) -> Mapping:
     return Mapping(
         id=int(row["id"]),
         connection_id=row["connection_id"],
@@ -192,7 +201,7 @@ def mapping_from_row(row: RowMapping) -> Mapping:
     )
 
 
-def audit_from_row(row: RowMapping) -> AuditEvent:
+def audit_from_row(row: Row) -> AuditEvent:
     return AuditEvent(
         id=int(row["id"]),
         connection_id=row["connection_id"],
@@ -207,7 +216,7 @@ def audit_from_row(row: RowMapping) -> AuditEvent:
     )
 
 
-def run_from_row(row: RowMapping) -> Run:
+def run_from_row(row: Row) -> Run:
     return Run(
         id=int(row["id"]),
         connection_id=row["connection_id"],

@@ -1,6 +1,6 @@
 """The console's people: users with a role, their signed-in sessions, and the sign-in log.
 
-Kept apart from the sync state (`repo.py`): nothing here touches a connection, and the engine
+Kept apart from the sync state (`store/sql/`): nothing here touches a connection, and the engine
 never reads it. :class:`SqlUsers` works on the store's engine, so it shares its database, its
 migrations and (on SQLite) its ``BEGIN IMMEDIATE`` writes.
 

@@ -48,7 +48,7 @@ from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import SupplierInvoice
 from ml_connector.qad.operations import Adoption, QadOperations
 from ml_connector.store.models import ConnectionConfig, Posting, Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import SyncStateStore
 from ml_connector.sync.actions import (
     Action,
     ClosePurchaseOrder,
@@ -75,7 +75,7 @@ from ml_connector.sync.quarantine import (
     unreadable,
 )
 from ml_connector.sync.reconcile import account_lines, record_amounts
-from ml_connector.vocab import AuditEventKind, RecordStatus
+from ml_connector.vocab import AuditEventKind, RecordKind, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class SyncEngine:
 
     def __init__(
         self,
-        store: Store,
+        store: SyncStateStore,
         config: ConnectionConfig,
         cin7: Cin7Client | None,
         qad: QadChannel,
@@ -406,7 +406,7 @@ class SyncEngine:
             if purchase_cursor:
                 await self.store.set_cursor(self.cid, "purchases", purchase_cursor)
 
-    async def _seen(self, kind: str, cin7_id: str, stamp: str) -> bool:
+    async def _seen(self, kind: RecordKind, cin7_id: str, stamp: str) -> bool:
         return await self.store.seen(self.cid, kind, cin7_id, stamp)
 
     async def _poll_suppliers(self, cin7: Cin7Client) -> str | None:

@@ -11,7 +11,7 @@ from typing import cast
 
 from ml_connector.cin7.client import Cin7Client
 from ml_connector.qad.channel import ReferenceChannel
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import ConfigStore
 from ml_connector.sync.mapping import (
     Cin7Reference,
     Kind,
@@ -49,7 +49,7 @@ async def read_qad_reference(qad: ReferenceChannel) -> QadReference:
 
 
 async def suggest_mappings(
-    store: Store, connection_id: int, cin7: Cin7Client, qad: ReferenceChannel, *, apply: bool
+    store: ConfigStore, connection_id: int, cin7: Cin7Client, qad: ReferenceChannel, *, apply: bool
 ) -> dict[Kind, SuggestionReport]:
     """Match both sides; with `apply`, store the new suggestions (manual rows are kept)."""
     tables = cast(dict[Kind, dict[str, str]], await store.mapping_table(connection_id))

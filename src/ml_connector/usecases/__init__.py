@@ -6,7 +6,7 @@ web console or job workers call the same functions. A use case never prints; it 
 values and raises the classes of :mod:`ml_connector.errors`, which each caller maps to its own
 answer (an exit code, an HTTP status, a retried job).
 
-Most use cases take an open :class:`~ml_connector.store.repo.Store` (see :func:`open_store`)
+Most use cases take an open :class:`~ml_connector.store.protocols.Store` (see :func:`open_store`)
 and a connection name::
 
     async with open_store(load_settings()) as store:

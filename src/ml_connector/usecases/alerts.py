@@ -40,7 +40,8 @@ from ml_connector.errors import ConfigError
 from ml_connector.schedule import parse_schedule
 from ml_connector.store.models import AlertRule
 from ml_connector.store.overview import SqlOverview
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.usecases.opening import load_connection
 
 __all__ = [
@@ -133,7 +134,7 @@ def parse_conditions(text: str) -> tuple[str, ...]:
 
 
 async def _conditions(
-    store: Store, name: str, wanted: set[str], now: datetime
+    store: SqlStore, name: str, wanted: set[str], now: datetime
 ) -> dict[str, tuple[bool, str]]:
     """Each wanted condition: whether it holds now, and a line saying why (or that it cleared)."""
     config = await load_connection(store, name)
@@ -209,7 +210,7 @@ def no_sync_state(
 
 
 async def evaluate_alerts(
-    store: Store,
+    store: SqlStore,
     name: str,
     *,
     now: datetime | None = None,
@@ -258,7 +259,12 @@ async def evaluate_alerts(
 
 
 async def evaluate_quietly(store: Store, name: str) -> None:
-    """:func:`evaluate_alerts` for the end of a pass: no error of its own escapes."""
+    """:func:`evaluate_alerts` for the end of a pass: no error of its own escapes.
+
+    Alerts read the SQL overview, so a store without a database (the memory double) has none.
+    """
+    if not isinstance(store, SqlStore):
+        return
     try:
         await evaluate_alerts(store, name)
     except Exception as exc:

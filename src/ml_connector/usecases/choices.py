@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import qad_client
 from ml_connector.sync.mapping import QadReference
 from ml_connector.sync.reference import read_qad_reference

@@ -20,7 +20,7 @@ from ml_connector.errors import ConfigError, UrlRefused
 from ml_connector.masking import keep_secret
 from ml_connector.qad.settings import check_base_url
 from ml_connector.schedule import parse_schedule
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import Verdict, check_connection, qad_settings
 from ml_connector.usecases.opening import load_connection
 

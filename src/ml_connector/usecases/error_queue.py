@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Record
-from ml_connector.store.repo import Store
 from ml_connector.store.search import SqlRecordSearch
+from ml_connector.store.sql import SqlStore
 from ml_connector.sync.inputs import KIND_WORDS
 from ml_connector.usecases.passes import PassResult, replay_records
 from ml_connector.usecases.remotes import Remotes
@@ -150,7 +150,9 @@ def group_records(records: list[Record]) -> list[ErrorGroup]:
     return groups
 
 
-async def error_queue(store: Store, name: str, *, now: Callable[[], datetime] = _now) -> ErrorQueue:
+async def error_queue(
+    store: SqlStore, name: str, *, now: Callable[[], datetime] = _now
+) -> ErrorQueue:
     """Connection ``name``'s failed, blocked and needs-attention purchases, grouped."""
     cid = await store.connection_id(name)
     records = await store.list_records(cid, status=list(QUEUED), kind="purchase")
@@ -161,7 +163,7 @@ async def error_queue(store: Store, name: str, *, now: Callable[[], datetime] = 
 
 
 async def replay_queued(
-    store: Store,
+    store: SqlStore,
     name: str,
     *,
     group: str | None = None,

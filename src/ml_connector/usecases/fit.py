@@ -50,7 +50,7 @@ from ml_connector.qad.rest.browse import BROWSE_PATH
 from ml_connector.qad.rest.channel import RestChannel
 from ml_connector.qad.routing import with_profile
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_profile, qad_settings
 from ml_connector.usecases.opening import load_connection
 

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from ml_connector.cin7.models import format_timestamp
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.usecases.lock import connection_lock
 from ml_connector.usecases.opening import load_connection, os_user
 from ml_connector.usecases.passes import PassResult, RecordOutcome

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ml_connector.store.models import Record
-from ml_connector.store.repo import Store
 from ml_connector.store.search import SqlRecordSearch
+from ml_connector.store.sql import SqlStore
 
 __all__ = ["HeldInvoice", "HoldList", "held_invoice_lines", "invoice_numbers"]
 
@@ -57,7 +57,7 @@ def invoice_numbers(payload: Any) -> tuple[str, ...]:
 
 
 async def held_invoice_lines(
-    store: Store, name: str, *, now: Callable[[], datetime] = _now
+    store: SqlStore, name: str, *, now: Callable[[], datetime] = _now
 ) -> HoldList:
     """Connection ``name``'s held purchases, longest-held first."""
     cid = await store.connection_id(name)

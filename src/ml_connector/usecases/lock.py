@@ -47,7 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ml_connector.errors import ConnectionBusy
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
+from ml_connector.store.sql import SqlStore
 
 __all__ = ["LockHolder", "advisory_key", "connection_lock"]
 
@@ -119,10 +120,9 @@ async def connection_lock(
 
 
 def _lock_for(store: Store, connection_id: int) -> _Lock:
-    dialect = getattr(store, "dialect", None)
-    if dialect == "postgresql":
+    if isinstance(store, SqlStore) and store.dialect == "postgresql":
         return _AdvisoryLock(store.engine, advisory_key(connection_id))
-    if dialect == "sqlite":
+    if isinstance(store, SqlStore) and store.dialect == "sqlite":
         database = make_url(str(store.engine.url)).database
         if database:
             folder = Path(database).expanduser().absolute().parent / LOCK_FOLDER

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Mapping
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.alignment import Alignment, align
 from ml_connector.sync.mapping import SuggestionReport, export_csv, import_csv
 from ml_connector.sync.reference import read_cin7_reference, read_qad_reference, suggest_mappings

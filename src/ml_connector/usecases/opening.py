@@ -14,17 +14,18 @@ from contextlib import asynccontextmanager
 from ml_connector.masking import keep_secret
 from ml_connector.settings import AppSettings, load_settings
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.vault import Vault
 
 __all__ = ["load_connection", "open_store", "os_user"]
 
 
 @asynccontextmanager
-async def open_store(settings: AppSettings | None = None) -> AsyncIterator[Store]:
+async def open_store(settings: AppSettings | None = None) -> AsyncIterator[SqlStore]:
     """The store of these settings (default: from the environment), migrated, with its vault."""
     settings = settings or load_settings()
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         yield store
     finally:

@@ -22,7 +22,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.runner import next_due
 from ml_connector.store.models import ConnectionConfig, Run
 from ml_connector.store.overview import RunTotals, SqlOverview
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.vocab import RECORD_STATUSES
 
 __all__ = [
@@ -121,7 +121,7 @@ def _next_run(
     return due, schedule
 
 
-async def overview(store: Store, *, now: Callable[[], datetime] = _now) -> Overview:
+async def overview(store: SqlStore, *, now: Callable[[], datetime] = _now) -> Overview:
     """Every connection with health, last and next run, counts, Cin7 budget and oldest hold."""
     moment = now()
     reads = SqlOverview(store.engine)
@@ -160,7 +160,7 @@ async def overview(store: Store, *, now: Callable[[], datetime] = _now) -> Overv
     return Overview(tuple(lines), moment)
 
 
-async def figures(store: Store, *, now: Callable[[], datetime] = _now) -> Figures:
+async def figures(store: SqlStore, *, now: Callable[[], datetime] = _now) -> Figures:
     """The overview plus every connection's all-time run totals, for `/metrics`."""
     seen = await overview(store, now=now)
     by_id = await SqlOverview(store.engine).run_totals()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ml_connector.errors import ConfigError, ConnectionBusy
 from ml_connector.store.models import ConnectionConfig, Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import Progress, SyncReport
 from ml_connector.usecases.alerts import evaluate_quietly
 from ml_connector.usecases.lock import connection_lock

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from ml_connector.errors import ConfigError
 from ml_connector.store.audit import event_hash
 from ml_connector.store.models import AuditEvent, Posting, Record, Snapshot
-from ml_connector.store.repo import Store
 from ml_connector.store.search import RecordQuery, SqlRecordSearch
+from ml_connector.store.sql import SqlStore
 from ml_connector.vocab import RECORD_STATUSES, RecordKind, RecordStatus
 
 __all__ = [
@@ -109,7 +109,7 @@ def parse_statuses(values: Sequence[str]) -> tuple[RecordStatus, ...]:
 
 
 async def search_records(
-    store: Store,
+    store: SqlStore,
     name: str,
     *,
     kind: RecordKind = "purchase",
@@ -202,7 +202,7 @@ def check_trail(connection_id: int, events: Sequence[AuditEvent]) -> list[str]:
 
 
 async def record_detail(
-    store: Store,
+    store: SqlStore,
     name: str,
     record_id: int,
     *,

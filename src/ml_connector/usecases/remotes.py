@@ -17,7 +17,7 @@ import httpx
 from ml_connector.cin7.client import Cin7Client
 from ml_connector.qad.channel import QadChannel
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_client
 from ml_connector.sync.engine import Progress, SyncEngine
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import AuditEvent, BrokenLink, ReconcileLine, Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.reconcile import (
     AccountTotal,

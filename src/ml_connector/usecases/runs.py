@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ml_connector.store.models import Run
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 
 __all__ = ["RunHistory", "run_history", "stop_reason"]
 

@@ -15,7 +15,7 @@ from typing import Literal
 from ml_connector.errors import ConfigError, ConnectionBusy
 from ml_connector.schedule import parse_schedule
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import SyncReport
 from ml_connector.usecases.passes import sync_connection
 from ml_connector.usecases.remotes import Remotes

@@ -19,7 +19,7 @@ from typing import Literal
 
 from ml_connector.errors import ConfigError
 from ml_connector.store.models import Record
-from ml_connector.store.repo import Store
+from ml_connector.store.protocols import Store
 from ml_connector.vocab import RecordStatus
 
 __all__ = ["SETTLEABLE", "Settled", "settle_records"]

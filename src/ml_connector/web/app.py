@@ -1,6 +1,6 @@
 """The operator console as one FastAPI app: pages, the JSON API, metrics and health.
 
-:func:`create_app` takes an open :class:`~ml_connector.store.repo.Store` (the caller opens and
+:func:`create_app` takes an open :class:`~ml_connector.store.sql.SqlStore` (the caller opens and
 closes it: `ml-connector serve`, the demo, a test on SQLite or PostgreSQL), so the app holds no
 global state and several apps can run in one process.
 
@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ml_connector.errors import AuthRejected, ConfigError, StoreError, TransientError
 from ml_connector.masking import SecretScopes, scrub
 from ml_connector.passwords import Passwords
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.web import api, health, metrics, pages
 from ml_connector.web.auth import NotSignedIn
@@ -57,7 +57,7 @@ def _is_api(request: Request) -> bool:
 
 
 def create_app(
-    store: Store,
+    store: SqlStore,
     config: ConsoleConfig | None = None,
     *,
     passwords: Passwords | None = None,

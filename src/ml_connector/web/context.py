@@ -15,7 +15,7 @@ from fastapi import Request
 from pydantic import SecretStr
 
 from ml_connector.passwords import Passwords
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.usecases.access import SignInPolicy
 from ml_connector.usecases.choices import ChoiceCache
@@ -42,7 +42,7 @@ class ConsoleConfig:
 
 @dataclass
 class Console:
-    store: Store
+    store: SqlStore
     users: SqlUsers
     passwords: Passwords
     config: ConsoleConfig

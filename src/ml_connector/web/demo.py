@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from ml_connector.passwords import Passwords
 from ml_connector.settings import AppSettings
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.usecases.users import add_user
 from ml_connector.vault import Vault
@@ -29,7 +29,7 @@ async def serve_demo_console(
     settings: AppSettings, *, port: int, say: Callable[[str], None]
 ) -> None:
     password = secrets.token_urlsafe(12)
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         await add_user(
             SqlUsers(store.engine), Passwords(), DEMO_USER, "admin", password, actor="demo"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from ml_connector.settings import AppSettings
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.vault import Vault
 from ml_connector.web.app import create_app
@@ -58,7 +58,7 @@ async def serve_console(
     say: Callable[[str], None] = lambda _line: None,
 ) -> None:
     """Open the store (applying migrations), serve until interrupted, close the store."""
-    store = await Store.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
     try:
         if not await SqlUsers(store.engine).list_users():
             say(

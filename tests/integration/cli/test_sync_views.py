@@ -9,7 +9,7 @@ from typing import Any
 from cli_helpers import Cli, Sandboxes
 
 from ml_connector.settings import load_settings
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.vault import Vault
 
 Synced = tuple[Cli, Sandboxes, dict[str, Any]]
@@ -208,7 +208,7 @@ def test_dry_run_posts_nothing_and_moves_no_cursor(connected: Cli, sandboxes: Sa
 
     async def cursors() -> list[object]:
         settings = load_settings({"ML_CONNECTOR_HOME": str(connected.home)})
-        store = await Store.open(settings.database_url, Vault.from_settings(settings))
+        store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
         try:
             cid = await store.connection_id("acme")
             return [await store.get_cursor(cid, s) for s in ("purchases", "suppliers")]

@@ -14,7 +14,7 @@ from console_world import ConsoleWorld, build_console_world
 from fastapi import FastAPI
 
 from ml_connector.passwords import Passwords
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.store.users import SqlUsers
 from ml_connector.usecases.users import add_user
 from ml_connector.vault import Vault
@@ -42,8 +42,8 @@ def passwords() -> Passwords:
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await Store.open(database_url, Vault.ephemeral())
+async def store(database_url: str) -> AsyncIterator[SqlStore]:
+    opened = await SqlStore.open(database_url, Vault.ephemeral())
     try:
         yield opened
     finally:
@@ -51,7 +51,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def users(store: Store, clock: Clock) -> SqlUsers:
+def users(store: SqlStore, clock: Clock) -> SqlUsers:
     return SqlUsers(store.engine, clock=clock)
 
 
@@ -59,7 +59,7 @@ def users(store: Store, clock: Clock) -> SqlUsers:
 
 
 @pytest.fixture
-def app(store: Store, passwords: Passwords) -> FastAPI:
+def app(store: SqlStore, passwords: Passwords) -> FastAPI:
     """The console on the real clock (the store stamps runs and records with it too)."""
     return create_app(store, passwords=passwords)
 

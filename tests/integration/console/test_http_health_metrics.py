@@ -11,11 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.web import ConsoleConfig, create_app
 
 
-async def _seed(store: Store) -> int:
+async def _seed(store: SqlStore) -> int:
     """Connection acme: two syncs (one failed), a replay, records in several statuses."""
     added = await store.add_connection(make_connection("acme"))
     await store.add_connection(make_connection("quiet", schedule=None))
@@ -55,7 +55,7 @@ async def test_readyz_says_ready_when_migrations_are_applied(
 
 
 async def test_readyz_is_503_when_the_schema_is_behind(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: SqlStore
 ) -> None:
     async with store.engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
@@ -70,7 +70,7 @@ async def test_readyz_is_503_when_the_schema_is_behind(
 async def test_readyz_is_503_when_the_database_is_gone(passwords, tmp_path) -> None:
     from ml_connector.vault import Vault
 
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}", Vault.ephemeral())
+    store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}", Vault.ephemeral())
     app = create_app(store, passwords=passwords)
     (tmp_path / "gone.db").unlink()
     (tmp_path / "gone.db").mkdir()  # a folder where the file was: nothing can open it
@@ -102,7 +102,7 @@ def _samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 async def test_metrics_are_computed_from_the_database_with_the_prefix(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: SqlStore
 ) -> None:
     await _seed(store)
 
@@ -139,13 +139,13 @@ async def test_metrics_are_computed_from_the_database_with_the_prefix(
 
 
 async def test_metrics_follow_work_done_by_another_process(
-    client: httpx.AsyncClient, store: Store, database_url: str
+    client: httpx.AsyncClient, store: SqlStore, database_url: str
 ) -> None:
-    """Another Store (as `ml-connector run` opens) writes; the console's next scrape sees it."""
+    """Another SqlStore (as `ml-connector run` opens) writes; the console's next scrape sees it."""
     from ml_connector.vault import Vault
 
     cid = await _seed(store)
-    other = await Store.open(database_url, Vault.ephemeral(), migrate=False)
+    other = await SqlStore.open(database_url, Vault.ephemeral(), migrate=False)
     try:
         run = await other.start_run(cid, "sync", "worker")
         await other.finish_run(run.id, "succeeded", {"cin7_calls": 100})
@@ -156,7 +156,7 @@ async def test_metrics_follow_work_done_by_another_process(
     assert samples[("ml_connector_cin7_calls_total", (("connection", "acme"),))] == 115
 
 
-async def test_the_oldest_hold_age_grows_with_time(store: Store, passwords) -> None:
+async def test_the_oldest_hold_age_grows_with_time(store: SqlStore, passwords) -> None:
     await _seed(store)
     later = datetime.now(UTC) + timedelta(hours=3)
     app = create_app(store, passwords=passwords, clock=lambda: later)
@@ -178,7 +178,7 @@ async def test_the_oldest_hold_age_grows_with_time(store: Store, passwords) -> N
     ],
 )
 async def test_a_metrics_token_is_required_when_configured(
-    store: Store, passwords, header: str | None, status: int
+    store: SqlStore, passwords, header: str | None, status: int
 ) -> None:
     config = ConsoleConfig(metrics_token=SecretStr("s3cret-metrics"))
     app = create_app(store, config, passwords=passwords)
@@ -191,7 +191,7 @@ async def test_a_metrics_token_is_required_when_configured(
 
 
 async def test_api_connections_lists_the_overview_fields_and_no_secret(
-    client: httpx.AsyncClient, store: Store, people: dict[str, str]
+    client: httpx.AsyncClient, store: SqlStore, people: dict[str, str]
 ) -> None:
     await _seed(store)
     await sign_in_as(client, "vera")
@@ -225,7 +225,7 @@ async def test_api_connections_lists_the_overview_fields_and_no_secret(
 
 
 async def test_the_overview_page_shows_every_connection(
-    client: httpx.AsyncClient, store: Store, people: dict[str, str]
+    client: httpx.AsyncClient, store: SqlStore, people: dict[str, str]
 ) -> None:
     await _seed(store)
     await sign_in_as(client, "vera")

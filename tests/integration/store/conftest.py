@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from store_helpers import make_config
 
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.vault import Vault
 
 
@@ -18,8 +18,8 @@ def vault() -> Vault:
 
 
 @pytest.fixture
-async def store(database_url: str, vault: Vault) -> AsyncIterator[Store]:
-    opened = await Store.open(database_url, vault)
+async def store(database_url: str, vault: Vault) -> AsyncIterator[SqlStore]:
+    opened = await SqlStore.open(database_url, vault)
     try:
         yield opened
     finally:
@@ -27,7 +27,7 @@ async def store(database_url: str, vault: Vault) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def cid(store: Store) -> int:
+async def cid(store: SqlStore) -> int:
     """The id of a freshly added connection named ``acme``."""
     added = await store.add_connection(make_config("acme"))
     assert added.id is not None

@@ -10,12 +10,12 @@ import pytest
 from store_helpers import raw
 
 from ml_connector.errors import StoreError
-from ml_connector.store import GENESIS, Store, event_hash, record_key
+from ml_connector.store import GENESIS, SqlStore, event_hash, record_key
 
 KEY = record_key("purchase", "PO-00412")
 
 
-async def _fill(store: Store, cid: int) -> None:
+async def _fill(store: SqlStore, cid: int) -> None:
     await store.append(cid, KEY, "fetched", "sync", {"version": 1, "hash": "ab" * 32})
     await store.append(cid, "supplier:Acme Ltd", "posted", "sync", {"qad_id": "S0001"})
     await store.append(cid, KEY, "planned", "sync", {"actions": ["create_po"]})
@@ -23,7 +23,7 @@ async def _fill(store: Store, cid: int) -> None:
     await store.append(cid, KEY, "posted", "sync", {"qad_id": "PO-00412"})
 
 
-async def test_events_chain_in_order_with_a_sequence_per_record(store: Store, cid: int) -> None:
+async def test_events_chain_in_order_with_a_sequence_per_record(store: SqlStore, cid: int) -> None:
     first = await store.append(cid, KEY, "fetched", "sync", {"version": 1})
     assert first.seq == 1
     assert first.prev_hash == GENESIS
@@ -56,7 +56,7 @@ async def test_events_chain_in_order_with_a_sequence_per_record(store: Store, ci
     assert [e.id for e in await store.events(cid, after_id=first.id, limit=1)] == [other.id]
 
 
-async def test_audit_data_is_redacted_before_it_is_stored(store: Store, cid: int) -> None:
+async def test_audit_data_is_redacted_before_it_is_stored(store: SqlStore, cid: int) -> None:
     event = await store.append(
         cid,
         KEY,
@@ -89,7 +89,7 @@ async def test_audit_data_is_redacted_before_it_is_stored(store: Store, cid: int
     assert await store.verify(cid) == []
 
 
-async def test_verify_reports_an_edited_event(store: Store, cid: int) -> None:
+async def test_verify_reports_an_edited_event(store: SqlStore, cid: int) -> None:
     await _fill(store, cid)
     target = (await store.trail(cid, KEY))[1]
     forged = json.dumps({"actions": ["create_po", "pay_twice"]})
@@ -101,7 +101,7 @@ async def test_verify_reports_an_edited_event(store: Store, cid: int) -> None:
 
 
 async def test_verify_reports_an_edited_field_even_when_the_hash_is_recomputed(
-    store: Store, cid: int
+    store: SqlStore, cid: int
 ) -> None:
     await _fill(store, cid)
     events = await store.events(cid)
@@ -127,7 +127,7 @@ async def test_verify_reports_an_edited_field_even_when_the_hash_is_recomputed(
     assert "chain broken" in problems[0].problem
 
 
-async def test_verify_reports_a_deleted_middle_event(store: Store, cid: int) -> None:
+async def test_verify_reports_a_deleted_middle_event(store: SqlStore, cid: int) -> None:
     await _fill(store, cid)
     events = await store.events(cid)
     await raw(store, "DELETE FROM audit_events WHERE id = :id", id=events[2].id)
@@ -140,7 +140,7 @@ async def test_verify_reports_a_deleted_middle_event(store: Store, cid: int) -> 
     ]
 
 
-async def test_verify_reports_deleted_newest_events(store: Store, cid: int) -> None:
+async def test_verify_reports_deleted_newest_events(store: SqlStore, cid: int) -> None:
     await _fill(store, cid)
     events = await store.events(cid)
     await raw(store, "DELETE FROM audit_events WHERE id = :id", id=events[-1].id)
@@ -150,7 +150,7 @@ async def test_verify_reports_deleted_newest_events(store: Store, cid: int) -> N
     assert "newest events" in problems[0].problem
 
 
-async def test_chains_of_connections_are_independent(store: Store, cid: int) -> None:
+async def test_chains_of_connections_are_independent(store: SqlStore, cid: int) -> None:
     from store_helpers import make_config
 
     other = await store.add_connection(make_config("other"))
@@ -163,7 +163,7 @@ async def test_chains_of_connections_are_independent(store: Store, cid: int) -> 
     assert await store.verify(cid) != []
 
 
-async def test_concurrent_appends_never_fork_the_chain(store: Store, cid: int) -> None:
+async def test_concurrent_appends_never_fork_the_chain(store: SqlStore, cid: int) -> None:
     await asyncio.gather(
         *(store.append(cid, f"purchase:PO-{i % 3}", "fetched", "sync", {"i": i}) for i in range(24))
     )
@@ -172,7 +172,7 @@ async def test_concurrent_appends_never_fork_the_chain(store: Store, cid: int) -
     assert seqs == list(range(1, 9))
 
 
-async def test_an_append_that_rolls_back_leaves_no_trace(store: Store, cid: int) -> None:
+async def test_an_append_that_rolls_back_leaves_no_trace(store: SqlStore, cid: int) -> None:
     await store.append(cid, KEY, "fetched", "sync")
 
     async def crash_before_commit() -> None:
@@ -187,12 +187,12 @@ async def test_an_append_that_rolls_back_leaves_no_trace(store: Store, cid: int)
     assert await store.verify(cid) == []
 
 
-async def test_an_event_needs_key_name_and_actor(store: Store, cid: int) -> None:
+async def test_an_event_needs_key_name_and_actor(store: SqlStore, cid: int) -> None:
     with pytest.raises(StoreError):
         await store.append(cid, KEY, "", "sync")
 
 
-async def test_awkward_json_values_survive_the_round_trip(store: Store, cid: int) -> None:
+async def test_awkward_json_values_survive_the_round_trip(store: SqlStore, cid: int) -> None:
     data = {
         "qty": 0.1,
         "big": 1e20,
@@ -207,6 +207,6 @@ async def test_awkward_json_values_survive_the_round_trip(store: Store, cid: int
     assert await store.verify(cid) == []
 
 
-async def test_naive_times_are_refused(store: Store, cid: int) -> None:
+async def test_naive_times_are_refused(store: SqlStore, cid: int) -> None:
     with pytest.raises(StoreError, match="timezone-aware"):
         await store.append(cid, KEY, "fetched", "sync", at=datetime(2024, 5, 6))

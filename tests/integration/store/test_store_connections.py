@@ -7,11 +7,11 @@ from pydantic import SecretStr, ValidationError
 from store_helpers import make_config, raw
 
 from ml_connector.errors import ConfigError
-from ml_connector.store import ConnectionConfig, Store
+from ml_connector.store import ConnectionConfig, SqlStore
 from ml_connector.vault import Vault
 
 
-async def test_secrets_round_trip_but_are_stored_encrypted(store: Store, vault: Vault) -> None:
+async def test_secrets_round_trip_but_are_stored_encrypted(store: SqlStore, vault: Vault) -> None:
     added = await store.add_connection(
         make_config("acme", cin7_application_key="cin7-key-xyz", qad_password="qad-pw-xyz")
     )
@@ -36,10 +36,10 @@ async def test_secrets_round_trip_but_are_stored_encrypted(store: Store, vault: 
 
 
 async def test_another_vault_cannot_read_the_secrets(database_url: str) -> None:
-    first = await Store.open(database_url, Vault.ephemeral())
+    first = await SqlStore.open(database_url, Vault.ephemeral())
     await first.add_connection(make_config("acme"))
     await first.close()
-    second = await Store.open(database_url, Vault.ephemeral())
+    second = await SqlStore.open(database_url, Vault.ephemeral())
     try:
         with pytest.raises(ConfigError, match="cannot be decrypted"):
             await second.get_connection("acme")
@@ -48,7 +48,7 @@ async def test_another_vault_cannot_read_the_secrets(database_url: str) -> None:
         await second.close()
 
 
-async def test_names_are_unique_and_lookups_say_what_is_missing(store: Store) -> None:
+async def test_names_are_unique_and_lookups_say_what_is_missing(store: SqlStore) -> None:
     await store.add_connection(make_config("acme"))
     with pytest.raises(ConfigError, match="already exists"):
         await store.add_connection(make_config("acme"))
@@ -59,7 +59,7 @@ async def test_names_are_unique_and_lookups_say_what_is_missing(store: Store) ->
         await store.connection_id("nope")
 
 
-async def test_list_update_and_options(store: Store) -> None:
+async def test_list_update_and_options(store: SqlStore) -> None:
     await store.add_connection(make_config("zeta"))
     await store.add_connection(
         make_config("alpha", create_missing_items=True, schedule="every 15m")
@@ -81,7 +81,7 @@ async def test_list_update_and_options(store: Store) -> None:
         await store.update_connection(make_config("ghost"))
 
 
-async def test_health_is_recorded(store: Store, cid: int) -> None:
+async def test_health_is_recorded(store: SqlStore, cid: int) -> None:
     await store.set_health(cid, False, "QAD: 401 after token refresh")
     got = await store.get_connection("acme")
     assert got.healthy is False
@@ -91,7 +91,7 @@ async def test_health_is_recorded(store: Store, cid: int) -> None:
     assert (await store.get_connection("acme")).healthy is True
 
 
-async def test_removing_a_connection_removes_its_state(store: Store, cid: int) -> None:
+async def test_removing_a_connection_removes_its_state(store: SqlStore, cid: int) -> None:
     await store.set_cursor(cid, "purchases", "2024-05-10T03:21:07.417")
     await store.stage_snapshot(cid, "purchase", "id-1", "PO-1", "2024-05-10T03:21:07", {"a": 1})
     rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-1")
@@ -116,7 +116,7 @@ async def test_removing_a_connection_removes_its_state(store: Store, cid: int) -
 
 
 async def test_a_store_without_vault_refuses_credential_verbs(database_url: str) -> None:
-    store = await Store.open(database_url)
+    store = await SqlStore.open(database_url)
     try:
         with pytest.raises(ConfigError, match="without a vault"):
             await store.add_connection(make_config())

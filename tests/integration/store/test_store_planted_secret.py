@@ -10,12 +10,12 @@ from sqlalchemy.engine import make_url
 from store_helpers import PLANTED, make_config, raw
 
 from ml_connector.errors import AlreadyPosted, ConfigError, StoreError
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.store.tables import metadata
 from ml_connector.vault import Vault
 
 
-async def _exercise(store: Store) -> list[BaseException]:
+async def _exercise(store: SqlStore) -> list[BaseException]:
     """Store the secret every way the engine might, and collect the errors raised on the way."""
     config = await store.add_connection(
         make_config("acme", cin7_application_key=PLANTED, qad_password=f"{PLANTED}-pw")
@@ -63,7 +63,7 @@ async def _exercise(store: Store) -> list[BaseException]:
     return errors
 
 
-async def _all_rows_as_text(store: Store) -> str:
+async def _all_rows_as_text(store: SqlStore) -> str:
     parts = []
     for table in metadata.sorted_tables:
         parts.append(repr(await raw(store, f"SELECT * FROM {table.name}")))
@@ -75,7 +75,7 @@ async def test_planted_secret_is_never_stored_logged_or_shown(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     vault = Vault.ephemeral()
-    store = await Store.open(database_url, vault, echo=True)
+    store = await SqlStore.open(database_url, vault, echo=True)
     try:
         errors = await _exercise(store)
         assert len(errors) == 2  # both refusals happened, and their texts are checked below
@@ -99,7 +99,7 @@ async def test_planted_secret_is_never_stored_logged_or_shown(
         ):
             assert PLANTED not in shown
 
-        wrong = Store(store.engine, Vault.ephemeral())
+        wrong = SqlStore(store.engine, Vault.ephemeral())
         with pytest.raises(ConfigError) as caught:
             await wrong.get_connection("acme")
         assert PLANTED not in str(caught.value)

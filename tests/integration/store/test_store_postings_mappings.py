@@ -6,10 +6,10 @@ import pytest
 from store_helpers import raw
 
 from ml_connector.errors import AlreadyPosted, StoreError
-from ml_connector.store import MappingRow, Store
+from ml_connector.store import MappingRow, SqlStore
 
 
-async def test_intent_then_posted_then_refused_twice(store: Store, cid: int) -> None:
+async def test_intent_then_posted_then_refused_twice(store: SqlStore, cid: int) -> None:
     rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-00412")
     intent = await store.record_intent(cid, "po:PO-00412", "po", rec.id, {"lines": {"1": 10}})
     assert intent.state == "intent"
@@ -34,7 +34,7 @@ async def test_intent_then_posted_then_refused_twice(store: Store, cid: int) -> 
     assert await raw(store, "SELECT COUNT(*) FROM postings") == [(1,)]
 
 
-async def test_posted_state_lists_a_records_postings(store: Store, cid: int) -> None:
+async def test_posted_state_lists_a_records_postings(store: SqlStore, cid: int) -> None:
     rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-1")
     other = await store.upsert_record(cid, "purchase", "id-2", reference="PO-2")
     await store.record_intent(cid, "po:PO-1", "po", rec.id)
@@ -55,7 +55,7 @@ async def test_posted_state_lists_a_records_postings(store: Store, cid: int) -> 
     assert len(await store.list_postings(cid, state="posted")) == 1
 
 
-async def test_an_intent_found_absent_in_qad_is_abandoned(store: Store, cid: int) -> None:
+async def test_an_intent_found_absent_in_qad_is_abandoned(store: SqlStore, cid: int) -> None:
     await store.record_intent(cid, "invoice:sup-1:INV-9", "invoice", None)
     assert await store.abandon_intent(cid, "invoice:sup-1:INV-9") is True
     assert await store.get_posting(cid, "invoice:sup-1:INV-9") is None
@@ -65,7 +65,7 @@ async def test_an_intent_found_absent_in_qad_is_abandoned(store: Store, cid: int
         await store.record_posted(cid, "receipt:unknown", "R1")
 
 
-async def test_natural_keys_are_per_connection(store: Store, cid: int) -> None:
+async def test_natural_keys_are_per_connection(store: SqlStore, cid: int) -> None:
     from store_helpers import make_config
 
     other = await store.add_connection(make_config("other"))
@@ -75,7 +75,7 @@ async def test_natural_keys_are_per_connection(store: Store, cid: int) -> None:
     assert (await store.get_posting(other.id, "po:PO-1")).state == "intent"  # type: ignore[union-attr]
 
 
-async def test_mappings_read_both_ways(store: Store, cid: int) -> None:
+async def test_mappings_read_both_ways(store: SqlStore, cid: int) -> None:
     await store.set_mapping(cid, "account", "5000", "6100", source="exact")
     await store.set_mapping(cid, "account", "5010", "6100", source="name", confidence=0.8)
     await store.set_mapping(cid, "item", "WID-100", "10-100")
@@ -94,7 +94,7 @@ async def test_mappings_read_both_ways(store: Store, cid: int) -> None:
     assert table["currency"] == {}
 
 
-async def test_suggestions_do_not_overwrite_manual_mappings(store: Store, cid: int) -> None:
+async def test_suggestions_do_not_overwrite_manual_mappings(store: SqlStore, cid: int) -> None:
     await store.set_mapping(cid, "supplier", "sup-1", "S-MANUAL")
     kept = await store.set_mapping(
         cid, "supplier", "sup-1", "S-GUESS", source="name", confidence=0.6, overwrite=False
@@ -107,7 +107,7 @@ async def test_suggestions_do_not_overwrite_manual_mappings(store: Store, cid: i
     assert await store.remove_mapping(cid, "supplier", "sup-1") is False
 
 
-async def test_import_and_export_round_trip(store: Store, cid: int) -> None:
+async def test_import_and_export_round_trip(store: SqlStore, cid: int) -> None:
     rows = [MappingRow("item", f"SKU-{i:04d}", f"ITEM-{i:04d}", "import", 1.0) for i in range(1200)]
     rows.append(MappingRow("location", "Main Warehouse", "10-100", "import"))
     assert await store.import_mappings(cid, rows) == 1201
@@ -118,7 +118,7 @@ async def test_import_and_export_round_trip(store: Store, cid: int) -> None:
     assert len(await store.list_mappings(cid, "location")) == 1
 
 
-async def test_import_checks_every_row_before_writing(store: Store, cid: int) -> None:
+async def test_import_checks_every_row_before_writing(store: SqlStore, cid: int) -> None:
     bad = [
         MappingRow("item", "SKU-1", "ITEM-1"),
         MappingRow("colour", "red", "RED"),  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from ml_connector.store import Store, create_engine, current_revision, head_revision, upgrade
+from ml_connector.store import SqlStore, create_engine, current_revision, head_revision, upgrade
 from ml_connector.store.db import alembic_config
 from ml_connector.store.tables import metadata
 
@@ -78,17 +78,17 @@ async def test_downgrade_to_base_removes_everything(database_url: str) -> None:
 
 
 async def test_open_applies_migrations_unless_told_not_to(database_url: str) -> None:
-    store = await Store.open(database_url, migrate=False)
+    store = await SqlStore.open(database_url, migrate=False)
     await store.close()
     assert await current_revision(database_url) is None
-    store = await Store.open(database_url)
+    store = await SqlStore.open(database_url)
     await store.close()
     assert await current_revision(database_url) == head_revision()
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/nested/folder/store.db"
-    store = await Store.open(url)
+    store = await SqlStore.open(url)
     try:
         async with store.engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ml_connector.errors import StoreError
-from ml_connector.store import Store, parse_cin7_timestamp, snapshot_hash
+from ml_connector.store import SqlStore, parse_cin7_timestamp, snapshot_hash
 
 PAYLOAD: dict[str, Any] = {
     "ID": "b1d7c5f0-0000-4000-8000-000000000001",
@@ -24,7 +24,7 @@ class Boom(Exception):
     pass
 
 
-async def test_cursor_starts_empty_and_keeps_the_raw_value(store: Store, cid: int) -> None:
+async def test_cursor_starts_empty_and_keeps_the_raw_value(store: SqlStore, cid: int) -> None:
     assert await store.get_cursor(cid, "purchases") is None
     await store.set_cursor(cid, "purchases", "2026-08-28T12:59:44.05")
     cursor = await store.get_cursor(cid, "purchases")
@@ -53,7 +53,7 @@ def test_cin7_timestamps_parse_as_utc() -> None:
 
 
 async def test_a_failed_pass_rolls_back_snapshots_and_cursor_together(
-    store: Store, cid: int
+    store: SqlStore, cid: int
 ) -> None:
     await store.set_cursor(cid, "purchases", "2024-05-01T00:00:00")
 
@@ -87,7 +87,7 @@ async def test_a_failed_pass_rolls_back_snapshots_and_cursor_together(
     assert await store.latest_snapshot(cid, "purchase", PAYLOAD["ID"]) is not None
 
 
-async def test_a_nested_transaction_is_a_savepoint(store: Store, cid: int) -> None:
+async def test_a_nested_transaction_is_a_savepoint(store: SqlStore, cid: int) -> None:
 
     async def failing_part() -> None:
         async with store.transaction():
@@ -102,14 +102,14 @@ async def test_a_nested_transaction_is_a_savepoint(store: Store, cid: int) -> No
     assert await store.get_cursor(cid, "suppliers") is None
 
 
-async def test_a_transaction_belongs_to_its_task(store: Store, cid: int) -> None:
+async def test_a_transaction_belongs_to_its_task(store: SqlStore, cid: int) -> None:
     async with store.transaction():
         with pytest.raises(StoreError, match="another task"):
             await asyncio.create_task(store.get_cursor(cid, "purchases"))
 
 
 async def test_snapshots_get_a_new_version_only_when_content_changes(
-    store: Store, cid: int
+    store: SqlStore, cid: int
 ) -> None:
     doc = PAYLOAD["ID"]
     first = await store.stage_snapshot(cid, "purchase", doc, "PO-00412", "t1", PAYLOAD)
@@ -148,7 +148,7 @@ async def test_snapshots_get_a_new_version_only_when_content_changes(
     ).changed is False
 
 
-async def test_seen_dedups_on_id_and_last_updated(store: Store, cid: int) -> None:
+async def test_seen_dedups_on_id_and_last_updated(store: SqlStore, cid: int) -> None:
     await store.stage_snapshot(cid, "purchase", "a", "PO-1", "2024-05-10T03:21:07.417", {"x": 1})
     await store.stage_snapshot(cid, "purchase", "b", "PO-2", "2024-05-10T03:21:08", {"x": 2})
     assert await store.seen(cid, "purchase", "a", "2024-05-10T03:21:07.417")
@@ -159,7 +159,7 @@ async def test_seen_dedups_on_id_and_last_updated(store: Store, cid: int) -> Non
     assert await store.seen_many(cid, "purchase", pairs) == {"a"}
 
 
-async def test_records_upsert_and_keep_unset_fields(store: Store, cid: int) -> None:
+async def test_records_upsert_and_keep_unset_fields(store: SqlStore, cid: int) -> None:
     rec = await store.upsert_record(
         cid,
         "purchase",
@@ -201,7 +201,7 @@ async def test_records_upsert_and_keep_unset_fields(store: Store, cid: int) -> N
         await store.upsert_record(cid, "purchase", "id-2", reference="PO-2", month="May 2024")
 
 
-async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
+async def test_records_filter_count_and_find(store: SqlStore, cid: int) -> None:
     for i, status in enumerate(["posted", "held", "blocked", "failed", "held"]):
         await store.upsert_record(
             cid,
@@ -239,7 +239,7 @@ async def test_records_filter_count_and_find(store: Store, cid: int) -> None:
     assert await store.get_record(cid, "purchase", "missing") is None
 
 
-async def test_reconcile_sums_amounts_per_supplier_and_currency(store: Store, cid: int) -> None:
+async def test_reconcile_sums_amounts_per_supplier_and_currency(store: SqlStore, cid: int) -> None:
     await store.upsert_record(cid, "supplier", "sup-1", reference="Acme Ltd")
     await store.upsert_record(
         cid,
@@ -288,7 +288,7 @@ async def test_reconcile_sums_amounts_per_supplier_and_currency(store: Store, ci
     assert len(await store.reconcile(cid)) == 1
 
 
-async def test_runs_record_counters(store: Store, cid: int) -> None:
+async def test_runs_record_counters(store: SqlStore, cid: int) -> None:
     run = await store.start_run(cid, "sync")
     assert run.status == "running"
     assert run.finished_at is None
@@ -308,7 +308,7 @@ async def test_runs_record_counters(store: Store, cid: int) -> None:
         await store.finish_run(9999, "failed")
 
 
-async def test_database_errors_leave_as_store_errors_without_parameters(store: Store) -> None:
+async def test_database_errors_leave_as_store_errors_without_parameters(store: SqlStore) -> None:
     with pytest.raises(StoreError) as caught:
         await store.set_cursor(424242, "purchases", "2024-05-10T03:21:07.417-SECRETISH")
     assert type(caught.value) is StoreError
@@ -316,7 +316,7 @@ async def test_database_errors_leave_as_store_errors_without_parameters(store: S
     assert caught.value.__cause__ is None
 
 
-async def test_a_task_outliving_the_transaction_gets_its_own(store: Store, cid: int) -> None:
+async def test_a_task_outliving_the_transaction_gets_its_own(store: SqlStore, cid: int) -> None:
     release = asyncio.Event()
 
     async def later() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ml_connector.errors import ConfigError
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.store.users import SqlUsers
 
 
@@ -25,7 +25,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def users(store: Store, clock: Clock) -> SqlUsers:
+def users(store: SqlStore, clock: Clock) -> SqlUsers:
     return SqlUsers(store.engine, clock=clock)
 
 

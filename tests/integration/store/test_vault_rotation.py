@@ -12,7 +12,7 @@ from store_helpers import make_config, raw
 
 from ml_connector.errors import ConfigError
 from ml_connector.settings import load_settings
-from ml_connector.store import Store
+from ml_connector.store import SqlStore
 from ml_connector.vault import Vault
 
 
@@ -26,7 +26,7 @@ async def test_rotation_with_a_key_file_reencrypts_everything(
     settings = load_settings({"ML_CONNECTOR_HOME": str(tmp_path)})
     vault = Vault.from_settings(settings)
     old_key = settings.key_file.read_bytes().strip()
-    store = await Store.open(database_url, vault)
+    store = await SqlStore.open(database_url, vault)
     try:
         await store.add_connection(make_config("a", qad_password="pw-a"))
         await store.add_connection(make_config("b", cin7_application_key="key-b"))
@@ -52,7 +52,7 @@ async def test_rotation_with_a_key_file_reencrypts_everything(
                     old.decrypt(token.encode())
         assert set(before).isdisjoint(after)
         assert (await store.get_connection("a")).qad.password.get_secret_value() == "pw-a"
-        fresh = await Store.open(database_url, Vault.from_settings(settings), migrate=False)
+        fresh = await SqlStore.open(database_url, Vault.from_settings(settings), migrate=False)
         try:
             got = await fresh.get_connection("b")
             assert got.cin7.application_key.get_secret_value() == "key-b"
@@ -68,7 +68,7 @@ async def test_rotation_with_an_env_key_returns_the_key_and_writes_nothing(
     old_key = Vault.generate_key()
     env = {"ML_CONNECTOR_HOME": str(tmp_path), "ML_CONNECTOR_MASTER_KEY": old_key}
     vault = Vault.from_settings(load_settings(env))
-    store = await Store.open(database_url, vault)
+    store = await SqlStore.open(database_url, vault)
     try:
         await store.add_connection(make_config("a", qad_password="pw-a"))
         chosen = Vault.generate_key()
@@ -77,12 +77,12 @@ async def test_rotation_with_an_env_key_returns_the_key_and_writes_nothing(
         assert result.new_key.get_secret_value() == chosen
         assert not (tmp_path / "master.key").exists()
         operator = Vault.from_settings(load_settings({**env, "ML_CONNECTOR_MASTER_KEY": chosen}))
-        reopened = await Store.open(database_url, operator, migrate=False)
+        reopened = await SqlStore.open(database_url, operator, migrate=False)
         try:
             assert (await reopened.get_connection("a")).qad.password.get_secret_value() == "pw-a"
         finally:
             await reopened.close()
-        stale = await Store.open(database_url, Vault([old_key], source="env"), migrate=False)
+        stale = await SqlStore.open(database_url, Vault([old_key], source="env"), migrate=False)
         try:
             with pytest.raises(ConfigError):
                 await stale.get_connection("a")
@@ -98,8 +98,8 @@ async def test_a_vault_picks_up_a_rotation_done_by_another_process(
     settings = load_settings({"ML_CONNECTOR_HOME": str(tmp_path)})
     worker_vault = Vault.from_settings(settings)
     admin_vault = Vault.from_settings(settings)
-    admin = await Store.open(database_url, admin_vault)
-    worker = await Store.open(database_url, worker_vault, migrate=False)
+    admin = await SqlStore.open(database_url, admin_vault)
+    worker = await SqlStore.open(database_url, worker_vault, migrate=False)
     try:
         await admin.add_connection(make_config("a", qad_password="pw-a"))
         await admin_vault.rotate(admin)
@@ -115,7 +115,7 @@ async def test_a_vault_encrypts_with_the_key_another_process_rotated_to(
     settings = load_settings({"ML_CONNECTOR_HOME": str(tmp_path)})
     worker_vault = Vault.from_settings(settings)
     admin_vault = Vault.from_settings(settings)
-    admin = await Store.open(database_url, admin_vault)
+    admin = await SqlStore.open(database_url, admin_vault)
     try:
         await admin.add_connection(make_config("a"))
         result = await admin_vault.rotate(admin)

@@ -28,7 +28,7 @@ from ml_connector.qad.fake import FakeQadChannel, FakeReference
 from ml_connector.sandbox.catalog import qad_catalog
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.sync.connect import cin7_client
 from ml_connector.sync.engine import SyncEngine, SyncReport
 from ml_connector.sync.reference import suggest_mappings
@@ -93,7 +93,7 @@ class DiesAfterAReceipt(FakeQadChannel):
 @dataclass
 class Bench:
     cin7: Cin7Sandbox
-    store: Store
+    store: SqlStore
     config: ConnectionConfig
     qad: DiesAfterAReceipt
 
@@ -115,7 +115,7 @@ class Bench:
 @pytest.fixture
 async def bench(database_url: str) -> AsyncIterator[Bench]:
     cin7 = create_cin7_sandbox(seed=11, suppliers=6, purchases=0, rate_limit=100_000)
-    store = await Store.open(database_url, Vault.ephemeral())
+    store = await SqlStore.open(database_url, Vault.ephemeral())
     config = await store.add_connection(
         ConnectionConfig.from_settings(
             "fake",

@@ -1,7 +1,7 @@
 """One pass per connection at a time: the sync and replay use cases hold the connection's lock
 (an advisory lock on PostgreSQL, a lock file on SQLite), so two passes never overlap.
 
-Each "process" here is its own Store (see conftest.py: `setup.first`, `setup.second`).
+Each "process" here is its own SqlStore (see conftest.py: `setup.first`, `setup.second`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from usecase_world import Setup
 
 from ml_connector.errors import ConnectionBusy
 from ml_connector.store.models import ConnectionConfig
-from ml_connector.store.repo import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.usecases import replay_records, scheduler_turn, sync_connection
 from ml_connector.usecases.lock import LockHolder, advisory_key, connection_lock
 from ml_connector.vault import Vault
@@ -126,7 +126,7 @@ def test_lock_keys_are_stable_and_distinct() -> None:
 
 async def test_the_sqlite_lock_file_names_its_holder(tmp_path: Path) -> None:
     vault = Vault.ephemeral()
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'home' / 'db.sqlite'}", vault)
+    store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'home' / 'db.sqlite'}", vault)
     try:
         config = await store.add_connection(
             ConnectionConfig.from_settings(

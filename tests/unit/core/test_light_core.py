@@ -128,7 +128,7 @@ def test_the_planner_does_not_reach_the_store_or_the_clients() -> None:
 def test_the_closure_reader_sees_what_the_store_imports() -> None:
     # A check that passes by seeing nothing proves nothing: the same reader finds SQLAlchemy
     # and Alembic behind the store, and httpx behind the Cin7 client.
-    store = {name.split(".")[0] for name in import_closure("ml_connector.store.repo")}
+    store = {name.split(".")[0] for name in import_closure("ml_connector.store.sql")}
     client = {name.split(".")[0] for name in import_closure("ml_connector.cin7.client")}
     assert {"sqlalchemy", "alembic"} <= store
     assert "httpx" in client

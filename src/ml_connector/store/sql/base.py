@@ -1,0 +1,263 @@
+"""What every SQL verb stands on: the engine, the ambient transaction, redaction, errors.
+
+Every verb runs in its own short transaction unless it is called inside
+``async with store.transaction():``, in which case it joins that transaction (in the same task).
+That is how the engine commits a pass's snapshots together with the cursor, or a posting with its
+audit event::
+
+    async with store.transaction():
+        staged = await store.stage_snapshot(cid, "purchase", doc_id, "PO-00412", ts, payload)
+        await store.set_cursor(cid, "purchases", max_seen)
+
+Nested ``transaction()`` blocks become savepoints. Database errors leave as
+:class:`~ml_connector.errors.StoreError` (a unique natural key already held as
+:class:`~ml_connector.errors.AlreadyPosted`), with the driver's message and never the statement's
+parameters. Reads on SQLite use a deferred transaction so that they never wait for a writer's
+lock; writes take it up front (``BEGIN IMMEDIATE``, see :mod:`ml_connector.store.db`).
+
+The verbs themselves live in one module per kind of data (``connections``, ``snapshots``,
+``records``, ``postings``, ``mappings``, ``trail``, ``runs``), each a class over
+:class:`SqlBase`; :class:`~ml_connector.store.sql.store.SqlStore` composes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Self, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
+
+from ml_connector.errors import AlreadyPosted, ConfigError, StoreError
+from ml_connector.settings import safe_url
+from ml_connector.store import tables as t
+from ml_connector.store.db import BEGIN_MODE, create_engine, upgrade
+from ml_connector.store.redact import redact
+from ml_connector.vault import Vault
+
+__all__ = ["IN_CHUNK", "SqlBase", "fetch_all", "fetch_one", "translate", "utcnow"]
+
+IN_CHUNK = 500
+"""Most values in one ``IN (...)`` list."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Ambient:
+    """The transaction opened by ``transaction()`` in some task.
+
+    Tasks started inside the block inherit a copy of the context var; ``active`` lets such a task
+    that outlives the block tell the stale transaction from a live one.
+    """
+
+    conn: AsyncConnection
+    task: asyncio.Task[Any] | None
+    active: bool = True
+
+
+class SqlBase:
+    """The engine, the vault and the clock the SQL verbs share, and how they get a connection.
+
+    Open with :meth:`open` (applies migrations by default) and close with :meth:`close`, or use
+    ``async with await SqlStore.open(url, vault) as store``. The vault is needed only for verbs
+    that touch credentials; without one they raise :class:`~ml_connector.errors.ConfigError`.
+    ``clock`` returns aware UTC datetimes and exists so tests can pin time.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        vault: Vault | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._read_engine = (
+            engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            if self._dialect == "sqlite"
+            else engine
+        )
+        self._vault = vault
+        self._clock = clock
+        self._ambient: ContextVar[_Ambient | None] = ContextVar(
+            f"ml_connector_store_{id(self)}", default=None
+        )
+        self._secret_cache: dict[int, tuple[str, ...]] = {}
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        vault: Vault | None = None,
+        *,
+        migrate: bool = True,
+        echo: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> Self:
+        """Connect to ``url`` and, unless ``migrate=False``, bring the schema up to date."""
+        engine = create_engine(url, echo=echo)
+        try:
+            if migrate:
+                await upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, vault, clock=clock)
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    @property
+    def vault(self) -> Vault | None:
+        return self._vault
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({safe_url(self._engine.url)!r})"
+
+    # --- transactions -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Self]:
+        """Group the verbs called inside the block into one transaction (yields the store).
+
+        Commits when the block ends, rolls everything back when it raises. A nested block is a
+        savepoint: it rolls back alone if it raises and the exception is caught outside it. The
+        verbs must be awaited one at a time from the task that opened the block.
+        """
+        ambient = self._current()
+        if ambient is not None:
+            try:
+                async with ambient.conn.begin_nested():
+                    yield self
+            except SQLAlchemyError as exc:
+                raise translate(exc) from None
+            return
+        try:
+            async with self._engine.begin() as conn:
+                ambient = _Ambient(conn, asyncio.current_task())
+                token = self._ambient.set(ambient)
+                try:
+                    yield self
+                finally:
+                    ambient.active = False
+                    self._ambient.reset(token)
+        except SQLAlchemyError as exc:
+            raise translate(exc) from None
+
+    @asynccontextmanager
+    async def _session(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        ambient = self._current()
+        if ambient is not None:
+            try:
+                yield ambient.conn
+            except SQLAlchemyError as exc:
+                raise translate(exc) from None
+            return
+        engine = self._engine if write else self._read_engine
+        try:
+            async with engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise translate(exc) from None
+
+    def _current(self) -> _Ambient | None:
+        ambient = self._ambient.get()
+        if ambient is None or not ambient.active:
+            return None
+        if ambient.task is not asyncio.current_task():
+            raise StoreError(
+                "a store transaction was used from another task; await the verbs of one "
+                "transaction one by one in the task that opened it"
+            )
+        return ambient
+
+    def _insert(self, table: Table) -> Any:
+        return pg_insert(table) if self._dialect == "postgresql" else sqlite_insert(table)
+
+    # --- secrets ------------------------------------------------------------------------------
+
+    def _need_vault(self) -> Vault:
+        if self._vault is None:
+            raise ConfigError("this store was opened without a vault; credentials are unavailable")
+        return self._vault
+
+    async def _known_secrets(self, connection_id: int) -> tuple[str, ...]:
+        """The connection's own credentials, to mask wherever they appear in text kept."""
+        cached = self._secret_cache.get(connection_id)
+        if cached is not None:
+            return cached
+        if self._vault is None:
+            return ()
+        enc = [t.connections.c[name] for name in t.ENCRYPTED_COLUMNS]
+        async with self._session(write=False) as c:
+            row = await fetch_one(c, select(*enc).where(t.connections.c.id == connection_id))
+        if row is None:
+            return ()
+        try:
+            found = tuple(self._vault.decrypt(row[name]) for name in t.ENCRYPTED_COLUMNS)
+        except ConfigError:
+            return ()
+        self._secret_cache[connection_id] = found
+        return found
+
+    async def _scrub_text(self, connection_id: int, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return cast(str, redact(text, secrets=await self._known_secrets(connection_id)))
+
+
+async def fetch_one(c: AsyncConnection, stmt: Executable) -> RowMapping | None:
+    return (await c.execute(stmt)).mappings().first()
+
+
+async def fetch_all(c: AsyncConnection, stmt: Executable) -> Sequence[RowMapping]:
+    return (await c.execute(stmt)).mappings().all()
+
+
+def _driver_message(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else type(exc).__name__
+    return " ".join(text.split())
+
+
+def translate(exc: SQLAlchemyError) -> StoreError:
+    """The StoreError for a database error: the driver's message, never the parameters."""
+    message = _driver_message(exc)
+    if isinstance(exc, IntegrityError):
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if sqlstate == "23505" or "UNIQUE constraint failed" in message:
+            return AlreadyPosted(f"already held: {message}")
+        return StoreError(f"store integrity error: {message}")
+    if isinstance(exc, DBAPIError):
+        return StoreError(f"store error: {message}")
+    return StoreError(f"store error: {type(exc).__name__}")

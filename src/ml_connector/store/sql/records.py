@@ -1,0 +1,217 @@
+"""Records on SQL: the sync state of each Cin7 document, and the month-end reconcile over them.
+
+A record's ``status_since`` moves only when its status changes, so lists ordered by it show the
+longest-waiting first. Reasons are redacted before they are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from ml_connector.errors import StoreError
+from ml_connector.store import tables as t
+from ml_connector.store.models import ReconcileLine, Record
+from ml_connector.store.rows import record_from_row
+from ml_connector.store.rules import check, check_month, reconcile_lines
+from ml_connector.store.sql.base import SqlBase, fetch_all, fetch_one
+from ml_connector.vocab import RECORD_KINDS, RECORD_STATUSES, RecordKind, RecordStatus
+
+__all__ = ["SqlRecords"]
+
+
+class SqlRecords(SqlBase):
+    """:class:`~ml_connector.store.protocols.RecordWrites` and ``RecordReads`` on SQL."""
+
+    async def upsert_record(
+        self,
+        connection_id: int,
+        kind: RecordKind,
+        cin7_id: str,
+        *,
+        reference: str,
+        supplier_id: str | None = None,
+        latest_version: int | None = None,
+        month: str | None = None,
+        amounts: dict[str, dict[str, str]] | None = None,
+        status: RecordStatus | None = None,
+        reason: str | None = None,
+    ) -> Record:
+        """Create or update the record of one Cin7 document.
+
+        A new record starts ``pending`` unless ``status`` is given. On update, arguments left as
+        None keep their stored value, except that a given ``status`` also replaces ``reason``.
+        """
+        check(kind, RECORD_KINDS, "kind")
+        if status is not None:
+            check(status, RECORD_STATUSES, "record status")
+        if month is not None:
+            check_month(month)
+        clean_reason = await self._scrub_text(connection_id, reason)
+        now = self._clock()
+        r = t.records.c
+        async with self._session() as c:
+            row = await self._record_row(
+                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+            )
+            if row is None:
+                await c.execute(
+                    self._insert(t.records)
+                    .values(
+                        connection_id=connection_id,
+                        kind=kind,
+                        cin7_id=cin7_id,
+                        reference=reference,
+                        supplier_id=supplier_id,
+                        status=status or "pending",
+                        reason=clean_reason,
+                        latest_version=latest_version,
+                        posted_version=None,
+                        month=month,
+                        amounts=amounts or {},
+                        status_since=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=[r.connection_id, r.kind, r.cin7_id])
+                )
+            else:
+                changes: dict[str, Any] = {"reference": reference, "updated_at": now}
+                optional = {
+                    "supplier_id": supplier_id,
+                    "latest_version": latest_version,
+                    "month": month,
+                    "amounts": amounts,
+                }
+                changes.update({k: v for k, v in optional.items() if v is not None})
+                if status is not None:
+                    changes["reason"] = clean_reason
+                    if status != row["status"]:
+                        changes["status"] = status
+                        changes["status_since"] = now
+                await c.execute(update(t.records).where(r.id == row["id"]).values(**changes))
+            row = await self._record_row(
+                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+            )
+        assert row is not None
+        return record_from_row(row)
+
+    async def set_record_status(
+        self,
+        record_id: int,
+        status: RecordStatus,
+        reason: str | None = None,
+        *,
+        posted_version: int | None = None,
+        amounts: dict[str, dict[str, str]] | None = None,
+    ) -> Record:
+        """Set a record's status and reason (None clears it); optionally its posted version."""
+        check(status, RECORD_STATUSES, "record status")
+        now = self._clock()
+        r = t.records.c
+        async with self._session() as c:
+            row = await self._record_row(c, r.id == record_id)
+            if row is None:
+                raise StoreError(f"no record with id {record_id}")
+            changes: dict[str, Any] = {
+                "status": status,
+                "reason": await self._scrub_text(row["connection_id"], reason),
+                "updated_at": now,
+            }
+            if status != row["status"]:
+                changes["status_since"] = now
+            if posted_version is not None:
+                changes["posted_version"] = posted_version
+            if amounts is not None:
+                changes["amounts"] = amounts
+            await c.execute(update(t.records).where(r.id == record_id).values(**changes))
+            row = await self._record_row(c, r.id == record_id)
+        assert row is not None
+        return record_from_row(row)
+
+    async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
+        r = t.records.c
+        async with self._session(write=False) as c:
+            row = await self._record_row(
+                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+            )
+        return None if row is None else record_from_row(row)
+
+    async def get_record_by_id(self, record_id: int) -> Record | None:
+        async with self._session(write=False) as c:
+            row = await self._record_row(c, t.records.c.id == record_id)
+        return None if row is None else record_from_row(row)
+
+    async def find_records(self, connection_id: int, reference: str) -> list[Record]:
+        """Records whose reference (OrderNumber or supplier name) is exactly ``reference``."""
+        return await self.list_records(connection_id, reference=reference)
+
+    async def list_records(
+        self,
+        connection_id: int,
+        *,
+        status: str | Sequence[str] | None = None,
+        kind: str | None = None,
+        month: str | None = None,
+        supplier_id: str | None = None,
+        reference: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Record]:
+        """Records matching every given filter, oldest status change first."""
+        r = t.records.c
+        where: list[ColumnElement[bool]] = [r.connection_id == connection_id]
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            for one in statuses:
+                check(one, RECORD_STATUSES, "record status")
+            where.append(r.status.in_(statuses))
+        if kind is not None:
+            where.append(r.kind == kind)
+        if month is not None:
+            check_month(month)
+            where.append(r.month == month)
+        if supplier_id is not None:
+            where.append(r.supplier_id == supplier_id)
+        if reference is not None:
+            where.append(r.reference == reference)
+        stmt = select(t.records).where(*where).order_by(r.status_since, r.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        async with self._session(write=False) as c:
+            rows = await fetch_all(c, stmt)
+        return [record_from_row(row) for row in rows]
+
+    async def count_records(self, connection_id: int) -> dict[str, int]:
+        """How many records are in each status (every status present, zeros included)."""
+        r = t.records.c
+        async with self._session(write=False) as c:
+            rows = await c.execute(
+                select(r.status, func.count())
+                .where(r.connection_id == connection_id)
+                .group_by(r.status)
+            )
+            counts = {str(status): int(n) for status, n in rows}
+        return {status: counts.get(status, 0) for status in RECORD_STATUSES}
+
+    async def reconcile(self, connection_id: int, month: str | None = None) -> list[ReconcileLine]:
+        """Per supplier and currency: invoiced, posted, held and received value (Decimal).
+
+        Sums the ``amounts`` the engine keeps on purchase records, for one order month or all.
+        """
+        purchases = await self.list_records(connection_id, kind="purchase", month=month)
+        suppliers = {
+            rec.cin7_id: rec.reference
+            for rec in await self.list_records(connection_id, kind="supplier")
+        }
+        return reconcile_lines(purchases, suppliers)
+
+    async def _record_row(
+        self, c: AsyncConnection, *where: ColumnElement[bool]
+    ) -> RowMapping | None:
+        return await fetch_one(c, select(t.records).where(*where))
