@@ -1,8 +1,7 @@
-"""Test doubles for the Cin7 client: a virtual clock and a tiny paged Cin7 over MockTransport."""
+"""Test doubles for the Cin7 client: a tiny paged Cin7 over MockTransport, on virtual time."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,30 +9,10 @@ from typing import Any
 import httpx
 
 from ml_connector.cin7 import Cin7Client, Pacer, parse_timestamp
+from ml_connector.testing import FakeClock
 
 ACCOUNT_ID = "0b7e54a3-6c1d-4f0e-9a2b-3c4d5e6f7a8b"
 KEY = "9f8e7d6c-5b4a-4392-8170-fedcba987654"
-
-
-class FakeClock:
-    """Virtual time: `sleep` advances `now` instead of waiting, and records every wait.
-
-    Concurrent sleepers each move the clock to at least their own wake-up time, so time only
-    moves forward and nobody wakes early.
-    """
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        wake = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, wake)
 
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -1,4 +1,4 @@
-"""Small fakes for the QAD REST channel's tests: a clock, and a QAD tenant on MockTransport.
+"""Small fakes for the QAD REST channel's tests: a QAD tenant on MockTransport.
 
 `FakeQad` answers the token endpoint itself (tokens `tok-1`, `tok-2`, ...) and hands every
 authorised `/api/**` request to `api`, a function the test sets. It counts what it saw.
@@ -20,17 +20,6 @@ from ml_connector.qad.rest import RestChannel
 
 BASE = "https://acme.qad.com/clouderp"
 PASSWORD = "s3cret-Passw0rd"
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 async def no_sleep(_: float) -> None:

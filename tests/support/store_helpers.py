@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import Table, delete, func, select, text, update
 
 from ml_connector.store import ConnectionConfig, SqlStore
+from ml_connector.store.tables import metadata
+from ml_connector.testing import MemoryStore
 
 PLANTED = "PLANTED-SECRET-9f3b"
 
@@ -33,3 +35,64 @@ async def raw(store: SqlStore, sql: str, **params: Any) -> list[Any]:
     async with store.engine.begin() as conn:
         result = await conn.execute(text(sql), params)
         return list(result) if result.returns_rows else []
+
+
+class Backdoor(Protocol):
+    """What a contract test does behind a store's back: raw SQL on a database, the dicts of a
+    MemoryStore. Used to look at what is really kept, and to tamper with it."""
+
+    async def count(self, table: str) -> int: ...
+
+    async def values(self, table: str, column: str) -> list[Any]: ...
+
+    async def update(self, table: str, row_id: int, **values: Any) -> None: ...
+
+    async def delete(self, table: str, **where: Any) -> None: ...
+
+
+class SqlBackdoor:
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    async def count(self, table: str) -> int:
+        async with self.store.engine.begin() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(_table(table))) or 0)
+
+    async def values(self, table: str, column: str) -> list[Any]:
+        found = _table(table)
+        async with self.store.engine.begin() as conn:
+            return list((await conn.execute(select(found.c[column]))).scalars())
+
+    async def update(self, table: str, row_id: int, **values: Any) -> None:
+        found = _table(table)
+        async with self.store.engine.begin() as conn:
+            await conn.execute(update(found).where(found.c.id == row_id).values(**values))
+
+    async def delete(self, table: str, **where: Any) -> None:
+        found = _table(table)
+        async with self.store.engine.begin() as conn:
+            await conn.execute(delete(found).where(*(found.c[k] == v for k, v in where.items())))
+
+
+class MemoryBackdoor:
+    def __init__(self, store: MemoryStore) -> None:
+        self.tables = store.raw_tables()
+
+    async def count(self, table: str) -> int:
+        return len(self.tables[table])
+
+    async def values(self, table: str, column: str) -> list[Any]:
+        return [row[column] for row in self.tables[table].values()]
+
+    async def update(self, table: str, row_id: int, **values: Any) -> None:
+        rows = self.tables[table]
+        rows[row_id] = {**rows[row_id], **values}
+
+    async def delete(self, table: str, **where: Any) -> None:
+        rows = self.tables[table]
+        for key in [k for k, row in rows.items() if all(row[c] == v for c, v in where.items())]:
+            del rows[key]
+
+
+def _table(name: str) -> Table:
+    return metadata.tables[name]

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cin7_fakes import FakeClock
 
 from ml_connector.cin7 import Cin7Client, IncrementalScan, Pacer
 from ml_connector.errors import AuthRejected
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.serve import ServerThread
+from ml_connector.testing import FakeClock
 
 Connect = Callable[..., Cin7Client]
 

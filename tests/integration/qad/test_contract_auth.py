@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from qad_fakes import FakeClock, no_sleep, sandbox_client, sandbox_settings
+from qad_fakes import no_sleep, sandbox_client, sandbox_settings
 
 from ml_connector.errors import AuthRejected, ConfigError, PermissionDenied, Unavailable
 from ml_connector.qad.rest import RestChannel
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread, free_port
+from ml_connector.testing import FakeClock
 
 
 async def _cheap_read(qad: RestChannel) -> None:

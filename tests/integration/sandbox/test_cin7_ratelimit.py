@@ -7,19 +7,9 @@ import pytest
 
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.serve import ServerThread
+from ml_connector.testing import FakeClock
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def build(clock: FakeClock, **kw: object) -> Cin7Sandbox:
@@ -35,7 +25,7 @@ def client(sandbox: Cin7Sandbox, headers: dict[str, str] | None = None) -> httpx
 
 
 async def test_over_the_limit_answers_429_with_the_live_body_and_headers() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=3)
     async with client(sandbox) as api:
         for _ in range(3):
@@ -55,7 +45,7 @@ async def test_over_the_limit_answers_429_with_the_live_body_and_headers() -> No
 
 
 async def test_the_window_rolls_call_by_call() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=3)
     async with client(sandbox) as api:
         for _ in range(3):  # calls at t=0, 10, 20
@@ -75,7 +65,7 @@ async def test_the_window_rolls_call_by_call() -> None:
 
 
 async def test_default_limit_is_sixty_calls_per_sixty_seconds() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock)
     async with client(sandbox) as api:
         statuses = [(await api.get("/ExternalApi/v2/me")).status_code for _ in range(61)]
@@ -86,7 +76,7 @@ async def test_default_limit_is_sixty_calls_per_sixty_seconds() -> None:
 
 
 async def test_older_mode_answers_503_with_the_same_text() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=1, rate_limit_status=503)
     async with client(sandbox) as api:
         assert (await api.get("/ExternalApi/v2/me")).status_code == 200
@@ -96,7 +86,7 @@ async def test_older_mode_answers_503_with_the_same_text() -> None:
 
 
 async def test_faults_endpoint_changes_the_limit_and_the_status() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock)
     async with client(sandbox) as api:
         response = await api.post(
@@ -111,7 +101,7 @@ async def test_faults_endpoint_changes_the_limit_and_the_status() -> None:
 
 
 async def test_each_application_key_has_its_own_budget() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=2)
     sandbox.state.add_application_key("second-application-key")
     second = {**sandbox.headers, "api-auth-applicationkey": "second-application-key"}
@@ -125,7 +115,7 @@ async def test_each_application_key_has_its_own_budget() -> None:
 
 
 async def test_sandbox_controls_are_neither_limited_nor_counted() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=1)
     async with client(sandbox) as api:
         assert (await api.get("/ExternalApi/v2/me")).status_code == 200
@@ -162,7 +152,7 @@ def test_rate_limit_answer_over_real_http(status: int) -> None:
 
 
 async def test_a_burst_refuses_every_call_until_it_ends_and_is_counted_as_a_fault() -> None:
-    clock = FakeClock()
+    clock = FakeClock(5000.0)
     sandbox = build(clock, rate_limit=1000)
     sandbox.state.set_faults(burst_rate=1, burst_seconds=2.5)
     async with client(sandbox) as api:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from ml_connector.sandbox.qad import QadSandbox, QadTenant, create_qad_sandbox
+from ml_connector.testing import FakeClock
 
 ROOT = "http://qad.test"
 UNAUTHORIZED = {
@@ -16,14 +17,6 @@ UNAUTHORIZED = {
 FORBIDDEN = {
     "errors": [{"severity": 1, "code": "403", "message": "Access is denied", "fieldName": ""}]
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

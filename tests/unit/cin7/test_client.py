@@ -10,16 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cin7_fakes import (
-    ACCOUNT_ID,
-    KEY,
-    FakeClock,
-    PagedList,
-    error_array,
-    make_client,
-    rate_limited,
-    rows,
-)
+from cin7_fakes import ACCOUNT_ID, KEY, PagedList, error_array, make_client, rate_limited, rows
 
 from ml_connector.cin7 import Cin7Auth, Cin7Client, Pacer, Purchase
 from ml_connector.errors import (
@@ -30,6 +21,7 @@ from ml_connector.errors import (
     RecordRejected,
     Unavailable,
 )
+from ml_connector.testing import FakeClock
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 

@@ -6,10 +6,10 @@ import asyncio
 import itertools
 
 import pytest
-from cin7_fakes import FakeClock
 
 from ml_connector.cin7 import pacer as pacer_module
 from ml_connector.cin7.pacer import Pacer, key_fingerprint, pacer_for
+from ml_connector.testing import FakeClock
 
 
 def make(limit: int = 60, window: float = 60.0, **kwargs: float) -> tuple[Pacer, FakeClock]:

@@ -6,10 +6,11 @@ import asyncio
 
 import httpx
 import pytest
-from qad_fakes import PASSWORD, FakeClock, FakeQad, ok
+from qad_fakes import PASSWORD, FakeQad, ok
 
 from ml_connector.errors import AuthRejected, ConfigError, PermissionDenied, Unavailable
 from ml_connector.qad.rest.auth import refresh_margin
+from ml_connector.testing import FakeClock
 
 SITES = "api/qracore/browses"
 
