@@ -42,6 +42,7 @@ from ml_connector.cin7.models import (
 from ml_connector.cin7.pacer import Pacer, pacer_for
 from ml_connector.cin7.paging import DEFAULT_LIMIT, Paginator, page_items
 from ml_connector.cin7.retry import Decision, Outcome, decide
+from ml_connector.cin7.source import OnInvalid, Since
 from ml_connector.errors import (
     AuthRejected,
     InvalidPayload,
@@ -59,8 +60,6 @@ log = logging.getLogger("ml_connector.cin7")
 T = TypeVar("T")
 M = TypeVar("M", bound=Cin7Model)
 Sleep = Callable[[float], Awaitable[None]]
-OnInvalid = Callable[[Mapping[str, Any], InvalidPayload], Awaitable[None] | None]
-Since = datetime | str | None
 
 _REDACTED = "[redacted]"
 

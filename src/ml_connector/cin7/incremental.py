@@ -31,13 +31,13 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from ml_connector.cin7.models import Cin7Model, Supplier, parse_timestamp
+from ml_connector.cin7.source import OnInvalid
 from ml_connector.errors import InvalidPayload
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
 
 R = TypeVar("R", bound=Cin7Model)
 Seen = Callable[[str, str], Awaitable[bool]]
-OnInvalid = Callable[[Mapping[str, Any], InvalidPayload], Awaitable[None] | None]
 _STAMP_KEYS = ("LastUpdatedDate", "LastModifiedOn")
 
 

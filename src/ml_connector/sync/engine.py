@@ -32,9 +32,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from ml_connector.cin7.client import Cin7Client
 from ml_connector.cin7.incremental import DEFAULT_OVERLAP, IncrementalScan
 from ml_connector.cin7.models import Purchase, PurchaseListRow, Supplier
+from ml_connector.cin7.source import Cin7Source
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -207,7 +207,7 @@ class SyncEngine:
         self,
         store: SyncStateStore,
         config: ConnectionConfig,
-        cin7: Cin7Client | None,
+        cin7: Cin7Source | None,
         qad: QadChannel,
         *,
         actor: str = "sync",
@@ -395,7 +395,7 @@ class SyncEngine:
 
     # --- polling ------------------------------------------------------------------------------
 
-    async def _poll(self, cin7: Cin7Client, submit: Submit, dry_run: bool) -> None:
+    async def _poll(self, cin7: Cin7Source, submit: Submit, dry_run: bool) -> None:
         supplier_cursor = await self._poll_suppliers(cin7)
         purchase_cursor = await self._poll_purchases(cin7, submit)
         if dry_run:
@@ -409,7 +409,7 @@ class SyncEngine:
     async def _seen(self, kind: RecordKind, cin7_id: str, stamp: str) -> bool:
         return await self.store.seen(self.cid, kind, cin7_id, stamp)
 
-    async def _poll_suppliers(self, cin7: Cin7Client) -> str | None:
+    async def _poll_suppliers(self, cin7: Cin7Source) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "suppliers")
         scan: IncrementalScan[Supplier] = IncrementalScan(
             cin7.suppliers,
@@ -460,7 +460,7 @@ class SyncEngine:
                     {"version": staged.version, "hash": staged.hash},
                 )
 
-    async def _poll_purchases(self, cin7: Cin7Client, submit: Submit) -> str | None:
+    async def _poll_purchases(self, cin7: Cin7Source, submit: Submit) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "purchases")
         scan: IncrementalScan[PurchaseListRow] = IncrementalScan(
             cin7.purchase_list,
@@ -529,7 +529,7 @@ class SyncEngine:
                     {"reason": why, "version": staged.version, "last_updated": stamp},
                 )
 
-    async def _fetch_purchase(self, cin7: Cin7Client, row: PurchaseListRow) -> int | None:
+    async def _fetch_purchase(self, cin7: Cin7Source, row: PurchaseListRow) -> int | None:
         cin7_id = row.id
         try:
             raw: dict[str, Any] = await cin7.purchase_json(cin7_id, row.type)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from ml_connector.cin7.client import Cin7Client
+from ml_connector.cin7.source import Cin7ReferenceSource
 from ml_connector.qad.channel import ReferenceChannel
 from ml_connector.store.protocols import ConfigStore
 from ml_connector.sync.mapping import (
@@ -22,7 +22,7 @@ from ml_connector.sync.mapping import (
 )
 
 
-async def read_cin7_reference(cin7: Cin7Client) -> Cin7Reference:
+async def read_cin7_reference(cin7: Cin7ReferenceSource) -> Cin7Reference:
     return Cin7Reference.from_models(
         accounts=await cin7.accounts(),
         products=[product async for product in cin7.products()],
@@ -49,7 +49,12 @@ async def read_qad_reference(qad: ReferenceChannel) -> QadReference:
 
 
 async def suggest_mappings(
-    store: ConfigStore, connection_id: int, cin7: Cin7Client, qad: ReferenceChannel, *, apply: bool
+    store: ConfigStore,
+    connection_id: int,
+    cin7: Cin7ReferenceSource,
+    qad: ReferenceChannel,
+    *,
+    apply: bool,
 ) -> dict[Kind, SuggestionReport]:
     """Match both sides; with `apply`, store the new suggestions (manual rows are kept)."""
     tables = cast(dict[Kind, dict[str, str]], await store.mapping_table(connection_id))

@@ -13,12 +13,15 @@ from ml_connector.testing import FakeClock, MemoryStore
 
 
 def test_the_public_surface_is_declared() -> None:
-    classes = {
+    defined = {
         name
         for name, value in vars(testing).items()
-        if isinstance(value, type) and value.__module__.startswith("ml_connector")
+        if isinstance(value, type) and value.__module__ == testing.__name__
     }
-    assert classes == set(testing.__all__)
+    assert defined <= set(testing.__all__)
+    assert {"MemoryStore", "FakeQadChannel", "FakeCin7", "FakeClock"} <= set(testing.__all__)
+    for name in testing.__all__:
+        assert isinstance(getattr(testing, name), type), name
 
 
 async def test_fake_clock_moves_only_forward_and_records_sleeps() -> None:
