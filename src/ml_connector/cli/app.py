@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -223,6 +224,45 @@ def _secret(prompt: str, option: str, env: str) -> str:
     return entered
 
 
+_SECRET_SOURCES = {
+    "cin7_application_key": APPLICATION_KEY_ENV,
+    "qad_password": QAD_PASSWORD_ENV,
+}
+
+
+def _secrets_from_files(
+    given: Mapping[str, Any], files: Mapping[str, Path | None], warnings: list[str]
+) -> dict[str, str]:
+    """Secrets read from their `--…-file` options; `warnings` gets one line for each secret
+    that arrived as a plain flag (it shows in `ps` and the shell history), printed on stderr
+    once the command has used it."""
+    read: dict[str, str] = {}
+    for setting, env in _SECRET_SOURCES.items():
+        option = "--" + setting.replace("_", "-")
+        path = files.get(setting)
+        if path is not None:
+            if given.get(setting) and os.environ.get(env) != given[setting]:
+                raise ConfigError(f"give {option} or {option}-file, not both")
+            read[setting] = _read_secret_file(path, f"{option}-file")
+        elif given.get(setting) and os.environ.get(env) != given[setting]:
+            warnings.append(
+                f"warning: {option} on the command line is visible to other users in the "
+                f"process list; prefer {option}-file, {env} or the prompt"
+            )
+    return read
+
+
+def _read_secret_file(path: Path, option: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+    secret = text.strip("\r\n")
+    if not secret:
+        raise ConfigError(f"{option}: {path} is empty")
+    return secret
+
+
 def _connection_command(adding: bool) -> Callable[..., None]:
     """`connection add` and `connection edit`: one set of flags, declared here once.
 
@@ -381,6 +421,20 @@ def _connection_command(adding: bool) -> Callable[..., None]:
                 show_default=False,
             ),
         ] = None,
+        cin7_application_key_file: Annotated[
+            Path | None,
+            typer.Option(
+                show_default=False,
+                help="Read the Cin7 application key from this file (keeps it out of `ps`).",
+            ),
+        ] = None,
+        qad_password_file: Annotated[
+            Path | None,
+            typer.Option(
+                show_default=False,
+                help="Read the QAD password from this file (keeps it out of `ps`).",
+            ),
+        ] = None,
         since: Annotated[
             str | None,
             typer.Option(
@@ -407,6 +461,17 @@ def _connection_command(adding: bool) -> Callable[..., None]:
         }
 
         async def main() -> int:
+            warnings: list[str] = []
+            given.update(
+                _secrets_from_files(
+                    given,
+                    {
+                        "cin7_application_key": cin7_application_key_file,
+                        "qad_password": qad_password_file,
+                    },
+                    warnings,
+                )
+            )
             if adding:
                 config = _new_connection(name, given)
                 async with open_store() as store:
@@ -422,6 +487,8 @@ def _connection_command(adding: bool) -> Callable[..., None]:
                     f"Changed {', '.join(changed.settings) or 'nothing'} of connection {name}; "
                     "its records, audit trail and mappings are kept."
                 )
+            for warning in warnings:
+                say(warning, err=True)
             return EXIT_OK
 
         run(main)
