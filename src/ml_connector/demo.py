@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_connector.errors import ConnectorError
+from ml_connector.qad.profile import BUILT_IN, CAPABILITIES, QadProfile
 from ml_connector.sandbox.cin7 import Cin7Sandbox, Cin7SandboxError, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
@@ -82,6 +83,7 @@ class DemoOptions:
     keep_home: bool = False
     seed: int = 7
     suppliers: int = DEMO_SUPPLIERS
+    qad_profile: QadProfile = BUILT_IN["rest"]
 
     @property
     def rate_limit(self) -> int:
@@ -121,6 +123,8 @@ class DemoSummary:
     failed: list[Issue] = field(default_factory=list)
     cin7_calls: int = 0
     qad_calls: int = 0
+    qad_profile: str = "rest"
+    qdocs: int = 0
     elapsed_s: float = 0.0
     home: str | None = None
 
@@ -148,6 +152,8 @@ class DemoSummary:
             "failed": len(self.failed),
             "cin7_calls": self.cin7_calls,
             "qad_calls": self.qad_calls,
+            "qad_profile": self.qad_profile,
+            "qdocs": self.qdocs,
             "rate_limit": self.rate_limit,
             "rate_limit_raised": self.rate_limit != REALISTIC_RATE_LIMIT,
             "elapsed_s": round(self.elapsed_s, 1),
@@ -175,7 +181,11 @@ async def run_demo(
     summary while both sandboxes still run, so the console can replay against them.
     """
     started = time.monotonic()
-    summary = DemoSummary(purchases=options.purchase_count, rate_limit=options.rate_limit)
+    summary = DemoSummary(
+        purchases=options.purchase_count,
+        rate_limit=options.rate_limit,
+        qad_profile=options.qad_profile.name,
+    )
     cin7_box = create_cin7_sandbox(
         seed=options.seed,
         suppliers=options.suppliers,
@@ -191,6 +201,7 @@ async def run_demo(
                 f"({options.purchase_count} purchases, {options.suppliers} suppliers)"
             )
             narrate(f"QAD sandbox:       {qad_box.base_url(qad_server.url)}")
+            narrate(f"QAD profile:       {_profile_line(options.qad_profile)}")
             if options.realistic_rate_limit:
                 narrate(f"Cin7 rate limit: {options.rate_limit} calls per minute, as in Cin7 Core.")
             else:
@@ -218,7 +229,13 @@ async def run_demo(
             if observe is not None:
                 observe(cin7_box, qad_box)
             summary.cin7_calls = int(cin7_box.state.stats()["calls"])
-            summary.qad_calls = int(qad_box.tenant().stats()["calls"])
+            qad_stats = qad_box.tenant().stats()
+            summary.qad_calls = int(qad_stats["calls"])
+            summary.qdocs = sum(
+                count
+                for path, count in qad_stats["by_path"].items()
+                if path.startswith("POST /qxi/services/QdocWebService")
+            )
             if then is not None:
                 summary.elapsed_s = time.monotonic() - started
                 await then(settings, summary)
@@ -229,6 +246,14 @@ async def run_demo(
             shutil.rmtree(home, ignore_errors=True)
     summary.elapsed_s = time.monotonic() - started
     return summary
+
+
+def _profile_line(profile: QadProfile) -> str:
+    """`mixed (QXtend for receipts, invoices; REST for the rest)`."""
+    via = [c.replace("_", " ") for c in CAPABILITIES if profile.channels.of(c) == "qxtend"]
+    if not via:
+        return f"{profile.name} (REST for everything)"
+    return f"{profile.name} (QXtend QDocs for {', '.join(via)}; REST for the rest)"
 
 
 def _no_bars() -> AbstractContextManager[Progress]:
@@ -263,6 +288,7 @@ async def _flow(
                 "qad_entity": tenant.entity,
                 "allow_local": True,
                 "cin7_rate_limit": options.rate_limit,
+                "qad_profile": options.qad_profile,
             },
         ),
     )

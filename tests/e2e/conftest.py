@@ -12,6 +12,7 @@ import pytest
 from e2e_world import World
 from tiers import mark_tier
 
+from ml_connector.qad.profile import BUILT_IN
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
@@ -21,8 +22,26 @@ from ml_connector.vault import Vault
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_tier(items, Path(__file__).parent)
+    # The QAD profile and the database are independent: the mixed profile runs on SQLite only,
+    # which keeps the e2e tier's time in check without losing a combination that matters.
+    both = [item for item in items if _params(item).get("qad_profile") == "mixed"]
+    dropped = [item for item in both if _params(item).get("database_url") == "postgres"]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+def _params(item: pytest.Item) -> dict[str, object]:
+    callspec = getattr(item, "callspec", None)
+    return dict(callspec.params) if callspec is not None else {}
+
+
+@pytest.fixture
+def qad_profile(request: pytest.FixtureRequest) -> str:
+    """The connection's QAD profile: `rest`, or what a module parametrizes (`mixed`)."""
+    return str(getattr(request, "param", "rest"))
 
 
 @pytest.fixture
@@ -35,7 +54,7 @@ def sandboxes() -> Iterator[tuple[Cin7Sandbox, QadSandbox, str, str]]:
 
 @pytest.fixture
 async def world(
-    sandboxes: tuple[Cin7Sandbox, QadSandbox, str, str], database_url: str
+    sandboxes: tuple[Cin7Sandbox, QadSandbox, str, str], database_url: str, qad_profile: str
 ) -> AsyncIterator[World]:
     cin7, qad, cin7_url, qad_url = sandboxes
     tenant = qad.tenant("acme")
@@ -55,6 +74,7 @@ async def world(
                 "qad_entity": tenant.entity,
                 "allow_local": True,
                 "cin7_rate_limit": 100_000,
+                "qad_profile": BUILT_IN[qad_profile],
             },
         )
     )

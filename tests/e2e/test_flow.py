@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from e2e_world import World
 
 from ml_connector.cin7.models import Purchase
@@ -19,6 +20,10 @@ from ml_connector.sync.engine import intent_details
 from ml_connector.sync.execute import execute
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import plan
+
+# Every flow runs on both ways of posting receipts and invoices: REST and QXtend (mixed).
+pytestmark = pytest.mark.parametrize("qad_profile", ["rest", "mixed"], indirect=True)
+
 
 USD_SUPPLIER = "02c19aa9-b6d7-4031-adbe-5f3d418bfbb0"  # Beacon Wire & Cable Co. (seed 11)
 CAD_SUPPLIER = "db77b923-df00-4dfa-93e2-22b8e69d2f3b"  # Redwood Steel Supply Inc.
@@ -37,7 +42,7 @@ def invoices_of(world: World, reference: str) -> list[dict[str, Any]]:
 
 
 async def test_stock_first_purchase_posts_supplier_po_split_receipts_and_invoice(
-    world: World,
+    world: World, qad_profile: str
 ) -> None:
     state = world.cin7.state
     doc = state.create_purchase(
@@ -78,6 +83,15 @@ async def test_stock_first_purchase_posts_supplier_po_split_receipts_and_invoice
     trail = [e.event for e in await world.store.trail(world.cid, record.key)]
     assert trail[0] == "fetched"
     assert {"planned", "intent", "posted", "completed"} <= set(trail)
+    # The profile decides the channel: receipts and invoices as QDocs on `mixed`, REST on `rest`.
+    posted_by = {path for path in world.tenant.stats()["by_path"] if path.startswith("POST")}
+    qdocs = {
+        "POST /qxi/services/QdocWebService receivePurchaseOrder",
+        "POST /qxi/services/QdocWebService bcinvoice",
+    }
+    rest = {"POST /api/erp/purchaseOrderReceipts", "POST /api/erp/supplierInvoices"}
+    assert (qdocs <= posted_by, rest & posted_by == set()) == (qad_profile == "mixed",) * 2
+    assert "POST /api/erp/purchaseOrderHeaders" in posted_by
 
 
 async def test_invoice_first_purchase_is_held_until_the_receipt_then_released(

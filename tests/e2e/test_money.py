@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from e2e_world import World
 
 from ml_connector.cin7.models import Purchase
@@ -12,6 +13,10 @@ from ml_connector.sync.actions import PostInvoice
 from ml_connector.sync.engine import intent_details
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.plan import plan
+
+# Every flow runs on both ways of posting receipts and invoices: REST and QXtend (mixed).
+pytestmark = pytest.mark.parametrize("qad_profile", ["rest", "mixed"], indirect=True)
+
 
 USD_SUPPLIER = "02c19aa9-b6d7-4031-adbe-5f3d418bfbb0"  # Beacon Wire & Cable Co. (seed 11)
 

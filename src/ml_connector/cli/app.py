@@ -32,6 +32,7 @@ from ml_connector.cli.console import (
     emit,
     emit_json,
     emit_text,
+    error_boundary,
     pass_exit_code,
     progress_bars,
     run,
@@ -43,6 +44,7 @@ from ml_connector.cli.logs import log_to_file
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
 from ml_connector.errors import ConfigError
+from ml_connector.qad.profile import load_profile
 from ml_connector.runner import look_once, run_forever
 from ml_connector.sandbox.cin7.cli import serve_cin7
 from ml_connector.sandbox.qad.cli import serve_qad
@@ -1250,14 +1252,26 @@ def demo(
     port: Annotated[
         int, typer.Option(min=1, max=65535, help="The console's port with --serve.")
     ] = 8700,
+    qad_profile: Annotated[
+        str,
+        typer.Option(
+            "--qad-profile",
+            help="The QAD tenant profile: rest, qxtend, mixed, or a TOML file.",
+        ),
+    ] = "rest",
 ) -> None:
     """Both sandboxes in-process, a temporary home, mapping, sync, receive, sync again.
 
     Never touches your own home or database. With --serve the console stays up on the demo's
     data and prints its URL and a one-time sign-in.
     """
+    with error_boundary():
+        profile = load_profile(qad_profile)
     options = demo_flow.DemoOptions(
-        purchases=purchases, realistic_rate_limit=realistic_rate_limit, keep_home=keep_home
+        purchases=purchases,
+        realistic_rate_limit=realistic_rate_limit,
+        keep_home=keep_home,
+        qad_profile=profile,
     )
 
     def show(summary: demo_flow.DemoSummary) -> None:

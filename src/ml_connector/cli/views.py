@@ -1025,6 +1025,8 @@ def demo_tables(summary: DemoSummary) -> list[RenderableType]:
                 ("failed", len(summary.failed)),
                 ("Cin7 calls used", summary.cin7_calls),
                 ("QAD calls", summary.qad_calls),
+                ("QAD profile", summary.qad_profile),
+                ("of which QXtend QDocs", summary.qdocs),
                 ("Cin7 rate limit", rate),
                 ("elapsed", f"{summary.elapsed_s:.1f} s"),
             ],

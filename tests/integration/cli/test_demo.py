@@ -95,6 +95,33 @@ def test_demo_json_through_the_cli_keeps_home_when_asked(tmp_path: Path) -> None
     assert not cli.home.exists()
 
 
+def test_demo_on_the_mixed_profile_posts_receipts_and_invoices_as_qdocs(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "users-home", ML_CONNECTOR_DATABASE_URL="mysql://nobody@nowhere/x")
+    result = cli("demo", "--json", "--purchases", "30", "--qad-profile", "mixed")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["qad_profile"] == "mixed"
+    assert doc["receipts"] > 0
+    assert doc["invoices"] > 0
+    # one receivePurchaseOrder per receipt, one bcinvoice per invoice or credit note, nothing else
+    assert doc["qdocs"] == doc["receipts"] + doc["invoices"] + doc["credit_notes"]
+    assert doc["failed"] == 0, doc["failed_reasons"]
+    assert "QAD profile:       mixed (QXtend QDocs for receipts, invoices" in result.stderr
+    rest = json.loads(cli("demo", "--json", "--purchases", "30").stdout)
+    assert (rest["qad_profile"], rest["qdocs"]) == ("rest", 0)
+    same = ("purchase_orders", "receipts", "invoices", "held", "blocked", "failed")
+    assert {k: doc[k] for k in same} == {k: rest[k] for k in same}  # one outcome, two channels
+
+
+def test_demo_refuses_an_unknown_profile_in_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "users-home")
+    result = cli("demo", "--qad-profile", "soap")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown QAD profile 'soap': use rest, qxtend, mixed or a TOML file"
+    ]
+
+
 def _run(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ENTRY_POINT), *args],
