@@ -341,6 +341,14 @@ def _connection_command(adding: bool) -> Callable[..., None]:
                 show_default=False,
             ),
         ] = None,
+        qad_profile: Annotated[
+            str | None,
+            typer.Option(
+                help="QAD tenant profile: rest (default), qxtend, mixed, or a TOML file "
+                "(see `connection fit`).",
+                show_default=False,
+            ),
+        ] = None,
         allow_local: Annotated[
             bool | None,
             typer.Option(
@@ -461,6 +469,10 @@ def _connection_command(adding: bool) -> Callable[..., None]:
             for key, value in flags.items()
             if (key in SETTINGS or key == "allow_local") and value is not None
         }
+        if given.get("qad_profile"):
+            # Read here, once: a file's settings are stored with the connection, not its path.
+            with error_boundary():
+                given["qad_profile"] = load_profile(given["qad_profile"])
 
         async def main() -> int:
             warnings: list[str] = []
