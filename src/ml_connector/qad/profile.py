@@ -201,7 +201,13 @@ class SupplierInvoicesBrowse(_Strict):
     due_date: str = "supplierInvoice.dueDate"
     matching_status: str = "supplierInvoice.matchingStatus"
     description: str = "supplierInvoice.description"
-    po_number: str = "supplierInvoice.purchaseOrderNumber"  # one row per invoice and PO
+    status_code: str = "supplierInvoice.invoiceStatusCode"
+    # One row per matched line (APMatchingLn, D6 bapmatching) or linked PO: [INF].
+    po_number: str = "supplierInvoice.purchaseOrderNumber"
+    match_line: str = "supplierInvoice.matchLine"
+    match_quantity: str = "supplierInvoice.matchQuantity"
+    match_unit_price: str = "supplierInvoice.matchUnitPrice"
+    match_gl_account: str = "supplierInvoice.matchGlAccount"
 
 
 class Browses(_Strict):

@@ -285,6 +285,10 @@ async def test_an_invoice_carries_its_tax_lines_and_is_found_before_and_after(
     )
     assert qdocs(tenant) == {"bcinvoice": 1}
     assert tenant.invoices[1].tax_amount == Decimal("7.25")
+    assert found.status_code == "AP-INITIAL"
+    assert [(m.po_line, m.quantity, m.gl_account) for m in found.matched] == [
+        (line.line, line.quantity, tenant.items[line.item_code].gl_account) for line in spec.lines
+    ]
     po = tenant.purchase_order(tenant.domain, spec.number)
     assert po is not None
     assert [line.qty_invoiced for line in po.lines.values()] == [s.quantity for s in spec.lines]

@@ -45,6 +45,7 @@ from ml_connector.errors import (
 from ml_connector.qad.models import (
     CreatedInvoice,
     InvoiceSpec,
+    MatchedLine,
     PoHeaderChange,
     PoLine,
     PoLineChange,
@@ -302,7 +303,7 @@ class QxtendChannel:
     # ---- supplier invoices --------------------------------------------------------------------
 
     def _invoice(self, rows: list[Row]) -> SupplierInvoice:
-        """One invoice from its browse rows (one per linked PO)."""
+        """One invoice from its browse rows (one per matched line or linked PO)."""
         keys = self.profile.browses.supplier_invoices
         row = rows[0]
         kind = cell(row, keys.type)
@@ -322,6 +323,18 @@ class QxtendChannel:
             matching_status=cell(row, keys.matching_status),
             po_numbers=list(dict.fromkeys(po for po in pos if po)),
             description=cell(row, keys.description),
+            status_code=cell(row, keys.status_code),
+            matched=[
+                MatchedLine(
+                    po_number=cell(r, keys.po_number),
+                    po_line=int(dec(r.get(keys.match_line))),
+                    quantity=dec(r.get(keys.match_quantity)),
+                    unit_price=dec(r.get(keys.match_unit_price)),
+                    gl_account=cell(r, keys.match_gl_account),
+                )
+                for r in rows
+                if cell(r, keys.match_line)
+            ],
         )
 
     async def _invoices(self, *filters: Filter) -> list[SupplierInvoice]:

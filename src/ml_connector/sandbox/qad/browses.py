@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml_connector.sandbox.qad.envelope import num, to_decimal
-from ml_connector.sandbox.qad.records import Receiver, SupplierInvoice
+from ml_connector.sandbox.qad.records import InvoiceMatch, Receiver, SupplierInvoice
 from ml_connector.sandbox.qad.tenant import CURRENCY_NAMES, QadTenant
 
 Row = dict[str, Any]
@@ -52,7 +52,12 @@ INVOICE_COLUMNS = (
     "supplierInvoice.dueDate",
     "supplierInvoice.matchingStatus",
     "supplierInvoice.description",
+    "supplierInvoice.invoiceStatusCode",
     "supplierInvoice.purchaseOrderNumber",
+    "supplierInvoice.matchLine",
+    "supplierInvoice.matchQuantity",
+    "supplierInvoice.matchUnitPrice",
+    "supplierInvoice.matchGlAccount",
 )
 
 
@@ -164,13 +169,18 @@ def _receipts_of(t: QadTenant, column: str, wanted: str) -> Iterable[Row] | None
 
 
 def _invoices(t: QadTenant, invoices: Iterable[SupplierInvoice] | None = None) -> Iterable[Row]:
-    """One row per invoice and linked PO (an invoice without a PO has one row, PO blank)."""
+    """One row per matched line, and one per linked PO no line is matched on (an invoice with
+    neither has one row, PO blank): the APMatchingLn detail a matching browse would show."""
     for inv in t.invoices.values() if invoices is None else invoices:
-        for po in [number for _, number in inv.purchase_orders] or [""]:
-            yield _invoice_row(inv, po)
+        matched = {m.po_number for m in inv.matching}
+        for m in inv.matching:
+            yield _invoice_row(inv, m.po_number, m)
+        unmatched = [number for _, number in inv.purchase_orders if number not in matched]
+        for po in unmatched or ([] if inv.matching else [""]):
+            yield _invoice_row(inv, po, None)
 
 
-def _invoice_row(inv: SupplierInvoice, po: str) -> Row:
+def _invoice_row(inv: SupplierInvoice, po: str, match: InvoiceMatch | None) -> Row:
     return dict(
         zip(
             INVOICE_COLUMNS,
@@ -188,7 +198,12 @@ def _invoice_row(inv: SupplierInvoice, po: str) -> Row:
                 inv.due_date,
                 inv.matching_status,
                 inv.description,
+                inv.status_code,
                 po,
+                "" if match is None else match.po_line,
+                "" if match is None else num(match.quantity),
+                "" if match is None else num(match.unit_price),
+                "" if match is None else match.gl_account,
             ),
             strict=True,
         )
