@@ -583,6 +583,7 @@ async def test_invoice_after_receipt_finishes_and_reads_back(
             "currencyCode": "USD",
             "matchingStatus": "Finished",
             "purchaseOrders": ["PO-1"],
+            "description": "",
         }
     ]
 
