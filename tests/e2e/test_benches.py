@@ -44,3 +44,29 @@ def test_badinput_quarantines_every_kind_and_posts_every_good_purchase() -> None
     assert result["quarantined"] == result["kinds"], result["not_quarantined"]
     assert result["healed"] == result["heal_total"]
     assert result["exit_codes"][0] == 1, "the first pass reports its failed records"
+
+
+def test_chaos_kills_under_faults_lose_nothing_and_post_nothing_twice() -> None:
+    result = run_bench("chaos.py", "--purchases", "40", "--kills", "2")
+    assert result["purchases"] == result["checked"] == 40
+    assert result["kills"] == 2
+    assert (
+        result["duplicates"],
+        result["lost"],
+        result["early_invoices"],
+        result["receipt_mismatches"],
+    ) == (0, 0, 0, 0)
+    assert result["audit_ok"] is True
+    assert result["faults"]["qad_error"] > 0, "faults were injected"
+
+
+def test_chaos_refuses_an_unknown_qad_profile_clearly() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "chaos.py"), "--qad-profile", "soap-of-the-day"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "unknown QAD profile 'soap-of-the-day'" in done.stderr
