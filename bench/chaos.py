@@ -48,6 +48,7 @@ from _harness import (
     cli,
     connect,
     log,
+    records,
     sandboxes,
     sync,
 )
@@ -240,6 +241,13 @@ def main() -> None:
                 cin7.get("stats"), cin7.http.get(f"{qad_box.control}/stats").json()
             )
             audit_ok = cli(home, "audit", "verify", "bench", check=False).returncode == 0
+            unsettled = [
+                row
+                for status in ("failed", "blocked", "attention", "held", "pending")
+                for row in records(home, status)
+            ]
+            for row in unsettled[:40]:
+                log(f"  {row['reference']}: {row['status']}: {str(row['reason'])[:200]}")
             cin7.close()
     except subprocess.TimeoutExpired as exc:
         raise SystemExit(f"a command outlasted its timeout: {exc}") from None
