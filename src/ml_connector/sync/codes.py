@@ -16,6 +16,7 @@ every machine, which is what lets the engine find a document in QAD again after 
   a Simple purchase turned Advanced keeps its one invoice first, so the position is stable where
   a TaskID is not (the conversion gives blocks task IDs they did not have).
 - Item code for a created item (≤ 18): the SKU in upper case when it fits, otherwise `I` + hex.
+- Supplier invoice description (≤ 80): `Cin7 <OrderNumber> <reference>`, cut to fit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PO_NUMBER_MAX = 8
 SUPPLIER_CODE_MAX = 8
 PACKING_SLIP_MAX = 20
 REMARKS_MAX = 40
+DESCRIPTION_MAX = 80
 ITEM_CODE_MAX = 18
 
 _PO_NUMBER = re.compile(r"[A-Za-z0-9-]{1,8}")
@@ -57,6 +59,18 @@ def po_number(order_number: str) -> str:
 def po_remarks(order_number: str) -> str:
     """PO remarks carrying the Cin7 `OrderNumber` (QAD allows 40 characters)."""
     return f"Cin7 {order_number.strip()}"[:REMARKS_MAX]
+
+
+def invoice_description(order_number: str, reference: str) -> str:
+    """A supplier invoice's description (QAD allows 80 characters): `Cin7 <order> <reference>`.
+
+    It names the Cin7 purchase, so an invoice without a PO (a Service purchase) is found again
+    by it; cut to the field rather than refused, and the same cut on every run.
+
+    >>> invoice_description("PO-00430", "HF-SVC-88")
+    'Cin7 PO-00430 HF-SVC-88'
+    """
+    return f"Cin7 {order_number.strip()} {reference.strip()}"[:DESCRIPTION_MAX]
 
 
 def supplier_code(supplier_id: str, name: str) -> str:

@@ -1512,7 +1512,7 @@ class _Planner:
             "currency": self._require("currency", self.currency_code, item.key),
             "amount": item.document.amount,
             "tax_amount": source.tax,
-            "description": f"Cin7 {self.order_number} {item.reference}",
+            "description": codes.invoice_description(self.order_number, item.reference),
             "matching": item.document.matching,
             "gl_lines": item.document.gl_lines,
         }

@@ -122,3 +122,12 @@ def test_numbers_read_the_way_finance_writes_them(
     value: Decimal, qty: str, money: str, price: str
 ) -> None:
     assert (fmt_qty(value), fmt_money(value), fmt_price(value)) == (qty, money, price)
+
+
+@given(st.text(min_size=1, max_size=200), st.text(min_size=1, max_size=60))
+def test_invoice_descriptions_fit_qad_and_name_the_order(order: str, reference: str) -> None:
+    text = codes.invoice_description(order, reference)
+
+    assert len(text) <= 80
+    assert text == codes.invoice_description(order, reference)
+    assert text.startswith(f"Cin7 {order.strip()}"[:80])
