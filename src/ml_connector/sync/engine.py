@@ -636,7 +636,8 @@ class SyncEngine:
         their status was kept); record the change, and `matched` in the trail once it finished.
 
         Invoices go to QAD as the tenant's initial status (AP-INITIAL) and QAD's receiver
-        matching finishes them; at most `MATCH_CHECKS` are read per pass.
+        matching finishes them; at most `MATCH_CHECKS` are read per pass. QAD being unavailable
+        here never fails the pass: the next pass reads again.
         """
         unfinished = [
             posting
@@ -646,7 +647,11 @@ class SyncEngine:
             and posting.details.get("supplier_code")
         ]
         for posting in unfinished[:MATCH_CHECKS]:
-            found = await self._read_invoice(posting)
+            try:
+                found = await self._read_invoice(posting)
+            except TransientError as exc:  # only a status read: the next pass looks again
+                log.info("matching status not read this pass: %s", exc)
+                return
             if found is None:
                 continue
             facts = invoice_facts(found)
