@@ -71,8 +71,18 @@ async def test_a_record_page_shows_versions_diff_qad_documents_and_an_intact_tra
     changed = {c["path"]: c for c in doc["changes"]}
     assert any(c["before"] == 10 and c["after"] == 15 for c in changed.values()), changed
     kinds = {d["kind"] for d in doc["qad_documents"]}
-    assert {"supplier", "create_po"} <= kinds
+    assert "create_po" in kinds
     assert all(d["state"] == "posted" for d in doc["qad_documents"])
+    # The three USD purchases share one supplier: whichever pass reaches it first creates it, so
+    # exactly one of their records carries the supplier document (purchases updated in the same
+    # instant come in no fixed order).
+    carriers = []
+    for reference in (synced.posted, synced.held, synced.blocked):
+        other = await _record_id(synced_client, reference)
+        got = (await synced_client.get(f"/api/connections/acme/records/{other}")).json()
+        if any(d["kind"] == "supplier" for d in got["qad_documents"]):
+            carriers.append(reference)
+    assert len(carriers) == 1, carriers
     assert doc["trail_intact"] is True
     assert [e["seq"] for e in doc["trail"]] == list(range(1, len(doc["trail"]) + 1))
 
