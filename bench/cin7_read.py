@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from ml_connector.cin7 import Cin7Client, Pacer, PurchaseListRow
+from ml_connector.cin7 import Cin7Client, LocalPacer, PurchaseListRow
 from ml_connector.sandbox.process import SandboxProcess
 
 ACCOUNT_ID = str(uuid.UUID(int=0x0B7E54A36C1D4F0E9A2B3C4D5E6F7A8B))
@@ -40,7 +40,7 @@ def log(message: str) -> None:
 
 
 async def read(args: argparse.Namespace, base: str, key: str) -> dict[str, Any]:
-    pacer = Pacer(limit=args.rate_limit)
+    pacer = LocalPacer(limit=args.rate_limit)
     client = Cin7Client(ACCOUNT_ID, key, base_url=f"{base}/ExternalApi/v2/", pacer=pacer)
     async with client:
         started = time.monotonic()

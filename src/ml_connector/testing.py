@@ -60,7 +60,7 @@ class FakeClock:
     time, so time only moves forward and nobody wakes early::
 
         clock = FakeClock()
-        pacer = Pacer(60, clock=clock, sleep=clock.sleep)
+        pacer = LocalPacer(60, clock=clock, sleep=clock.sleep)
         clock.advance(30)
     """
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ml_connector.cin7 import Cin7Client, Pacer, parse_timestamp
+from ml_connector.cin7 import Cin7Client, LocalPacer, parse_timestamp
 from ml_connector.testing import FakeClock
 
 ACCOUNT_ID = "0b7e54a3-6c1d-4f0e-9a2b-3c4d5e6f7a8b"
@@ -22,7 +22,7 @@ def make_client(
     handler: Handler, clock: FakeClock | None = None, **kwargs: Any
 ) -> tuple[Cin7Client, FakeClock]:
     clock = clock or FakeClock()
-    pacer = kwargs.pop("pacer", None) or Pacer(limit=10_000, clock=clock, sleep=clock.sleep)
+    pacer = kwargs.pop("pacer", None) or LocalPacer(limit=10_000, clock=clock, sleep=clock.sleep)
     client = Cin7Client(
         kwargs.pop("account_id", ACCOUNT_ID),
         kwargs.pop("application_key", KEY),

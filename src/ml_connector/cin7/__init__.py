@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         format_timestamp,
         parse_timestamp,
     )
-    from ml_connector.cin7.pacer import Pacer, pacer_for
+    from ml_connector.cin7.pacer import LocalPacer, Pacer, pacer_for
     from ml_connector.cin7.paging import MAX_LIMIT, Paginator
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Cin7Client",
     "Company",
     "IncrementalScan",
+    "LocalPacer",
     "Location",
     "Pacer",
     "Paginator",
@@ -68,7 +69,7 @@ __getattr__ = lazy_exports(
             "format_timestamp",
             "parse_timestamp",
         ),
-        "pacer": ("Pacer", "pacer_for"),
+        "pacer": ("LocalPacer", "Pacer", "pacer_for"),
         "paging": ("MAX_LIMIT", "Paginator"),
     },
 )

@@ -171,7 +171,7 @@ class Cin7Client:
             try:
                 decision = await self._attempt(method, endpoint, params)
             finally:
-                self.pacer.release(slot)
+                await self.pacer.release(slot)
             what = f"{method} {endpoint}"
             outcome = decision.outcome
             if outcome is Outcome.OK:
@@ -194,7 +194,7 @@ class Cin7Client:
                 )
                 # Every caller on this key waits, not only this one; the pacer's margin keeps
                 # clock skew from making us knock a moment before the announced time.
-                self.pacer.pause_for(decision.retry_after + self.pacer.margin)
+                await self.pacer.pause_for(decision.retry_after + self.pacer.margin)
                 continue
             if outcome is Outcome.RETRY:
                 failures += 1

@@ -2,7 +2,15 @@
 
 Cin7 allows 60 calls per rolling 60 s per API application (reference §2) and answers a 429
 (or, on older stacks, a 503) past it. A `Pacer` keeps every caller on one key inside that
-budget by *waiting*, never by failing:
+budget by *waiting*, never by failing. `Pacer` is the seam the client is typed against; two
+implementations keep the same rules:
+
+- `LocalPacer` (here): every caller in one process, for the embedded default on SQLite, where
+  one process syncs;
+- `ml_connector.jobs.pacer.SharedPacer`: every worker process on every machine that shares the
+  PostgreSQL database, for the scale-out.
+
+The rules:
 
 - a rolling window: at most `limit` calls whose stamps fall in the last `window` seconds;
 - a per-second cap: calls are spaced at least `1 / per_second` apart, so a full window is never
@@ -13,7 +21,7 @@ budget by *waiting*, never by failing:
   calls in the server's window;
 - `pause_until(t)`: after a rate-limit answer every caller on the key waits until `t`.
 
-The pacer holds no asyncio primitive, so one instance can serve several event loops (tests,
+`LocalPacer` holds no asyncio primitive, so one instance can serve several event loops (tests,
 CLI commands); a thread lock makes check-and-record atomic. `pacer_for(key)` hands out the one
 process-wide pacer of an application key; the registry is keyed by a hash, never the key.
 """
@@ -27,6 +35,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import SecretStr
 
@@ -38,21 +47,52 @@ _EPSILON = 1e-9
 
 @dataclass
 class Slot:
-    """One admitted call; `at` is the instant the call counts from (moved later by release)."""
+    """One admitted call; `at` is the instant the call counts from (moved later by release).
+
+    `id` names the call where the pacer keeps it outside this process (a row of the shared
+    pacer); the local pacer needs none."""
 
     at: float
+    id: int | None = None
 
 
-class Pacer:
-    """A rolling-window budget of `limit` calls per `window` seconds, with a per-second cap.
+class Pacer(Protocol):
+    """What the Cin7 client needs from a rate budget (see the module docstring for the rules).
 
-    >>> pacer = Pacer(limit=60, window=60.0)
-    >>> async def call():
+    >>> async def call(pacer: Pacer):
     ...     slot = await pacer.acquire()     # waits while the budget is spent
     ...     try:
     ...         ...                          # send the request
     ...     finally:
-    ...         pacer.release(slot)          # the call counts from its answer
+    ...         await pacer.release(slot)    # the call counts from its answer
+    """
+
+    limit: int
+    window: float
+    margin: float
+
+    async def acquire(self) -> Slot:
+        """Wait until a call fits the budget, record it, and return its slot."""
+        ...
+
+    async def release(self, slot: Slot) -> None:
+        """Count `slot` from now: its answer has arrived, so the server saw it by now."""
+        ...
+
+    async def pause_for(self, seconds: float) -> None:
+        """Hold every caller on this key, in every process the pacer spans, for `seconds`."""
+        ...
+
+    async def in_window(self) -> int:
+        """Calls currently counted in the rolling window."""
+        ...
+
+
+class LocalPacer:
+    """A rolling-window budget of `limit` calls per `window` seconds, with a per-second cap,
+    for the callers of one process.
+
+    >>> pacer = LocalPacer(limit=60, window=60.0)
 
     `release` is optional: a slot that is never released counts from its admission, which is
     exact when the server stamps calls on arrival.
@@ -79,7 +119,7 @@ class Pacer:
         self.limit = limit
         self.window = window
         self.per_second = (
-            per_second if per_second is not None else _default_per_second(limit, window)
+            per_second if per_second is not None else default_per_second(limit, window)
         )
         # About 1 % of the window: at 60/60 s it costs 0.5 s per window (>99 % of the budget).
         self.margin = margin if margin is not None else min(0.5, window / 120)
@@ -87,7 +127,7 @@ class Pacer:
 
     def __repr__(self) -> str:
         return (
-            f"Pacer(limit={self.limit}, window={self.window}, per_second={self.per_second:g}, "
+            f"LocalPacer(limit={self.limit}, window={self.window}, per_second={self.per_second:g}, "
             f"in_window={len(self._slots)})"
         )
 
@@ -97,7 +137,7 @@ class Pacer:
             raise ValueError("a pacer needs limit >= 1")
         with self._lock:
             self.limit = limit
-            self.per_second = _default_per_second(limit, self.window)
+            self.per_second = default_per_second(limit, self.window)
 
     def delay(self) -> float:
         """Seconds until a call would be admitted now (0 when it would go at once)."""
@@ -118,7 +158,7 @@ class Pacer:
             self.waited += wait
             await self._sleep(wait)
 
-    def release(self, slot: Slot) -> None:
+    async def release(self, slot: Slot) -> None:
         """Count `slot` from now: its answer has arrived, so the server saw it by now."""
         with self._lock:
             slot.at = max(slot.at, self._clock())
@@ -128,13 +168,11 @@ class Pacer:
         with self._lock:
             self._paused_until = max(self._paused_until, instant)
 
-    def pause_for(self, seconds: float) -> float:
-        """`pause_until(now + seconds)`; returns the instant."""
-        instant = self._clock() + max(0.0, seconds)
-        self.pause_until(instant)
-        return instant
+    async def pause_for(self, seconds: float) -> None:
+        """`pause_until(now + seconds)`."""
+        self.pause_until(self._clock() + max(0.0, seconds))
 
-    def in_window(self) -> int:
+    async def in_window(self) -> int:
         """Calls currently counted in the rolling window."""
         with self._lock:
             self._prune(self._clock())
@@ -157,13 +195,13 @@ class Pacer:
         return wait
 
 
-def _default_per_second(limit: int, window: float) -> float:
+def default_per_second(limit: int, window: float) -> float:
     # Ten times the average rate: 10/s at 60 per minute, so a fresh window drains in ~6 s
     # rather than in one burst, and high test limits are not slowed by the cap.
     return max(10.0, 10.0 * limit / window)
 
 
-registry: dict[str, Pacer] = {}
+registry: dict[str, LocalPacer] = {}
 """The process-wide pacers, by `key_fingerprint` (never by the key itself). Only `pacer_for`
 writes it; it is public so that a test can start from an empty one and see how it is keyed."""
 _registry_lock = threading.Lock()
@@ -179,7 +217,7 @@ def key_fingerprint(application_key: str | SecretStr) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def pacer_for(application_key: str | SecretStr, limit: int = 60) -> Pacer:
+def pacer_for(application_key: str | SecretStr, limit: int = 60) -> LocalPacer:
     """The one process-wide pacer of an application key (Cin7 limits per key, not per account).
 
     A second call with another `limit` retunes the same pacer rather than making a new one, so
@@ -189,7 +227,7 @@ def pacer_for(application_key: str | SecretStr, limit: int = 60) -> Pacer:
     with _registry_lock:
         pacer = registry.get(name)
         if pacer is None:
-            pacer = registry[name] = Pacer(limit=limit)
+            pacer = registry[name] = LocalPacer(limit=limit)
         elif pacer.limit != limit:
             pacer.retune(limit)
         return pacer

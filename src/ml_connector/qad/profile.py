@@ -53,6 +53,9 @@ falls back to the `rest` profile's value::
     prepayment_control = "AP-PRE"
     purchase_account = "PURCH"
 
+    [limits]
+    in_flight = 8                       # QAD requests out to the tenant at once, all workers
+
 Unknown tables, keys or values are errors (`ProfileError`, a `ConfigError`), each naming the
 field: `profile acme.toml: [channels] receipts: 'soap' is not one of rest, qxtend`.
 """
@@ -66,6 +69,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ml_connector.errors import ConfigError
+from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT
 
 ChannelName = Literal["rest", "qxtend"]
 Capability = Literal["suppliers", "purchase_orders", "receipts", "invoices"]
@@ -247,6 +251,12 @@ class Defaults(_Strict):
     supplier_gl_profiles: SupplierGlProfiles = SupplierGlProfiles()
 
 
+class Limits(_Strict):
+    """How hard ml-connector may press the tenant (see `qad/inflight.py`)."""
+
+    in_flight: int = Field(default=DEFAULT_IN_FLIGHT, ge=1, le=64)
+
+
 class QadProfile(_Strict):
     """One tenant profile (see module docstring). `name` is the built-in name or the file."""
 
@@ -256,6 +266,7 @@ class QadProfile(_Strict):
     qxtend: QxtendSettings = QxtendSettings()
     browses: Browses = Browses()
     defaults: Defaults = Defaults()
+    limits: Limits = Limits()
 
     @field_validator("name")
     @classmethod

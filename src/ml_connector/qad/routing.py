@@ -30,6 +30,7 @@ from ml_connector.qad.channel import (
     ReferenceChannel,
     SupplierChannel,
 )
+from ml_connector.qad.inflight import InFlight, LocalInFlight
 from ml_connector.qad.models import (
     CreatedInvoice,
     CreditTerm,
@@ -238,18 +239,25 @@ def build_channel(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30,
-    max_concurrency: int = 8,
+    max_concurrency: int | None = None,
+    in_flight: InFlight | None = None,
     retries: int = 4,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> QadChannel:
-    """The channel a connection with this profile posts through (see module docstring)."""
+    """The channel a connection with this profile posts through (see module docstring).
+
+    Its channels share one in-flight bound: `in_flight` when given (the workers' shared one),
+    else a local one of `max_concurrency`, by default the profile's ``[limits] in_flight``.
+    """
     settings = with_profile(settings, profile)
+    if in_flight is None:
+        in_flight = LocalInFlight(max_concurrency or profile.limits.in_flight)
     rest = RestChannel(
         settings,
         transport=transport,
         timeout=timeout,
-        max_concurrency=max_concurrency,
+        in_flight=in_flight,
         retries=retries,
         sleep=sleep,
         rng=rng,
@@ -264,7 +272,7 @@ def build_channel(
         transport=transport,
         timeout=max(timeout, 60),
         retries=retries,
-        max_concurrency=max_concurrency,
+        in_flight=in_flight,
         sleep=sleep,
         rng=rng,
     )

@@ -42,7 +42,10 @@ __all__ = [
     "cursors",
     "mappings",
     "metadata",
+    "pacer_calls",
+    "pacer_keys",
     "postings",
+    "qad_slots",
     "records",
     "runs",
     "snapshots",
@@ -347,4 +350,39 @@ alert_states = Table(
     _stamp("since", nullable=True),
     _stamp("last_sent_at", nullable=True),
     UniqueConstraint("rule_id", "condition"),
+)
+
+
+# --- throttles shared by every worker on PostgreSQL (see ml_connector.jobs.pacer, .slots) --------
+
+# One row per Cin7 application key, by its fingerprint (never the key): locked by every
+# admission, so workers admit calls on one key one at a time. Instants are the database
+# server's clock in epoch seconds: one clock for every machine.
+pacer_keys = Table(
+    "pacer_keys",
+    metadata,
+    Column("key_hash", String(32), primary_key=True),
+    Column("paused_until", Float, nullable=True),
+    Column("last_start", Float, nullable=True),
+)
+
+# The calls counted in a key's rolling window; rows older than the window are pruned on admission.
+pacer_calls = Table(
+    "pacer_calls",
+    metadata,
+    _id(),
+    Column("key_hash", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Index(None, "key_hash", "at"),
+)
+
+# A QAD tenant's in-flight slots 1..N: a worker holds one for each QAD request it has out, under
+# a lease, so a killed worker's slot frees itself.
+qad_slots = Table(
+    "qad_slots",
+    metadata,
+    Column("tenant_hash", String(32), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("holder", String(64), nullable=True),
+    Column("expires_at", Float, nullable=True),
 )

@@ -13,7 +13,7 @@ from typing import Literal
 import httpx
 
 from ml_connector.cin7.client import Cin7Client
-from ml_connector.cin7.pacer import pacer_for
+from ml_connector.cin7.pacer import Pacer, pacer_for
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -26,6 +26,7 @@ from ml_connector.errors import (
     WrongTenantUrl,
 )
 from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.inflight import InFlight
 from ml_connector.qad.profile import QadProfile, stored_profile
 from ml_connector.qad.routing import build_channel
 from ml_connector.qad.settings import QadSettings
@@ -33,16 +34,20 @@ from ml_connector.store.models import ConnectionConfig
 
 
 def cin7_client(
-    config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    config: ConnectionConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    pacer: Pacer | None = None,
 ) -> Cin7Client:
-    """A Cin7 client paced by the process-wide pacer of the connection's application key."""
+    """A Cin7 client paced by `pacer`, by default the process-wide pacer of the connection's
+    application key (`usecases/throttles.py` picks the one shared by workers)."""
     cin7 = config.cin7
     return Cin7Client(
         cin7.account_id,
         cin7.application_key,
         base_url=cin7.base_url,
         transport=transport,
-        pacer=pacer_for(cin7.application_key, limit=config.sync.cin7_rate_limit),
+        pacer=pacer or pacer_for(cin7.application_key, limit=config.sync.cin7_rate_limit),
         timeout=config.sync.cin7_timeout,
     )
 
@@ -71,14 +76,19 @@ def qad_profile(config: ConnectionConfig) -> QadProfile:
 
 
 def qad_client(
-    config: ConnectionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    config: ConnectionConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    in_flight: InFlight | None = None,
 ) -> QadChannel:
-    """The QAD channel of a connection, routed per capability by its profile."""
+    """The QAD channel of a connection, routed per capability by its profile, its requests
+    bounded by `in_flight` (default: the profile's ``[limits] in_flight``, in this pass)."""
     return build_channel(
         qad_settings(config),
         qad_profile(config),
         transport=transport,
         timeout=config.sync.qad_timeout,
+        in_flight=in_flight,
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ml_connector.cin7.pacer import Pacer
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -52,6 +53,7 @@ from ml_connector.qad.routing import with_profile
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_profile, qad_settings
+from ml_connector.usecases import throttles
 from ml_connector.usecases.opening import load_connection
 
 __all__ = ["Capability", "FitReport", "fit_connection", "probe_fit"]
@@ -257,8 +259,12 @@ async def probe_fit(
     *,
     qad_transport: httpx.AsyncBaseTransport | None = None,
     cin7_transport: httpx.AsyncBaseTransport | None = None,
+    cin7_pacer: Pacer | None = None,
 ) -> FitReport:
-    """Probe every capability of `config`'s profile (read-only; see module docstring)."""
+    """Probe every capability of `config`'s profile (read-only; see module docstring).
+
+    `cin7_pacer` is the key's pacer (default: this process's); the budget it reports is what
+    every worker sharing it has spent."""
     profile = qad_profile(config)
     settings = with_profile(qad_settings(config), profile)
     timeout = config.sync.qad_timeout
@@ -287,7 +293,7 @@ async def probe_fit(
                     found.append(await _guarded(f"browse {kind}", partial(probe.browse, kind)))
                 wsdl = await _guarded("qxtend", probe.wsdl)
                 found += await _documents(probe, wsdl)
-    found.append(await _cin7(config, cin7_transport))
+    found.append(await _cin7(config, cin7_transport, cin7_pacer))
     return FitReport(config.name, profile.name, found)
 
 
@@ -336,11 +342,13 @@ async def _documents(probe: _Probe, wsdl: Capability) -> list[Capability]:
     return found
 
 
-async def _cin7(config: ConnectionConfig, transport: httpx.AsyncBaseTransport | None) -> Capability:
+async def _cin7(
+    config: ConnectionConfig, transport: httpx.AsyncBaseTransport | None, pacer: Pacer | None
+) -> Capability:
     try:
-        async with cin7_client(config, transport=transport) as cin7:
+        async with cin7_client(config, transport=transport, pacer=pacer) as cin7:
             company = await cin7.ping()
-            used, limit = cin7.pacer.in_window(), cin7.pacer.limit
+            used, limit = await cin7.pacer.in_window(), cin7.pacer.limit
     except ConnectorError as exc:
         advice = (
             "another process is spending this application key's budget; wait, or give this "
@@ -360,4 +368,4 @@ async def _cin7(config: ConnectionConfig, transport: httpx.AsyncBaseTransport | 
 async def fit_connection(store: Store, name: str, **transports: Any) -> FitReport:
     """`connection fit NAME`: probe the stored connection; stores nothing."""
     config = await load_connection(store, name)
-    return await probe_fit(config, **transports)
+    return await probe_fit(config, cin7_pacer=throttles.cin7_pacer(store, config), **transports)

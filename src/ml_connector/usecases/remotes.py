@@ -15,11 +15,14 @@ from dataclasses import dataclass
 import httpx
 
 from ml_connector.cin7.client import Cin7Client
+from ml_connector.cin7.pacer import Pacer
 from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.inflight import InFlight
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_client
 from ml_connector.sync.engine import Progress, SyncEngine
+from ml_connector.usecases.throttles import cin7_pacer, qad_in_flight
 
 __all__ = ["DEFAULT_CONCURRENCY", "Remotes", "open_engine"]
 
@@ -33,11 +36,11 @@ class Remotes:
     cin7_transport: httpx.AsyncBaseTransport | None = None
     qad_transport: httpx.AsyncBaseTransport | None = None
 
-    def cin7(self, config: ConnectionConfig) -> Cin7Client:
-        return cin7_client(config, transport=self.cin7_transport)
+    def cin7(self, config: ConnectionConfig, pacer: Pacer | None = None) -> Cin7Client:
+        return cin7_client(config, transport=self.cin7_transport, pacer=pacer)
 
-    def qad(self, config: ConnectionConfig) -> QadChannel:
-        return qad_client(config, transport=self.qad_transport)
+    def qad(self, config: ConnectionConfig, in_flight: InFlight | None = None) -> QadChannel:
+        return qad_client(config, transport=self.qad_transport, in_flight=in_flight)
 
 
 @asynccontextmanager
@@ -53,12 +56,17 @@ async def open_engine(
 ) -> AsyncIterator[SyncEngine]:
     """A sync engine for ``config`` with its clients open; they close when the block ends.
 
-    ``with_cin7=False`` builds the replay engine, which must not call Cin7 at all.
+    ``with_cin7=False`` builds the replay engine, which must not call Cin7 at all. The clients'
+    throttles come from the store (`throttles.py`): shared by every worker on PostgreSQL.
     """
     remotes = remotes or Remotes()
     async with AsyncExitStack() as stack:
-        cin7 = await stack.enter_async_context(remotes.cin7(config)) if with_cin7 else None
-        qad = await stack.enter_async_context(remotes.qad(config))
+        cin7 = (
+            await stack.enter_async_context(remotes.cin7(config, cin7_pacer(store, config)))
+            if with_cin7
+            else None
+        )
+        qad = await stack.enter_async_context(remotes.qad(config, qad_in_flight(store, config)))
         yield SyncEngine(
             store, config, cin7, qad, actor=actor, progress=progress, concurrency=concurrency
         )

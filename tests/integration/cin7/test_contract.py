@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ml_connector.cin7 import Cin7Client, IncrementalScan, Pacer
+from ml_connector.cin7 import Cin7Client, IncrementalScan, LocalPacer
 from ml_connector.errors import AuthRejected
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.serve import ServerThread
@@ -79,7 +79,9 @@ def connect(mode: str, clock: FakeClock) -> Iterator[Connect]:
             inner = httpx.ASGITransport(app=sb.app)
         transport = Recording(inner, clock)
         recordings.append(transport)
-        pacer = kwargs.pop("pacer", None) or Pacer(limit=100_000, clock=clock, sleep=clock.sleep)
+        pacer = kwargs.pop("pacer", None) or LocalPacer(
+            limit=100_000, clock=clock, sleep=clock.sleep
+        )
         client = Cin7Client(
             sb.account_id,
             key or sb.application_key,
@@ -144,7 +146,7 @@ async def test_a_rate_limit_mid_scan_waits_and_resumes_the_same_page(
     sb = create_cin7_sandbox(
         seed=7, purchases=300, rate_limit=4, rate_limit_status=status, clock=clock
     )
-    pacer = Pacer(limit=1000, clock=clock, sleep=clock.sleep)
+    pacer = LocalPacer(limit=1000, clock=clock, sleep=clock.sleep)
     async with connect(sb, page_limit=25, pacer=pacer) as client:
         ids = [purchase_id async for purchase_id in listed(client)]
     assert len(ids) == 300
@@ -168,7 +170,7 @@ async def test_a_client_paced_at_the_servers_limit_is_never_refused(
     connect: Connect, clock: FakeClock
 ) -> None:
     sb = create_cin7_sandbox(seed=7, suppliers=10, purchases=40, rate_limit=6, clock=clock)
-    pacer = Pacer(limit=6, clock=clock, sleep=clock.sleep)
+    pacer = LocalPacer(limit=6, clock=clock, sleep=clock.sleep)
     async with connect(sb, page_limit=10, pacer=pacer) as client:
         rows = [row async for row in client.purchase_list()]
         for row in rows[:20]:
@@ -232,7 +234,7 @@ async def test_timeouts_are_retried_over_http() -> None:
             sb.account_id,
             sb.application_key,
             base_url=f"{server.url}/ExternalApi/v2/",
-            pacer=Pacer(limit=100_000, clock=clock, sleep=clock.sleep),
+            pacer=LocalPacer(limit=100_000, clock=clock, sleep=clock.sleep),
             sleep=clock.sleep,
             timeout=0.2,
             retries=10,

@@ -111,7 +111,9 @@ async def test_fault_settings_are_validated(http: httpx.AsyncClient, sandbox: Ci
     }
 
 
-async def test_stats_count_every_api_call_by_path(http: httpx.AsyncClient) -> None:
+async def test_stats_count_every_api_call_by_path(
+    http: httpx.AsyncClient, sandbox: Cin7Sandbox
+) -> None:
     await http.get("/ExternalApi/v2/purchaseList")
     await http.get("/ExternalApi/v2/PURCHASELIST", params={"Page": 2})
     await http.get("/ExternalApi/v2/me", headers={"api-auth-applicationkey": "wrong"})
@@ -124,9 +126,21 @@ async def test_stats_count_every_api_call_by_path(http: httpx.AsyncClient) -> No
         "rate_limited": 0,
         "by_path": {"purchaseList": 2, "me": 1, "ref/account": 1, "supplier": 1},
         "faults": {"error": 1},
+        "rate_window": 60.0,
+        # The call with the wrong key was refused before the limiter: it spent no budget.
+        "by_key": {
+            sandbox.application_key.lower(): {"calls": 4, "rate_limited": 0, "peak_in_window": 4}
+        },
     }
     reset = (await http.post("/_sandbox/stats/reset")).json()
-    assert reset == {"calls": 0, "rate_limited": 0, "by_path": {}, "faults": {}}
+    assert reset == {
+        "calls": 0,
+        "rate_limited": 0,
+        "by_path": {},
+        "faults": {},
+        "rate_window": 60.0,
+        "by_key": {},
+    }
 
 
 async def test_unknown_control_is_a_404(http: httpx.AsyncClient) -> None:

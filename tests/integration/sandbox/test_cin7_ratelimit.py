@@ -123,11 +123,14 @@ async def test_sandbox_controls_are_neither_limited_nor_counted() -> None:
             assert (await api.get("/_sandbox/stats")).status_code == 200
         assert (await api.get("/ExternalApi/v2/purchaseList")).status_code == 429
         stats = (await api.get("/_sandbox/stats")).json()
+    key = sandbox.application_key.lower()
     assert stats == {
         "calls": 2,
         "rate_limited": 1,
         "by_path": {"me": 1, "purchaseList": 1},
         "faults": {},
+        "rate_window": 60.0,
+        "by_key": {key: {"calls": 2, "rate_limited": 1, "peak_in_window": 2}},
     }
 
 

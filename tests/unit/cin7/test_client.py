@@ -12,7 +12,7 @@ import httpx
 import pytest
 from cin7_fakes import ACCOUNT_ID, KEY, PagedList, error_array, make_client, rate_limited, rows
 
-from ml_connector.cin7 import Cin7Auth, Cin7Client, Pacer, Purchase
+from ml_connector.cin7 import Cin7Auth, Cin7Client, LocalPacer, Purchase
 from ml_connector.errors import (
     AuthRejected,
     InvalidPayload,
@@ -86,7 +86,7 @@ async def test_a_page_repeated_forever_is_detected() -> None:
 
 def test_page_limit_must_be_what_cin7_accepts() -> None:
     with pytest.raises(ValueError, match=r"1\.\.1000"):
-        Cin7Client(ACCOUNT_ID, KEY, page_limit=5000, pacer=Pacer())
+        Cin7Client(ACCOUNT_ID, KEY, page_limit=5000, pacer=LocalPacer())
 
 
 # --- rate limits -------------------------------------------------------------------------------
@@ -145,14 +145,14 @@ async def test_endless_rate_limits_are_bounded() -> None:
 
 async def test_a_rate_limit_pauses_every_caller_of_the_key() -> None:
     clock = FakeClock()
-    pacer = Pacer(limit=10_000, clock=clock, sleep=clock.sleep)
+    pacer = LocalPacer(limit=10_000, clock=clock, sleep=clock.sleep)
     source = PagedList(rows(1), script={1: rate_limited(429, "30 Seconds")})
     client, _ = make_client(source, clock=clock, pacer=pacer)
     start = clock.now
     await collect(client)
     assert clock.now - start >= 30
     other, _ = make_client(PagedList(rows(1)), clock=clock, pacer=pacer)
-    pacer.pause_for(30)  # as `client` does on a rate-limit answer
+    await pacer.pause_for(30)  # as `client` does on a rate-limit answer
     before = clock.now
     await collect(other)
     assert clock.now - before >= 30

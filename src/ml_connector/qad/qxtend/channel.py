@@ -42,6 +42,7 @@ from ml_connector.errors import (
     PermissionDenied,
     Unavailable,
 )
+from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.models import (
     CreatedInvoice,
     InvoiceSpec,
@@ -95,10 +96,13 @@ class QxtendChannel:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60,
         retries: int = 4,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_IN_FLIGHT,
+        in_flight: InFlight | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
+        self.in_flight = in_flight = in_flight or LocalInFlight(max_concurrency)
+        max_concurrency = in_flight.size
         self._rest = rest
         self.settings = settings
         self.profile = profile
@@ -123,7 +127,7 @@ class QxtendChannel:
             self._context,
             self._http,
             retries=retries,
-            max_concurrency=max_concurrency,
+            in_flight=in_flight,
             sleep=sleep,
             rng=rng,
         )

@@ -44,6 +44,7 @@ from ml_connector.errors import (
     Unavailable,
     WriteOutcomeUnknown,
 )
+from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.qxtend.soap import (
     MalformedAnswer,
     QdocAnswer,
@@ -120,19 +121,18 @@ class QdocTransport:
         http: httpx.AsyncClient,
         *,
         retries: int = 4,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_IN_FLIGHT,
+        in_flight: InFlight | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
         self.url = url
         self.context = context
         self._http = http
         self._retries = max(0, retries)
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = in_flight or LocalInFlight(max_concurrency)
         self.calls = 0
 
     def __repr__(self) -> str:
@@ -151,7 +151,7 @@ class QdocTransport:
             if attempt:
                 await self._sleep(backoff.QAD.delay(attempt, self._rng))
             try:
-                async with self._slots:
+                async with self._slots.slot():
                     self.calls += 1
                     response = await self._http.post(self.url, content=body, headers=headers)
             except _NOT_SENT as exc:

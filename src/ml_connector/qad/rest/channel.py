@@ -39,6 +39,7 @@ from ml_connector.errors import (
     WrongTenantUrl,
 )
 from ml_connector.qad.channel import QadChannel
+from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.models import (
     CreatedInvoice,
     CreditTerm,
@@ -85,7 +86,8 @@ class RestChannel:
 
     `transport` lets tests pass `httpx.MockTransport` or `httpx.ASGITransport(app=sandbox.app)`;
     `sleep` and `clock` let them skip backoff and move token expiry. At most `max_concurrency`
-    requests are in flight; transient failures are retried `retries` times.
+    requests are in flight, or as many as `in_flight` allows when it is given (shared with the
+    tenant's other channels, `qad/inflight.py`); transient failures are retried `retries` times.
     """
 
     def __init__(
@@ -94,7 +96,8 @@ class RestChannel:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_IN_FLIGHT,
+        in_flight: InFlight | None = None,
         retries: int = 4,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -104,6 +107,8 @@ class RestChannel:
         self.settings = settings
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.in_flight = in_flight = in_flight or LocalInFlight(max_concurrency)
+        max_concurrency = in_flight.size
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/",
             transport=transport,
@@ -122,7 +127,7 @@ class RestChannel:
             self._http,
             self._tokens,
             retries=retries,
-            max_concurrency=max_concurrency,
+            in_flight=in_flight,
             sleep=sleep,
             rng=self._rng,
         )

@@ -2,7 +2,8 @@
 
 Each layer is one function:
 
-- `QadTransport._send` holds a semaphore slot per attempt and retries what is safe to retry:
+- `QadTransport._send` holds an in-flight slot of the tenant per attempt (`qad/inflight.py`)
+  and retries what is safe to retry:
   timeouts, connection errors, 5xx and bodies that are not JSON, with jittered exponential
   backoff.
 - `QadTransport._attempt` adds the bearer token; on a 401 it asks the token manager for one
@@ -38,6 +39,7 @@ from ml_connector.errors import (
     WriteOutcomeUnknown,
     WrongTenantUrl,
 )
+from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
 
 Params = dict[str, str] | list[tuple[str, str]]
@@ -237,18 +239,17 @@ class QadTransport:
         tokens: TokenManager,
         *,
         retries: int = 4,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_IN_FLIGHT,
+        in_flight: InFlight | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
         self._http = http
         self._tokens = tokens
         self._retries = max(0, retries)
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = in_flight or LocalInFlight(max_concurrency)
         self.calls = 0
 
     def __repr__(self) -> str:
@@ -304,7 +305,7 @@ class QadTransport:
             if attempt:
                 await self._sleep(backoff.QAD.delay(attempt, self._rng))
             try:
-                async with self._slots:
+                async with self._slots.slot():
                     response = await self._attempt(method, path, params, json, headers)
                 return classify(response, method=method, path=path)
             except _Retryable as exc:

@@ -60,13 +60,17 @@ def create_cin7_sandbox(
     application_key: str | None = None,
     rate_limit: int = 60,
     rate_limit_status: int = 429,
+    rate_window: float = 60.0,
+    extra_application_keys: tuple[str, ...] = (),
     clock: Callable[[], float] | None = None,
 ) -> Cin7Sandbox:
     """Build the sandbox in-process: seeded data, state and ASGI app (no lifespan needed).
 
     `account_id`/`application_key` default to fake GUIDs derived from the seed. `rate_limit`
-    is calls per rolling 60 s per application key; `rate_limit_status` is 429 or 503 (the
-    older behaviour). `clock` (monotonic seconds, `time.monotonic` by default) drives the rate
+    is calls per rolling `rate_window` seconds (Cin7's 60; shorter for fast tests) per
+    application key; `rate_limit_status` is 429 or 503 (the older behaviour).
+    `extra_application_keys` are more keys on the same account, each with its own budget.
+    `clock` (monotonic seconds, `time.monotonic` by default) drives the rate
     limit window and the sandbox's own time, so tests can advance it without sleeping.
     """
     state = Cin7State(
@@ -77,6 +81,9 @@ def create_cin7_sandbox(
         application_key=application_key,
         rate_limit=rate_limit,
         rate_limit_status=rate_limit_status,
+        rate_window=rate_window,
         clock=clock or time.monotonic,
     )
+    for key in extra_application_keys:
+        state.add_application_key(key)
     return Cin7Sandbox(app=build_app(state), state=state)

@@ -37,11 +37,21 @@ def serve_cin7(
         typer.Option(help="Application key to accept (default: derived from the seed)."),
     ] = None,
     rate_limit: Annotated[
-        int, typer.Option(min=1, help="Calls per rolling 60 s per application key.")
+        int, typer.Option(min=1, help="Calls per rolling window per application key.")
     ] = 60,
     rate_limit_status: Annotated[
         int, typer.Option(help="Status when over the limit: 429, or 503 (the older behaviour).")
     ] = 429,
+    rate_window: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds of the rolling window (Cin7's 60; shorter in tests)."),
+    ] = 60.0,
+    also_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--also-key", help="Another application key on the account (own budget); repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Cin7 Core sandbox (seeded data, Cin7's rules, rate limit and quirks)."""
     if not is_loopback(host):
@@ -60,6 +70,8 @@ def serve_cin7(
         application_key=application_key,
         rate_limit=rate_limit,
         rate_limit_status=rate_limit_status,
+        rate_window=rate_window,
+        extra_application_keys=tuple(also_key or ()),
     )
     shown = f"[{host}]" if ":" in host else host
     # These are sandbox fakes, so printing them is what the user needs.
@@ -68,6 +80,6 @@ def serve_cin7(
     typer.echo(f"  api-auth-applicationkey: {sandbox.application_key}")
     typer.echo(
         f"  {len(sandbox.state.suppliers)} suppliers, {len(sandbox.state.purchases)} purchases, "
-        f"{rate_limit} calls per 60 s; test controls under /_sandbox/"
+        f"{rate_limit} calls per {rate_window:g} s; test controls under /_sandbox/"
     )
     uvicorn.run(sandbox.app, host=host.strip("[]"), port=port, lifespan="off", log_level="info")

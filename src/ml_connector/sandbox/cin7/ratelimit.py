@@ -2,6 +2,10 @@
 
 Only calls that are let through occupy the window; a refused call does not, so `Retry-After`
 is exactly the time until the oldest admitted call leaves the window.
+
+`CallPeaks` is the sandbox's own measure of a client's pacing: the most calls a key sent in any
+rolling window, refused ones included. A pacer that keeps every key at or under the limit
+shows a peak of at most the limit and no refusal.
 """
 
 from __future__ import annotations
@@ -52,3 +56,28 @@ class RollingWindow:
 
     def reset(self) -> None:
         self._calls.clear()
+
+
+class CallPeaks:
+    """Per key: calls, and the most of them that fell in any rolling `window` of `clock` time."""
+
+    def __init__(self, clock: Callable[[], float], window: float = WINDOW_SECONDS) -> None:
+        self.window = window
+        self._clock = clock
+        self._recent: dict[str, deque[float]] = {}
+        self.peak: dict[str, int] = {}
+        self.calls: dict[str, int] = {}
+
+    def hit(self, key: str) -> None:
+        now = self._clock()
+        recent = self._recent.setdefault(key, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        recent.append(now)
+        self.peak[key] = max(self.peak.get(key, 0), len(recent))
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    def reset(self) -> None:
+        self._recent.clear()
+        self.peak.clear()
+        self.calls.clear()

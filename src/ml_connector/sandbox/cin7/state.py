@@ -11,7 +11,10 @@ Statistics: `calls` counts every request received under `/ExternalApi/` (answere
 with 403, rate limited or faulted alike); `rate_limited` counts those answered with the rate
 limit (429 or 503), bursts included; `by_path` splits `calls` by endpoint (`purchaseList`,
 `purchase`, ...); `faults` counts the injected faults by kind (`error`, `timeout`, `html`,
-`burst`: calls refused inside a 429 burst). `/_sandbox/` requests are never counted.
+`burst`: calls refused inside a 429 burst). `by_key` gives, per application key that passed
+authentication, its `calls`, the `rate_limited` ones (bursts aside) and `peak_in_window`, the
+most calls it sent in any rolling `rate_window` seconds. `/_sandbox/` requests are never
+counted.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from ml_connector.sandbox.cin7.model import (
     Purchase,
     Supplier,
 )
-from ml_connector.sandbox.cin7.ratelimit import RollingWindow, Verdict
+from ml_connector.sandbox.cin7.ratelimit import WINDOW_SECONDS, CallPeaks, RollingWindow, Verdict
 from ml_connector.sandbox.cin7.reference import Reference
 from ml_connector.sandbox.cin7.render import advanced_detail, list_row, simple_detail
 from ml_connector.sandbox.cin7.tamper import Tampered, Tampering
@@ -109,6 +112,7 @@ class Cin7State:
         application_key: str | None = None,
         rate_limit: int = 60,
         rate_limit_status: int = 429,
+        rate_window: float = WINDOW_SECONDS,
         clock: Callable[[], float],
     ) -> None:
         default_account, default_key = default_credentials(seed)
@@ -124,7 +128,9 @@ class Cin7State:
         self._rng = random.Random(f"cin7-runtime:{seed}")
         self._fault_rng = random.Random(f"cin7-faults:{seed}")
         self.faults = Faults()
-        self.limiter = RollingWindow(rate_limit, clock)
+        self.limiter = RollingWindow(rate_limit, clock, rate_window)
+        self.peaks = CallPeaks(clock, rate_window)
+        self.rate_limited_by_key: Counter[str] = Counter()
         self.set_faults(rate_limit_per_minute=rate_limit, rate_limit_status=rate_limit_status)
         self.env = Env(self.ref, self._new_id, self.now)
         made = generate(seed, self.ref, suppliers, purchases, self.epoch)
@@ -412,6 +418,15 @@ class Cin7State:
             "rate_limited": self.rate_limited,
             "by_path": dict(self.by_path),
             "faults": dict(sorted(self.injected.items())),
+            "rate_window": self.limiter.window,
+            "by_key": {
+                key: {
+                    "calls": calls,
+                    "rate_limited": self.rate_limited_by_key[key],
+                    "peak_in_window": self.peaks.peak[key],
+                }
+                for key, calls in sorted(self.peaks.calls.items())
+            },
         }
 
     @_locked
@@ -420,6 +435,8 @@ class Cin7State:
         self.rate_limited = 0
         self.by_path.clear()
         self.injected.clear()
+        self.peaks.reset()
+        self.rate_limited_by_key.clear()
 
     @_locked
     def set_faults(self, /, **settings: Any) -> dict[str, Any]:
@@ -469,9 +486,11 @@ class Cin7State:
         self.by_path[path] += 1
 
     def admit(self, application_key: str) -> Verdict:
+        self.peaks.hit(application_key)
         verdict = self.limiter.hit(application_key)
         if not verdict.allowed:
             self.rate_limited += 1
+            self.rate_limited_by_key[application_key] += 1
         return verdict
 
     def draw_fault(self) -> str | None:

@@ -1,0 +1,166 @@
+"""The Cin7 pacer and QAD's in-flight slots shared through PostgreSQL, from two engines (as two
+worker processes would hold them); the multi-process proof is in tests/e2e/test_shared_pacer.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ml_connector.cin7.pacer import key_fingerprint
+from ml_connector.jobs.pacer import SharedPacer
+from ml_connector.jobs.slots import SharedInFlight
+from ml_connector.store import create_engine
+from ml_connector.store.tables import pacer_calls, pacer_keys, qad_slots
+
+pytestmark = pytest.mark.postgres
+
+KEY = "0f6b1a52-9c1e-4d7e-b8a4-2f4a3c1d5e6f"
+
+
+@pytest.fixture
+async def engines(pg_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    first, second = create_engine(pg_url), create_engine(pg_url)
+    try:
+        yield first, second
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+def max_in_any_window(stamps: list[float], window: float) -> int:
+    stamps = sorted(stamps)
+    best, start = 0, 0
+    for end, at in enumerate(stamps):
+        while at - stamps[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_two_workers_share_one_rolling_budget(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    pacers = [SharedPacer(engine, KEY, limit=5, window=1.0, per_second=1000) for engine in engines]
+    admitted: list[float] = []
+
+    async def caller(pacer: SharedPacer) -> None:
+        for _ in range(5):
+            slot = await pacer.acquire()
+            admitted.append(slot.at)
+            await pacer.release(slot)
+
+    started = time.monotonic()
+    await asyncio.gather(*(caller(pacers[i % 2]) for i in range(4)))
+    assert len(admitted) == 20
+    # Each pacer alone would let 5 through per window; together they still only admit 5.
+    assert max_in_any_window(admitted, 1.0) <= 5
+    assert time.monotonic() - started >= 3.0
+    assert sum(p.waited for p in pacers) > 0
+
+
+async def test_a_pause_seen_by_one_worker_holds_the_other(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    seen_429, other = (SharedPacer(engine, KEY, limit=60) for engine in engines)
+    started = time.monotonic()
+    await seen_429.pause_for(1.5)
+    await other.acquire()
+    assert time.monotonic() - started >= 1.45
+    assert other.waited > 0
+
+
+async def test_another_key_has_its_own_budget(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    spent = SharedPacer(engines[0], KEY, limit=2, window=30.0, per_second=1000)
+    fresh = SharedPacer(engines[1], "another-key", limit=2, window=30.0, per_second=1000)
+    for _ in range(2):
+        await spent.acquire()
+    assert await spent.in_window() == 2
+    # The spent key would hold a caller for 30 s; the other key admits at once.
+    await asyncio.wait_for(fresh.acquire(), timeout=10)
+    assert fresh.waited == 0
+    assert await fresh.in_window() == 1
+
+
+async def test_release_counts_a_call_from_its_answer(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    pacer = SharedPacer(engines[0], KEY, limit=1, window=1.0)
+    slot = await pacer.acquire()
+    await asyncio.sleep(0.5)  # a slow answer
+    await pacer.release(slot)
+    started = time.monotonic()
+    await pacer.acquire()
+    # Counted from the answer, the window frees ~1 s after it, not after the admission.
+    assert time.monotonic() - started >= 0.9
+
+
+async def test_the_key_is_stored_by_its_fingerprint_only(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    pacer = SharedPacer(engines[0], KEY, limit=60)
+    await pacer.release(await pacer.acquire())
+    await pacer.pause_for(0)
+    async with engines[0].connect() as conn:
+        keys = (await conn.execute(select(pacer_keys.c.key_hash))).scalars().all()
+        dump = str((await conn.execute(select(pacer_keys))).all())
+        dump += str((await conn.execute(select(pacer_calls))).all())
+    assert keys == [key_fingerprint(KEY)]
+    assert KEY not in dump
+    assert KEY not in repr(pacer)
+
+
+async def test_calls_that_left_the_window_are_pruned(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    pacer = SharedPacer(engines[0], KEY, limit=100, window=0.3, per_second=1000)
+    for _ in range(5):
+        await pacer.acquire()
+    await asyncio.sleep(0.4)
+    await pacer.acquire()
+    async with engines[0].connect() as conn:
+        left = await conn.scalar(text("SELECT count(*) FROM pacer_calls"))
+    assert left == 1
+
+
+async def test_qad_slots_bound_requests_across_workers(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    bounds = [SharedInFlight(engine, url, size=3) for engine in engines]
+    out = peak = 0
+
+    async def request(bound: SharedInFlight) -> None:
+        nonlocal out, peak
+        async with bound.slot():
+            out += 1
+            peak = max(peak, out)
+            await asyncio.sleep(0.05)
+            out -= 1
+
+    # Each worker alone would allow 3 out at once; together they still allow 3.
+    await asyncio.gather(*(request(bounds[i % 2]) for i in range(24)))
+    assert peak == 3
+    async with engines[0].connect() as conn:
+        held = await conn.scalar(
+            select(text("count(*)")).select_from(qad_slots).where(qad_slots.c.holder.isnot(None))
+        )
+    assert held == 0
+
+
+async def test_a_killed_workers_slot_frees_itself_when_its_lease_ends(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    dead = SharedInFlight(engines[0], url, size=1, lease=0.5)
+    survivor = SharedInFlight(engines[1], url, size=1, lease=0.5)
+    taken = dead.slot()
+    await taken.__aenter__()  # the worker dies holding it: never exits the block
+    started = time.monotonic()
+    async with survivor.slot():
+        waited = time.monotonic() - started
+    assert 0.3 <= waited < 5
