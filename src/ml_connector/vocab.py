@@ -106,7 +106,8 @@ AuditEventKind = Literal[
 ``fetched`` a new snapshot version; ``replayed`` a person asked to run it again; ``planned`` the
 actions about to be posted; ``intent`` before a QAD create or update and ``posted`` or ``failed``
 after it; ``retried`` a transient error left it for the next pass; ``intent-resolved`` an intent
-left by a crash was looked up in QAD; ``held``, ``blocked``, ``attention`` and ``completed``
+left by a crash was looked up in QAD (or a receipt of our own, which QAD cannot find by packing
+slip, was recognised by quantity); ``held``, ``blocked``, ``attention`` and ``completed``
 (posted in full) when its status changes; ``released`` held invoices went out; ``resolved`` and
 ``ignored`` a person settled it from the error queue (their note is in the event); ``matched``
 QAD reports that its receiver matching of a posted invoice finished.

@@ -78,6 +78,9 @@ from ml_connector.qad.models import (
 log = logging.getLogger(__name__)
 
 WRITE_ATTEMPTS = 3
+FINISHED_BY_OPERATION = frozenset({"create_po"})
+"""Posting kinds `look_up` cannot settle: QAD may hold part of the document (a PO header with
+some of its lines), so an intent for one is finished by running its operation again."""
 RECEIPT_ATTEMPTS = 3
 
 Held = TypeVar("Held")
@@ -565,8 +568,8 @@ class QadOperations:
         """The QAD id of the document an intent was about, if QAD holds it; else None.
 
         `kind` is the posting kind and `lookup` its natural key as the engine stored it with
-        the intent. A PO is never looked up (None): it may exist with only some of its lines,
-        and `ensure_purchase_order` finds it and completes it.
+        the intent. A PO is never looked up (None, and in `FINISHED_BY_OPERATION`): it may
+        exist with only some of its lines, and `ensure_purchase_order` finds it and completes it.
         """
         if kind in ("receipt", "reverse_receipt"):
             receipts = await self.existing_receipts(lookup["po_number"], lookup["packing_slip"])

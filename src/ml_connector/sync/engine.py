@@ -4,6 +4,8 @@ One pass (`SyncEngine.sync`):
 
 1. Resolve intents left without an outcome by a crash: look in QAD for the natural key; found →
    recorded as posted, not found → dropped so the plan runs it again (its QAD call looks first).
+   A PO intent stays open: QAD may hold its header with only some lines, which no look-up can
+   call posted; the plan's next `CreatePurchaseOrder` finds it and adds what is missing.
 2. Poll suppliers (`ModifiedSince`) and purchases (`UpdatedSince`, overlap, `(ID, stamp)`
    dedup); each new version is staged as a snapshot in its own short transaction and queued.
 3. Workers plan each queued record (pure `plan`) and post its actions in dependency order, an
@@ -46,7 +48,7 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import SupplierInvoice
-from ml_connector.qad.operations import Adoption, QadOperations
+from ml_connector.qad.operations import FINISHED_BY_OPERATION, Adoption, QadOperations
 from ml_connector.store.models import ConnectionConfig, Posting, Record
 from ml_connector.store.protocols import SyncStateStore
 from ml_connector.sync.actions import (
@@ -596,6 +598,8 @@ class SyncEngine:
 
     async def _resolve_intents(self) -> None:
         for intent in await self.store.open_intents(self.cid):
+            if intent.kind in FINISHED_BY_OPERATION:
+                continue  # the plan runs it again; the operation completes what QAD holds
             qad_id = await self.ops.look_up(intent.kind, intent.details.get("lookup") or {})
             record = (
                 await self.store.get_record_by_id(intent.record_id) if intent.record_id else None
@@ -849,36 +853,53 @@ class SyncEngine:
         return None
 
     async def _adopt(self, record: Record, action: Action, posted: dict[str, Posted]) -> bool:
-        """Record `action`'s document as posted when finance keyed it in QAD already."""
-        mine = await self.store.get_posting(self.cid, action.natural_key)
-        if mine is not None:
-            return False  # our own intent (a crash): the operation completes it, never adopts
+        """Record `action`'s document as posted when QAD holds it already, without creating it.
+
+        Only a document ml-connector never sent is adopted (finance keyed it by hand). Our own
+        (an intent row is open, or the trail holds an `intent` for its key: a crash, a lost
+        answer, a refusal after QAD saved part of it) is resumed by its operation, which looks
+        up its natural key and finishes it: a PO gets its missing lines, an invoice is found by
+        supplier + reference + PO. A receipt of our own whose receiver QAD cannot find by
+        packing slip is still checked by quantity, since posting it again would receive the
+        goods twice: covered, it is recorded as ours (`intent-resolved`, not `adopted`).
+        """
+        key = action.natural_key
+        if await self.store.get_posting(self.cid, key) is not None:
+            return False  # an open intent: the operation completes it, never adopts
+        ours = await self._sent_before(record, key)
+        if ours and not isinstance(action, PostReceipt):
+            return False
         found = await self._adoptable(action, posted)
         if found is None:
             return False
         if found.qad_id is None:
             raise _NeedsAttention(found.conflict or f"QAD holds part of {action.describe()}")
-        key = action.natural_key
         details = action.posted_details(found.qad_id)
+        event: AuditEventKind = "adopted"
+        data: dict[str, Any] = {"natural_key": key, "qad_id": found.qad_id}
+        if ours:
+            event = "intent-resolved"
+            data |= {"found": True, "by_quantity": found.found}
+        else:
+            data |= {"action": action.describe(), "found": found.found}
         async with self.store.transaction():
             await self.store.record_posted(
                 self.cid, key, found.qad_id, details, kind=action.kind, record_id=record.id
             )
-            await self.store.append(
-                self.cid,
-                record.key,
-                "adopted",
-                self.actor,
-                {
-                    "natural_key": key,
-                    "qad_id": found.qad_id,
-                    "action": action.describe(),
-                    "found": found.found,
-                },
-            )
+            await self.store.append(self.cid, record.key, event, self.actor, data)
         posted[key] = Posted(found.qad_id, details)
-        self.counters.adopted += 1
+        if not ours:
+            self.counters.adopted += 1
         return True
+
+    async def _sent_before(self, record: Record, natural_key: str) -> bool:
+        """Whether ml-connector ever announced a QAD create for `natural_key` (its trail holds
+        the `intent`, written before the call, even after the intent row was dropped)."""
+        trail = await self.store.trail(self.cid, record.key)
+        return any(
+            event.event == "intent" and event.data.get("natural_key") == natural_key
+            for event in trail
+        )
 
     async def _previously_held(self, record: Record) -> set[str]:
         trail = await self.store.trail(self.cid, record.key)

@@ -4,15 +4,22 @@ gone) gets none of them a second time; a partial receipt needs attention with bo
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
+import pytest
 from usecase_world import Setup
 
 from ml_connector.qad.models import ReceiptLineSpec, ReceiptSpec
+from ml_connector.sandbox.catalog import DIVERGENCES
+from ml_connector.sandbox.truth import Books, audit, landed
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.usecases import (
+    Remotes,
     add_connection,
     edit_connection,
     remove_connection,
@@ -126,3 +133,79 @@ async def test_a_receipt_qad_holds_in_part_needs_attention_with_both_figures(
     assert "this Cin7 receipt 10" in record.reason
     assert _writes(setup)["receivers"] == before["receivers"]  # no second receipt
     assert result.report.counters.receipts == 0
+
+
+class KillAfterLineCommit(httpx.AsyncBaseTransport):
+    """QAD commits the next PO line, then the process dies (its task is cancelled) before
+    the connector reads the answer, leaving a PO header with only some of its lines."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.victim: asyncio.Task[Any] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        committed = request.method != "GET" and request.url.path.endswith("purchaseOrderLinesGrid")
+        if committed and self.victim is not None:
+            victim, self.victim = self.victim, None
+            victim.cancel()
+            await asyncio.sleep(0)
+        return response
+
+
+async def test_a_po_the_connector_half_created_before_a_kill_is_finished_not_adopted(
+    setup: Setup,
+) -> None:
+    state = setup.cin7.state
+    doc = state.create_purchase(
+        "STOCK",
+        [{"sku": SKU, "quantity": 4}, {"sku": "LUB-SPR-400", "quantity": 6}],
+        supplier_id=state.suppliers[0].id,
+    )
+    state.receive(doc["ID"])
+    state.invoice(doc["ID"], "HALF-1")
+    order = doc["OrderNumber"]
+    killing = KillAfterLineCommit(httpx.ASGITransport(app=setup.qad.app))
+    remotes = Remotes(cin7_transport=httpx.ASGITransport(app=setup.cin7.app), qad_transport=killing)
+    killed = asyncio.create_task(
+        sync_connection(setup.first, "acme", remotes=remotes, concurrency=1)
+    )
+    killing.victim = killed
+    with pytest.raises(asyncio.CancelledError):
+        await killed
+    half = {
+        po["purchaseOrderNumber"]: len(po.get("lines") or [])
+        for po in setup.qad.tenant().state()["purchaseOrders"]
+    }
+    assert 1 in half.values(), f"the kill left no half-created PO: {half}"
+    victim = next(number for number, lines in half.items() if lines == 1)
+
+    result = await sync_connection(setup.first, "acme", remotes=setup.remotes)
+
+    c = result.report.counters
+    assert result.report.status == "succeeded", result.report.error
+    assert (c.adopted, c.attention) == (0, 0)
+    config = await setup.config()
+    assert config.id is not None
+    records = {
+        r.reference: r for r in await setup.first.list_records(config.id) if r.kind == "purchase"
+    }
+    assert records[victim].status in ("posted", "waiting", "held"), records[victim].reason
+    assert records[order].status == "posted", records[order].reason
+    books = json.loads(
+        json.dumps(
+            {
+                "ledger": state.ledger(),
+                "qad": setup.qad.tenant().state(),
+                "journal": setup.qad.tenant().journal,
+            },
+            default=str,
+        )
+    )
+    books = Books(books["ledger"], books["qad"], books["journal"])
+    for reference in (victim, order):
+        entry = books.entry(reference)
+        assert entry is not None
+        assert landed(books, entry, item_codes=DIVERGENCES.item_codes) == [], reference
+    assert audit(books, item_codes=DIVERGENCES.item_codes).duplicates == 0
+    assert "adopted" not in await _trail_events(setup, victim)
