@@ -11,6 +11,9 @@ Migrations are applied programmatically with :func:`upgrade`, on start and by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,9 @@ from ml_connector.settings import ensure_home, normalise_database_url, safe_url
 
 __all__ = [
     "BEGIN_MODE",
+    "StatementCount",
     "alembic_config",
+    "count_statements",
     "create_engine",
     "current_revision",
     "head_revision",
@@ -86,6 +91,38 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+
+
+@dataclass
+class StatementCount:
+    """SQL statements sent to the database while :func:`count_statements` was open."""
+
+    statements: int = 0
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementCount]:
+    """Count every statement ``engine`` sends to its database inside the block.
+
+    Every ``cursor.execute`` counts once: queries, writes, and the ``BEGIN`` of each SQLite
+    transaction (commits and rollbacks are driver calls, not statements). Benches report the
+    figure per purchase and a test bounds it::
+
+        with count_statements(store.engine) as counted:
+            await engine.sync()
+        counted.statements
+    """
+    counted = StatementCount()
+
+    def _count(*_args: Any) -> None:
+        counted.statements += 1
+
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", _count)
+    try:
+        yield counted
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", _count)
 
 
 def alembic_config(url: str | None = None) -> Config:
