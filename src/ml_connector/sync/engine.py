@@ -66,6 +66,7 @@ from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.checks import check_against_row
 from ml_connector.sync.execute import execute, invoice_facts
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
+from ml_connector.sync.listing import SETTLED, inactive
 from ml_connector.sync.plan import Plan, before_cutover, plan, shared_keys
 from ml_connector.sync.quarantine import (
     cin7_id_of,
@@ -113,6 +114,7 @@ class Counters:
 
     suppliers_fetched: int = 0
     purchases_fetched: int = 0
+    not_fetched: int = 0  # list rows with nothing for QAD (drafts, voids never posted)
     records_planned: int = 0
     suppliers_created: int = 0
     purchase_orders: int = 0
@@ -472,10 +474,28 @@ class SyncEngine:
             on_invalid=self._invalid_purchase_row,
         )
         async for row in scan:
+            if await self._not_worth_fetching(row):
+                continue
             record_id = await self._fetch_purchase(cin7, row)
             if record_id is not None:
                 await submit(record_id)
         return scan.new_cursor
+
+    async def _not_worth_fetching(self, row: PurchaseListRow) -> bool:
+        """A draft, or a void of nothing posted, costs no detail call (see `sync.listing`)."""
+        kind = inactive(row)
+        if kind is None:
+            return False
+        known = await self.store.get_record(self.cid, "purchase", row.id)
+        if known is not None and (
+            known.status not in SETTLED or await self.store.posted_state(self.cid, known)
+        ):
+            return False
+        self.counters.not_fetched += 1
+        if self._dry_run:
+            reference = reference_of(row.order_number, row.id)
+            self._preview.skip.append((reference, f"{kind} in Cin7: nothing for QAD"))
+        return True
 
     async def _invalid_purchase_row(self, raw: Any, error: InvalidPayload) -> None:
         cin7_id = cin7_id_of(raw.get("ID"))
