@@ -6,9 +6,10 @@ A :class:`ConnectionConfig` is made of typed parts, each frozen and refusing unk
 - :class:`QadTenantSettings`: the tenant URL, OAuth client, integration user and password,
   domain, entity, default site, supplier shared set, daybook, tenant profile, the status
   supplier invoices post with;
-- :class:`SyncOptions`: the schedule, rate limit and timeouts, and the planning options (new
-  items and their GL account, credit terms for new suppliers, rounding, tolerances) and the
-  go-live settings (cut-over date ``since``, ``adopt_existing``).
+- :class:`SyncOptions`: the schedule, its time zone and whether it is paused, rate limit and
+  timeouts, and the planning options (new items and their GL account, credit terms for new
+  suppliers, rounding, tolerances) and the go-live settings (cut-over date ``since``,
+  ``adopt_existing``).
 
 Every default lives on its field here and nowhere else. A new setting is one field on its part
 plus its name in :data:`SETTINGS` (the flat vocabulary the CLI flags, the JSON documents and the
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from ml_connector.errors import ConfigError
 from ml_connector.qad.profile import QadProfile
 from ml_connector.qad.settings import DEFAULT_INVOICE_STATUS
-from ml_connector.schedule import parse_schedule
+from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule, parse_timezone
 from ml_connector.sync.amounts import RoundingMode
 
 __all__ = [
@@ -97,6 +98,12 @@ class SyncOptions(_Part):
     """How the connection syncs and what the planner may do on its own."""
 
     schedule: str | None = Field(default=None, max_length=64)
+    """``every 15m`` or a cron expression (:mod:`ml_connector.schedule`); None: by hand only."""
+    timezone: str = Field(default=DEFAULT_TIMEZONE, min_length=1, max_length=64)
+    """The IANA zone a cron schedule's wall clock is read in."""
+    paused: bool = False
+    """Left alone by ``run`` and the scheduler (``connection pause|resume``, which record it in
+    the connection's trail; it is not changed by ``connection edit``)."""
     cin7_rate_limit: int = Field(default=60, ge=1)
     cin7_timeout: float = Field(default=30.0, gt=0)
     qad_timeout: float = Field(default=30.0, gt=0)
@@ -112,6 +119,14 @@ class SyncOptions(_Part):
     in QAD unless something on it is dated on or after it (then: adoption or the worklist)."""
     adopt_existing: bool = True
     """Before creating a PO, receipt or invoice, look for it in QAD (keyed there by hand)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, value: str) -> str:
+        try:
+            return parse_timezone(value).key
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("schedule")
     @classmethod
@@ -144,6 +159,7 @@ SETTINGS: Mapping[str, tuple[str, str]] = {
 """Each setting's flat name (``--qad-url``, ``"qad_url"`` in JSON) and where it lives."""
 
 SECRET_SETTINGS = frozenset({"cin7_application_key", "qad_password"})
+_SCHEDULING = frozenset({"schedule", "timezone", "paused"})
 
 _PLACES = {place: name for name, place in SETTINGS.items()}
 
@@ -216,7 +232,8 @@ class ConnectionConfig(BaseModel):
     def public(self) -> dict[str, Any]:
         """The connection as people may see it: every setting by flat name with the secrets
         shown as ``stored, encrypted`` and the profile by its name; the sync options other than
-        the schedule under ``options``, only where they differ from their defaults."""
+        the schedule, its time zone and ``paused`` under ``options``, only where they differ
+        from their defaults."""
         view: dict[str, Any] = {"name": self.name, "id": self.id}
         changed = self.settings(changed_only=True)
         options: dict[str, Any] = {}
@@ -225,7 +242,7 @@ class ConnectionConfig(BaseModel):
                 value = STORED_SECRET
             elif isinstance(value, QadProfile):
                 value = value.name
-            if SETTINGS.get(setting, ("",))[0] == "sync" and setting != "schedule":
+            if SETTINGS.get(setting, ("",))[0] == "sync" and setting not in _SCHEDULING:
                 if setting in changed:
                     options[setting] = value
                 continue

@@ -2,8 +2,8 @@
 
 `ml-connector run` is the one-machine deployment: SQLite (or PostgreSQL), no job server. Each
 look asks the scheduler-turn use case about every connection (:mod:`ml_connector.usecases
-.scheduling` holds the rules: schedules, unhealthy connections) and sleeps until the next one
-is due.
+.scheduling` holds the rules: schedules, pauses, unhealthy connections) and sleeps until the
+next one is due.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from ml_connector.store.protocols import Store
 from ml_connector.usecases.remotes import Remotes
-from ml_connector.usecases.scheduling import Turn, next_due, scheduler_turn
+from ml_connector.usecases.scheduling import Turn, scheduler_turn
 
-__all__ = ["IDLE_CHECK", "Turn", "look_once", "next_due", "run_forever"]
+__all__ = ["IDLE_CHECK", "Turn", "look_once", "run_forever"]
 
 IDLE_CHECK = timedelta(seconds=60)
 """Longest sleep between looks, so new or changed connections are picked up."""

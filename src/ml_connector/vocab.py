@@ -15,6 +15,7 @@ from typing import Literal
 
 __all__ = [
     "AUDIT_EVENT_KINDS",
+    "CONNECTION_TRAIL",
     "MAPPING_KINDS",
     "MAPPING_SOURCES",
     "POSTING_STATES",
@@ -100,6 +101,8 @@ AuditEventKind = Literal[
     "before-cutover",
     "go-live",
     "golive-released",
+    "paused",
+    "resumed",
 ]
 """The name of one link in a record's audit trail.
 
@@ -114,8 +117,12 @@ QAD reports that its receiver matching of a posted invoice finished.
 ``adopted`` a document finance keyed by hand was found in QAD and recorded as posted (what was
 found is in the event); ``before-cutover`` and ``go-live`` when the record reaches that status
 (the go-live event lists what would be posted); ``golive-released`` a person posted it from the
-go-live worklist.
+go-live worklist. ``paused`` and ``resumed`` are the connection's own (trail key
+``connection``): a person paused or resumed its schedule.
 """
+
+CONNECTION_TRAIL = "connection"
+"""The trail key of events about the connection itself (``audit NAME connection``)."""
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("purchase", "supplier")
 RECORD_STATUSES: tuple[RecordStatus, ...] = (
@@ -167,4 +174,6 @@ AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
     "before-cutover",
     "go-live",
     "golive-released",
+    "paused",
+    "resumed",
 )

@@ -1,24 +1,18 @@
-"""The embedded scheduler syncs each connection when its schedule says, and skips sick ones."""
+"""The embedded scheduler syncs each connection when its schedule says (an interval, or cron in
+the connection's zone), and skips sick and paused ones."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-import pytest
 from e2e_world import World
 
-from ml_connector.errors import ConfigError
-from ml_connector.runner import Turn, look_once, next_due
+from ml_connector.runner import Turn, look_once
+from ml_connector.usecases import set_paused
+from ml_connector.vocab import CONNECTION_TRAIL
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-def test_next_due_follows_the_last_sync() -> None:
-    assert next_due(None, T0, T0) is None
-    assert next_due("every 15m", None, T0) == T0
-    assert next_due("every 2h", T0, T0 + timedelta(minutes=5)) == T0 + timedelta(hours=2)
-    with pytest.raises(ConfigError):
-        next_due("hourly-ish", T0, T0)
 
 
 async def test_scheduler_syncs_when_due_waits_otherwise_and_skips_unhealthy(
@@ -49,3 +43,47 @@ async def test_scheduler_syncs_when_due_waits_otherwise_and_skips_unhealthy(
     await look_once(world.store, now=later, on_turn=turns.append)
     assert turns[0].action == "skipped"
     assert "unhealthy" in turns[0].detail
+
+
+async def test_a_paused_connection_is_skipped_until_resumed_and_both_are_in_its_trail(
+    world: World,
+) -> None:
+    await world.change(schedule="every 15m")
+    paused = await set_paused(world.store, "acme", True, actor="cli:ada")
+    assert (paused.paused, paused.changed) == (True, True)
+    again = await set_paused(world.store, "acme", True, actor="cli:ada")
+    assert again.changed is False  # nothing recorded twice
+
+    turns: list[Turn] = []
+    assert await look_once(world.store, on_turn=turns.append) is None
+    assert [(t.action, t.detail) for t in turns] == [
+        ("skipped", "paused: `connection resume acme`")
+    ]
+    assert await world.store.list_runs(world.cid, kind="sync") == []
+
+    await set_paused(world.store, "acme", False, actor="cli:bob")
+    turns.clear()
+    await look_once(world.store, on_turn=turns.append)
+    assert turns[0].action == "synced"
+    trail = await world.store.trail(world.cid, CONNECTION_TRAIL)
+    assert [(e.event, e.actor) for e in trail] == [("paused", "cli:ada"), ("resumed", "cli:bob")]
+    assert trail[0].data["schedule"] == "every 15m"
+    assert await world.store.verify(world.cid) == []
+
+
+async def test_a_cron_schedule_waits_for_its_fire_time_in_the_connection_zone(
+    world: World,
+) -> None:
+    await world.change(schedule="0 0 1 1 *", timezone="Europe/Berlin")  # New Year, Berlin
+    turns: list[Turn] = []
+    now = datetime.now(UTC)
+    soonest = await look_once(world.store, on_turn=turns.append)
+    new_year = datetime(now.year + 1, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert turns[0].action == "waiting"
+    assert soonest == new_year
+
+    turns.clear()
+    after = lambda: new_year + timedelta(seconds=30)  # noqa: E731
+    soonest = await look_once(world.store, now=after, on_turn=turns.append)
+    assert turns[0].action == "synced"
+    assert soonest == datetime(now.year + 2, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -359,7 +359,19 @@ def _connection_command(adding: bool) -> Callable[..., None]:
         ] = None,
         schedule: Annotated[
             str | None,
-            typer.Option(help='How often to sync, e.g. "every 15m".', show_default=False),
+            typer.Option(
+                help='When to sync: "every 15m", or cron like "*/15 6-20 * * 1-5" '
+                "(README, Schedules).",
+                show_default=False,
+            ),
+        ] = None,
+        timezone: Annotated[
+            str | None,
+            typer.Option(
+                metavar="ZONE",
+                help="IANA time zone a cron schedule is read in, e.g. Europe/Berlin (default UTC).",
+                show_default=False,
+            ),
         ] = None,
         create_missing_items: Annotated[
             bool | None,
@@ -522,6 +534,7 @@ def _new_connection(name: str, given: dict[str, Any]) -> ConnectionConfig:
         given.get("cin7_base_url") or DEFAULT_CIN7_BASE_URL,
         bool(given.get("allow_local")),
         given.get("schedule"),
+        given.get("timezone"),
     )
     for setting, prompt, env in (
         ("cin7_application_key", "Cin7 application key", APPLICATION_KEY_ENV),

@@ -16,8 +16,8 @@ and a connection name::
 Modules: ``opening`` (the store, a connection), ``remotes`` (clients and the one place the sync
 engine is built), ``passes`` (sync, dry run, replay), ``reports`` (records, holds, reconcile,
 audit), ``connections``, ``mappings``, ``admin`` (database, master key), ``scheduling`` (the
-scheduler's turn); ``users`` and ``access`` (the console's users and sign-in) are imported by
-module.
+scheduler's turn, the next run, pause and resume); ``users`` and ``access`` (the console's
+users and sign-in) are imported by module.
 """
 
 from ml_connector.usecases.admin import DatabaseState, KeyRotation, rotate_keys, upgrade_database
@@ -78,7 +78,14 @@ from ml_connector.usecases.reports import (
     reconcile_invoices,
     verify_audit,
 )
-from ml_connector.usecases.scheduling import Turn, TurnAction, next_due, scheduler_turn
+from ml_connector.usecases.scheduling import (
+    PauseChange,
+    Turn,
+    TurnAction,
+    next_run_of,
+    scheduler_turn,
+    set_paused,
+)
 
 __all__ = [
     "AccountReconciliation",
@@ -97,6 +104,7 @@ __all__ = [
     "MappingExport",
     "MappingList",
     "PassResult",
+    "PauseChange",
     "Reconciliation",
     "RecordList",
     "RecordOutcome",
@@ -119,7 +127,7 @@ __all__ = [
     "list_mappings",
     "list_records",
     "load_connection",
-    "next_due",
+    "next_run_of",
     "open_engine",
     "open_store",
     "os_user",
@@ -134,6 +142,7 @@ __all__ = [
     "rotate_keys",
     "scheduler_turn",
     "set_mapping",
+    "set_paused",
     "show_connection",
     "suggest",
     "sync_connection",

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import httpx
 
 from ml_connector.errors import ConfigError
-from ml_connector.schedule import parse_schedule
+from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule
 from ml_connector.store.models import AlertRule
 from ml_connector.store.overview import SqlOverview
 from ml_connector.store.protocols import Store
@@ -161,6 +161,8 @@ async def _conditions(
                 config.created_at,
                 int(arg),
                 now,
+                timezone=config.sync.timezone,
+                paused=config.sync.paused,
             )
         elif kind == "hold":
             since = oldest_hold
@@ -187,18 +189,26 @@ def no_sync_state(
     created: datetime | None,
     intervals: int,
     now: datetime,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    paused: bool = False,
 ) -> tuple[bool, str]:
-    """Whether a scheduled connection is ``intervals`` schedule intervals late, and why."""
+    """Whether a scheduled connection is ``intervals`` schedule intervals late, and why: the
+    ``intervals``-th fire time after the last success (or the creation) has passed
+    (:meth:`~ml_connector.schedule.Schedule.overdue_at`; for cron an interval is the gap between
+    consecutive fire times). A paused connection is never late."""
     if not schedule:
         return False, "no schedule"
+    if paused:
+        return False, "paused"
     try:
-        every = parse_schedule(schedule)
+        parsed = parse_schedule(schedule, timezone)
     except ConfigError:
         return False, "schedule not understood"
     since = last_ok or created
     if since is None:
         return False, "never synced"
-    late = now - since > every * intervals
+    late = now > parsed.overdue_at(since, intervals)
     when = f"{since:%Y-%m-%d %H:%M} UTC"
     if late:
         what = "last successful sync" if last_ok else "created, never synced"

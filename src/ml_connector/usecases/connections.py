@@ -19,7 +19,7 @@ from ml_connector.connection import ConnectionConfig, setting_name
 from ml_connector.errors import ConfigError, UrlRefused
 from ml_connector.masking import keep_secret
 from ml_connector.qad.settings import check_base_url
-from ml_connector.schedule import parse_schedule
+from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule, parse_timezone
 from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import Verdict, check_connection, qad_settings
 from ml_connector.usecases.opening import load_connection
@@ -67,16 +67,22 @@ def _option_name(setting: str) -> str:
 
 
 def check_targets(
-    qad_url: str, cin7_base_url: str, allow_local: bool, schedule: str | None
+    qad_url: str,
+    cin7_base_url: str,
+    allow_local: bool,
+    schedule: str | None,
+    timezone: str | None = None,
 ) -> None:
-    """Refuse bad URLs and schedules before anyone is asked for a secret."""
+    """Refuse bad URLs, schedules and time zones before anyone is asked for a secret."""
     check_base_url(qad_url, allow_local=allow_local)
     try:
         check_base_url(cin7_base_url, allow_local=allow_local)
     except UrlRefused as refused:  # one URL policy for both systems
         raise refused.relabel("Cin7 base URL") from None
+    if timezone:
+        parse_timezone(timezone)
     if schedule:
-        parse_schedule(schedule)
+        parse_schedule(schedule, timezone or DEFAULT_TIMEZONE)
 
 
 def build_connection(name: str, settings: Mapping[str, Any]) -> ConnectionConfig:
@@ -89,13 +95,18 @@ def _validated(build: Any) -> ConnectionConfig:
         config: ConnectionConfig = build()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_option_name(setting_name(tuple(err['loc'])))}: {err['msg']}"
+            f"{_option_name(setting_name(tuple(err['loc'])))}: "
+            + err["msg"].removeprefix("Value error, ")
             for err in exc.errors(include_input=False, include_url=False)
         )
         raise ConfigError(f"connection settings refused: {problems}") from None
     qad_settings(config)
     check_targets(
-        config.qad.base_url, config.cin7.base_url, config.allow_local, config.sync.schedule
+        config.qad.base_url,
+        config.cin7.base_url,
+        config.allow_local,
+        config.sync.schedule,
+        config.sync.timezone,
     )
     return config
 
@@ -108,7 +119,11 @@ async def add_connection(store: Store, config: ConnectionConfig) -> ConnectionCo
 
 async def edit_connection(store: Store, name: str, changes: Mapping[str, Any]) -> ConnectionEdit:
     """Change some settings of a stored connection; the rest, its records, audit trail and
-    mappings stay. ``None`` resets an optional setting to its default."""
+    mappings stay. ``None`` resets an optional setting to its default. ``paused`` is not
+    edited here: pausing is recorded in the trail (:func:`~ml_connector.usecases.scheduling
+    .set_paused`)."""
+    if "paused" in changes:
+        raise ConfigError(f"pause or resume with `connection pause|resume {name}`")
     current = await load_connection(store, name)
     updated = _validated(lambda: current.with_settings(changes))
     keep_secret(*updated.secrets())

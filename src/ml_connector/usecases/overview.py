@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ml_connector.errors import ConfigError
-from ml_connector.runner import next_due
 from ml_connector.store.models import ConnectionConfig, Run
 from ml_connector.store.overview import RunTotals, SqlOverview
 from ml_connector.store.sql import SqlStore
+from ml_connector.usecases.scheduling import next_run_of
 from ml_connector.vocab import RECORD_STATUSES
 
 __all__ = [
@@ -53,6 +53,8 @@ class ConnectionOverview:
     health: Health
     health_message: str | None
     schedule: str | None
+    timezone: str
+    paused: bool
     last_run: Run | None
     last_success_at: datetime | None
     next_run_at: datetime | None
@@ -109,15 +111,17 @@ def _health(
 def _next_run(
     config: ConnectionConfig, last_sync: Run | None, now: datetime
 ) -> tuple[datetime | None, str]:
+    if config.sync.paused:
+        return None, "paused"
     schedule = config.sync.schedule
     if not schedule:
         return None, "no schedule"
     try:
-        due = next_due(schedule, last_sync.started_at if last_sync else None, now)
+        due = next_run_of(config, last_sync.started_at if last_sync else None, now)
     except ConfigError:
         return None, "schedule not understood"
     if not config.healthy:
-        return None, "paused until a connection test passes"
+        return None, "waits for a passing connection test"
     return due, schedule
 
 
@@ -147,6 +151,8 @@ async def overview(store: SqlStore, *, now: Callable[[], datetime] = _now) -> Ov
                 health=health,
                 health_message=message,
                 schedule=config.sync.schedule,
+                timezone=config.sync.timezone,
+                paused=config.sync.paused,
                 last_run=last.get(cid),
                 last_success_at=succeeded.finished_at if succeeded else None,
                 next_run_at=next_at,

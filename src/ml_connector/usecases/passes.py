@@ -53,6 +53,8 @@ class PassResult:
     report: SyncReport
     elapsed_s: float
     outcomes: tuple[RecordOutcome, ...] = ()
+    paused: bool = False
+    """The connection is paused: this pass was asked for by hand (the scheduler skips it)."""
 
 
 async def sync_connection(
@@ -90,7 +92,7 @@ async def sync_connection(
         raise
     await evaluate_quietly(store, name)
     kind: RunKind = "dry-run" if dry_run else "sync"
-    return PassResult(name, kind, report, time.monotonic() - started)
+    return PassResult(name, kind, report, time.monotonic() - started, paused=config.sync.paused)
 
 
 async def replay_records(

@@ -20,7 +20,7 @@ from ml_connector.sync.reconcile import (
     account_totals,
     invoice_rows,
 )
-from ml_connector.vocab import RECORD_KINDS, RecordKind, RecordStatus
+from ml_connector.vocab import CONNECTION_TRAIL, RECORD_KINDS, RecordKind, RecordStatus
 
 __all__ = [
     "AccountReconciliation",
@@ -192,6 +192,8 @@ async def reconcile_invoices(
 async def find_record(store: Store, cid: int, reference: str) -> tuple[Record | None, str]:
     """The record named ``kind:reference`` or plain ``reference`` (purchases first), and its
     audit key (``purchase:PO-00412``) even when no record exists."""
+    if reference == CONNECTION_TRAIL:
+        return None, CONNECTION_TRAIL
     kind, sep, rest = reference.partition(":")
     if sep and kind in RECORD_KINDS:
         matches = [r for r in await store.find_records(cid, rest) if r.kind == kind]
