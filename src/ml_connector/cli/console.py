@@ -156,15 +156,24 @@ def table(
     *,
     caption: str | None = None,
 ) -> Table:
-    """A Rich table; a column given as ``(name, "right")`` is right-aligned (numbers)."""
-    grid = Table(title=title, caption=caption, title_justify="left", show_lines=False)
+    """A Rich table; a column given as ``(name, "right")`` is right-aligned (numbers).
+
+    Cells and the title are plain text, never Rich markup: values such as `connection fit`'s
+    advice (`set [qxtend] url`) or a reason quoting a bracket must print as they are.
+    """
+    grid = Table(
+        title=None if title is None else Text(title),
+        caption=caption,
+        title_justify="left",
+        show_lines=False,
+    )
     for column in columns:
         if isinstance(column, tuple):
             grid.add_column(column[0], justify="right" if column[1] == "right" else "left")
         else:
             grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     return grid
 
 
