@@ -535,6 +535,7 @@ def _new_connection(name: str, given: dict[str, Any]) -> ConnectionConfig:
         bool(given.get("allow_local")),
         given.get("schedule"),
         given.get("timezone"),
+        given.get("qad_profile"),
     )
     for setting, prompt, env in (
         ("cin7_application_key", "Cin7 application key", APPLICATION_KEY_ENV),

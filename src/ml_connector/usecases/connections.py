@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ml_connector.connection import ConnectionConfig, setting_name
 from ml_connector.errors import ConfigError, UrlRefused
 from ml_connector.masking import keep_secret
+from ml_connector.qad.profile import QadProfile
 from ml_connector.qad.settings import check_base_url
 from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule, parse_timezone
 from ml_connector.store.protocols import Store
@@ -72,13 +73,23 @@ def check_targets(
     allow_local: bool,
     schedule: str | None,
     timezone: str | None = None,
+    profile: QadProfile | None = None,
 ) -> None:
-    """Refuse bad URLs, schedules and time zones before anyone is asked for a secret."""
+    """Refuse bad URLs, schedules and time zones before anyone is asked for a secret.
+
+    A tenant profile's own QXtend URL (`[qxtend] url`) is dialled like the tenant's, so it
+    meets the same policy, and a refusal names the profile field.
+    """
     check_base_url(qad_url, allow_local=allow_local)
     try:
         check_base_url(cin7_base_url, allow_local=allow_local)
-    except UrlRefused as refused:  # one URL policy for both systems
+    except UrlRefused as refused:  # one URL policy for every URL we dial
         raise refused.relabel("Cin7 base URL") from None
+    if profile is not None and profile.qxtend.url:
+        try:
+            check_base_url(profile.qxtend.url, allow_local=allow_local)
+        except UrlRefused as refused:
+            raise refused.relabel(f"profile {profile.name}: [qxtend] url") from None
     if timezone:
         parse_timezone(timezone)
     if schedule:
@@ -107,6 +118,7 @@ def _validated(build: Any) -> ConnectionConfig:
         config.allow_local,
         config.sync.schedule,
         config.sync.timezone,
+        config.qad.profile,
     )
     return config
 

@@ -83,3 +83,11 @@ def test_a_profile_file_is_read_once_and_a_bad_one_names_the_field(
         "error: profile bad.toml: [channels] receipts: 'soap' is not one of rest, qxtend"
     ]
     assert cli.json("connection", "show", "acme", "--json")["qad_profile"] == "acme.toml"
+    far = tmp_path / "far.toml"
+    far.write_text('[qxtend]\nurl = "ftp://qad.example.com/qxi/services/QdocWebService"\n')
+    result = cli("connection", "edit", "acme", "--qad-profile", str(far))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: profile far.toml: [qxtend] url must start with https:// (got ftp scheme)"
+    ]
+    assert cli.json("connection", "show", "acme", "--json")["qad_profile"] == "acme.toml"

@@ -15,6 +15,7 @@ from ml_connector.errors import (
     UrlRefused,
     WrongTenantUrl,
 )
+from ml_connector.qad.profile import parse_profile
 from ml_connector.qad.settings import check_base_url
 from ml_connector.sync.connect import verdict_problem
 from ml_connector.usecases import check_targets
@@ -56,3 +57,22 @@ def test_a_refused_url_names_its_rule_and_which_system() -> None:
         "Cin7 base URL must use https:// (http is only allowed for local hosts)"
     )
     assert cin7.value.label == "Cin7 base URL"
+
+
+def test_a_profiles_qxtend_url_meets_the_same_policy_and_names_the_field() -> None:
+    tenant = ("https://acme.qad.example.com/clouderp", "https://cin7.example.com/ExternalApi/v2/")
+    inside = parse_profile(
+        {"qxtend": {"url": "http://10.0.0.5:22079/qxi/services/QdocWebService"}}, name="acme.toml"
+    )
+    with pytest.raises(UrlRefused) as refused:
+        check_targets(*tenant, False, None, profile=inside)
+    assert str(refused.value) == (
+        "profile acme.toml: [qxtend] url points at a local or private address (10.0.0.5); "
+        "refused unless local targets are explicitly allowed"
+    )
+    check_targets(*tenant, True, None, profile=inside)  # --allow-local: an on-premise QXtend
+
+    ftp = parse_profile({"qxtend": {"url": "ftp://qad.example.com/qxi"}}, name="ftp.toml")
+    with pytest.raises(UrlRefused, match=r"^profile ftp.toml: \[qxtend\] url must start with"):
+        check_targets(*tenant, True, None, profile=ftp)
+    check_targets(*tenant, False, None, profile=parse_profile({}, name="default.toml"))
