@@ -381,6 +381,7 @@ async def test_s6s_nested_structure_answers_success_and_posts_nothing(
     assert (answer.result, answer.messages) == ("success", [])
     assert await received(qad, "Q5") == [0, 0]
     assert tenant.receivers == {}
+    assert tenant.stats()["faults"] == {}  # QAD's own behaviour, not an injected fault
 
 
 async def test_a_refused_receipt_is_an_error_naming_the_line(
@@ -395,15 +396,20 @@ async def test_a_refused_receipt_is_an_error_naming_the_line(
 
 async def test_receipt_quirks_as_faults(qad: httpx.AsyncClient, tenant: QadTenant) -> None:
     await make_po(qad, tenant)
-    tenant.set_faults(qdoc_silent_receipt_rate=1)
+    set_silent = await qad.post("/_sandbox/faults", json={"qdoc_silent_receipt_rate": 1})
+    assert set_silent.json()["qdoc_silent_receipt_rate"] == 1
     silent = await send(qad, "receivePurchaseOrder", receipt_qdoc("Q5", "PS-1", (1, "2")), tenant)
     assert silent.result == "success"
     assert await received(qad, "Q5") == [0, 0]
-    tenant.set_faults(qdoc_silent_receipt_rate=0, qdoc_posted_error_rate=1)
+    await qad.post(
+        "/_sandbox/faults", json={"qdoc_silent_receipt_rate": 0, "qdoc_posted_error_rate": 1}
+    )
     failed = await send(qad, "receivePurchaseOrder", receipt_qdoc("Q5", "PS-2", (1, "2")), tenant)
     assert failed.result == "error"
     assert "cost update failed" in failed.messages[-1]
     assert await received(qad, "Q5") == [2, 0]
+    stats = (await qad.get("/_sandbox/stats")).json()
+    assert stats["faults"] == {"qdoc_posted_error": 1, "qdoc_silent_receipt": 1}
 
 
 async def test_a_rest_receipt_and_a_qdoc_receipt_add_up(

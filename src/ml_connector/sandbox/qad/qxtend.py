@@ -329,7 +329,10 @@ def receive_purchase_order(tenant: QadTenant, request: QdocRequest) -> QdocReply
     for detail in details:
         add(add(ours, "lineDetail", ""), "line", value(detail, "line") or "")
     lines = [line for line in (_flat_line(d) for d in details) if line is not None]
-    if not lines or roll(tenant.rng, tenant.faults.qdoc_silent_receipt_rate):
+    if not lines:
+        return QdocReply("success", [], echoed)  # [CODE] S6: the wrong structure posts nothing
+    if roll(tenant.rng, tenant.faults.qdoc_silent_receipt_rate):
+        tenant.traffic.faults["qdoc_silent_receipt"] += 1
         return QdocReply("success", [], echoed)  # [CODE] S6: success, nothing posted
     record = {
         "domainCode": tenant.domain,
@@ -344,6 +347,7 @@ def receive_purchase_order(tenant: QadTenant, request: QdocRequest) -> QdocReply
         return QdocReply("error", messages, echoed)
     if roll(tenant.rng, tenant.faults.qdoc_posted_error_rate):
         # reference §4.3: a GL or costing sub-failure reports error though the quantity posted.
+        tenant.traffic.faults["qdoc_posted_error"] += 1
         failure = Message(
             "ERROR: Unable to create GL transaction: cost update failed", number="6024"
         )
