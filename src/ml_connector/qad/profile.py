@@ -56,8 +56,9 @@ falls back to the `rest` profile's value::
     [limits]
     in_flight = 8                       # QAD requests out to the tenant at once, all workers
 
-Unknown tables, keys or values are errors (`ProfileError`, a `ConfigError`), each naming the
-field: `profile acme.toml: [channels] receipts: 'soap' is not one of rest, qxtend`.
+Unknown tables, keys or values, and values of the wrong TOML type (`rounding = "2"`), are errors
+(`ProfileError`, a `ConfigError`), each naming the field:
+`profile acme.toml: [channels] receipts: 'soap' is not one of rest, qxtend`.
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def parse_profile(data: dict[str, Any], *, name: str) -> QadProfile:
     if "name" in data:
         raise ProfileError(f"profile {name}: name: unknown key (the file name names the profile)")
     try:
-        return QadProfile.model_validate({**data, "name": name})
+        # Strict: TOML values carry their type, so '2' for a number is refused, not coerced.
+        return QadProfile.model_validate({**data, "name": name}, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])

@@ -115,6 +115,10 @@ def test_an_empty_file_is_the_rest_profile_under_its_name(tmp_path: Path) -> Non
         ("[browses.sites]\nkey = 'x'", "[browses.sites] key: unknown key"),
         ("[browses.projects]\nid = 'x'", "[browses.projects]: unknown table"),
         ("[defaults]\nrounding = 9", "[defaults] rounding: 9"),
+        # TOML has types: a quoted number or a float is a mistake, not something to coerce.
+        ("[defaults]\nrounding = '2'", "[defaults] rounding: '2': Input should be a valid int"),
+        ("[defaults]\nrounding = 2.0", "[defaults] rounding: 2.0: Input should be a valid int"),
+        ("[browses.sites]\ncode = 3", "[browses.sites] code: 3: Input should be a valid str"),
         ("[defaults]\nbill = 'x'", "[defaults] bill: unknown key"),
         ("channels = 'rest'", "channels: must be a table"),
         ("name = 'x'", "name: unknown key"),
