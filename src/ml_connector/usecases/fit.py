@@ -70,7 +70,7 @@ REFERENCE_BROWSES = (
 )
 # A key no document has: the REST probes read "nothing found" and never touch a record.
 PROBE_KEY = "ML-FIT-PROBE"
-EXCERPT = 120
+EXCERPT = 200
 
 
 @dataclass(frozen=True)
@@ -123,17 +123,25 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
-def _failed(name: str, exc: ConnectorError, advice: str = "") -> Capability:
-    text = exc.message if isinstance(exc, RemoteError) else str(exc)
+def _failed(name: str, exc: ConnectorError, advice: str = "", *, route: str = "") -> Capability:
+    """The finding for a probe that raised; `route` (what was asked) leads the evidence.
+
+    No answer at all is about the network or the URL, never about the profile or the
+    credentials, so it gets that advice whatever the probe would otherwise suggest.
+    """
+    text = _excerpt(exc.message if isinstance(exc, RemoteError) else str(exc))
     if isinstance(exc, PermissionDenied):
         problem: Problem = "permission"
     elif isinstance(exc, AuthRejected):
         problem = "credentials"
     elif isinstance(exc, Unavailable | RateLimited):
         problem = "unreachable"
+        if isinstance(exc, Unavailable):
+            flag = "--cin7-base-url" if getattr(exc, "system", "") == "cin7" else "--qad-url"
+            advice = f"no answer from here: check {flag} and the network, then fit again"
     else:
         problem = "profile"
-    return Capability(name, False, _excerpt(text), advice, problem)
+    return Capability(name, False, f"{route}: {text}" if route else text, advice, problem)
 
 
 class _Probe:
@@ -150,7 +158,7 @@ class _Probe:
         return Capability(
             "qad token",
             True,
-            f"POST {self.base}/oauth/token: a token for {self.rest.settings.username}",
+            f"POST {self.base}/oauth/token: 200, a token for {self.rest.settings.username}",
         )
 
     async def permission(self) -> Capability:
@@ -159,7 +167,7 @@ class _Probe:
             "po write permission",
             True,
             "GET api/qracore/permissionState?uri=…IPurchaseOrderHeader&action=WRITE: "
-            "hasPermission true",
+            "200, hasPermission true",
         )
 
     async def browse(self, kind: str) -> Capability:
@@ -169,6 +177,7 @@ class _Probe:
         params = [("browseId", keys.id), ("page", "1"), ("pageSize", "5"), ("pageAction", "first")]
         workspace = {"x-qad-workspace-id": f"{settings.domain}_{settings.entity}"}
         name = f"browse {kind}"
+        route = f"GET {BROWSE_PATH}?browseId={keys.id}"
         try:
             body = await self.rest.transport.get(BROWSE_PATH, params, headers=workspace)
         except ConfigError as exc:
@@ -177,20 +186,22 @@ class _Probe:
                 exc,
                 f"set [browses.{kind}] id to this tenant's browse (GET {BROWSE_PATH} answered "
                 "no browse by that id)",
+                route=route,
             )
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
             return Capability(
                 name,
                 True,
-                f"GET {BROWSE_PATH}?browseId={keys.id}: 0 rows (nothing to check the row keys "
-                "against; an empty browse can also mean a wrong id)",
+                f"{route}: 200, 0 rows (nothing to check the row keys against; an empty browse "
+                "can also mean a wrong id)",
             )
         found = sorted(rows[0])
         missing = {field: key for field, key in wanted.items() if key not in rows[0]}
-        evidence = f"GET {BROWSE_PATH}?browseId={keys.id}: keys {', '.join(found)}"
+        # The row keys are the excerpt; what is missing is the finding and is never cut.
+        evidence = f"{route}: 200, keys {_excerpt(', '.join(found))}"
         if not missing:
-            return Capability(name, True, _excerpt(evidence))
+            return Capability(name, True, evidence)
         advice = "; ".join(
             f"[browses.{kind}] {field} = {_closest(field, key, found)!r}"
             for field, key in missing.items()
@@ -198,7 +209,7 @@ class _Probe:
         return Capability(
             name,
             False,
-            _excerpt(f"{evidence}; missing {', '.join(missing.values())}"),
+            f"{evidence}; missing {', '.join(missing.values())}",
             f"set {advice}",
             "profile",
         )
@@ -207,8 +218,10 @@ class _Probe:
         try:
             await self.rest.transport.get(path, params)
         except ConfigError as exc:
-            return _failed(name, exc)
-        return Capability(name, True, f"GET {path}: answers (a route we designed; see docs)")
+            return _failed(name, exc, route=f"GET {path}")
+        return Capability(
+            name, True, f'GET {path}: 200 (a route we designed: docs/qad-rest.md, "(gap)")'
+        )
 
     async def wsdl(self) -> Capability:
         try:
@@ -220,7 +233,7 @@ class _Probe:
                 "QXtend Inbound is not exposed here (common for cloud tenants): use the rest "
                 "profile, or set [qxtend] url if it lives elsewhere",
             )
-        return Capability("qxtend", True, f"GET {self.qxtend.url}?wsdl: a WSDL")
+        return Capability("qxtend", True, f"GET {self.qxtend.url}?wsdl: 200, a WSDL")
 
 
 async def _guarded(
@@ -360,7 +373,7 @@ async def _cin7(
     return Capability(
         "cin7",
         True,
-        f"GET me: {company.company!r}; this process used {used} of {limit} calls in the last "
+        f"GET me: 200, {company.company!r}; this process used {used} of {limit} calls in the last "
         f"minute ({limit - used} left; other processes on the same key are not counted)",
     )
 

@@ -99,7 +99,7 @@ async def test_the_mixed_profile_reads_back_through_browses(
     qad: QadSandbox, cin7: Cin7Sandbox
 ) -> None:
     found = by_name(await fit(qad, cin7, BUILT_IN["mixed"]))
-    assert "QdocWebService?wsdl" in found["receipts"].evidence
+    assert "QdocWebService?wsdl: 200, a WSDL" in found["receipts"].evidence
     assert "receiptHistory" in found["receipt read-back"].evidence
     assert "supplierInvoices" in found["invoice look-up"].evidence
     assert "purchaseOrderReceipts" not in found["receipts"].evidence
@@ -133,8 +133,16 @@ async def test_row_keys_that_do_not_match_are_named_with_the_key_to_set(
     found = by_name(report)
     assert (report.exit_code, found["browse sites"].ok) == (2, False)
     assert found["browse sites"].advice == "set [browses.sites] code = 'site.siteCode'"
-    assert "keys site.description, site.siteCode" in found["browse sites"].evidence
+    assert found["browse sites"].evidence == (
+        "GET api/qracore/browses?browseId=urn:browse:bebrowse:com.qad.erp.base.sites: 200, "
+        "keys site.description, site.siteCode; missing si_mstr.si_site"
+    )
     assert found["browse currencies"].advice.startswith("set [browses.currencies] id")
+    # what was asked leads the evidence, then what QAD said
+    assert found["browse currencies"].evidence.startswith(
+        "GET api/qracore/browses?browseId=urn:browse:bebrowse:com.qad.erp.base.currencyList: "
+        "QAD answered 404"
+    )
     assert found["browse items"].ok
 
 
@@ -160,3 +168,5 @@ async def test_an_unreachable_qad_exits_4(qad: QadSandbox, cin7: Cin7Sandbox) ->
     )
     assert report.exit_code == 4
     assert by_name(report)["cin7"].ok
+    token = by_name(report)["qad token"]
+    assert token.advice == "no answer from here: check --qad-url and the network, then fit again"
