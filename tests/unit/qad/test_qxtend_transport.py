@@ -22,7 +22,6 @@ from ml_connector.qad.qxtend.soap import SessionContext
 from ml_connector.qad.qxtend.transport import (
     QdocTransport,
     QxtendNotExposed,
-    service_url,
 )
 
 URL = "https://acme.example/clouderp/qxi/services/QdocWebService"
@@ -72,12 +71,6 @@ async def post(handler: Handler, *, retries: int = 2) -> tuple[object, int, list
         except Exception as exc:
             result = exc
         return result, transport.calls, bodies
-
-
-def test_the_default_url_hangs_off_the_tenant_base() -> None:
-    assert service_url("https://acme.qad.com/clouderp/") == (
-        "https://acme.qad.com/clouderp/qxi/services/QdocWebService"
-    )
 
 
 async def test_success_and_warning_are_returned_with_the_warnings() -> None:

@@ -168,10 +168,7 @@ class QxtendChannel:
         status, body = await self._qdocs.wsdl()
         where = self._qdocs.url
         if status == 404:
-            raise QxtendNotExposed(
-                f"no QXtend QdocWebService at {where} (HTTP 404): this tenant does not expose "
-                "QXtend Inbound; use the rest profile or set [qxtend] url"
-            )
+            raise QxtendNotExposed.at(where)
         if status == 401:
             raise AuthRejected(f"QXtend at {where} refused us (HTTP 401)", system="qad")
         if status == 403:

@@ -56,7 +56,6 @@ from ml_connector.qad.qxtend.soap import (
     request,
 )
 
-SERVICE_PATH = "qxi/services/QdocWebService"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _AUTH_WORDS = ("password", "authenticat", "credential", "login", "log in", "user name")
 _ACCESS_WORDS = ("access to", "not authorized", "not authorised", "permission")
@@ -66,10 +65,12 @@ _DUPLICATE_WORDS = ("already exist",)
 class QxtendNotExposed(ConfigError):
     """The tenant has no QdocWebService at the configured URL (a normal finding for clouds)."""
 
-
-def service_url(base_url: str) -> str:
-    """The default QXtend URL of a tenant: `{base}/qxi/services/QdocWebService`."""
-    return f"{base_url.rstrip('/')}/{SERVICE_PATH}"
+    @classmethod
+    def at(cls, url: str) -> QxtendNotExposed:
+        return cls(
+            f"no QXtend QdocWebService at {url} (HTTP 404): this tenant does not expose "
+            "QXtend Inbound; use the rest profile or set [qxtend] url"
+        )
 
 
 def _field_error(message: QdocMessage) -> FieldError:
@@ -172,10 +173,7 @@ class QdocTransport:
     def _read(self, response: httpx.Response, what: str) -> QdocAnswer | SoapFault:
         status = response.status_code
         if status == 404:
-            raise QxtendNotExposed(
-                f"no QXtend QdocWebService at {self.url} (HTTP 404): this tenant does not "
-                "expose QXtend Inbound; use the rest profile or set [qxtend] url"
-            )
+            raise QxtendNotExposed.at(self.url)
         if 300 <= status < 400:
             raise ConfigError(
                 f"QXtend at {self.url} answered a redirect (HTTP {status}), which is not followed"
