@@ -123,8 +123,13 @@ class QxtendSettings(_Strict):
 # ---- browses ------------------------------------------------------------------------------------
 
 
+# Browse defaults. Ids: the source on each; row keys of business-entity browses follow the
+# observed `<entity>.<field>` camelCase convention ([CODE] S1 `priceListV2.priceListCode`, S4),
+# but the entity and field names per browse are our reading of it: [INF] unless marked.
+
+
 class GlAccountsBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.financials.glAccounts"  # [INF] §4.5
+    id: str = "urn:browse:bebrowse:com.qad.erp.financials.glAccounts"  # [INF] §4.5; keys [INF]
     code: str = "gl.glCode"
     description: str = "gl.description"
     type: str = "gl.glType"
@@ -134,7 +139,8 @@ class GlAccountsBrowse(_Strict):
 
 
 class ItemsBrowse(_Strict):
-    id: str = "mfg:gp340"  # QAD's own item browse ([CODE] perf-test scripts)
+    id: str = "mfg:gp340"  # QAD's own item browse ([CODE] §4.6, QAD's perf-test scripts)
+    # classic browse: pt_mstr table keys (reference §4.6, §5.3 `abs_mstr.abs_order` style)
     code: str = "pt_mstr.pt_part"
     description: str = "pt_mstr.pt_desc1"
     uom: str = "pt_mstr.pt_um"
@@ -143,33 +149,34 @@ class ItemsBrowse(_Strict):
 
 
 class SitesBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.base.sites"  # [DOC] D7
+    id: str = "urn:browse:bebrowse:com.qad.erp.base.sites"  # [DOC] D7; keys [INF]
     code: str = "site.siteCode"
     description: str = "site.description"
 
 
 class CreditTermsBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.base.creditTerms"  # [DOC] D7
+    id: str = "urn:browse:bebrowse:com.qad.erp.base.creditTerms"  # [DOC] D7; keys [INF]
     code: str = "creditTerm.creditTermsCode"
     description: str = "creditTerm.description"
     due_days: str = "creditTerm.dueDays"
 
 
 class CurrenciesBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.base.currencies"  # [DOC] D7
+    id: str = "urn:browse:bebrowse:com.qad.erp.base.currencies"  # [DOC] D7; keys [INF]
     code: str = "currency.currencyCode"
     description: str = "currency.description"
 
 
 class TaxClassesBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.financials.taxClasses"  # [INF]
+    id: str = "urn:browse:bebrowse:com.qad.erp.financials.taxClasses"  # [INF]; keys [INF]
     code: str = "tx.taxClass"
     description: str = "tx.description"
     percent: str = "tx.percent"
 
 
 class SuppliersBrowse(_Strict):
-    id: str = "urn:browse:bebrowse:com.qad.erp.base.supplierV2s"  # [CODE] S1
+    id: str = "urn:browse:bebrowse:com.qad.erp.base.supplierV2s"  # S1's supplierV2s, D7 pattern
+    # keys [INF]; `supplierV2` is the entity S1's REST resource names
     code: str = "supplierV2.supplierCode"
     name: str = "supplierV2.name"
     currency: str = "supplierV2.currencyCode"

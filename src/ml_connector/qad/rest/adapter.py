@@ -36,6 +36,9 @@ from ml_connector.qad.rest.records import date_of, dec, iso, num, text
 from ml_connector.qad.rest.transport import QadTransport, SubmitResult, data_records
 from ml_connector.qad.settings import QadSettings
 
+# Guesses, both: no public trace of a REST receipt or supplier-invoice route exists (reference
+# §4.3, §4.4, §8.2 "(gap)", [INF]); what public code shows for these is QXtend (S6, S8), which
+# the `mixed` and `qxtend` profiles use instead. `connection fit` probes both.
 RECEIPTS = "api/erp/purchaseOrderReceipts"
 INVOICES = "api/erp/supplierInvoices"
 
