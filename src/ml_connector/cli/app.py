@@ -634,6 +634,35 @@ def connection_fit(name: Name, as_json: Json = False) -> None:
     run(main)
 
 
+_PauseActor = Annotated[
+    str | None,
+    typer.Option(help="Who does it, for the connection's audit trail (default cli:<OS user>)."),
+]
+
+
+def _set_paused(name: str, paused: bool, actor: str | None) -> None:
+    async def main() -> None:
+        async with open_store() as store:
+            change = await usecases.set_paused(store, name, paused, actor=actor)
+        say(views.pause_line(name, change.paused, change.changed))
+
+    run(main)
+
+
+@connection_app.command("pause")
+def connection_pause(name: Name, actor: _PauseActor = None) -> None:
+    """Pause a connection's schedule: `run` and the scheduler leave it alone until `connection
+    resume`; `sync NAME` by hand still runs. Recorded in its trail (`audit NAME connection`)."""
+    _set_paused(name, True, actor)
+
+
+@connection_app.command("resume")
+def connection_resume(name: Name, actor: _PauseActor = None) -> None:
+    """Resume a paused connection's schedule; a fire time missed while paused syncs once, now.
+    Recorded in its trail (`audit NAME connection`)."""
+    _set_paused(name, False, actor)
+
+
 @connection_app.command("remove")
 def connection_remove(
     name: Name,
@@ -837,6 +866,8 @@ def sync(
 ) -> None:
     """Run one sync pass: poll Cin7, plan, post to QAD, release held invoices.
 
+    A paused connection syncs too when asked by hand (and says on stderr that it is paused).
+
     Progress bars on stderr when it is a terminal. Exit 1 when any record failed or is blocked,
     5 when another process is syncing the connection (see --wait).
     """
@@ -848,6 +879,8 @@ def sync(
                     store, name, dry_run=dry_run, progress=bars, wait=wait
                 )
             _show(views.run_doc(result), views.run_tables, as_json)
+        if result.paused:
+            say(views.paused_by_hand_line(name), err=True)
         return pass_exit_code(result)
 
     run(main)
@@ -868,9 +901,11 @@ def run_scheduler(
         ),
     ] = None,
 ) -> None:
-    """Sync every connection on its own schedule (`--schedule "every 15m"`), until stopped.
+    """Sync every connection on its own schedule (`--schedule "every 15m"` or cron), until
+    stopped.
 
-    Connections without a schedule are left to `ml-connector sync`; a connection whose
+    Connections without a schedule are left to `ml-connector sync`, paused ones until
+    `connection resume`; a connection whose
     credentials were refused is skipped until `connection test` passes again. Ctrl-C exits 130
     and SIGTERM 143, each with one line; a pass in flight is interrupted safely and resumes on
     the next start.

@@ -122,6 +122,34 @@ def connection_doc(config: ConnectionConfig) -> dict[str, Any]:
     return config.public()
 
 
+def pause_line(name: str, paused: bool, changed: bool) -> str:
+    """What `connection pause|resume` says."""
+    if not changed:
+        return f"Connection {name} was already {'paused' if paused else 'running on its schedule'}."
+    if paused:
+        return (
+            f"Paused connection {name}: `run` and the scheduler leave it alone until "
+            f"`ml-connector connection resume {name}`; `sync {name}` by hand still runs."
+        )
+    return f"Resumed connection {name}: it syncs on its schedule again."
+
+
+def paused_by_hand_line(name: str) -> str:
+    """What `sync` says on stderr after a pass over a paused connection."""
+    return (
+        f"connection {name} is paused: synced because you asked; the scheduler leaves it "
+        f"alone until `ml-connector connection resume {name}`"
+    )
+
+
+def schedule_text(doc: Mapping[str, Any]) -> str:
+    """A connection's schedule in a line: ``*/15 6-20 * * 1-5 (Europe/Berlin), paused``."""
+    text = doc["schedule"] or "manual"
+    if doc["schedule"] and doc.get("timezone", "UTC") != "UTC":
+        text += f" ({doc['timezone']})"
+    return text + (", paused" if doc.get("paused") else "")
+
+
 def connection_list_table(docs: Sequence[Mapping[str, Any]]) -> RenderableType:
     if not docs:
         return Text("No connections yet. Add one with `ml-connector connection add NAME ...`.")
@@ -134,7 +162,7 @@ def connection_list_table(docs: Sequence[Mapping[str, Any]]) -> RenderableType:
                 d["cin7_account_id"],
                 d["qad_url"],
                 f"{d['qad_domain']}/{d['qad_entity']}",
-                d["schedule"] or "manual",
+                schedule_text(d),
                 "ok" if d["healthy"] else f"unhealthy: {d['health_message'] or ''}",
             ]
             for d in docs
@@ -160,6 +188,8 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
         ("qad_profile", "QAD tenant profile"),
         ("allow_local", "local targets allowed"),
         ("schedule", "schedule"),
+        ("timezone", "time zone"),
+        ("paused", "paused"),
         ("options", "options"),
         ("since", "cut-over date"),
         ("adopt_existing", "adopt documents keyed in QAD"),

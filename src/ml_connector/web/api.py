@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, SecretStr
 
+from ml_connector.schedule import DEFAULT_TIMEZONE
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases.choices import qad_choices
 from ml_connector.usecases.connections import (
@@ -263,6 +264,7 @@ class ConnectionBody(BaseModel):
     qad_entity: str
     qad_site: str | None = None
     schedule: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
     allow_local: bool = False
 
 

@@ -50,6 +50,7 @@ EDITABLE: tuple[tuple[str, str, str], ...] = (
     ("qad_entity", "QAD entity", "text"),
     ("qad_site", "QAD site", "optional"),
     ("schedule", "Schedule", "optional"),
+    ("timezone", "Time zone (cron schedules)", "optional"),
     ("cin7_rate_limit", "Cin7 calls per minute", "text"),
     ("allow_local", "Allow local or http:// URLs", "flag"),
 )

@@ -443,6 +443,7 @@ async def add_connection_form(
     cin7_base_url: Annotated[str, Form()] = DEFAULT_CIN7_BASE_URL,
     qad_site: Annotated[str, Form()] = "",
     schedule: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "",
     allow_local: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -460,6 +461,7 @@ async def add_connection_form(
                 "qad_entity": qad_entity.strip(),
                 "qad_site": qad_site.strip() or None,
                 "schedule": schedule.strip() or None,
+                **({"timezone": timezone.strip()} if timezone.strip() else {}),
                 "allow_local": bool(allow_local),
             },
         )

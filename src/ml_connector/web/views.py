@@ -104,6 +104,8 @@ def overview_doc(line: ConnectionOverview, now: datetime) -> dict[str, Any]:
         "health": line.health,
         "health_message": line.health_message,
         "schedule": line.schedule,
+        "timezone": line.timezone,
+        "paused": line.paused,
         "last_run": run_doc(line.last_run),
         "last_success_at": line.last_success_at.isoformat() if line.last_success_at else None,
         "next_run_at": line.next_run_at.isoformat() if line.next_run_at else None,
@@ -275,6 +277,8 @@ _SHOWN = (
     "qad_site",
     "allow_local",
     "schedule",
+    "timezone",
+    "paused",
     "healthy",
     "health_message",
 )

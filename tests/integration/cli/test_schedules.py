@@ -3,6 +3,8 @@ zone that does not read is one line naming the setting, exit 2, before any secre
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cli_helpers import Cli, Sandboxes
 
@@ -60,3 +62,46 @@ def test_a_schedule_or_zone_that_does_not_read_is_one_line_exit_2(
     assert edited.exit_code == 2
     assert said in edited.stderr
     assert len(edited.stderr.strip().splitlines()) == 1
+
+
+def test_pause_and_resume_skip_the_scheduler_show_paused_and_are_in_the_trail(
+    connected: Cli,
+) -> None:
+    cli = connected
+    cli.ok("connection", "edit", "acme", "--schedule", "every 15m")
+    paused = cli.ok("connection", "pause", "acme", "--actor", "ops:ada")
+    assert "Paused connection acme" in paused.stdout
+    assert "already paused" in cli.ok("connection", "pause", "acme").stdout
+
+    assert cli.json("connection", "show", "acme")["paused"] is True
+    line = cli.json("status")["connections"][0]
+    assert (line["paused"], line["next_run_at"], line["next_run_note"]) == (True, None, "paused")
+    assert "paused" in cli.ok("status").stdout
+    assert "every 15m, paused" in cli.ok("connection", "list").stdout
+
+    turn = cli.ok("run", "--once")
+    assert "acme: skipped: paused: `connection resume acme`" in turn.stderr
+    assert cli.json("runs", "acme")["runs"] == []
+
+    # By hand it still syncs, and says the connection is paused.
+    by_hand = cli("sync", "acme", "--json")
+    assert by_hand.exit_code in (0, 1)
+    assert json.loads(by_hand.stdout)["counters"]["purchase_orders"] > 0
+    assert "connection acme is paused" in by_hand.stderr
+
+    resumed = cli.ok("connection", "resume", "acme", "--actor", "ops:bob")
+    assert "Resumed connection acme" in resumed.stdout
+    assert cli.json("status")["connections"][0]["next_run_at"] is not None
+    trail = cli.json("audit", "acme", "connection")
+    assert trail["record"] == "connection"
+    assert [(e["event"], e["actor"]) for e in trail["events"]] == [
+        ("paused", "ops:ada"),
+        ("resumed", "ops:bob"),
+    ]
+    assert cli.json("audit", "verify", "acme")["intact"] is True
+
+
+def test_pausing_an_unknown_connection_is_exit_2(cli: Cli) -> None:
+    refused = cli("connection", "pause", "nobody")
+    assert refused.exit_code == 2
+    assert "no connection named 'nobody'" in refused.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from ml_connector.store import SqlStore
+from ml_connector.usecases import set_paused
 from ml_connector.web import ConsoleConfig, create_app
 
 
@@ -255,3 +257,29 @@ async def test_a_synced_connection_reports_qad_errors_and_calls_from_its_runs(
         sum(r.counters["qad_errors"] for r in runs)
         == samples[("ml_connector_qad_errors_total", acme)]
     )
+
+
+async def test_a_paused_connection_shows_paused_and_a_cron_one_its_next_fire(
+    client: httpx.AsyncClient, store: SqlStore, people: dict[str, str]
+) -> None:
+    berlin = {"schedule": "0 9 * * *", "timezone": "Europe/Berlin"}
+    await store.add_connection(make_connection("acme", **berlin))
+    await store.add_connection(make_connection("held", **berlin))
+    await set_paused(store, "held", True, actor="console-test")
+    await sign_in_as(client, "vera")
+
+    docs = {c["name"]: c for c in (await client.get("/api/connections")).json()["connections"]}
+    assert (docs["held"]["paused"], docs["held"]["next_run_at"]) == (True, None)
+    assert docs["held"]["next_run_note"] == "paused"
+    due = datetime.fromisoformat(docs["acme"]["next_run_at"])
+    assert docs["acme"]["paused"] is False
+    assert (due.astimezone(ZoneInfo("Europe/Berlin")).hour, due.minute) == (9, 0)
+    assert timedelta(0) < due - datetime.now(UTC) <= timedelta(days=1)
+
+    overview = (await client.get("/")).text
+    held_row = overview.split('data-connection="held"')[1].split("</tr>")[0]
+    assert 'class="badge badge-paused"' in held_row
+    assert "badge-paused" not in overview.split('data-connection="acme"')[1].split("</tr>")[0]
+    settings = (await client.get("/connections/held/settings")).text
+    assert "Europe/Berlin" in settings
+    assert "badge-paused" in settings
