@@ -40,6 +40,7 @@ from ml_connector.cli.console import (
     say,
 )
 from ml_connector.cli.entry import RootGroup
+from ml_connector.cli.jobs import worker
 from ml_connector.cli.logs import log_to_file
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
@@ -172,11 +173,17 @@ def _main(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the database migrations (also done automatically on start)."""
+    """Apply the database migrations (also done automatically on start).
+
+    On PostgreSQL also the job queue's schema (Procrastinate), for `worker` and `scheduler`.
+    Running it again changes nothing.
+    """
 
     async def main() -> int:
         state = await usecases.upgrade_database(load_settings())
         say(f"Database {state.url} is up to date (revision {state.revision}).")
+        if state.job_queue:
+            say(state.job_queue[0].upper() + state.job_queue[1:] + ".")
         return EXIT_OK
 
     run(main)
@@ -949,6 +956,9 @@ def run_scheduler(
                 await run_forever(store, on_turn=show)
 
     run_until_stopped(main, stopped)
+
+
+app.command("worker")(worker)
 
 
 @app.command("replay")

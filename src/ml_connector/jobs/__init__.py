@@ -1,2 +1,20 @@
-"""What runs ml-connector across worker processes on PostgreSQL: the shared Cin7 pacer
-(:mod:`.pacer`) and QAD's in-flight slots per tenant (:mod:`.slots`)."""
+"""Jobs on PostgreSQL: many connections on many workers (Procrastinate).
+
+The embedded default, ``ml-connector run``, syncs every connection in one process. For more,
+the same use cases run as Procrastinate jobs in the database, and any number of worker
+processes on any number of machines take them:
+
+- :mod:`~ml_connector.jobs.schema` applies Procrastinate's schema and migrations beside ours
+  (``ml-connector db upgrade``);
+- :mod:`~ml_connector.jobs.defer` puts work in the queue, one waiting job per piece of work
+  (queueing locks) and one job per schedule slot;
+- :mod:`~ml_connector.jobs.tasks` are the tasks (sync, replay, alerts), thin over the use cases;
+- :mod:`~ml_connector.jobs.app` builds the Procrastinate app of a database;
+- :mod:`~ml_connector.jobs.worker` runs jobs (``ml-connector worker``);
+- :mod:`~ml_connector.jobs.recovery` runs a dead worker's jobs again;
+- :mod:`~ml_connector.jobs.pacer` and :mod:`~ml_connector.jobs.slots` are the throttles every
+  worker shares: Cin7's pacer per application key, QAD's in-flight slots per tenant.
+
+Mutual exclusion is not the queue's: two passes over one connection never overlap because each
+pass holds the connection's lock (:mod:`ml_connector.usecases.lock`), whoever runs it.
+"""

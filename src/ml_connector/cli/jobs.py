@@ -1,0 +1,140 @@
+"""`ml-connector worker` and `ml-connector scheduler`: the job queue on PostgreSQL.
+
+Both refuse SQLite in one line pointing at `ml-connector run` (exit 2), before opening
+anything. Both run until SIGINT (exit 130) or SIGTERM (exit 143), print one timestamped line
+per thing they do on stderr, and, like `run`, append JSON lines with `--log-file`. The job
+machinery (Procrastinate) is imported only when one of them runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ml_connector.cli.console import run_until_stopped, say
+from ml_connector.cli.logs import log_to_file
+from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
+
+if TYPE_CHECKING:
+    from ml_connector.jobs.recovery import Recovered
+    from ml_connector.jobs.tasks import JobOutcome
+
+__all__ = ["worker"]
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        help="The PostgreSQL database (default: ML_CONNECTOR_DATABASE_URL).",
+        show_default=False,
+    ),
+]
+LogFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file",
+        metavar="FILE",
+        dir_okay=False,
+        help="Also append JSON-lines logs (one object per line) to FILE.",
+    ),
+]
+
+
+def worker(
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            metavar="N",
+            help="Run up to N jobs at once (each a different connection or piece of work).",
+        ),
+    ] = 1,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            "--stalled-after",
+            min=2,
+            metavar="SECONDS",
+            help="A worker silent this long is dead: its jobs are queued again.",
+        ),
+    ] = 60.0,
+    database_url: DatabaseUrl = None,
+    log_file: LogFile = None,
+) -> None:
+    """Run queued jobs (syncs, replays, alert checks) from PostgreSQL until stopped.
+
+    Start as many as needed, on any machines, against the same database and master key;
+    `ml-connector scheduler` queues each connection's sync on its schedule. Two passes over
+    one connection never overlap: a job that finds its connection busy queues itself again.
+    """
+    log = _logging(log_file)
+
+    def show_outcome(outcome: JobOutcome) -> None:
+        say(
+            f"{_stamp()} {outcome.task} {outcome.connection}: {outcome.action}: {outcome.detail}",
+            err=True,
+        )
+
+    def show_recovered(recovered: Recovered) -> None:
+        what = "queued again" if recovered.action == "retried" else "closed (already waiting)"
+        say(f"{_stamp()} job {recovered.job_id} of a dead worker {what}", err=True)
+
+    async def main() -> None:
+        from ml_connector.jobs.schema import libpq_url
+        from ml_connector.jobs.worker import run_worker
+
+        settings = _settings(database_url)
+        libpq_url(settings.database_url)  # SQLite: one line pointing at `run`, exit 2
+        say(f"{_stamp()} worker starting (concurrency {concurrency}); Ctrl+C stops it", err=True)
+        log.info("worker starting", extra={"detail": f"concurrency {concurrency}"})
+        await run_worker(
+            settings,
+            concurrency=concurrency,
+            stalled_after=stalled_after,
+            on_outcome=show_outcome,
+            on_recovered=show_recovered,
+            install_signal_handlers=False,
+        )
+
+    run_until_stopped(main, _stopped(log, "worker"))
+
+
+def _settings(database_url: str | None) -> AppSettings:
+    if database_url:
+        return load_settings({**os.environ, DATABASE_URL_ENV: database_url})
+    return load_settings()
+
+
+def _logging(log_file: Path | None) -> logging.Logger:
+    log = logging.getLogger("ml_connector.jobs")
+    if log_file is not None:
+        try:
+            log_to_file(log_file)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {log_file}: {exc.strerror}") from None
+    return log
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _stopped(log: logging.Logger, what: str) -> Callable[[str], None]:
+    def stopped(signal_name: str) -> None:
+        code = 130 if signal_name == "SIGINT" else 143
+        say(
+            f"{_stamp()} {what} stopped by {signal_name}; a pass cut short resumes safely "
+            "on the next job",
+            err=True,
+        )
+        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
+
+    return stopped

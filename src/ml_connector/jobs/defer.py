@@ -1,0 +1,149 @@
+"""Putting work in the queue: which task, under which queueing lock, for which slot.
+
+Every job is keyed by what it works on, and Procrastinate's *queueing lock* refuses a second
+job with the same key while one is still **waiting** (``todo``); a job already running does not
+block the next one, so work that arrives during a pass is never dropped. Whether two passes may
+run at once is not the queue's business: that is the connection's pass lock
+(:mod:`ml_connector.usecases.lock`), which a job meeting it answers by deferring itself again.
+
+==========  =======================================  ==============================
+task        queueing lock                            arguments
+==========  =======================================  ==============================
+sync        ``sync:<connection>``                    ``connection``, ``timestamp``
+replay      ``replay:<connection>:<digest of args>`` ``connection``, ``references``,
+                                                     ``failed``, ``blocked``, ``actor``
+alerts      ``alerts:<connection>``                  ``connection``
+==========  =======================================  ==============================
+
+A scheduled sync is also keyed by its **slot**, the moment the schedule made it due: it goes
+through Procrastinate's periodic-defer record (``procrastinate_periodic_defers``, unique per
+task, connection and timestamp), so however many schedulers look, and however often, one slot
+is deferred once. ``timestamp`` is that slot (epoch seconds), or None for a sync asked for now.
+
+Each ``defer_*`` returns a :class:`Deferral`: the new job's id, or why there is none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from procrastinate import App
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.types import JSONValue
+
+__all__ = [
+    "ALERTS_TASK",
+    "REPLAY_TASK",
+    "SYNC_TASK",
+    "Deferral",
+    "defer_alerts",
+    "defer_replay",
+    "defer_sync",
+    "sync_lock",
+]
+
+SYNC_TASK = "ml_connector.sync"
+REPLAY_TASK = "ml_connector.replay"
+ALERTS_TASK = "ml_connector.alerts"
+
+DeferOutcome = Literal["deferred", "waiting", "slot-taken"]
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """``deferred`` (``job_id`` is the new job), ``waiting`` (a job with the same queueing
+    lock is already waiting: it does this work) or ``slot-taken`` (this schedule slot was
+    deferred before)."""
+
+    outcome: DeferOutcome
+    job_id: int | None = None
+
+
+def sync_lock(connection: str) -> str:
+    return f"sync:{connection}"
+
+
+def replay_lock(connection: str, arguments: dict[str, object]) -> str:
+    digest = hashlib.blake2b(json.dumps(arguments, sort_keys=True).encode(), digest_size=8)
+    return f"replay:{connection}:{digest.hexdigest()}"
+
+
+async def defer_sync(
+    app: App, connection: str, *, slot: datetime | None = None, delay: float = 0.0
+) -> Deferral:
+    """Queue a sync of ``connection``: for schedule ``slot`` (once per slot), or now/after
+    ``delay`` seconds."""
+    if slot is not None:
+        timestamp = int(slot.timestamp())
+        deferrer = app.configure_task(SYNC_TASK, queueing_lock=sync_lock(connection))
+        job = deferrer.make_new_job(connection=connection, timestamp=timestamp)
+        try:
+            job_id = await app.job_manager.defer_periodic_job(
+                job, periodic_id=connection, defer_timestamp=timestamp
+            )
+        except AlreadyEnqueued:
+            return Deferral("waiting")
+        return Deferral("deferred", job_id) if job_id is not None else Deferral("slot-taken")
+    return await _defer(
+        app, SYNC_TASK, sync_lock(connection), delay, connection=connection, timestamp=None
+    )
+
+
+async def defer_replay(
+    app: App,
+    connection: str,
+    references: Sequence[str] = (),
+    *,
+    failed: bool = False,
+    blocked: bool = False,
+    actor: str | None = None,
+    delay: float = 0.0,
+) -> Deferral:
+    """Queue a replay of the named purchases and/or every failed/blocked one."""
+    refs: list[JSONValue] = [*sorted(set(references))]
+    arguments: dict[str, object] = {
+        "references": refs,
+        "failed": failed,
+        "blocked": blocked,
+        "actor": actor,
+    }
+    return await _defer(
+        app,
+        REPLAY_TASK,
+        replay_lock(connection, arguments),
+        delay,
+        connection=connection,
+        references=refs,
+        failed=failed,
+        blocked=blocked,
+        actor=actor,
+    )
+
+
+async def defer_alerts(app: App, connection: str, *, delay: float = 0.0) -> Deferral:
+    """Queue an evaluation of ``connection``'s alert rules."""
+    return await _defer(app, ALERTS_TASK, f"alerts:{connection}", delay, connection=connection)
+
+
+async def _defer(
+    app: App,
+    task: str,
+    queueing_lock: str,
+    delay: float,
+    **arguments: JSONValue,
+) -> Deferral:
+    deferrer = app.configure_task(
+        task,
+        queueing_lock=queueing_lock,
+        schedule_at=datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None,
+    )
+    try:
+        job_id = await deferrer.defer_async(**arguments)
+    except AlreadyEnqueued:
+        return Deferral("waiting")
+    return Deferral("deferred", job_id)

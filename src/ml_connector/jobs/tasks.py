@@ -1,0 +1,195 @@
+"""The job tasks: thin wrappers over the use cases, as the CLI commands are.
+
+Each task opens nothing itself: the worker hands it a :class:`JobRuntime` (the store it opened,
+who it is for the audit trail, how to report) through Procrastinate's job context. A task
+
+- runs one use case (:func:`~ml_connector.usecases.passes.sync_connection`,
+  :func:`~ml_connector.usecases.passes.replay_records` or
+  :func:`~ml_connector.usecases.alerts.evaluate_alerts`), which takes the connection's pass
+  lock itself (never waiting: ``wait=0``);
+- when that lock is held (a ``sync`` in a terminal, another worker's job) the use case raises
+  :class:`~ml_connector.errors.ConnectionBusy` before touching anything, and the task defers
+  the same work again ``busy_delay`` seconds later and ends, so it never holds a worker slot
+  while waiting; if a job for that work is already waiting, that one will do it;
+- reports one :class:`JobOutcome` per job, for the worker's log lines.
+
+A pass that ends ``failed`` (a remote unavailable, credentials refused) still ends its job as
+succeeded: the pass and its outcome are recorded in the store, where ``runs``, ``status``, the
+console and the alerts read them, and the next schedule slot tries again. A job fails only when
+the task itself could not run (the connection was removed, the database went away).
+
+A killed worker's job is run again by :mod:`ml_connector.jobs.recovery`; that is safe because a
+pass resolves every write left without its outcome by looking in QAD before posting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from procrastinate import App, JobContext
+
+from ml_connector.errors import ConnectionBusy
+from ml_connector.jobs.defer import (
+    ALERTS_TASK,
+    REPLAY_TASK,
+    SYNC_TASK,
+    Deferral,
+    defer_replay,
+    defer_sync,
+)
+from ml_connector.store.protocols import Store
+from ml_connector.store.sql import SqlStore
+from ml_connector.usecases.alerts import evaluate_alerts
+from ml_connector.usecases.passes import PassResult, replay_records, sync_connection
+
+__all__ = ["BUSY_DELAY", "JobOutcome", "JobRuntime", "register_tasks", "worker_actor"]
+
+log = logging.getLogger(__name__)
+
+BUSY_DELAY = 15.0
+"""Seconds before a job that found its connection locked runs again."""
+
+RUNTIME_KEY = "ml_connector"
+
+
+def worker_actor() -> str:
+    """Who a worker is in the audit trail: ``worker:<host>:<pid>``."""
+    return f"worker:{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What one job did: ``action`` is ``synced``, ``failed``, ``replayed``, ``nothing``,
+    ``busy`` (deferred again) or ``evaluated``."""
+
+    task: str
+    connection: str
+    action: str
+    detail: str
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class JobRuntime:
+    """What the worker gives every task: the open store, the actor, the busy delay, a
+    reporter."""
+
+    store: Store
+    actor: str = field(default_factory=worker_actor)
+    busy_delay: float = BUSY_DELAY
+    report: Callable[[JobOutcome], None] = lambda outcome: None
+
+
+def register_tasks(app: App) -> None:
+    """Declare the tasks on ``app`` (the worker's and every deferring process's)."""
+    app.task(name=SYNC_TASK, pass_context=True)(sync_task)
+    app.task(name=REPLAY_TASK, pass_context=True)(replay_task)
+    app.task(name=ALERTS_TASK, pass_context=True)(alerts_task)
+
+
+async def sync_task(context: JobContext, connection: str, timestamp: int | None = None) -> None:
+    """One sync pass over ``connection`` (``timestamp``: the schedule slot, for the record)."""
+    runtime = _runtime(context)
+    try:
+        result = await sync_connection(runtime.store, connection, actor=runtime.actor)
+    except ConnectionBusy as busy:
+        again = await defer_sync(context.app, connection, delay=runtime.busy_delay)
+        _report(runtime, context, "sync", connection, "busy", _busy_detail(busy, again))
+        return
+    report = result.report
+    action = "failed" if report.status == "failed" else "synced"
+    _report(runtime, context, "sync", connection, action, _pass_detail(result))
+
+
+async def replay_task(
+    context: JobContext,
+    connection: str,
+    references: list[str],
+    failed: bool = False,
+    blocked: bool = False,
+    actor: str | None = None,
+) -> None:
+    """Replay the named purchases and/or every failed/blocked one from their snapshots."""
+    runtime = _runtime(context)
+    try:
+        result = await replay_records(
+            runtime.store,
+            connection,
+            references,
+            failed=failed,
+            blocked=blocked,
+            actor=actor or runtime.actor,
+        )
+    except ConnectionBusy as busy:
+        again = await defer_replay(
+            context.app,
+            connection,
+            references,
+            failed=failed,
+            blocked=blocked,
+            actor=actor,
+            delay=runtime.busy_delay,
+        )
+        _report(runtime, context, "replay", connection, "busy", _busy_detail(busy, again))
+        return
+    if result is None:
+        _report(runtime, context, "replay", connection, "nothing", "no record to replay")
+        return
+    _report(runtime, context, "replay", connection, "replayed", _pass_detail(result))
+
+
+async def alerts_task(context: JobContext, connection: str) -> None:
+    """Evaluate ``connection``'s alert rules (time-based ones fire without a pass)."""
+    runtime = _runtime(context)
+    store = runtime.store
+    if not isinstance(store, SqlStore):  # pragma: no cover - workers always open a SqlStore
+        raise TypeError("alerts are evaluated from the SQL store")
+    sent = await evaluate_alerts(store, connection)
+    detail = ", ".join(f"{n.condition} {n.state}" for n in sent) or "nothing changed"
+    _report(runtime, context, "alerts", connection, "evaluated", detail)
+
+
+def _runtime(context: JobContext) -> JobRuntime:
+    runtime: Any = context.additional_context.get(RUNTIME_KEY)
+    if not isinstance(runtime, JobRuntime):
+        raise RuntimeError("ml-connector jobs run in `ml-connector worker` (no runtime given)")
+    return runtime
+
+
+def _report(
+    runtime: JobRuntime,
+    context: JobContext,
+    task: str,
+    connection: str,
+    action: str,
+    detail: str,
+) -> None:
+    outcome = JobOutcome(task, connection, action, detail, context.job.id)
+    log.info(
+        "%s %s: %s: %s",
+        task,
+        connection,
+        action,
+        detail,
+        extra={"connection": connection, "action": action, "detail": detail},
+    )
+    runtime.report(outcome)
+
+
+def _busy_detail(busy: ConnectionBusy, again: Deferral) -> str:
+    if again.outcome == "deferred":
+        return f"{busy}; deferred again as job {again.job_id}"
+    return f"{busy}; a job for it is already waiting"
+
+
+def _pass_detail(result: PassResult) -> str:
+    report = result.report
+    if report.error:
+        return report.error
+    c = report.counters
+    return f"{c.purchase_orders} POs posted, {c.failed} failed, {c.blocked} blocked"

@@ -1,0 +1,114 @@
+"""``ml-connector worker``: run queued jobs from PostgreSQL, any number of processes and machines.
+
+A worker opens the store (applying our migrations), brings Procrastinate's schema up to date
+(:mod:`ml_connector.jobs.schema`), recovers the jobs of dead workers, and runs jobs —
+up to ``concurrency`` at once, each a different connection or a different piece of work — until
+SIGINT or SIGTERM. It then stops fetching, lets running jobs finish for up to
+:data:`GRACE_SECONDS`, and cancels what is left: an interrupted pass is recorded as such and
+resumes safely on the next one.
+
+Start as many as the work needs, on as many machines, all with the same
+``ML_CONNECTOR_DATABASE_URL`` (or ``--database-url``) and master key::
+
+    ml-connector db upgrade
+    ml-connector worker --concurrency 4 &     # as many times as wanted
+    ml-connector scheduler &                  # one is enough; more do no harm
+
+While it runs, the worker beats its heart every ``stalled_after / 6`` seconds and looks for
+stalled jobs every ``stalled_after / 2`` seconds (:mod:`ml_connector.jobs.recovery`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from procrastinate import App
+from procrastinate.exceptions import ProcrastinateException
+
+from ml_connector.jobs.app import job_app
+from ml_connector.jobs.recovery import STALLED_AFTER, Recovered, recover_stalled
+from ml_connector.jobs.schema import ensure_job_schema, libpq_url
+from ml_connector.jobs.tasks import BUSY_DELAY, RUNTIME_KEY, JobOutcome, JobRuntime, worker_actor
+from ml_connector.settings import AppSettings
+from ml_connector.store.protocols import Store
+from ml_connector.usecases.opening import open_store
+
+__all__ = ["GRACE_SECONDS", "run_worker", "work"]
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 30.0
+"""How long a stopping worker lets its running jobs finish before cancelling them."""
+
+
+async def run_worker(
+    settings: AppSettings,
+    *,
+    concurrency: int = 1,
+    stalled_after: float = STALLED_AFTER,
+    on_outcome: Callable[[JobOutcome], None] = lambda outcome: None,
+    on_recovered: Callable[[Recovered], None] = lambda recovered: None,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Open the settings' store and job queue, then :func:`work` until stopped."""
+    libpq_url(settings.database_url)  # refuses SQLite before anything is opened
+    async with open_store(settings) as store:
+        await ensure_job_schema(settings.database_url)
+        app = job_app(settings.database_url)
+        async with app.open_async():
+            await work(
+                app,
+                store,
+                concurrency=concurrency,
+                stalled_after=stalled_after,
+                on_outcome=on_outcome,
+                on_recovered=on_recovered,
+                install_signal_handlers=install_signal_handlers,
+            )
+
+
+async def work(
+    app: App,
+    store: Store,
+    *,
+    concurrency: int = 1,
+    stalled_after: float = STALLED_AFTER,
+    busy_delay: float = BUSY_DELAY,
+    wait: bool = True,
+    on_outcome: Callable[[JobOutcome], None] = lambda outcome: None,
+    on_recovered: Callable[[Recovered], None] = lambda recovered: None,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Run ``app``'s jobs over ``store`` (``wait=False``: until the queue is empty)."""
+    runtime = JobRuntime(store, worker_actor(), busy_delay, on_outcome)
+    recovery = asyncio.create_task(_recover_forever(app, stalled_after, on_recovered))
+    try:
+        await app.run_worker_async(
+            concurrency=concurrency,
+            wait=wait,
+            name=runtime.actor,
+            additional_context={RUNTIME_KEY: runtime},
+            update_heartbeat_interval=max(1.0, stalled_after / 6),
+            stalled_worker_timeout=stalled_after,
+            shutdown_graceful_timeout=GRACE_SECONDS,
+            install_signal_handlers=install_signal_handlers,
+        )
+    finally:
+        recovery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recovery
+
+
+async def _recover_forever(
+    app: App, stalled_after: float, on_recovered: Callable[[Recovered], None]
+) -> None:
+    while True:
+        try:
+            for recovered in await recover_stalled(app, stalled_after=stalled_after):
+                on_recovered(recovered)
+        except ProcrastinateException as exc:  # the database blinked: look again next time
+            log.warning("stalled jobs not checked: %s", type(exc).__name__)
+        await asyncio.sleep(max(1.0, stalled_after / 2))

@@ -1,0 +1,97 @@
+"""Sync jobs against both sandboxes over HTTP, on PostgreSQL: a queued sync posts like `sync`
+does, and a job that finds its connection locked defers itself instead of waiting."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from e2e_world import World
+from job_queue import jobs, run_now
+from postgres_helpers import empty_public_schema
+from procrastinate import App
+
+from ml_connector.jobs.app import job_app
+from ml_connector.jobs.defer import defer_sync
+from ml_connector.jobs.schema import ensure_job_schema
+from ml_connector.jobs.tasks import JobOutcome
+from ml_connector.jobs.worker import work
+from ml_connector.usecases.lock import connection_lock
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def database_url(postgres_database: str) -> str:
+    """PostgreSQL only: Procrastinate has no SQLite."""
+    return empty_public_schema(postgres_database)
+
+
+@pytest.fixture
+async def app(world: World, database_url: str) -> AsyncIterator[App]:
+    await ensure_job_schema(database_url)
+    app = job_app(database_url)
+    async with app.open_async():
+        yield app
+
+
+async def _drain(app: App, world: World, busy_delay: float = 60) -> list[JobOutcome]:
+    outcomes: list[JobOutcome] = []
+    await work(
+        app,
+        world.store,
+        concurrency=2,
+        wait=False,
+        busy_delay=busy_delay,
+        on_outcome=outcomes.append,
+        install_signal_handlers=False,
+    )
+    return outcomes
+
+
+async def test_a_sync_job_posts_the_connections_purchases(
+    world: World, app: App, database_url: str
+) -> None:
+    orders = [
+        world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 3}]),
+        world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 5}]),
+    ]
+    deferred = await defer_sync(app, "acme")
+
+    outcomes = await _drain(app, world)
+
+    assert [(o.task, o.connection, o.action, o.job_id) for o in outcomes] == [
+        ("sync", "acme", "synced", deferred.job_id)
+    ]
+    assert "2 POs posted" in outcomes[0].detail
+    for order in orders:
+        assert len(world.po_for(order["OrderNumber"])) == 1
+    (row,) = jobs(database_url)
+    assert row.status == "succeeded"
+    runs = await world.store.list_runs(world.cid, kind="sync", limit=1)
+    assert runs[0].actor.startswith("worker:")
+
+
+async def test_a_job_that_finds_the_connection_locked_defers_itself(
+    world: World, app: App, database_url: str
+) -> None:
+    order = world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 2}])
+    first = await defer_sync(app, "acme")
+
+    async with connection_lock(world.store, world.config):  # a `sync acme` in a terminal
+        outcomes = await _drain(app, world)
+
+    assert [(o.action, o.job_id) for o in outcomes] == [("busy", first.job_id)]
+    assert "deferred again as job" in outcomes[0].detail
+    done, again = jobs(database_url)
+    assert (done.id, done.status) == (first.job_id, "succeeded")
+    assert (again.status, again.queueing_lock) == ("todo", "sync:acme")
+    assert again.scheduled_at is not None
+    assert world.po_for(order["OrderNumber"]) == []  # nothing was touched while locked
+    assert (await defer_sync(app, "acme")).outcome == "waiting"  # the re-deferred job counts
+
+    run_now(database_url, again.id)
+    outcomes = await _drain(app, world)
+
+    assert [(o.action, o.job_id) for o in outcomes] == [("synced", again.id)]
+    assert len(world.po_for(order["OrderNumber"])) == 1
