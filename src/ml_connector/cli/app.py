@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,7 +41,7 @@ from ml_connector.cli.console import (
 )
 from ml_connector.cli.entry import RootGroup
 from ml_connector.cli.jobs import worker
-from ml_connector.cli.logs import log_to_file
+from ml_connector.cli.logs import command_log, stamp, stop_reporter
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
 from ml_connector.errors import ConfigError
@@ -917,15 +917,7 @@ def run_scheduler(
     and SIGTERM 143, each with one line; a pass in flight is interrupted safely and resumes on
     the next start.
     """
-    log = logging.getLogger("ml_connector.run")
-    if log_file is not None:
-        try:
-            log_to_file(log_file)
-        except OSError as exc:
-            raise typer.BadParameter(f"cannot write {log_file}: {exc.strerror}") from None
-
-    def stamp() -> str:
-        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    log = command_log("ml_connector.run", log_file)
 
     def show(turn: usecases.Turn) -> None:
         say(f"{stamp()} {turn.name}: {turn.action}: {turn.detail}", err=True)
@@ -937,15 +929,6 @@ def run_scheduler(
             extra={"connection": turn.name, "action": turn.action, "detail": turn.detail},
         )
 
-    def stopped(signal_name: str) -> None:
-        code = 130 if signal_name == "SIGINT" else 143
-        say(
-            f"{stamp()} stopped by {signal_name}; a pass in flight was interrupted and "
-            "resumes safely on the next start",
-            err=True,
-        )
-        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
-
     async def main() -> None:
         async with open_store() as store:
             if once:
@@ -955,7 +938,8 @@ def run_scheduler(
                 log.info("scheduler running")
                 await run_forever(store, on_turn=show)
 
-    run_until_stopped(main, stopped)
+    after = "a pass in flight was interrupted and resumes safely on the next start"
+    run_until_stopped(main, stop_reporter(log, "", after))
 
 
 app.command("worker")(worker)

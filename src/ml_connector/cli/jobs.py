@@ -8,17 +8,14 @@ machinery (Procrastinate) is imported only when one of them runs.
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ml_connector.cli.console import run_until_stopped, say
-from ml_connector.cli.logs import log_to_file
+from ml_connector.cli.logs import command_log, stamp, stop_reporter
 from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
 
 if TYPE_CHECKING:
@@ -75,17 +72,17 @@ def worker(
     `ml-connector scheduler` queues each connection's sync on its schedule. Two passes over
     one connection never overlap: a job that finds its connection busy queues itself again.
     """
-    log = _logging(log_file)
+    log = command_log("ml_connector.jobs", log_file)
 
     def show_outcome(outcome: JobOutcome) -> None:
         say(
-            f"{_stamp()} {outcome.task} {outcome.connection}: {outcome.action}: {outcome.detail}",
+            f"{stamp()} {outcome.task} {outcome.connection}: {outcome.action}: {outcome.detail}",
             err=True,
         )
 
     def show_recovered(recovered: Recovered) -> None:
         what = "queued again" if recovered.action == "retried" else "closed (already waiting)"
-        say(f"{_stamp()} job {recovered.job_id} of a dead worker {what}", err=True)
+        say(f"{stamp()} job {recovered.job_id} of a dead worker {what}", err=True)
 
     async def main() -> None:
         from ml_connector.jobs.schema import libpq_url
@@ -93,7 +90,7 @@ def worker(
 
         settings = _settings(database_url)
         libpq_url(settings.database_url)  # SQLite: one line pointing at `run`, exit 2
-        say(f"{_stamp()} worker starting (concurrency {concurrency}); Ctrl+C stops it", err=True)
+        say(f"{stamp()} worker starting (concurrency {concurrency}); Ctrl+C stops it", err=True)
         log.info("worker starting", extra={"detail": f"concurrency {concurrency}"})
         await run_worker(
             settings,
@@ -104,37 +101,10 @@ def worker(
             install_signal_handlers=False,
         )
 
-    run_until_stopped(main, _stopped(log, "worker"))
+    run_until_stopped(main, stop_reporter(log, "worker ", "a pass cut short resumes safely"))
 
 
 def _settings(database_url: str | None) -> AppSettings:
     if database_url:
         return load_settings({**os.environ, DATABASE_URL_ENV: database_url})
     return load_settings()
-
-
-def _logging(log_file: Path | None) -> logging.Logger:
-    log = logging.getLogger("ml_connector.jobs")
-    if log_file is not None:
-        try:
-            log_to_file(log_file)
-        except OSError as exc:
-            raise typer.BadParameter(f"cannot write {log_file}: {exc.strerror}") from None
-    return log
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _stopped(log: logging.Logger, what: str) -> Callable[[str], None]:
-    def stopped(signal_name: str) -> None:
-        code = 130 if signal_name == "SIGINT" else 143
-        say(
-            f"{_stamp()} {what} stopped by {signal_name}; a pass cut short resumes safely "
-            "on the next job",
-            err=True,
-        )
-        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
-
-    return stopped

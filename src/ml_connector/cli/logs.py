@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["FIELDS", "JsonLinesFormatter", "log_to_file"]
+import typer
+
+from ml_connector.cli.console import say
+
+__all__ = ["FIELDS", "JsonLinesFormatter", "command_log", "log_to_file", "stamp", "stop_reporter"]
 
 #: ``extra`` fields copied into each JSON line when a record carries them.
 FIELDS = ("connection", "action", "detail", "signal", "exit_code")
@@ -45,3 +50,30 @@ def log_to_file(path: Path, level: int = logging.INFO) -> logging.Handler:
     if logger.getEffectiveLevel() > level:
         logger.setLevel(level)
     return handler
+
+
+def command_log(name: str, log_file: Path | None) -> logging.Logger:
+    """The logger of a long-running command, also appending to ``log_file`` when given."""
+    if log_file is not None:
+        try:
+            log_to_file(log_file)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {log_file}: {exc.strerror}") from None
+    return logging.getLogger(name)
+
+
+def stamp() -> str:
+    """The time at the start of a long-running command's stderr lines."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def stop_reporter(log: logging.Logger, what: str, after: str) -> Callable[[str], None]:
+    """The ``on_stop`` of :func:`~ml_connector.cli.console.run_until_stopped`: one stderr line
+    (``<stamp> <what>stopped by SIGTERM; <after>``) and a log record with the exit code."""
+
+    def stopped(signal_name: str) -> None:
+        code = 130 if signal_name == "SIGINT" else 143
+        say(f"{stamp()} {what}stopped by {signal_name}; {after}", err=True)
+        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
+
+    return stopped
