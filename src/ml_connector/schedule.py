@@ -4,7 +4,7 @@ A schedule is one of two kinds:
 
 - an **interval**, ``every 15m`` (``s``, ``m``, ``h``, ``d`` and their long names; at least a
   minute): the next sync is the last one's start plus the interval, and a connection that never
-  synced is due at once;
+  synced is due at once (due since it was created);
 - a **cron expression** of five fields, ``*/15 6-20 * * 1-5`` (minute, hour, day of month,
   month, day of week, as croniter reads them; ``@hourly``, ``@daily``, ``@weekly``,
   ``@monthly`` too), read on the wall clock of the connection's **time zone** (an IANA name,
@@ -191,9 +191,10 @@ def next_run(
     """When a connection should next sync; None when it has no schedule or is paused. Pure.
 
     ``last_start`` is when its last sync started (None: never); ``created`` when the connection
-    was added, the anchor of a cron schedule that never ran (None: ``now``, to the minute). A
-    result at or before ``now`` means "due now". ConfigError when the schedule or zone is not
-    understood.
+    was added, the anchor of a schedule that never ran: an interval is due from then, a cron
+    at its first fire time after it (None: ``now``, to the minute, for cron). A result at or
+    before ``now`` means "due now"; it does not move while nothing runs, so a job scheduler can
+    key a deferred job by it. ConfigError when the schedule or zone is not understood.
 
     >>> t = datetime(2026, 1, 1, 12, 7, tzinfo=UTC)
     >>> next_run("every 15m", "UTC", t, t)
@@ -209,7 +210,7 @@ def next_run(
     if last_start is not None:
         return parsed.fire_after(last_start)
     if parsed.every is not None:
-        return now
+        return min(created, now) if created is not None else now
     anchor = created or now.replace(second=0, microsecond=0) - timedelta(microseconds=1)
     return parsed.fire_after(anchor)
 
