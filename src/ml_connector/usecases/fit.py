@@ -13,7 +13,10 @@ each capability the profile relies on, read-only, and reports for each one what 
 | `receipts` / `invoices` | the REST route (GET, a key nothing has) or QXtend's WSDL, per profile |
 | `receipt read-back` / `invoice look-up` | with QXtend, the browses the read-back goes through |
 | `qxtend` | the WSDL, whatever the profile, so the advice can say which profile would fit |
-| `cin7` | `GET me`, and the share of the application key's budget this process has used |
+| `cin7` | `GET me`, and the key's budget spent in the last minute (see below) |
+
+The Cin7 budget is what the key's pacer counts: every worker's calls where the pacer is shared
+(PostgreSQL), this process's alone otherwise, and the evidence says which.
 
 It never writes: every QAD probe is a GET (the token request aside), QXtend is asked for its
 WSDL only, Cin7 for `me` only. "QXtend not exposed" is a normal finding: advice points at the
@@ -33,7 +36,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ml_connector.cin7.pacer import Pacer
+from ml_connector.cin7.pacer import LocalPacer, Pacer
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -370,12 +373,12 @@ async def _cin7(
             else "check --cin7-account-id and the application key"
         )
         return _failed("cin7", exc, advice)
-    return Capability(
-        "cin7",
-        True,
-        f"GET me: 200, {company.company!r}; this process used {used} of {limit} calls in the last "
-        f"minute ({limit - used} left; other processes on the same key are not counted)",
-    )
+    spent = f"{used} of {limit} calls in the last minute ({limit - used} left"
+    if isinstance(cin7.pacer, LocalPacer):
+        budget = f"this process used {spent}; other processes on the same key are not counted)"
+    else:  # a pacer shared through the database counts every worker on the key
+        budget = f"every worker on this application key used {spent})"
+    return Capability("cin7", True, f"GET me: 200, {company.company!r}; {budget}")
 
 
 async def fit_connection(store: Store, name: str, **transports: Any) -> FitReport:

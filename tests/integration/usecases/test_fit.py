@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
 
+from ml_connector.cin7.pacer import LocalPacer, Slot
 from ml_connector.qad.profile import BUILT_IN, QadProfile, parse_profile
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
@@ -170,3 +172,42 @@ async def test_an_unreachable_qad_exits_4(qad: QadSandbox, cin7: Cin7Sandbox) ->
     assert by_name(report)["cin7"].ok
     token = by_name(report)["qad token"]
     assert token.advice == "no answer from here: check --qad-url and the network, then fit again"
+
+
+class WorkersPacer:
+    """A pacer that is not this process's own, as `jobs.pacer.SharedPacer` is on PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.inner = LocalPacer(limit=60)
+        self.limit, self.window, self.margin = 60, self.inner.window, self.inner.margin
+
+    async def acquire(self) -> Slot:
+        return await self.inner.acquire()
+
+    async def release(self, slot: Slot) -> None:
+        await self.inner.release(slot)
+
+    async def pause_for(self, seconds: float) -> None:
+        await self.inner.pause_for(seconds)
+
+    async def in_window(self) -> int:
+        return await self.inner.in_window() + 40  # what the other workers spent
+
+
+async def test_the_cin7_budget_says_whose_calls_it_counts(
+    qad: QadSandbox, cin7: Cin7Sandbox
+) -> None:
+    own = by_name(await fit(qad, cin7, BUILT_IN["rest"]))["cin7"]
+    # the process-wide pacer of the key: earlier probes in this process count too
+    assert re.search(r"; this process used \d+ of 100000 calls in the last minute", own.evidence)
+    assert "other processes on the same key are not counted" in own.evidence
+    shared = await probe_fit(
+        config(qad, cin7, BUILT_IN["rest"]),
+        qad_transport=httpx.ASGITransport(app=qad.app),
+        cin7_transport=httpx.ASGITransport(app=cin7.app),
+        cin7_pacer=WorkersPacer(),
+    )
+    evidence = by_name(shared)["cin7"].evidence
+    assert evidence.endswith(
+        "every worker on this application key used 41 of 60 calls in the last minute (19 left)"
+    )
