@@ -1,9 +1,11 @@
 """Sync jobs against both sandboxes over HTTP, on PostgreSQL: a queued sync posts like `sync`
-does, and a job that finds its connection locked defers itself instead of waiting."""
+does, a job that finds its connection locked defers itself instead of waiting, and what the
+scheduler queues a worker syncs."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from e2e_world import World
@@ -13,6 +15,7 @@ from procrastinate import App
 
 from ml_connector.jobs.app import job_app
 from ml_connector.jobs.defer import defer_sync
+from ml_connector.jobs.scheduler import look
 from ml_connector.jobs.schema import ensure_job_schema
 from ml_connector.jobs.tasks import JobOutcome
 from ml_connector.jobs.worker import work
@@ -95,3 +98,20 @@ async def test_a_job_that_finds_the_connection_locked_defers_itself(
 
     assert [(o.action, o.job_id) for o in outcomes] == [("synced", again.id)]
     assert len(world.po_for(order["OrderNumber"])) == 1
+
+
+async def test_the_scheduler_queues_what_a_worker_then_syncs(
+    world: World, app: App, database_url: str
+) -> None:
+    order = world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 4}])
+    await world.change(schedule="every 15m")
+
+    turns, _ = await look(app, world.store, datetime.now(UTC))
+    assert [t.action for t in turns] == ["deferred"]
+    outcomes = await _drain(app, world)
+
+    assert [(o.action, o.job_id) for o in outcomes] == [("synced", turns[0].job_id)]
+    assert len(world.po_for(order["OrderNumber"])) == 1
+    turns, soonest = await look(app, world.store, datetime.now(UTC))
+    assert [t.action for t in turns] == ["waiting"]  # the pass moved the schedule on
+    assert soonest is not None

@@ -40,7 +40,7 @@ from ml_connector.cli.console import (
     say,
 )
 from ml_connector.cli.entry import RootGroup
-from ml_connector.cli.jobs import worker
+from ml_connector.cli.jobs import scheduler, worker
 from ml_connector.cli.logs import command_log, stamp, stop_reporter
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
@@ -943,6 +943,7 @@ def run_scheduler(
 
 
 app.command("worker")(worker)
+app.command("scheduler")(scheduler)
 
 
 @app.command("replay")

@@ -20,9 +20,10 @@ from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
 
 if TYPE_CHECKING:
     from ml_connector.jobs.recovery import Recovered
+    from ml_connector.jobs.scheduler import SchedulerTurn
     from ml_connector.jobs.tasks import JobOutcome
 
-__all__ = ["worker"]
+__all__ = ["scheduler", "worker"]
 
 DatabaseUrl = Annotated[
     str | None,
@@ -102,6 +103,49 @@ def worker(
         )
 
     run_until_stopped(main, stop_reporter(log, "worker ", "a pass cut short resumes safely"))
+
+
+def scheduler(
+    once: Annotated[
+        bool, typer.Option("--once", help="Queue what is due now, then exit (for cron).")
+    ] = False,
+    database_url: DatabaseUrl = None,
+    log_file: LogFile = None,
+) -> None:
+    """Queue each connection's sync when its schedule says, for `ml-connector worker`s to run.
+
+    One is enough and more do no harm: each schedule slot is queued once, and never while a
+    sync of that connection already waits. Paused connections, connections without a schedule
+    and connections whose credentials were refused are skipped, as `run` skips them. Prints
+    the jobs it queues and, once, why a connection is skipped.
+    """
+    log = command_log("ml_connector.jobs", log_file)
+    shown: dict[str, str] = {}
+
+    def show(turn: SchedulerTurn) -> None:
+        if turn.action in ("waiting", "queued") or shown.get(turn.name) == turn.detail:
+            return
+        shown[turn.name] = turn.detail
+        say(f"{stamp()} {turn.name}: {turn.action}: {turn.detail}", err=True)
+        log.info(
+            "%s: %s: %s",
+            turn.name,
+            turn.action,
+            turn.detail,
+            extra={"connection": turn.name, "action": turn.action, "detail": turn.detail},
+        )
+
+    async def main() -> None:
+        from ml_connector.jobs.scheduler import run_scheduler
+        from ml_connector.jobs.schema import libpq_url
+
+        settings = _settings(database_url)
+        libpq_url(settings.database_url)  # SQLite: one line pointing at `run`, exit 2
+        if not once:
+            say(f"{stamp()} scheduler running; Ctrl+C stops it", err=True)
+        await run_scheduler(settings, once=once, on_turn=show)
+
+    run_until_stopped(main, stop_reporter(log, "scheduler ", "queued jobs stay queued"))
 
 
 def _settings(database_url: str | None) -> AppSettings:

@@ -12,13 +12,14 @@ task        queueing lock                            arguments
 sync        ``sync:<connection>``                    ``connection``, ``timestamp``
 replay      ``replay:<connection>:<digest of args>`` ``connection``, ``references``,
                                                      ``failed``, ``blocked``, ``actor``
-alerts      ``alerts:<connection>``                  ``connection``
+alerts      ``alerts:<connection>``                  ``connection``, ``timestamp``
 ==========  =======================================  ==============================
 
-A scheduled sync is also keyed by its **slot**, the moment the schedule made it due: it goes
-through Procrastinate's periodic-defer record (``procrastinate_periodic_defers``, unique per
-task, connection and timestamp), so however many schedulers look, and however often, one slot
-is deferred once. ``timestamp`` is that slot (epoch seconds), or None for a sync asked for now.
+A scheduled sync (and the scheduler's alert check) is also keyed by its **slot**, the moment the
+schedule made it due: it goes through Procrastinate's periodic-defer record
+(``procrastinate_periodic_defers``, unique per task, connection and timestamp), so however many
+schedulers look, and however often, one slot is deferred once. ``timestamp`` is that slot
+(epoch seconds), or None for work asked for now.
 
 Each ``defer_*`` returns a :class:`Deferral`: the new job's id, or why there is none.
 """
@@ -79,16 +80,7 @@ async def defer_sync(
     """Queue a sync of ``connection``: for schedule ``slot`` (once per slot), or now/after
     ``delay`` seconds."""
     if slot is not None:
-        timestamp = int(slot.timestamp())
-        deferrer = app.configure_task(SYNC_TASK, queueing_lock=sync_lock(connection))
-        job = deferrer.make_new_job(connection=connection, timestamp=timestamp)
-        try:
-            job_id = await app.job_manager.defer_periodic_job(
-                job, periodic_id=connection, defer_timestamp=timestamp
-            )
-        except AlreadyEnqueued:
-            return Deferral("waiting")
-        return Deferral("deferred", job_id) if job_id is not None else Deferral("slot-taken")
+        return await _defer_slot(app, SYNC_TASK, sync_lock(connection), connection, slot)
     return await _defer(
         app, SYNC_TASK, sync_lock(connection), delay, connection=connection, timestamp=None
     )
@@ -125,9 +117,30 @@ async def defer_replay(
     )
 
 
-async def defer_alerts(app: App, connection: str, *, delay: float = 0.0) -> Deferral:
-    """Queue an evaluation of ``connection``'s alert rules."""
-    return await _defer(app, ALERTS_TASK, f"alerts:{connection}", delay, connection=connection)
+async def defer_alerts(
+    app: App, connection: str, *, slot: datetime | None = None, delay: float = 0.0
+) -> Deferral:
+    """Queue an evaluation of ``connection``'s alert rules: for ``slot`` (once per slot), or
+    now/after ``delay`` seconds."""
+    lock = f"alerts:{connection}"
+    if slot is not None:
+        return await _defer_slot(app, ALERTS_TASK, lock, connection, slot)
+    return await _defer(app, ALERTS_TASK, lock, delay, connection=connection, timestamp=None)
+
+
+async def _defer_slot(
+    app: App, task: str, queueing_lock: str, connection: str, slot: datetime
+) -> Deferral:
+    timestamp = int(slot.timestamp())
+    deferrer = app.configure_task(task, queueing_lock=queueing_lock)
+    job = deferrer.make_new_job(connection=connection, timestamp=timestamp)
+    try:
+        job_id = await app.job_manager.defer_periodic_job(
+            job, periodic_id=connection, defer_timestamp=timestamp
+        )
+    except AlreadyEnqueued:
+        return Deferral("waiting")
+    return Deferral("deferred", job_id) if job_id is not None else Deferral("slot-taken")
 
 
 async def _defer(

@@ -143,7 +143,7 @@ async def replay_task(
     _report(runtime, context, "replay", connection, "replayed", _pass_detail(result))
 
 
-async def alerts_task(context: JobContext, connection: str) -> None:
+async def alerts_task(context: JobContext, connection: str, timestamp: int | None = None) -> None:
     """Evaluate ``connection``'s alert rules (time-based ones fire without a pass)."""
     runtime = _runtime(context)
     store = runtime.store

@@ -1,9 +1,11 @@
-"""`worker` and `scheduler` need PostgreSQL; `db upgrade` there sets up the job queue too."""
+"""`worker` and `scheduler` need PostgreSQL; `db upgrade` there sets up the job queue too, and
+`scheduler --once` queues what is due."""
 
 from __future__ import annotations
 
 import pytest
-from cli_helpers import Cli
+from cli_helpers import Cli, Sandboxes
+from job_queue import jobs
 from postgres_helpers import empty_public_schema
 
 
@@ -30,3 +32,27 @@ def test_db_upgrade_on_postgres_sets_up_the_job_queue_once(
     assert "Job queue schema created" in first
     again = cli.ok("db", "upgrade").stdout
     assert "Job queue schema up to date." in again
+
+
+def test_scheduler_on_sqlite_says_where_to_go_instead(cli: Cli) -> None:
+    result = cli("scheduler", "--once")
+    assert result.exit_code == 2
+    assert "`ml-connector run`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.postgres
+def test_scheduler_once_queues_a_due_sync_once(
+    cli: Cli, sandboxes: Sandboxes, postgres_database: str
+) -> None:
+    url = empty_public_schema(postgres_database)
+    cli.env["ML_CONNECTOR_DATABASE_URL"] = url
+    cli.ok("connection", "add", *sandboxes.add_args("acme"), "--schedule", "every 15m")
+    cli.ok("connection", "add", *sandboxes.add_args("globex"))
+
+    first = cli.ok("scheduler", "--once")
+    assert "acme: deferred: sync job" in first.stderr
+    assert "globex: skipped: no schedule" in first.stderr
+    again = cli.ok("scheduler", "--once")
+    assert "deferred" not in again.stderr
+    assert [(j.task, j.queueing_lock) for j in jobs(url)] == [("ml_connector.sync", "sync:acme")]
