@@ -46,7 +46,9 @@ falls back to the `rest` profile's value::
     bill_to = "10-100"
     exchange_rate_type = "ACCOUNTING"   # blank: post Cin7's rate; set: QAD's rate of this type
     invoice_status = "AP-INITIAL"
-    rounding = 2                        # decimal places of amounts sent
+    rounding = 2                        # decimal places QDoc amounts are written with, at
+                                        # least (never fewer than the amount has: the money
+                                        # rule rounds once, to the currency's decimals)
     [defaults.supplier_gl_profiles]
     invoice_control = "AP-CTRL"
     credit_note_control = "AP-CN"
@@ -255,6 +257,7 @@ class Defaults(_Strict):
     bill_to: str = ""
     exchange_rate_type: str = ""
     invoice_status: str = ""
+    # Decimal places QDoc amounts are written with, at least; never a second rounding.
     rounding: int = Field(default=2, ge=0, le=6)
     supplier_gl_profiles: SupplierGlProfiles = SupplierGlProfiles()
 

@@ -466,3 +466,21 @@ def test_external_entities_are_not_resolved() -> None:
     answer = parse_answer(raw)
     assert isinstance(answer, QdocAnswer)
     assert answer.first("echo") == ""
+
+
+def test_amounts_go_as_the_planner_rounded_them_never_cut_to_fewer_places() -> None:
+    # KWD has 3 decimals: the planner's 10.125 is the amount, the profile's 2 places only pad.
+    spec = invoice_spec(
+        currency="KWD",
+        amount=Decimal("22.625"),
+        tax_amount=Decimal("2.500"),
+        matching=[],
+        gl_lines=[GlLine(gl_code="6800", amount=Decimal("10.125"), description="Freight")],
+    )
+    doc = bcinvoice(spec, vat=[VatLine(Decimal("20.125"), Decimal("2.500"))], options=OPTIONS)
+    assert value(doc, "q:tCInvoice/q:CInvoiceOriginalCreditTC") == "22.625"
+    assert value(doc, "q:tCInvoiceVat/q:CInvoiceVatVatBaseCreditTC") == "20.125"
+    assert value(doc, "q:tPostingLine/q:PostingLineAmountTC") == "10.125"
+    jpy = invoice_spec(currency="JPY", amount=Decimal(1235), tax_amount=Decimal(0), matching=[])
+    shown = bcinvoice(jpy, options=OPTIONS)
+    assert value(shown, "q:tCInvoice/q:CInvoiceOriginalCreditTC") == "1235.00"

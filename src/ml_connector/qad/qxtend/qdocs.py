@@ -48,8 +48,16 @@ def text(value: object) -> str:
 
 
 def money(value: Decimal, places: int) -> str:
-    """An amount rounded to the tenant's decimal places (profile `[defaults] rounding`)."""
-    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    """An amount written with the profile's decimal places (`[defaults] rounding`) or its own,
+    whichever are more.
+
+    Amounts arrive rounded once, by the one money rule (the currency's decimals, the
+    connection's mode; `sync/amounts.py`), and go to QAD as they are, the same as over REST:
+    the profile pads (JPY 1235 as `1235.00`) but never cuts (KWD 22.625 stays `22.625`).
+    """
+    exponent = value.as_tuple().exponent
+    own = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format(value.quantize(Decimal(1).scaleb(-max(places, own))), "f")
 
 
 def _put(parent: etree._Element, name: str, value: object) -> None:
