@@ -30,6 +30,7 @@ from ml_connector.usecases.passes import replay_records
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
 from ml_connector.usecases.reports import reconcile
 from ml_connector.usecases.runs import run_history
+from ml_connector.usecases.scheduling import set_paused
 from ml_connector.usecases.triage import settle_records
 from ml_connector.vocab import MappingKind
 from ml_connector.web.auth import Admin, Operator, Viewer
@@ -225,6 +226,31 @@ async def replay(app: App, who: Operator, name: str, body: ReplayBody) -> dict[s
             app.store, name, group=body.group, record_ids=body.record_ids, actor=who.actor
         )
     return replay_doc(result)
+
+
+@router.post(
+    "/connections/{name}/pause",
+    summary="Pause the connection's schedule (operator); recorded in its trail",
+)
+async def pause(app: App, who: Operator, name: str) -> dict[str, Any]:
+    return await _set_paused(app, who, name, True)
+
+
+@router.post(
+    "/connections/{name}/resume",
+    summary="Resume the connection's schedule (operator); recorded in its trail",
+)
+async def resume(app: App, who: Operator, name: str) -> dict[str, Any]:
+    return await _set_paused(app, who, name, False)
+
+
+async def _set_paused(app: Console, who: Operator, name: str, paused: bool) -> dict[str, Any]:
+    change = await set_paused(app.store, name, paused, actor=who.actor)
+    return {
+        "paused": change.paused,
+        "changed": change.changed,
+        "connection": connection_doc(change.config),
+    }
 
 
 @router.post("/connections/{name}/test", summary="Ping Cin7 Core and QAD (operator)")

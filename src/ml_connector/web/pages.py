@@ -30,6 +30,7 @@ from ml_connector.usecases.overview import overview
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
 from ml_connector.usecases.reports import reconcile
 from ml_connector.usecases.runs import run_history
+from ml_connector.usecases.scheduling import set_paused
 from ml_connector.usecases.triage import settle_records
 from ml_connector.usecases.users import access_log, list_users
 from ml_connector.vocab import MAPPING_KINDS, RECORD_STATUSES, MappingKind
@@ -408,6 +409,29 @@ async def test_connection(request: Request, app: App, who: Operator, name: str) 
     return redirect(
         request, _conn_url(name, "/settings"), f"Connection test: {note}", error=not result.ok
     )
+
+
+@router.post("/connections/{name}/pause")
+async def pause_connection(request: Request, app: App, who: Operator, name: str) -> Response:
+    return await _set_paused(request, app, who, name, True)
+
+
+@router.post("/connections/{name}/resume")
+async def resume_connection(request: Request, app: App, who: Operator, name: str) -> Response:
+    return await _set_paused(request, app, who, name, False)
+
+
+async def _set_paused(
+    request: Request, app: Console, who: Operator, name: str, paused: bool
+) -> Response:
+    change = await set_paused(app.store, name, paused, actor=who.actor)
+    if not change.changed:
+        note = f"{name} was already {'paused' if change.paused else 'on its schedule'}."
+    elif change.paused:
+        note = f"Paused {name}: the scheduler leaves it alone until it is resumed."
+    else:
+        note = f"Resumed {name}: it syncs on its schedule again."
+    return redirect(request, _conn_url(name, "/settings"), note)
 
 
 # --- every connection ---------------------------------------------------------------------------
