@@ -131,11 +131,14 @@ def verdict_problem(exc: ConnectorError) -> VerdictProblem:
     return "other"
 
 
-async def check_connection(config: ConnectionConfig) -> list[Verdict]:
-    """Ping Cin7 (`GET me`) and QAD (token + permission probe); one verdict per side."""
+async def check_connection(
+    config: ConnectionConfig, *, pacer: Pacer | None = None
+) -> list[Verdict]:
+    """Ping Cin7 (`GET me`, through `pacer` when given) and QAD (token + permission probe);
+    one verdict per side."""
     verdicts: list[Verdict] = []
     try:
-        async with cin7_client(config) as cin7:
+        async with cin7_client(config, pacer=pacer) as cin7:
             company = await cin7.ping()
         verdicts.append(Verdict("cin7", True, f"Cin7 Core answers for {company.company!r}"))
     except ConnectorError as exc:

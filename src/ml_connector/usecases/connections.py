@@ -24,6 +24,7 @@ from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule, parse_timezo
 from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import Verdict, check_connection, qad_settings
 from ml_connector.usecases.opening import load_connection
+from ml_connector.usecases.throttles import cin7_pacer
 
 __all__ = [
     "ConnectionEdit",
@@ -159,7 +160,7 @@ async def show_connection(store: Store, name: str) -> ConnectionConfig:
 async def ping_connection(store: Store, name: str) -> ConnectionTest:
     """Ping both systems and record the connection's health from what they said."""
     config = await load_connection(store, name)
-    verdicts = tuple(await check_connection(config))
+    verdicts = tuple(await check_connection(config, pacer=cin7_pacer(store, config)))
     result = ConnectionTest(name, verdicts)
     assert config.id is not None
     await store.set_health(

@@ -88,7 +88,7 @@ async def report_alignment(
     config = await load_connection(store, name)
     assert config.id is not None
     remotes = remotes or Remotes()
-    async with remotes.cin7(config) as cin7, remotes.qad(config) as qad:
+    async with remotes.cin7(store, config) as cin7, remotes.qad(store, config) as qad:
         cin7_side = await read_cin7_reference(cin7)
         qad_side = await read_qad_reference(qad)
     rows = [mapping.row() for mapping in await store.list_mappings(config.id)]
@@ -108,7 +108,7 @@ async def suggest(
     config = await load_connection(store, name)
     assert config.id is not None
     remotes = remotes or Remotes()
-    async with remotes.cin7(config) as cin7, remotes.qad(config) as qad:
+    async with remotes.cin7(store, config) as cin7, remotes.qad(store, config) as qad:
         reports = await suggest_mappings(store, config.id, cin7, qad, apply=apply)
     return Suggestions(name, dict(reports), apply)
 

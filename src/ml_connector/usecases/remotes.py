@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from ml_connector.cin7.client import Cin7Client
-from ml_connector.cin7.pacer import Pacer
 from ml_connector.qad.channel import QadChannel
-from ml_connector.qad.inflight import InFlight
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_client
@@ -31,16 +29,22 @@ DEFAULT_CONCURRENCY = 4
 
 @dataclass(frozen=True)
 class Remotes:
-    """Client factories for one connection; ``None`` transports dial the stored URLs."""
+    """Client factories for one connection; ``None`` transports dial the stored URLs. The
+    clients' throttles come from the store (`throttles.py`): shared by every worker on
+    PostgreSQL."""
 
     cin7_transport: httpx.AsyncBaseTransport | None = None
     qad_transport: httpx.AsyncBaseTransport | None = None
 
-    def cin7(self, config: ConnectionConfig, pacer: Pacer | None = None) -> Cin7Client:
-        return cin7_client(config, transport=self.cin7_transport, pacer=pacer)
+    def cin7(self, store: Store, config: ConnectionConfig) -> Cin7Client:
+        """The connection's Cin7 client, paced by the key's pacer the store implies."""
+        return cin7_client(config, transport=self.cin7_transport, pacer=cin7_pacer(store, config))
 
-    def qad(self, config: ConnectionConfig, in_flight: InFlight | None = None) -> QadChannel:
-        return qad_client(config, transport=self.qad_transport, in_flight=in_flight)
+    def qad(self, store: Store, config: ConnectionConfig) -> QadChannel:
+        """The connection's QAD channel, bounded by the tenant's in-flight bound."""
+        return qad_client(
+            config, transport=self.qad_transport, in_flight=qad_in_flight(store, config)
+        )
 
 
 @asynccontextmanager
@@ -56,17 +60,12 @@ async def open_engine(
 ) -> AsyncIterator[SyncEngine]:
     """A sync engine for ``config`` with its clients open; they close when the block ends.
 
-    ``with_cin7=False`` builds the replay engine, which must not call Cin7 at all. The clients'
-    throttles come from the store (`throttles.py`): shared by every worker on PostgreSQL.
+    ``with_cin7=False`` builds the replay engine, which must not call Cin7 at all.
     """
     remotes = remotes or Remotes()
     async with AsyncExitStack() as stack:
-        cin7 = (
-            await stack.enter_async_context(remotes.cin7(config, cin7_pacer(store, config)))
-            if with_cin7
-            else None
-        )
-        qad = await stack.enter_async_context(remotes.qad(config, qad_in_flight(store, config)))
+        cin7 = await stack.enter_async_context(remotes.cin7(store, config)) if with_cin7 else None
+        qad = await stack.enter_async_context(remotes.qad(store, config))
         yield SyncEngine(
             store, config, cin7, qad, actor=actor, progress=progress, concurrency=concurrency
         )

@@ -110,7 +110,9 @@ async def test_a_receipt_qad_holds_in_part_needs_attention_with_both_figures(
     day = date.fromisoformat(doc["OrderDate"][:10]) + timedelta(days=1)
     order = doc["OrderNumber"]
     await sync_connection(setup.first, "acme", remotes=setup.remotes)  # QAD holds the PO
-    async with setup.remotes.qad(await setup.config()) as qad:  # finance receives 6 by hand
+    async with setup.remotes.qad(
+        setup.first, await setup.config()
+    ) as qad:  # finance receives 6 by hand
         await qad.post_receipt(
             ReceiptSpec(
                 po_number=order,
