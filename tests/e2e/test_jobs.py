@@ -1,6 +1,6 @@
 """Sync jobs against both sandboxes over HTTP, on PostgreSQL: a queued sync posts like `sync`
-does, a job that finds its connection locked defers itself instead of waiting, and what the
-scheduler queues a worker syncs."""
+does, a job that finds its connection locked defers itself instead of waiting, what the
+scheduler queues a worker syncs, and replay and alert jobs run their use cases."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from alert_sinks import webhook_receiver
 from e2e_world import World
 from job_queue import jobs, run_now
 from postgres_helpers import empty_public_schema
 from procrastinate import App
 
 from ml_connector.jobs.app import job_app
-from ml_connector.jobs.defer import defer_sync
+from ml_connector.jobs.defer import defer_alerts, defer_replay, defer_sync
 from ml_connector.jobs.scheduler import look
 from ml_connector.jobs.schema import ensure_job_schema
 from ml_connector.jobs.tasks import JobOutcome
 from ml_connector.jobs.worker import work
+from ml_connector.usecases.alerts import add_alert
 from ml_connector.usecases.lock import connection_lock
 
 pytestmark = pytest.mark.postgres
@@ -38,12 +40,14 @@ async def app(world: World, database_url: str) -> AsyncIterator[App]:
         yield app
 
 
-async def _drain(app: App, world: World, busy_delay: float = 60) -> list[JobOutcome]:
+async def _drain(
+    app: App, world: World, busy_delay: float = 60, concurrency: int = 2
+) -> list[JobOutcome]:
     outcomes: list[JobOutcome] = []
     await work(
         app,
         world.store,
-        concurrency=2,
+        concurrency=concurrency,
         wait=False,
         busy_delay=busy_delay,
         on_outcome=outcomes.append,
@@ -115,3 +119,27 @@ async def test_the_scheduler_queues_what_a_worker_then_syncs(
     turns, soonest = await look(app, world.store, datetime.now(UTC))
     assert [t.action for t in turns] == ["waiting"]  # the pass moved the schedule on
     assert soonest is not None
+
+
+async def test_replay_and_alert_jobs_run_their_use_cases(
+    world: World, app: App, database_url: str
+) -> None:
+    order = world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 1}])
+    await world.sync()
+    reference = order["OrderNumber"]
+    with webhook_receiver() as hook:
+        await add_alert(world.store, "acme", "webhook", {"url": hook.url}, ["credentials"])
+        await world.store.set_health(world.cid, False, "QAD refused the password")
+        await defer_alerts(app, "acme")  # first: a replay that reaches QAD heals the connection
+        await defer_replay(app, "acme", [reference])
+        await defer_replay(app, "acme", failed=True)
+
+        outcomes = await _drain(app, world, concurrency=1)  # two replays would take turns
+
+        assert hook.received[0]["condition"] == "credentials"
+    actions = sorted((o.task, o.action, o.detail) for o in outcomes)
+    assert actions[0] == ("alerts", "evaluated", "credentials firing")
+    assert actions[1][:2] == ("replay", "nothing")
+    assert actions[2][:2] == ("replay", "replayed")
+    assert len(world.po_for(reference)) == 1  # replayed, not posted again
+    assert {row.status for row in jobs(database_url)} == {"succeeded"}
