@@ -27,6 +27,7 @@ lost to a crash), and this process keeps the old key as a fallback until it exit
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import stat
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 
 from ml_connector.errors import ConfigError
@@ -135,12 +138,22 @@ class Vault:
         With a key file, a file replaced since it was read (a rotation by another process) is
         read again first, so new tokens never use a key that rotation is about to drop.
         """
-        if self._source == "file" and self._key_file is not None:
-            stamp = _stamp(self._key_file)
-            if stamp != self._file_stamp:
-                self._set_keys(_read_key_file(self._key_file))
-                self._file_stamp = stamp
+        self._follow_file()
         return self._multi.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+    def derive(self, purpose: bytes) -> bytes:
+        """32 bytes derived from the newest master key for one ``purpose`` (HKDF-SHA256).
+
+        Keys for different purposes are independent: knowing one tells nothing of the master
+        key or of another. The key file is followed as in :meth:`encrypt`.
+
+        >>> vault = Vault.ephemeral()
+        >>> vault.derive(b"a") == vault.derive(b"a") != vault.derive(b"b")
+        True
+        """
+        self._follow_file()
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+        return hkdf.derive(base64.urlsafe_b64decode(self._keys[0]))
 
     def decrypt(self, token: str) -> str:
         """Decrypt a token made by :meth:`encrypt` with any key this vault holds.
@@ -210,6 +223,13 @@ class Vault:
         raise TypeError("a Vault holds key material and cannot be pickled")
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _follow_file(self) -> None:
+        if self._source == "file" and self._key_file is not None:
+            stamp = _stamp(self._key_file)
+            if stamp != self._file_stamp:
+                self._set_keys(_read_key_file(self._key_file))
+                self._file_stamp = stamp
 
     def _set_keys(self, keys: list[bytes]) -> None:
         for key in keys:

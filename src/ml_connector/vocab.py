@@ -15,6 +15,7 @@ from typing import Literal
 
 __all__ = [
     "AUDIT_EVENT_KINDS",
+    "CHAIN_BREAK_KINDS",
     "CONNECTION_TRAIL",
     "MAPPING_KINDS",
     "MAPPING_SOURCES",
@@ -25,6 +26,7 @@ __all__ = [
     "RUN_STATUSES",
     "STREAMS",
     "AuditEventKind",
+    "ChainBreakKind",
     "MappingKind",
     "MappingSource",
     "PostingState",
@@ -103,6 +105,8 @@ AuditEventKind = Literal[
     "golive-released",
     "paused",
     "resumed",
+    "status",
+    "trail-sealed",
 ]
 """The name of one link in a record's audit trail.
 
@@ -119,6 +123,35 @@ found is in the event); ``before-cutover`` and ``go-live`` when the record reach
 (the go-live event lists what would be posted); ``golive-released`` a person posted it from the
 go-live worklist. ``paused`` and ``resumed`` are the connection's own (trail key
 ``connection``): a person paused or resumed its schedule.
+``status`` the store writes one whenever a record's status changes (from, to, reason), in the
+same transaction as the change; ``trail-sealed`` legacy plain-hash events were sealed under the
+audit key (see :mod:`ml_connector.store.audit`).
+"""
+
+ChainBreakKind = Literal[
+    "link-mismatch",
+    "chain-broken",
+    "missing-sequence",
+    "unknown-key-version",
+    "key-unavailable",
+    "retired-key",
+    "unkeyed-event",
+    "unsealed",
+    "truncated",
+    "head-mismatch",
+    "status-without-event",
+]
+"""What ``audit verify`` found wrong with a chain.
+
+``link-mismatch`` an event's content no longer matches its link (edited); ``chain-broken`` an
+event's predecessor is missing or was altered (an event deleted or inserted); ``missing-sequence``
+a record's events skip a number (one deleted); ``unknown-key-version`` an event names an audit key
+version the store does not hold; ``key-unavailable`` this master key cannot open a version's key
+(a wrong key, or the key was tampered with); ``retired-key`` an event linked with an older
+version than an event before it (a master key rotated out); ``unkeyed-event`` a plain-hash event
+after the trail was keyed; ``unsealed`` legacy events not sealed under the audit key yet;
+``truncated`` fewer events than a head says; ``head-mismatch`` the link at a head's position is
+another; ``status-without-event`` a record's status is not the one its last ``status`` event says.
 """
 
 CONNECTION_TRAIL = "connection"
@@ -176,4 +209,19 @@ AUDIT_EVENT_KINDS: tuple[AuditEventKind, ...] = (
     "golive-released",
     "paused",
     "resumed",
+    "status",
+    "trail-sealed",
+)
+CHAIN_BREAK_KINDS: tuple[ChainBreakKind, ...] = (
+    "link-mismatch",
+    "chain-broken",
+    "missing-sequence",
+    "unknown-key-version",
+    "key-unavailable",
+    "retired-key",
+    "unkeyed-event",
+    "unsealed",
+    "truncated",
+    "head-mismatch",
+    "status-without-event",
 )

@@ -24,6 +24,8 @@ from store_helpers import Backdoor, make_config
 
 from ml_connector.errors import AlreadyPosted, ConfigError, StoreError
 from ml_connector.store import GENESIS, MappingRow, Store, event_hash, record_key, snapshot_hash
+from ml_connector.store.audit import LINK_PURPOSE, ChainHead, event_link
+from ml_connector.store.models import BrokenLink, TrailEntry
 from ml_connector.vault import Vault
 from ml_connector.vocab import RECORD_STATUSES
 
@@ -664,14 +666,58 @@ async def _fill(store: Store, cid: int) -> None:
     await store.append(cid, KEY, "posted", "sync", {"qad_id": "PO-00412"})
 
 
+def _kinds(problems: list[BrokenLink]) -> list[tuple[int | None, str]]:
+    return [(p.event_id, p.kind) for p in problems]
+
+
+async def _forge_plain_chain(
+    store: Store, cid: int, backdoor: Backdoor, *, from_index: int, event: str, version: int
+) -> None:
+    """What a writer without the master key can do: edit an event, then recompute a plain
+    SHA-256 chain from it to the end (as the legacy trail was linked) and the stored head."""
+    events = await store.events(cid)
+    prev = events[from_index].prev_hash
+    for i, ev in enumerate(events[from_index:]):
+        name = event if i == 0 else ev.event
+        forged = event_hash(
+            prev_hash=prev,
+            connection_id=cid,
+            record_key=ev.record_key,
+            seq=ev.seq,
+            at=ev.at,
+            event=name,
+            actor=ev.actor,
+            data=ev.data,
+        )
+        await backdoor.update(
+            "audit_events", ev.id, event=name, prev_hash=prev, hash=forged, key_version=version
+        )
+        prev = forged
+    await backdoor.set_head(cid, len(events), prev)
+
+
 class TrailContract:
-    async def test_events_chain_in_order_with_a_sequence_per_record(
-        self, store: Store, cid: int
+    async def test_events_are_keyed_links_in_order_with_a_sequence_per_record(
+        self, store: Store, cid: int, vault: Vault
     ) -> None:
         first = await store.append(cid, KEY, "fetched", "sync", {"version": 1})
         assert first.seq == 1
         assert first.prev_hash == GENESIS
-        assert first.hash == event_hash(
+        assert first.key_version == 1
+        assert first.hash == event_link(
+            vault.derive(LINK_PURPOSE),
+            1,
+            prev_hash=GENESIS,
+            connection_id=cid,
+            record_key=KEY,
+            seq=1,
+            at=first.at,
+            event="fetched",
+            actor="sync",
+            data={"version": 1},
+        )
+        # Not the plain hash: without the master key nobody can compute it.
+        assert first.hash != event_hash(
             prev_hash=GENESIS,
             connection_id=cid,
             record_key=KEY,
@@ -694,10 +740,40 @@ class TrailContract:
             (1, "fetched", "sync"),
             (2, "planned", "replay:alice"),
         ]
-        assert trail[0] == first  # what is read back is what was hashed
+        assert trail[0] == first  # what is read back is what was linked
         assert await store.verify(cid) == []
+        assert await store.head(cid) == ChainHead(3, second.hash)
         assert [e.id for e in await store.events(cid)] == [first.id, other.id, second.id]
         assert [e.id for e in await store.events(cid, after_id=first.id, limit=1)] == [other.id]
+
+    async def test_append_many_links_a_batch_in_order_all_or_none(
+        self, store: Store, cid: int
+    ) -> None:
+        before = await store.append(cid, KEY, "fetched", "sync")
+        batch = await store.append_many(
+            cid,
+            [
+                TrailEntry(KEY, "planned", "sync", {"actions": 2}),
+                TrailEntry("supplier:Acme Ltd", "posted", "sync"),
+                TrailEntry(KEY, "intent", "sync", {"natural_key": "po:PO-00412"}),
+            ],
+        )
+        assert [(e.record_key, e.seq) for e in batch] == [
+            (KEY, 2),
+            ("supplier:Acme Ltd", 1),
+            (KEY, 3),
+        ]
+        assert [e.prev_hash for e in batch] == [before.hash, batch[0].hash, batch[1].hash]
+        assert batch == (await store.events(cid))[1:]
+        assert await store.head(cid) == ChainHead(4, batch[-1].hash)
+        with pytest.raises(StoreError, match="unknown audit event"):
+            await store.append_many(
+                cid,
+                [TrailEntry(KEY, "posted", "sync"), TrailEntry(KEY, "deleted", "sync")],  # type: ignore[arg-type]
+            )
+        assert len(await store.events(cid)) == 4
+        assert await store.append_many(cid, []) == []
+        assert await store.verify(cid) == []
 
     async def test_audit_data_is_redacted_before_it_is_kept(
         self, store: Store, cid: int, backdoor: Backdoor
@@ -733,7 +809,7 @@ class TrailContract:
         assert "app-key-0001" not in stored
         assert await store.verify(cid) == []
 
-    async def test_verify_reports_an_edited_event(
+    async def test_verify_names_an_edited_event(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:
         await _fill(store, cid)
@@ -742,53 +818,102 @@ class TrailContract:
             "audit_events", target.id, data={"actions": ["create_po", "pay_twice"]}
         )
         problems = await store.verify(cid)
-        assert [(p.event_id, p.record_key, p.seq) for p in problems] == [(target.id, KEY, 2)]
-        assert "modified" in problems[0].problem
+        assert [(p.event_id, p.record_key, p.seq, p.kind) for p in problems] == [
+            (target.id, KEY, 2, "link-mismatch")
+        ]
+        assert "edited" in problems[0].problem
 
-    async def test_verify_reports_an_edited_field_even_when_the_hash_is_recomputed(
+    async def test_an_edit_with_a_recomputed_plain_chain_is_still_found(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:
         await _fill(store, cid)
         events = await store.events(cid)
-        victim, successor = events[2], events[3]
-        forged_hash = event_hash(
-            prev_hash=victim.prev_hash,
-            connection_id=cid,
-            record_key=victim.record_key,
-            seq=victim.seq,
-            at=victim.at,
-            event="blocked",
-            actor=victim.actor,
-            data=victim.data,
-        )
-        await backdoor.update("audit_events", victim.id, event="blocked", hash=forged_hash)
-        problems = await store.verify(cid)
-        assert [p.event_id for p in problems] == [successor.id]
-        assert "chain broken" in problems[0].problem
+        await _forge_plain_chain(store, cid, backdoor, from_index=2, event="blocked", version=1)
+        # Every forged link fails its HMAC; the chain and the head agree with each other.
+        assert _kinds(await store.verify(cid)) == [(e.id, "link-mismatch") for e in events[2:]]
 
-    async def test_verify_reports_a_deleted_middle_event(
+    async def test_a_whole_chain_rewritten_as_plain_hashes_is_found(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        await _fill(store, cid)
+        await _forge_plain_chain(store, cid, backdoor, from_index=0, event="fetched", version=0)
+        assert _kinds(await store.verify(cid)) == [(None, "unsealed")]
+
+    async def test_a_plain_event_after_keyed_ones_is_found(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        await _fill(store, cid)
+        events = await store.events(cid)
+        await _forge_plain_chain(store, cid, backdoor, from_index=4, event="posted", version=0)
+        assert _kinds(await store.verify(cid)) == [(events[4].id, "unkeyed-event")]
+
+    async def test_verify_names_a_deleted_middle_event(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:
         await _fill(store, cid)
         events = await store.events(cid)
         await backdoor.delete("audit_events", id=events[2].id)
-        problems = [(p.event_id, p.problem) for p in await store.verify(cid)]
-        assert problems == [
-            (events[3].id, "chain broken: the event before this one is missing or was altered"),
-            (events[3].id, "gap: event 2 of this record is missing"),
-            (None, "trail incomplete: 5 events were appended, 4 remain"),
+        problems = await store.verify(cid)
+        assert [(p.event_id, p.kind, p.problem) for p in problems] == [
+            (
+                events[3].id,
+                "chain-broken",
+                "the event before this one is missing or was altered",
+            ),
+            (events[3].id, "missing-sequence", "event 2 of this record is missing"),
+            (None, "truncated", "the stored head says 5 events were appended, 4 remain"),
         ]
 
-    async def test_verify_reports_deleted_newest_events(
+    async def test_deleted_newest_events_show_against_the_stored_head(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:
         await _fill(store, cid)
         events = await store.events(cid)
         await backdoor.delete("audit_events", id=events[-1].id)
-        problems = await store.verify(cid)
-        assert len(problems) == 1
-        assert problems[0].event_id is None
-        assert "newest events" in problems[0].problem
+        assert _kinds(await store.verify(cid)) == [(None, "truncated")]
+
+    async def test_truncation_with_the_head_rewritten_shows_against_a_head_kept_elsewhere(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        await _fill(store, cid)
+        kept = await store.head(cid)
+        events = await store.events(cid)
+        for ev in events[-2:]:
+            await backdoor.delete("audit_events", id=ev.id)
+        await backdoor.set_head(cid, 3, events[2].hash)
+        assert await store.verify(cid) == []  # the database agrees with itself
+        problems = await store.verify(cid, expect=kept)
+        assert _kinds(problems) == [(None, "truncated")]
+        assert "5 events" in problems[0].problem
+
+    async def test_a_head_kept_earlier_still_verifies_after_the_trail_grew(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        assert await store.verify(cid, expect=await store.head(cid)) == []  # empty: 0:000…
+        await _fill(store, cid)
+        kept = await store.head(cid)
+        await store.append(cid, KEY, "completed", "sync")
+        assert await store.verify(cid, expect=kept) == []
+        other = ChainHead(kept.count, "ab" * 32)
+        assert _kinds(await store.verify(cid, expect=other)) == [(None, "head-mismatch")]
+
+    async def test_rotation_keeps_old_links_verifiable_under_a_new_version(
+        self, store: Store, cid: int, vault: Vault
+    ) -> None:
+        await _fill(store, cid)
+        await vault.rotate(store)
+        after = await store.append(cid, KEY, "completed", "sync")
+        assert after.key_version == 2
+        assert {e.key_version for e in await store.events(cid)} == {1, 2}
+        assert await store.verify(cid) == []
+
+    async def test_a_deleted_key_version_is_named(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        await _fill(store, cid)
+        first = (await store.events(cid))[0]
+        await backdoor.delete("audit_keys", version=1)
+        assert _kinds(await store.verify(cid)) == [(first.id, "unknown-key-version")]
 
     async def test_chains_of_connections_are_independent(
         self, store: Store, cid: int, backdoor: Backdoor

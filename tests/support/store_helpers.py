@@ -49,6 +49,8 @@ class Backdoor(Protocol):
 
     async def delete(self, table: str, **where: Any) -> None: ...
 
+    async def set_head(self, connection_id: int, count: int, link: str) -> None: ...
+
 
 class SqlBackdoor:
     def __init__(self, store: SqlStore) -> None:
@@ -73,6 +75,15 @@ class SqlBackdoor:
         async with self.store.engine.begin() as conn:
             await conn.execute(delete(found).where(*(found.c[k] == v for k, v in where.items())))
 
+    async def set_head(self, connection_id: int, count: int, link: str) -> None:
+        heads = _table("audit_heads")
+        async with self.store.engine.begin() as conn:
+            await conn.execute(
+                update(heads)
+                .where(heads.c.connection_id == connection_id)
+                .values(count=count, last_hash=link)
+            )
+
 
 class MemoryBackdoor:
     def __init__(self, store: MemoryStore) -> None:
@@ -92,6 +103,10 @@ class MemoryBackdoor:
         rows = self.tables[table]
         for key in [k for k, row in rows.items() if all(row[c] == v for c, v in where.items())]:
             del rows[key]
+
+    async def set_head(self, connection_id: int, count: int, link: str) -> None:
+        heads = self.tables["audit_heads"]
+        heads[connection_id] = {**heads[connection_id], "count": count, "last_hash": link}
 
 
 def _table(name: str) -> Table:

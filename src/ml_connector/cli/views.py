@@ -994,6 +994,7 @@ def verify_doc(result: ChainCheck) -> dict[str, Any]:
         "intact": result.intact,
         "broken": [
             {
+                "kind": b.kind,
                 "event_id": b.event_id,
                 "record": b.record_key,
                 "seq": b.seq,
@@ -1014,7 +1015,7 @@ def verify_lines(doc: Mapping[str, Any]) -> list[str]:
             where.append(f"event {b['event_id']}")
         if b["record"]:
             where.append(b["record"] + (f" #{b['seq']}" if b["seq"] is not None else ""))
-        lines.append(f"  {' '.join(where) or 'chain'}: {b['problem']}")
+        lines.append(f"  {b['kind']} at {' '.join(where) or 'the chain'}: {b['problem']}")
     return lines
 
 

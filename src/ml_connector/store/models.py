@@ -18,6 +18,7 @@ from typing import Any
 from ml_connector.connection import DEFAULT_CIN7_BASE_URL, ConnectionConfig
 from ml_connector.vocab import (
     AuditEventKind,
+    ChainBreakKind,
     MappingKind,
     MappingSource,
     PostingState,
@@ -43,6 +44,7 @@ __all__ = [
     "Run",
     "Snapshot",
     "Staged",
+    "TrailEntry",
 ]
 
 
@@ -170,16 +172,32 @@ class AuditEvent:
     data: Any
     prev_hash: str
     hash: str
+    key_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class BrokenLink:
-    """A place where the audit chain does not hold. ``event_id`` is None for chain-wide problems."""
+    """A place where the audit chain does not hold: what kind of break, where, and in words.
+
+    ``event_id`` is None for chain-wide problems (a truncated chain, a record's status).
+    """
 
     event_id: int | None
     record_key: str | None
     seq: int | None
     problem: str
+    kind: ChainBreakKind
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    """One event to append (:meth:`~ml_connector.store.protocols.TrailWrites.append_many`)."""
+
+    record_key: str
+    event: AuditEventKind
+    actor: str
+    data: Any = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from ml_connector.store.audit import ChainHead
 from ml_connector.store.models import (
     AlertRule,
     AuditEvent,
@@ -47,6 +48,7 @@ from ml_connector.store.models import (
     Run,
     Snapshot,
     Staged,
+    TrailEntry,
 )
 from ml_connector.vocab import (
     AuditEventKind,
@@ -452,9 +454,18 @@ class TrailWrites(Protocol):
         *,
         at: datetime | None = None,
     ) -> AuditEvent:
-        """Append one redacted event to a record's trail, chained to the connection's last.
+        """Append one redacted event to a record's trail, linked to the connection's last.
 
         There is no verb that changes or deletes an event.
+        """
+        ...
+
+    async def append_many(
+        self, connection_id: int, entries: Sequence[TrailEntry]
+    ) -> list[AuditEvent]:
+        """Append several events in order under one lock of the chain head, all or none.
+
+        For a record's events of one pass: one round trip instead of one per event.
         """
         ...
 
@@ -470,8 +481,22 @@ class TrailReads(Protocol):
         """A connection's events in append order, a page after ``after_id``."""
         ...
 
-    async def verify(self, connection_id: int) -> list[BrokenLink]:
-        """Check the connection's whole chain; an empty list means it is intact."""
+    async def verify_record(self, connection_id: int, record_key: str) -> list[BrokenLink]:
+        """Check one record's trail: each event's link and the sequence, not the whole chain."""
+        ...
+
+    async def head(self, connection_id: int) -> ChainHead:
+        """The connection's chain head as stored: the event count and the last link."""
+        ...
+
+    async def verify(
+        self, connection_id: int, *, expect: ChainHead | None = None
+    ) -> list[BrokenLink]:
+        """Check the connection's whole chain; an empty list means it is intact.
+
+        ``expect`` is a head kept elsewhere: fewer events, or another link at its position,
+        is a break even when the stored head was rewritten to match.
+        """
         ...
 
 

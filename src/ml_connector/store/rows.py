@@ -213,6 +213,7 @@ def audit_from_row(row: Row) -> AuditEvent:
         data=row["data"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        key_version=int(row["key_version"]),
     )
 
 

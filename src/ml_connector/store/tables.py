@@ -36,6 +36,7 @@ __all__ = [
     "alert_states",
     "audit_events",
     "audit_heads",
+    "audit_keys",
     "connections",
     "console_events",
     "console_sessions",
@@ -240,6 +241,8 @@ audit_events = Table(
     Column("data", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 0: a legacy plain SHA-256 link; N: an HMAC under audit key version N (store/audit.py).
+    Column("key_version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("connection_id", "record_key", "seq"),
     # One successor per event: two writers racing on the same chain head cannot fork it.
     UniqueConstraint("connection_id", "prev_hash"),
@@ -259,6 +262,19 @@ audit_heads = Table(
     ),
     Column("last_hash", String(64), nullable=False),
     Column("count", BigInteger, nullable=False),
+    # The version of the last event: 0 with events means a legacy trail not yet sealed.
+    Column("key_version", Integer, nullable=False, server_default="0"),
+)
+
+# The audit keys, one version per master key, each encrypted under the master key like the
+# credentials (so `keys rotate` re-encrypts them); `key_id` says which master key it came from.
+audit_keys = Table(
+    "audit_keys",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("key_id", String(64), nullable=False, unique=True),
+    Column("key_enc", Text, nullable=False),
+    _stamp("created_at"),
 )
 
 runs = Table(

@@ -5,7 +5,7 @@
 record: every stored version of its Cin7 document and what changed between two of them
 (:func:`diff_payloads`), what ml-connector planned and posted in QAD (postings: ``intent`` is a
 create about to be sent or in doubt, ``posted`` is held by QAD), its audit trail and whether
-that trail is intact (:func:`check_trail`: each event's hash recomputed, no sequence gaps).
+that trail is intact (each event's link recomputed under its audit key, no sequence gaps).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from ml_connector.errors import ConfigError
-from ml_connector.store.audit import event_hash
 from ml_connector.store.models import AuditEvent, Posting, Record, Snapshot
 from ml_connector.store.search import RecordQuery, SqlRecordSearch
 from ml_connector.store.sql import SqlStore
@@ -27,7 +26,6 @@ __all__ = [
     "RecordDetail",
     "RecordPage",
     "RecordQuery",
-    "check_trail",
     "diff_payloads",
     "parse_statuses",
     "record_detail",
@@ -176,31 +174,6 @@ def diff_payloads(before: Any, after: Any) -> list[Change]:
     return changes
 
 
-def check_trail(connection_id: int, events: Sequence[AuditEvent]) -> list[str]:
-    """What is wrong with one record's trail: an event whose content no longer matches its
-    hash, or a gap in its sequence. (Links between records are checked by the connection-wide
-    chain verification.)"""
-    problems: list[str] = []
-    expected_seq = 1
-    for ev in events:
-        digest = event_hash(
-            prev_hash=ev.prev_hash,
-            connection_id=connection_id,
-            record_key=ev.record_key,
-            seq=ev.seq,
-            at=ev.at,
-            event=ev.event,
-            actor=ev.actor,
-            data=ev.data,
-        )
-        if digest != ev.hash:
-            problems.append(f"event {ev.seq} ({ev.event}) was modified after it was written")
-        if ev.seq != expected_seq:
-            problems.append(f"events {expected_seq}..{ev.seq - 1} are missing")
-        expected_seq = ev.seq + 1
-    return problems
-
-
 async def record_detail(
     store: SqlStore,
     name: str,
@@ -245,6 +218,9 @@ async def record_detail(
         changes=changes,
         postings=postings,
         trail=trail,
-        trail_problems=tuple(check_trail(cid, trail)),
+        trail_problems=tuple(
+            f"{p.kind} at event {p.seq}: {p.problem}"
+            for p in await store.verify_record(cid, record.key)
+        ),
         now=now(),
     )

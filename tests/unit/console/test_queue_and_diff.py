@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
 from ml_connector.errors import ConfigError
-from ml_connector.store.audit import GENESIS, event_hash
-from ml_connector.store.models import AuditEvent, Record
+from ml_connector.store.models import Record
 from ml_connector.usecases.error_queue import MissingMapping, group_records, missing_mappings
-from ml_connector.usecases.records import check_trail, diff_payloads, parse_statuses
+from ml_connector.usecases.records import diff_payloads, parse_statuses
 from ml_connector.web.forms import parse_day
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -102,33 +100,6 @@ def test_diffs_name_each_changed_added_and_removed_leaf() -> None:
         "Gone": ("removed", 1, None),
     }
     assert diff_payloads(before, before) == []
-
-
-def _events(*specs: tuple[int, str]) -> list[AuditEvent]:
-    events, prev = [], GENESIS
-    for n, (seq, event) in enumerate(specs, start=1):
-        digest = event_hash(
-            prev_hash=prev,
-            connection_id=1,
-            record_key="purchase:PO-1",
-            seq=seq,
-            at=NOW,
-            event=event,
-            actor="t",
-            data={},
-        )
-        events.append(AuditEvent(n, 1, "purchase:PO-1", seq, NOW, event, "t", {}, prev, digest))
-        prev = digest
-    return events
-
-
-def test_a_trail_is_intact_until_an_event_is_changed_or_missing() -> None:
-    trail = _events((1, "fetched"), (2, "planned"), (3, "posted"))
-    assert check_trail(1, trail) == []
-
-    edited = [trail[0], dataclasses.replace(trail[1], actor="mallory"), trail[2]]
-    assert check_trail(1, edited) == ["event 2 (planned) was modified after it was written"]
-    assert check_trail(1, [trail[0], trail[2]]) == ["events 2..2 are missing"]
 
 
 def test_statuses_and_days_from_forms() -> None:

@@ -158,6 +158,7 @@ def test_type_checking_imports_and_function_bodies_are_not_followed() -> None:
         (vocab.RunKind, vocab.RUN_KINDS),
         (vocab.RunStatus, vocab.RUN_STATUSES),
         (vocab.AuditEventKind, vocab.AUDIT_EVENT_KINDS),
+        (vocab.ChainBreakKind, vocab.CHAIN_BREAK_KINDS),
     ],
 )
 def test_each_tuple_lists_exactly_its_literal(literal: object, values: tuple[str, ...]) -> None:

@@ -52,10 +52,11 @@ TABLES = (
     "runs",
     "alert_rules",
     "alert_states",
+    "audit_keys",
 )
-OWNED_TABLES = TABLES[1:-1]
+OWNED_TABLES = TABLES[1:-2]
 """The tables whose rows belong to a connection and go with it (alert states go with their
-rule)."""
+rule; the audit keys belong to the master key)."""
 
 
 def _utcnow() -> datetime:

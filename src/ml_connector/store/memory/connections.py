@@ -40,7 +40,9 @@ class MemoryConnections(MemoryBase):
                     "updated_at": now,
                 },
             )
-            self._put("audit_heads", row["id"], {"last_hash": GENESIS, "count": 0})
+            self._put(
+                "audit_heads", row["id"], {"last_hash": GENESIS, "count": 0, "key_version": 0}
+            )
         return connection_from_row(copy.deepcopy(row), self._vault)
 
     async def update_connection(self, config: ConnectionConfig) -> ConnectionConfig:
@@ -115,11 +117,15 @@ class MemoryConnections(MemoryBase):
             ]
             rules = sorted(self._rows("alert_rules"), key=lambda row: row["id"])
             rotated = [(rule, transform(rule["target_enc"])) for rule in rules]
+            keys = sorted(self._tables["audit_keys"].values(), key=lambda row: row["version"])
+            rewrapped = [(row, transform(row["key_enc"])) for row in keys]
             for row, new in changes:
                 self._update("connections", row, **new)
             for rule, token in rotated:
                 self._update("alert_rules", rule, target_enc=token)
-        return sum(len(new) for _row, new in changes) + len(rotated)
+            for key, token in rewrapped:
+                self._put("audit_keys", key["version"], {**key, "key_enc": token})
+        return sum(len(new) for _row, new in changes) + len(rotated) + len(rewrapped)
 
     def _named(self, name: str) -> Row:
         row = self._one("connections", name=name)

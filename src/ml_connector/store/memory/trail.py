@@ -1,36 +1,104 @@
-"""The audit trail in memory: the same hash chain as on SQL, one head per connection."""
+"""The audit trail in memory: the same keyed chain as on SQL, one head per connection.
+
+Appends link with the audit key of the vault's master key and begin a key version as on SQL
+(:mod:`ml_connector.store.audit_keys`); a legacy head is sealed first. Status events are
+appended by the record verbs through :meth:`MemoryChain._chain_append`, inside their write.
+"""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ml_connector.errors import ConfigError, StoreError
-from ml_connector.store.audit import ChainChecker, event_hash
-from ml_connector.store.memory.base import MemoryBase
-from ml_connector.store.models import (
-    AuditEvent,
-    BrokenLink,
+from ml_connector.errors import ConfigError
+from ml_connector.store.audit import (
+    GENESIS,
+    LEGACY,
+    ChainHead,
+    clean_entry,
+    link_rows,
+    seal_entries,
 )
+from ml_connector.store.audit_keys import (
+    LinkKey,
+    StoredKey,
+    checker,
+    choose_key,
+    current_key_id,
+)
+from ml_connector.store.memory.base import MemoryBase, Row
+from ml_connector.store.models import AuditEvent, BrokenLink, TrailEntry
 from ml_connector.store.protocols import PAGE
-from ml_connector.store.redact import redact
-from ml_connector.store.rows import (
-    audit_from_row,
-)
-from ml_connector.store.rules import (
-    check,
-    json_roundtrip,
-)
-from ml_connector.vocab import (
-    AUDIT_EVENT_KINDS,
-    AuditEventKind,
-)
+from ml_connector.store.rows import audit_from_row, record_from_row
+from ml_connector.vocab import AuditEventKind
 
-__all__ = ["MemoryTrail"]
+__all__ = ["MemoryChain", "MemoryTrail"]
 
 
-class MemoryTrail(MemoryBase):
+class MemoryChain(MemoryBase):
+    """The chain's writer and the audit keys, shared by the trail and the records verbs."""
+
+    def _chain_append(self, connection_id: int, entries: Sequence[TrailEntry]) -> list[Row]:
+        """Append ``entries`` (inside a write) and return their rows; see the SQL twin."""
+        now = self._clock().astimezone(UTC)
+        secrets = self._known_secrets(connection_id)
+        clean = [clean_entry(entry, now, secrets) for entry in entries]
+        head = self._tables["audit_heads"].get(connection_id)
+        if head is None:
+            raise ConfigError(f"no connection with id {connection_id}")
+        if head["key_version"] == LEGACY and head["count"] > 0:
+            legacy = ChainHead(int(head["count"]), head["last_hash"])
+            records = sorted(
+                self._rows("records", connection_id=connection_id), key=lambda row: row["id"]
+            )
+            sealed = seal_entries(legacy, (record_from_row(row) for row in records), now)
+            clean = [*(clean_entry(entry, now, secrets) for entry in sealed), *clean]
+        if not clean:
+            return []
+        key = self._link_key()
+        last_seq: dict[str, int] = {}
+        for row in self._rows("audit_events", connection_id=connection_id):
+            last_seq[row["record_key"]] = max(last_seq.get(row["record_key"], 0), row["seq"])
+        rows = [
+            self._insert("audit_events", row)
+            for row in link_rows(
+                connection_id, head["last_hash"], key.key, key.version, clean, last_seq
+            )
+        ]
+        self._put(
+            "audit_heads",
+            connection_id,
+            {
+                "last_hash": rows[-1]["hash"],
+                "count": head["count"] + len(rows),
+                "key_version": key.version,
+            },
+        )
+        return rows[len(rows) - len(entries) :] if entries else []
+
+    def _link_key(self) -> LinkKey:
+        key_id = current_key_id(self._vault)
+        stored = [_stored(row) for row in self._tables["audit_keys"].values()]
+        newest = max(stored, key=lambda row: row.version, default=None)
+        same = next((row for row in stored if row.key_id == key_id), None)
+        new, key = choose_key(self._vault, newest, same)
+        if new is not None:
+            self._put(
+                "audit_keys",
+                new.version,
+                {
+                    "version": new.version,
+                    "key_id": new.key_id,
+                    "key_enc": new.key_enc,
+                    "created_at": self._clock(),
+                },
+            )
+        return key
+
+
+class MemoryTrail(MemoryChain):
     """:class:`~ml_connector.store.protocols.TrailWrites` and ``TrailReads`` in memory."""
 
     async def append(
@@ -43,56 +111,17 @@ class MemoryTrail(MemoryBase):
         *,
         at: datetime | None = None,
     ) -> AuditEvent:
-        if not record_key or not event or not actor:
-            raise StoreError("an audit event needs a record key, an event name and an actor")
-        check(event, AUDIT_EVENT_KINDS, "audit event")
-        if at is not None and at.tzinfo is None:
-            raise StoreError("audit times must be timezone-aware (UTC)")
-        when = (at or self._clock()).astimezone(UTC)
-        async with self._write("append"):
-            head = self._tables["audit_heads"].get(connection_id)
-            if head is None:
-                raise ConfigError(f"no connection with id {connection_id}")
-            clean = json_roundtrip(
-                redact({} if data is None else data, secrets=self._known_secrets(connection_id))
-            )
-            seq = 1 + max(
-                (
-                    row["seq"]
-                    for row in self._rows(
-                        "audit_events", connection_id=connection_id, record_key=record_key
-                    )
-                ),
-                default=0,
-            )
-            digest = event_hash(
-                prev_hash=head["last_hash"],
-                connection_id=connection_id,
-                record_key=record_key,
-                seq=seq,
-                at=when,
-                event=event,
-                actor=actor,
-                data=clean,
-            )
-            row = self._insert(
-                "audit_events",
-                {
-                    "connection_id": connection_id,
-                    "record_key": record_key,
-                    "seq": seq,
-                    "at": when,
-                    "event": event,
-                    "actor": actor,
-                    "data": clean,
-                    "prev_hash": head["last_hash"],
-                    "hash": digest,
-                },
-            )
-            self._put(
-                "audit_heads", connection_id, {"last_hash": digest, "count": head["count"] + 1}
-            )
-        return audit_from_row(copy.deepcopy(row))
+        [appended] = await self.append_many(
+            connection_id, [TrailEntry(record_key, event, actor, data, at)]
+        )
+        return appended
+
+    async def append_many(
+        self, connection_id: int, entries: Sequence[TrailEntry]
+    ) -> list[AuditEvent]:
+        async with self._write("append_many"):
+            rows = self._chain_append(connection_id, entries)
+        return [audit_from_row(copy.deepcopy(row)) for row in rows]
 
     async def trail(self, connection_id: int, record_key: str) -> list[AuditEvent]:
         self._read("trail")
@@ -115,10 +144,29 @@ class MemoryTrail(MemoryBase):
         )
         return [audit_from_row(copy.deepcopy(row)) for row in rows[:limit]]
 
-    async def verify(self, connection_id: int) -> list[BrokenLink]:
-        checker = ChainChecker(connection_id)
-        checker.check(await self.events(connection_id, limit=len(self._tables["audit_events"])))
-        head = self._tables["audit_heads"].get(connection_id)
-        if head is None:
-            return checker.finish(None, None)
-        return checker.finish(head["last_hash"], int(head["count"]))
+    async def verify_record(self, connection_id: int, record_key: str) -> list[BrokenLink]:
+        stored = [_stored(row) for row in self._tables["audit_keys"].values()]
+        walk = checker(self._vault, stored, connection_id, whole_chain=False)
+        walk.check(await self.trail(connection_id, record_key))
+        return walk.problems
+
+    async def head(self, connection_id: int) -> ChainHead:
+        self._read("head")
+        row = self._tables["audit_heads"].get(connection_id)
+        if row is None:
+            return ChainHead(0, GENESIS)
+        return ChainHead(int(row["count"]), row["last_hash"])
+
+    async def verify(
+        self, connection_id: int, *, expect: ChainHead | None = None
+    ) -> list[BrokenLink]:
+        stored = [_stored(row) for row in self._tables["audit_keys"].values()]
+        walk = checker(self._vault, stored, connection_id, expect=expect)
+        walk.check(await self.events(connection_id, limit=len(self._tables["audit_events"])))
+        row = self._tables["audit_heads"].get(connection_id)
+        head = None if row is None else ChainHead(int(row["count"]), row["last_hash"])
+        return walk.finish(head)
+
+
+def _stored(row: Row) -> StoredKey:
+    return StoredKey(int(row["version"]), str(row["key_id"]), str(row["key_enc"]))

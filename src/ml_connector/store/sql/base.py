@@ -108,15 +108,25 @@ class SqlBase:
         echo: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> Self:
-        """Connect to ``url`` and, unless ``migrate=False``, bring the schema up to date."""
+        """Connect to ``url`` and, unless ``migrate=False``, bring the schema up to date.
+
+        With a vault, audit trails written before they were keyed are sealed under the audit
+        key (:mod:`ml_connector.store.audit`).
+        """
         engine = create_engine(url, echo=echo)
         try:
             if migrate:
                 await upgrade(engine)
+            store = cls(engine, vault, clock=clock)
+            if vault is not None:
+                await store._after_open()
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, vault, clock=clock)
+        return store
+
+    async def _after_open(self) -> None:
+        """What a store opened with a vault does first (the trail seals legacy chains)."""
 
     async def close(self) -> None:
         """Release every pooled connection."""

@@ -126,8 +126,8 @@ class SqlConnections(SqlBase):
     async def reencrypt_secrets(self, transform: Callable[[str], str]) -> int:
         """Apply ``transform`` to every stored secret token in one transaction; return the count.
 
-        Used by :meth:`ml_connector.vault.Vault.rotate`: connection secrets and alert
-        destinations alike; nothing is written unless every token was transformed.
+        Used by :meth:`ml_connector.vault.Vault.rotate`: connection secrets, alert destinations
+        and the audit keys alike; nothing is written unless every token was transformed.
         """
         enc = [t.connections.c[name] for name in t.ENCRYPTED_COLUMNS]
         count = 0
@@ -157,6 +157,16 @@ class SqlConnections(SqlBase):
                     update(t.alert_rules)
                     .where(t.alert_rules.c.id == rule_id)
                     .values(target_enc=token)
+                )
+            k = t.audit_keys.c
+            keys = await fetch_all(
+                c, select(k.version, k.key_enc).order_by(k.version).with_for_update()
+            )
+            rewrapped = [(row["version"], transform(row["key_enc"])) for row in keys]
+            count += len(rewrapped)
+            for version, token in rewrapped:
+                await c.execute(
+                    update(t.audit_keys).where(k.version == version).values(key_enc=token)
                 )
         self._secret_cache.clear()
         return count

@@ -1,0 +1,160 @@
+"""Appending to a connection's audit chain on SQL, for every verb that writes trail events.
+
+:meth:`SqlChain._chain_append` runs inside the caller's database connection, so an event is
+committed with the change it records (a record's status, a posting) or not at all. It locks the
+connection's chain head (``SELECT ... FOR UPDATE`` on PostgreSQL, the database write lock on
+SQLite), so concurrent appends form one chain, and links the events with the audit key of this
+vault's master key, beginning a key version when the master key is new
+(:mod:`ml_connector.store.audit_keys`). A legacy head (plain-hash events, no keyed event yet) is
+sealed first (:func:`~ml_connector.store.audit.seal_entries`); :meth:`SqlChain._seal_legacy`
+does that for every connection when the store is opened with a vault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ml_connector.errors import ConfigError, StoreError
+from ml_connector.store import tables as t
+from ml_connector.store.audit import LEGACY, ChainHead, clean_entry, link_rows, seal_entries
+from ml_connector.store.audit_keys import LinkKey, StoredKey, choose_key, current_key_id
+from ml_connector.store.models import AuditEvent, TrailEntry
+from ml_connector.store.rows import audit_from_row, record_from_row
+from ml_connector.store.sql.base import SqlBase, fetch_all, fetch_one
+
+__all__ = ["SqlChain"]
+
+
+class SqlChain(SqlBase):
+    """The chain's writer and the audit keys, shared by the trail and the records verbs."""
+
+    async def _chain_append(
+        self,
+        c: AsyncConnection,
+        connection_id: int,
+        entries: Sequence[TrailEntry],
+        secrets: tuple[str, ...],
+    ) -> list[AuditEvent]:
+        """Append ``entries`` in order to the connection's chain, in the connection ``c``.
+
+        Data is redacted first: secret-looking keys, and ``secrets``, the connection's own
+        credentials (read them before taking ``c``: a second connection while holding the write
+        lock can wait forever for the pool). With no entries this only seals a legacy trail.
+        ConfigError for an unknown connection or a master key that cannot link.
+        """
+        now = self._clock().astimezone(UTC)
+        clean = [clean_entry(entry, now, secrets) for entry in entries]
+        h = t.audit_heads.c
+        head = await fetch_one(
+            c,
+            select(h.last_hash, h.count, h.key_version)
+            .where(h.connection_id == connection_id)
+            .with_for_update(),
+        )
+        if head is None:
+            raise ConfigError(f"no connection with id {connection_id}")
+        if head["key_version"] == LEGACY and head["count"] > 0:
+            legacy = ChainHead(int(head["count"]), head["last_hash"])
+            clean = [*await self._seal(c, connection_id, legacy, now, secrets), *clean]
+        if not clean:
+            return []
+        key = await self._link_key(c)
+        a = t.audit_events.c
+        keys = sorted({entry.record_key for entry in clean})
+        last_seq = {
+            str(k): int(n)
+            for k, n in await c.execute(
+                select(a.record_key, func.max(a.seq))
+                .where(a.connection_id == connection_id, a.record_key.in_(keys))
+                .group_by(a.record_key)
+            )
+        }
+        rows = link_rows(connection_id, head["last_hash"], key.key, key.version, clean, last_seq)
+        ids = (
+            await c.execute(
+                t.audit_events.insert().returning(a.id, sort_by_parameter_order=True), rows
+            )
+        ).scalars()
+        await c.execute(
+            update(t.audit_heads)
+            .where(h.connection_id == connection_id)
+            .values(last_hash=rows[-1]["hash"], count=h.count + len(rows), key_version=key.version)
+        )
+        events = [
+            audit_from_row({**row, "id": new_id}) for row, new_id in zip(rows, ids, strict=True)
+        ]
+        return events[len(events) - len(entries) :] if entries else []
+
+    async def _seal(
+        self,
+        c: AsyncConnection,
+        connection_id: int,
+        legacy: ChainHead,
+        now: datetime,
+        secrets: tuple[str, ...],
+    ) -> list[TrailEntry]:
+        r = t.records.c
+        records = await fetch_all(
+            c, select(t.records).where(r.connection_id == connection_id).order_by(r.id)
+        )
+        entries = seal_entries(legacy, (record_from_row(row) for row in records), now)
+        return [clean_entry(entry, now, secrets) for entry in entries]
+
+    async def _after_open(self) -> None:
+        await self._seal_legacy()
+
+    async def _seal_legacy(self) -> int:
+        """Seal every legacy trail (plain-hash events and no keyed one); how many were sealed."""
+        h = t.audit_heads.c
+        async with self._session(write=False) as c:
+            legacy = (
+                await c.scalars(select(h.connection_id).where(h.key_version == LEGACY, h.count > 0))
+            ).all()
+        for connection_id in legacy:
+            secrets = await self._known_secrets(int(connection_id))
+            async with self._session() as c:
+                await self._chain_append(c, int(connection_id), [], secrets)
+        return len(legacy)
+
+    async def _link_key(self, c: AsyncConnection) -> LinkKey:
+        vault = self._need_vault()
+        key_id = current_key_id(vault)
+        k = t.audit_keys.c
+        row = await fetch_one(c, select(t.audit_keys).order_by(k.version.desc()).limit(1))
+        newest = None if row is None else _stored(row)
+        same = newest
+        if newest is not None and newest.key_id != key_id:
+            row = await fetch_one(c, select(t.audit_keys).where(k.key_id == key_id))
+            same = None if row is None else _stored(row)
+        new, key = choose_key(vault, newest, same)
+        if new is not None:
+            await c.execute(
+                self._insert(t.audit_keys)
+                .values(
+                    version=new.version,
+                    key_id=new.key_id,
+                    key_enc=new.key_enc,
+                    created_at=self._clock(),
+                )
+                .on_conflict_do_nothing()
+            )
+            row = await fetch_one(c, select(t.audit_keys).where(k.key_id == key_id))
+            if row is None or row["version"] != key.version:
+                raise StoreError(
+                    "another process began an audit key version at the same time; retry"
+                )
+        return key
+
+    async def _stored_keys(self) -> list[StoredKey]:
+        async with self._session(write=False) as c:
+            rows = await fetch_all(c, select(t.audit_keys).order_by(t.audit_keys.c.version))
+        return [_stored(row) for row in rows]
+
+
+def _stored(row: RowMapping) -> StoredKey:
+    return StoredKey(int(row["version"]), str(row["key_id"]), str(row["key_enc"]))
