@@ -18,6 +18,7 @@
     ├── StoreError             our own database
     │   └── AlreadyPosted      a natural key we already hold
     ├── ConnectionBusy         another pass holds the connection; wait, or try again later
+    ├── ConnectionPaused       a scheduled pass over a paused connection; skip it
     ├── InvalidPayload         a malformed Cin7 document; fails that record only
     └── AccessDenied           the console refused a sign-in
         └── SignInThrottled    too many refused sign-ins; wait .retry_after seconds
@@ -170,6 +171,18 @@ class ConnectionBusy(ConnectorError):
             f"connection {name} is being synced by another process "
             f"({holder or 'since an unknown time'})"
         )
+
+
+class ConnectionPaused(ConnectorError):
+    """The connection is paused (``connection pause``): a scheduled pass does not run.
+
+    Raised when the scheduler's pass (``run``, a job deferred before the pause) finds the
+    connection paused; a pass asked for by hand runs whatever the pause.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"connection {name} is paused: `connection resume {name}`")
 
 
 @dataclass

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ml_connector.errors import ConfigError, ConnectionBusy
+from ml_connector.errors import ConfigError, ConnectionBusy, ConnectionPaused
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import Progress, SyncReport
@@ -67,10 +67,15 @@ async def sync_connection(
     wait: float = 0.0,
     remotes: Remotes | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    scheduled: bool = False,
 ) -> PassResult:
     """Poll Cin7, plan, post to QAD and release held invoices; ``dry_run`` posts nothing and
-    moves no cursor. The actor defaults to ``cli:<OS user>``."""
+    moves no cursor. The actor defaults to ``cli:<OS user>``. A ``scheduled`` pass (the
+    scheduler's, a job's for a schedule slot) over a paused connection raises
+    ConnectionPaused, however long ago it was decided; one asked for by hand runs."""
     config = await load_connection(store, name)
+    if scheduled and config.sync.paused:
+        raise ConnectionPaused(name)
     started = time.monotonic()
     try:
         async with (

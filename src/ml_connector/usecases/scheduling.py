@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ml_connector.errors import ConfigError, ConnectionBusy
+from ml_connector.errors import ConfigError, ConnectionBusy, ConnectionPaused
 from ml_connector.schedule import next_run
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
@@ -126,10 +126,14 @@ async def scheduler_turn(
     if due > now:
         return Turn(config.name, "waiting", f"next sync at {due:%H:%M:%S} UTC"), due
     try:
-        result = await sync_connection(store, config.name, actor="scheduler", remotes=remotes)
+        result = await sync_connection(
+            store, config.name, actor="scheduler", remotes=remotes, scheduled=True
+        )
     except ConnectionBusy as busy:
         # Another process is on it; its run moves the due time, so the next look decides.
         return Turn(config.name, "skipped", str(busy)), None
+    except ConnectionPaused:  # paused since this look read the connection
+        return Turn(config.name, "skipped", f"paused: `connection resume {config.name}`"), None
     report = result.report
     action: TurnAction = "failed" if report.status == "failed" else "synced"
     detail = report.error or f"{report.counters.purchase_orders} POs posted"

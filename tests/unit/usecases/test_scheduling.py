@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from ml_connector.errors import ConnectionPaused
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.testing import FakeClock, MemoryStore
+from ml_connector.usecases.passes import sync_connection
 from ml_connector.usecases.scheduling import next_run_of, scheduler_turn, set_paused
 from ml_connector.vocab import CONNECTION_TRAIL
 
@@ -83,3 +87,15 @@ async def test_pause_skips_the_turn_records_once_and_resume_brings_the_schedule_
     ]
     assert trail[1].data == {"schedule": "0 9 * * *", "timezone": "Europe/Berlin"}
     assert await store.verify(cid) == []
+
+
+async def test_a_pause_after_the_look_read_the_connection_still_stops_its_pass() -> None:
+    clock, store = await _store("every 15m")
+    stale = await store.get_connection("acme")  # read by a look (or a job deferred) before...
+    await set_paused(store, "acme", True, actor="cli:ada")  # ...the pause
+    turn, due = await scheduler_turn(store, stale, clock.utcnow())
+    assert (turn.action, turn.detail, due) == ("skipped", "paused: `connection resume acme`", None)
+    assert stale.id is not None
+    assert await store.list_runs(stale.id) == []
+    with pytest.raises(ConnectionPaused, match="connection acme is paused"):
+        await sync_connection(store, "acme", actor="worker", scheduled=True)
