@@ -211,3 +211,48 @@ async def test_the_cin7_budget_says_whose_calls_it_counts(
     assert evidence.endswith(
         "every worker on this application key used 41 of 60 calls in the last minute (19 left)"
     )
+
+
+class WithoutOurRestRoutes(httpx.AsyncBaseTransport):
+    """A tenant as public evidence suggests: no REST route for receipts or supplier invoices
+    (ours are guesses, docs/qad-rest.md "(gap)"); everything else is the sandbox."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(("/purchaseOrderReceipts", "/supplierInvoices")):
+            return httpx.Response(404, text="<html>Not Found</html>")
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize(
+    ("qxtend", "advice"),
+    [
+        (True, "QXtend answers here: use the mixed profile"),
+        (False, "QXtend does not answer either: this route must be traced on the tenant"),
+    ],
+)
+async def test_without_our_rest_routes_the_advice_says_which_profile_fits(
+    qad: QadSandbox, cin7: Cin7Sandbox, qxtend: bool, advice: str
+) -> None:
+    qad.tenant("acme").qxtend_exposed = qxtend
+    report = await probe_fit(
+        config(qad, cin7, BUILT_IN["rest"]),
+        qad_transport=WithoutOurRestRoutes(qad.app),
+        cin7_transport=httpx.ASGITransport(app=cin7.app),
+    )
+    found = by_name(report)
+    assert (report.fits, report.exit_code) == (False, 2)
+    for name, path in (("receipts", "purchaseOrderReceipts"), ("invoices", "supplierInvoices")):
+        assert not found[name].ok
+        assert found[name].evidence.startswith(f"GET api/erp/{path}: ")
+        assert "404" in found[name].evidence
+        assert found[name].advice.startswith(advice)
+    if qxtend:
+        mixed = await probe_fit(
+            config(qad, cin7, BUILT_IN["mixed"]),
+            qad_transport=WithoutOurRestRoutes(qad.app),
+            cin7_transport=httpx.ASGITransport(app=cin7.app),
+        )
+        assert (mixed.fits, mixed.exit_code) == (True, 0)
