@@ -70,3 +70,18 @@ def test_chaos_refuses_an_unknown_qad_profile_clearly() -> None:
     )
     assert done.returncode == 2
     assert "unknown QAD profile 'soap-of-the-day'" in done.stderr
+
+
+@pytest.mark.parametrize(("channel", "calls"), [("rest", 38.0), ("qxtend", 9.0)])
+def test_qad_post_counts_every_call_per_po_on_each_channel(channel: str, calls: float) -> None:
+    # Issue 9 item 6: a five-line PO with one receipt, look-ups and read-backs included.
+    result = run_bench(
+        "qad_post.py", "--purchase-orders", "1", "--latency-ms", "0", "--channel", channel
+    )
+    assert (result["channel"], result["calls_per_po"]) == (channel, calls)
+    qdocs = {k: v for k, v in result["server_calls_by_kind"].items() if "QdocWebService" in k}
+    if channel == "rest":
+        assert qdocs == {}
+    else:  # one QDoc per PO (all five lines) and one per receipt, at concurrency 1, 2, 4, 8
+        assert qdocs["POST /qxi/services/QdocWebService maintainPurchaseOrder"] == 4
+        assert qdocs["POST /qxi/services/QdocWebService receivePurchaseOrder"] == 4
