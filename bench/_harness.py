@@ -37,6 +37,21 @@ KEY = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 CLIENT_ID = "ba5eba11ba5eba11ba5eba11ba5eba11"
 PASSWORD = "bench-not-a-secret"
 CLI = [sys.executable, "-c", "from ml_connector.cli import main; main()"]
+# Catalogue SKUs that every suggested mapping covers: purchases of these always reach QAD.
+SKUS = (
+    "WID-100",
+    "WID-150",
+    "BRK-20",
+    "BRK-40",
+    "NUT-M8",
+    "NUT-M10",
+    "WSH-M8",
+    "BOX-S",
+    "BOX-M",
+    "BOX-L",
+    "SCR-4X30",
+    "TAPE-DUCT",
+)
 
 
 _STARTED = time.monotonic()

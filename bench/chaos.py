@@ -42,6 +42,7 @@ import time
 from typing import Any
 
 from _harness import (
+    SKUS,
     Cin7Control,
     Home,
     Pass,
@@ -56,20 +57,6 @@ from ml_connector.qad.profile import ProfileError, load_profile
 from ml_connector.sandbox.catalog import DIVERGENCES
 from ml_connector.sandbox.truth import audit, read_books
 
-SKUS = (
-    "WID-100",
-    "WID-150",
-    "BRK-20",
-    "BRK-40",
-    "NUT-M8",
-    "NUT-M10",
-    "WSH-M8",
-    "BOX-S",
-    "BOX-M",
-    "BOX-L",
-    "SCR-4X30",
-    "TAPE-DUCT",
-)
 CIN7_FAULTS = {
     "error_rate": 0.05,
     "timeout_rate": 0.02,
