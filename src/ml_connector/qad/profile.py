@@ -125,12 +125,23 @@ class QxtendSettings(_Strict):
 # ---- browses ------------------------------------------------------------------------------------
 
 
+class _Browse(_Strict):
+    """A browse id and its row keys: none may be blank (a blank key reads nothing, silently)."""
+
+    @field_validator("*")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
 # Browse defaults. Ids: the source on each; row keys of business-entity browses follow the
 # observed `<entity>.<field>` camelCase convention ([CODE] S1 `priceListV2.priceListCode`, S4),
 # but the entity and field names per browse are our reading of it: [INF] unless marked.
 
 
-class GlAccountsBrowse(_Strict):
+class GlAccountsBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.financials.glAccounts"  # [INF] §4.5; keys [INF]
     code: str = "gl.glCode"
     description: str = "gl.description"
@@ -140,7 +151,7 @@ class GlAccountsBrowse(_Strict):
     active: str = "gl.isActive"
 
 
-class ItemsBrowse(_Strict):
+class ItemsBrowse(_Browse):
     id: str = "mfg:gp340"  # QAD's own item browse ([CODE] §4.6, QAD's perf-test scripts)
     # classic browse: pt_mstr table keys (reference §4.6, §5.3 `abs_mstr.abs_order` style)
     code: str = "pt_mstr.pt_part"
@@ -150,33 +161,33 @@ class ItemsBrowse(_Strict):
     status: str = "pt_mstr.pt_status"
 
 
-class SitesBrowse(_Strict):
+class SitesBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.base.sites"  # [DOC] D7; keys [INF]
     code: str = "site.siteCode"
     description: str = "site.description"
 
 
-class CreditTermsBrowse(_Strict):
+class CreditTermsBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.base.creditTerms"  # [DOC] D7; keys [INF]
     code: str = "creditTerm.creditTermsCode"
     description: str = "creditTerm.description"
     due_days: str = "creditTerm.dueDays"
 
 
-class CurrenciesBrowse(_Strict):
+class CurrenciesBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.base.currencies"  # [DOC] D7; keys [INF]
     code: str = "currency.currencyCode"
     description: str = "currency.description"
 
 
-class TaxClassesBrowse(_Strict):
+class TaxClassesBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.financials.taxClasses"  # [INF]; keys [INF]
     code: str = "tx.taxClass"
     description: str = "tx.description"
     percent: str = "tx.percent"
 
 
-class SuppliersBrowse(_Strict):
+class SuppliersBrowse(_Browse):
     id: str = "urn:browse:bebrowse:com.qad.erp.base.supplierV2s"  # S1's supplierV2s, D7 pattern
     # keys [INF]; `supplierV2` is the entity S1's REST resource names
     code: str = "supplierV2.supplierCode"
@@ -185,7 +196,7 @@ class SuppliersBrowse(_Strict):
     active: str = "supplierV2.isActive"
 
 
-class ReceiptsBrowse(_Strict):
+class ReceiptsBrowse(_Browse):
     """Receipt history (prh_hist), read back by PO and packing slip: id and keys [INF] §4.3."""
 
     id: str = "urn:browse:mfg:receiptHistory"
@@ -198,7 +209,7 @@ class ReceiptsBrowse(_Strict):
     date: str = "prh_hist.prh_rcp_date"
 
 
-class SupplierInvoicesBrowse(_Strict):
+class SupplierInvoicesBrowse(_Browse):
     """Supplier invoices, searched by supplier and reference: id and keys [INF] (D7 pattern)."""
 
     id: str = "urn:browse:bebrowse:com.qad.erp.financials.supplierInvoices"
@@ -324,6 +335,8 @@ def _reason(error: Any) -> str:
         return f"{value!r} is not one of {expected.replace(chr(39), '').replace(' or ', ', ')}"
     if kind in ("model_type", "dict_type"):
         return "must be a table"
+    if kind == "value_error":
+        return f"{value!r}: {error['msg'].removeprefix('Value error, ')}"
     return f"{value!r}: {error['msg']}"
 
 

@@ -113,6 +113,8 @@ def test_an_empty_file_is_the_rest_profile_under_its_name(tmp_path: Path) -> Non
             "[qxtend.versions] shipSalesOrder: unknown key",
         ),
         ("[browses.sites]\nkey = 'x'", "[browses.sites] key: unknown key"),
+        ("[browses.sites]\ncode = ''", "[browses.sites] code: '': must not be blank"),
+        ("[browses.receipts]\nid = ' '", "[browses.receipts] id: ' ': must not be blank"),
         ("[browses.projects]\nid = 'x'", "[browses.projects]: unknown table"),
         ("[defaults]\nrounding = 9", "[defaults] rounding: 9"),
         # TOML has types: a quoted number or a float is a mistake, not something to coerce.
