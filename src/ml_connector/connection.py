@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ml_connector.errors import ConfigError
-from ml_connector.qad.profile import QadProfile
+from ml_connector.qad.profile import BUILT_IN, QadProfile
 from ml_connector.qad.settings import DEFAULT_INVOICE_STATUS
 from ml_connector.schedule import DEFAULT_TIMEZONE, parse_schedule, parse_timezone
 from ml_connector.sync.amounts import RoundingMode
@@ -231,7 +231,8 @@ class ConnectionConfig(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The connection as people may see it: every setting by flat name with the secrets
-        shown as ``stored, encrypted`` and the profile by its name; the sync options other than
+        shown as ``stored, encrypted``, the profile by its name and the channel each capability
+        takes (``qad_channels``); the sync options other than
         the schedule, its time zone and ``paused`` under ``options``, only where they differ
         from their defaults."""
         view: dict[str, Any] = {"name": self.name, "id": self.id}
@@ -248,6 +249,9 @@ class ConnectionConfig(BaseModel):
                 continue
             view[setting] = value
         view["options"] = options
+        # A profile file is read once and its path forgotten: its routing shows here.
+        profile = self.qad.profile or BUILT_IN["rest"]
+        view["qad_channels"] = profile.channels.model_dump()
         view.update(
             healthy=self.healthy,
             health_message=self.health_message,

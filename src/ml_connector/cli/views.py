@@ -186,6 +186,7 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
         ("qad_supplier_shared_set", "QAD supplier shared set"),
         ("qad_daybook", "QAD daybook"),
         ("qad_profile", "QAD tenant profile"),
+        ("qad_channels", "QAD channels"),
         ("allow_local", "local targets allowed"),
         ("schedule", "schedule"),
         ("timezone", "time zone"),
@@ -202,6 +203,8 @@ def connection_table(doc: Mapping[str, Any]) -> RenderableType:
         value = doc.get(key)
         if key == "options":
             value = ", ".join(f"{k}={v}" for k, v in sorted(value.items())) if value else ""
+        elif key == "qad_channels" and value:
+            value = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
         elif isinstance(value, datetime):
             value = _when(value)
         elif isinstance(value, bool):

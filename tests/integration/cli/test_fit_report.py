@@ -53,7 +53,10 @@ def test_connection_fit_exits_2_when_qxtend_is_missing_for_the_profile(
     connected: Cli, sandboxes: Sandboxes
 ) -> None:
     connected.ok("connection", "edit", "acme", "--qad-profile", "mixed")
-    assert connected.json("connection", "show", "acme", "--json")["qad_profile"] == "mixed"
+    shown = connected.json("connection", "show", "acme", "--json")
+    assert (shown["qad_profile"], shown["qad_channels"]["receipts"]) == ("mixed", "qxtend")
+    table = connected.ok("connection", "show", "acme").stdout
+    assert "suppliers rest, purchase orders rest, receipts qxtend, invoices qxtend" in table
     assert connected.json("connection", "fit", "acme", "--json")["fits"] is True
     sandboxes.tenant.qxtend_exposed = False
     result = connected("connection", "fit", "acme", "--json")

@@ -128,6 +128,12 @@ def test_the_public_view_shows_every_setting_but_no_secret() -> None:
     assert view["qad_url"] == "https://acme.qad.example/clouderp"
     assert view["schedule"] == "every 1h"
     assert view["qad_profile"] == "qxtend"
+    assert view["qad_channels"] == {
+        "suppliers": "rest",
+        "purchase_orders": "qxtend",
+        "receipts": "qxtend",
+        "invoices": "qxtend",
+    }
     assert view["options"] == {"cin7_rate_limit": 100_000, "over_receipt_pct": Decimal("2.5")}
     assert not any(isinstance(v, BaseModel | SecretStr) for v in view.values())
     assert config.secrets() == (KEY, PASSWORD)
