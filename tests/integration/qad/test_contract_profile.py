@@ -22,11 +22,13 @@ class Recording(httpx.AsyncBaseTransport):
     def __init__(self, sandbox: QadSandbox) -> None:
         self._inner = httpx.ASGITransport(app=sandbox.app)
         self.bodies: dict[str, list[Any]] = {}
+        self.views: dict[str, set[str | None]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and "/api/" in request.url.path:
             key = request.url.path.rsplit("/", 1)[-1]
             self.bodies.setdefault(key, []).append(json.loads(request.content))
+            self.views.setdefault(key, set()).add(request.url.params.get("viewUri"))
         return await self._inner.handle_async_request(request)
 
 
@@ -59,6 +61,14 @@ async def test_defaults_and_iso_date_times_go_out_on_rest_writes_and_are_taken(
         await ops.ensure_supplier(supplier_spec(currency="EUR"))
         await ops.ensure_purchase_order(spec)
         await ops.post_receipt_once(receipt_spec(spec))
+    # Observed writes carry their business component's view ([CODE] S1, reference §4).
+    assert {k: recording.views[k] for k in ("businessRelationV2s", "supplierV2s")} == {
+        "businessRelationV2s": {"urn:be:com.qad.base.address.IBusinessRelationV2"},
+        "supplierV2s": {"urn:be:com.qad.base.supplier.ISupplierV2"},
+    }
+    assert recording.views["purchaseOrderHeaders"] == {
+        "urn:be:com.qad.purchasing.purchaseorders.IPurchaseOrderHeader"
+    }
     supplier = recording.bodies["supplierV2s"][0]["supplierV2s"][0]
     assert supplier["invoiceStatusCode"] == "AP-NOALLOC"
     assert (supplier["invoiceControlGLProfileCode"], supplier["purchaseAccountGLProfileCode"]) == (
