@@ -1191,32 +1191,50 @@ def reconcile(
 @app.command("audit")
 def audit(
     first: Annotated[
-        str, typer.Argument(metavar="NAME|verify", help="The connection, or the word verify.")
+        str,
+        typer.Argument(
+            metavar="NAME|verify|head", help="The connection, or the word verify or head."
+        ),
     ],
     second: Annotated[
         str | None,
         typer.Argument(
             metavar="REFERENCE|NAME",
-            help="The record (PO-00412 or purchase:PO-00412), or after verify the connection.",
+            help="The record (PO-00412 or purchase:PO-00412), or after verify/head the connection.",
             show_default=False,
         ),
     ] = None,
     verify: Annotated[
         bool, typer.Option("--verify", help="Check the chain of connection NAME.")
     ] = False,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            metavar="HEAD",
+            show_default=False,
+            help="With verify: a head kept elsewhere (COUNT:LINK, as `audit head` prints it); "
+            "fewer events or another link at that point is a break.",
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Show a record's audit trail, or check a connection's hash chain.
+    """Show a record's audit trail, check a connection's chain, or show its head.
 
-    `audit NAME REFERENCE` shows the trail; `audit verify NAME` (or `audit NAME --verify`)
-    checks every link and exits 1 listing the broken ones.
+    `audit NAME REFERENCE` shows the trail; `audit verify NAME [--expect-head HEAD]` (or `audit
+    NAME --verify`) checks every link and record status and exits 1 naming each break;
+    `audit head NAME` prints the chain head (event count and last link) to keep elsewhere.
     """
+    if expect_head is not None and not (verify or first == "verify"):
+        raise typer.BadParameter("--expect-head goes with verify: audit verify NAME --expect-head")
     if verify:
         if second is not None:
             raise typer.BadParameter("--verify takes only the connection name")
-        run(lambda: _audit_verify(first, as_json))
+        run(lambda: _audit_verify(first, expect_head, as_json))
     elif first == "verify" and second is not None:
-        run(lambda: _audit_verify(second, as_json))
+        run(lambda: _audit_verify(second, expect_head, as_json))
+    elif first == "head" and second is not None:
+        run(lambda: _audit_head(second, as_json))
     elif second is None:
         raise typer.BadParameter("give the connection and the record: audit NAME REFERENCE")
     else:
@@ -1229,9 +1247,15 @@ async def _audit_show(name: str, reference: str, as_json: bool) -> None:
     _show(views.audit_doc(result), views.audit_tables, as_json)
 
 
-async def _audit_verify(name: str, as_json: bool) -> int:
+async def _audit_head(name: str, as_json: bool) -> None:
     async with open_store() as store:
-        result = await usecases.verify_audit(store, name)
+        result = await usecases.audit_head(store, name)
+    _say_lines(views.head_doc(result), views.head_lines, as_json)
+
+
+async def _audit_verify(name: str, expect_head: str | None, as_json: bool) -> int:
+    async with open_store() as store:
+        result = await usecases.verify_audit(store, name, expect_head)
     doc = views.verify_doc(result)
     _say_lines(doc, views.verify_lines, as_json)
     return EXIT_OK if result.intact else EXIT_RECORDS

@@ -29,6 +29,7 @@ from ml_connector.usecases import (
     AuditTrail,
     ChainCheck,
     ConnectionTest,
+    HeadReport,
     Holds,
     InvoiceReconciliation,
     MappingList,
@@ -406,6 +407,7 @@ def run_doc(result: PassResult) -> dict[str, Any]:
         "status": report.status,
         "error": report.error,
         "elapsed_s": round(result.elapsed_s, 2),
+        "audit_head": str(result.head),
         "counters": asdict(report.counters),
         "would_post": [{"reference": ref, "action": what} for ref, what in report.would_post],
     }
@@ -490,6 +492,7 @@ def run_tables(doc: Mapping[str, Any]) -> list[RenderableType]:
             rows,
         )
     )
+    out.append(Text(f"Audit head: {doc['audit_head']} (keep it; see `audit head`)"))
     outcomes = doc.get("outcomes")
     if outcomes:
         out.insert(
@@ -991,10 +994,30 @@ def audit_tables(doc: Mapping[str, Any]) -> RenderableType:
     return grid
 
 
+def head_doc(result: HeadReport) -> dict[str, Any]:
+    return {
+        "connection": result.connection,
+        "head": str(result.head),
+        "count": result.head.count,
+        "link": result.head.link,
+    }
+
+
+def head_lines(doc: Mapping[str, Any]) -> list[str]:
+    return [
+        f"Audit head of {doc['connection']}: {doc['head']}",
+        "Keep it where the database's writers cannot reach; "
+        f"`audit verify {doc['connection']} --expect-head HEAD` then finds the newest events "
+        "deleted, even with the stored head rewritten.",
+    ]
+
+
 def verify_doc(result: ChainCheck) -> dict[str, Any]:
     return {
         "connection": result.connection,
         "intact": result.intact,
+        "head": str(result.head),
+        "expected_head": None if result.expected is None else str(result.expected),
         "broken": [
             {
                 "kind": b.kind,
@@ -1010,7 +1033,15 @@ def verify_doc(result: ChainCheck) -> dict[str, Any]:
 
 def verify_lines(doc: Mapping[str, Any]) -> list[str]:
     if doc["intact"]:
-        return [f"The audit trail of {doc['connection']} is intact: every link checks out."]
+        against = (
+            f", and it reaches the expected head {doc['expected_head']}"
+            if doc["expected_head"]
+            else ""
+        )
+        return [
+            f"The audit trail of {doc['connection']} is intact: every link checks out{against}.",
+            f"Head: {doc['head']}",
+        ]
     lines = [f"The audit trail of {doc['connection']} is BROKEN ({len(doc['broken'])} problems):"]
     for b in doc["broken"]:
         where = []

@@ -189,7 +189,6 @@ def _busy_detail(busy: ConnectionBusy, again: Deferral) -> str:
 
 def _pass_detail(result: PassResult) -> str:
     report = result.report
-    if report.error:
-        return report.error
     c = report.counters
-    return f"{c.purchase_orders} POs posted, {c.failed} failed, {c.blocked} blocked"
+    done = report.error or f"{c.purchase_orders} POs posted, {c.failed} failed, {c.blocked} blocked"
+    return f"{done}; audit head {result.head}"

@@ -171,4 +171,5 @@ async def golive_post(
         RecordOutcome(r.reference, r.status, r.reason)
         for r in sorted(now, key=lambda r: r.reference)
     )
-    return PassResult(name, "replay", report, time.monotonic() - started, outcomes)
+    head = await store.head(config.id)
+    return PassResult(name, "replay", report, time.monotonic() - started, head, outcomes)

@@ -5,9 +5,9 @@ the engine runs, each inside the connection's lock (:mod:`ml_connector.usecases.
 second pass over the same connection waits up to ``wait`` seconds and otherwise raises
 :class:`~ml_connector.errors.ConnectionBusy` before it reads or writes anything.
 
-They return the engine's report with the elapsed time and, for a replay, where each chosen
-record stands afterwards; how a caller turns that into an exit code, a page or a retried job is
-the caller's business.
+They return the engine's report with the elapsed time, the audit chain head after the pass
+and, for a replay, where each chosen record stands afterwards; how a caller turns that into an
+exit code, a page or a retried job is the caller's business.
 
 After every pass, whatever its outcome, the connection's alert rules are evaluated
 (:func:`ml_connector.usecases.alerts.evaluate_quietly`): that is how `sync`, `run` and job
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ml_connector.errors import ConfigError, ConnectionBusy, ConnectionPaused
+from ml_connector.store.audit import ChainHead
 from ml_connector.store.models import ConnectionConfig, Record
 from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import Progress, SyncReport
@@ -52,6 +53,9 @@ class PassResult:
     kind: RunKind
     report: SyncReport
     elapsed_s: float
+    head: ChainHead
+    """The connection's audit chain head after the pass: keep it elsewhere, and
+    ``audit verify NAME --expect-head HEAD`` finds the newest events deleted later."""
     outcomes: tuple[RecordOutcome, ...] = ()
     paused: bool = False
     """The connection is paused: this pass was asked for by hand (the scheduler skips it)."""
@@ -97,7 +101,15 @@ async def sync_connection(
         raise
     await evaluate_quietly(store, name)
     kind: RunKind = "dry-run" if dry_run else "sync"
-    return PassResult(name, kind, report, time.monotonic() - started, paused=config.sync.paused)
+    assert config.id is not None
+    return PassResult(
+        name,
+        kind,
+        report,
+        time.monotonic() - started,
+        await store.head(config.id),
+        paused=config.sync.paused,
+    )
 
 
 async def replay_records(
@@ -174,4 +186,5 @@ async def _replay_locked(
         RecordOutcome(r.reference, r.status, r.reason)
         for r in sorted(now, key=lambda r: r.reference)
     )
-    return PassResult(name, "replay", report, time.monotonic() - started, outcomes)
+    head = await store.head(config.id)
+    return PassResult(name, "replay", report, time.monotonic() - started, head, outcomes)

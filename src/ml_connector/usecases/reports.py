@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ml_connector.errors import ConfigError
+from ml_connector.store.audit import ChainHead
 from ml_connector.store.models import AuditEvent, BrokenLink, ReconcileLine, Record
 from ml_connector.store.protocols import Store
 from ml_connector.sync.amounts import MoneyRule
@@ -26,10 +27,12 @@ __all__ = [
     "AccountReconciliation",
     "AuditTrail",
     "ChainCheck",
+    "HeadReport",
     "Holds",
     "InvoiceReconciliation",
     "Reconciliation",
     "RecordList",
+    "audit_head",
     "audit_trail",
     "find_record",
     "held_invoices",
@@ -105,10 +108,13 @@ class AuditTrail:
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """The verdict on a connection's whole hash chain."""
+    """The verdict on a connection's whole chain: every break found, the stored head, and the
+    head kept elsewhere it was checked against (if any)."""
 
     connection: str
     broken: tuple[BrokenLink, ...]
+    head: ChainHead
+    expected: ChainHead | None = None
 
     @property
     def intact(self) -> bool:
@@ -217,7 +223,27 @@ async def audit_trail(store: Store, name: str, reference: str) -> AuditTrail:
     return AuditTrail(name, record, key, tuple(events))
 
 
-async def verify_audit(store: Store, name: str) -> ChainCheck:
-    """Check every link of the connection's hash chain."""
+async def verify_audit(store: Store, name: str, expect: str | None = None) -> ChainCheck:
+    """Check every link of the connection's chain, its records' statuses and, with ``expect``
+    (``COUNT:LINK`` as ``audit head`` printed it), that the chain still reaches that head.
+
+    ConfigError for an unknown connection or a head that does not read.
+    """
+    expected = None if expect is None else ChainHead.parse(expect)
     cid = await store.connection_id(name)
-    return ChainCheck(name, tuple(await store.verify(cid)))
+    broken = tuple(await store.verify(cid, expect=expected))
+    return ChainCheck(name, broken, await store.head(cid), expected)
+
+
+@dataclass(frozen=True)
+class HeadReport:
+    """A connection's audit chain head: the event count and the last link."""
+
+    connection: str
+    head: ChainHead
+
+
+async def audit_head(store: Store, name: str) -> HeadReport:
+    """The connection's chain head as stored, to keep somewhere its writers cannot reach."""
+    cid = await store.connection_id(name)
+    return HeadReport(name, await store.head(cid))

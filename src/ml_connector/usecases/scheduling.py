@@ -136,5 +136,7 @@ async def scheduler_turn(
         return Turn(config.name, "skipped", f"paused: `connection resume {config.name}`"), None
     report = result.report
     action: TurnAction = "failed" if report.status == "failed" else "synced"
-    detail = report.error or f"{report.counters.purchase_orders} POs posted"
+    detail = (report.error or f"{report.counters.purchase_orders} POs posted") + (
+        f"; audit head {result.head}"
+    )
     return Turn(config.name, action, detail, report), next_run_of(config, now, now)

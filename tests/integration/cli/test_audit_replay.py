@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from cli_helpers import Cli, Sandboxes
@@ -34,6 +35,37 @@ def test_tampering_fails_verification(connected: Cli) -> None:
 
     _tamper(connected, "DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
     assert connected.json("audit", "verify", "acme", expect=1)["intact"] is False
+
+
+def test_a_head_kept_from_the_run_report_finds_truncation_the_stored_head_hides(
+    connected: Cli,
+) -> None:
+    report = json.loads(connected("sync", "acme", "--json").stdout)
+    kept = report["audit_head"]
+    shown = connected.json("audit", "head", "acme")
+    assert shown["head"] == kept == f"{shown['count']}:{shown['link']}"
+    assert kept in connected.ok("audit", "head", "acme").stdout
+    assert f"Head: {kept}" in connected.ok("audit", "verify", "acme").stdout
+    assert connected.json("audit", "verify", "acme", "--expect-head", kept)["intact"] is True
+
+    # Delete the newest three events and rewrite the stored head to match what is left.
+    with sqlite3.connect(connected.database) as db:
+        newest = [row[0] for row in db.execute("SELECT id FROM audit_events ORDER BY id DESC")]
+        db.execute(f"DELETE FROM audit_events WHERE id >= {newest[2]}")
+        last = db.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()[0]
+        db.execute("UPDATE audit_heads SET count = count - 3, last_hash = ?", (last,))
+    assert connected("audit", "verify", "acme").exit_code == 0  # the database agrees with itself
+    doc = connected.json("audit", "verify", "acme", "--expect-head", kept, expect=1)
+    assert [(b["kind"], b["event_id"]) for b in doc["broken"]] == [("truncated", None)]
+    assert doc["expected_head"] == kept
+    text = connected("audit", "verify", "acme", "--expect-head", kept)
+    assert text.exit_code == 1
+    assert "truncated at the chain:" in text.stdout
+
+    bad = connected("audit", "verify", "acme", "--expect-head", "12:nothex")
+    assert bad.exit_code == 2
+    assert "COUNT:LINK" in bad.stderr
+    assert connected("audit", "head", "acme", "--expect-head", kept).exit_code == 2
 
 
 def test_replay_blocked_after_mapping_posts_them_without_cin7(

@@ -33,6 +33,10 @@ def test_sync_counts_match_qad_and_exit_code_reports_blocked(synced: Synced) -> 
     assert again.exit_code == 1
     assert "blocked" in again.stdout
     assert "Cin7 calls" in again.stdout
+    # The first pass's head; the second pass appended to it and prints where it ends now.
+    head = cli.json("audit", "head", "acme")["head"]
+    assert f"Audit head: {head}" in again.stdout
+    assert int(head.split(":")[0]) >= int(doc["audit_head"].split(":")[0])
     assert boxes.qad_counts() == qad  # nothing posted twice
 
 
@@ -161,9 +165,12 @@ def test_audit_trail_in_both_reference_forms_and_verify(synced: Synced) -> None:
 
     ok = cli.ok("audit", "verify", "acme")
     assert "intact" in ok.stdout
+    head = cli.json("audit", "head", "acme")["head"]
     assert cli.json("audit", "verify", "acme") == {
         "connection": "acme",
         "intact": True,
+        "head": head,
+        "expected_head": None,
         "broken": [],
     }
     assert cli.json("audit", "acme", "--verify")["intact"] is True
