@@ -40,7 +40,7 @@ from ml_connector.cli.console import (
     say,
 )
 from ml_connector.cli.entry import RootGroup
-from ml_connector.cli.jobs import scheduler, worker
+from ml_connector.cli.jobs import Queue, queue_pass, scheduler, worker
 from ml_connector.cli.logs import command_log, stamp, stop_reporter
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
@@ -869,6 +869,7 @@ def sync(
         typer.Option("--dry-run", help="Show what would be posted; post nothing, move no cursor."),
     ] = False,
     wait: Wait = 0.0,
+    queue: Queue = False,
     as_json: Json = False,
 ) -> None:
     """Run one sync pass: poll Cin7, plan, post to QAD, release held invoices.
@@ -876,8 +877,16 @@ def sync(
     A paused connection syncs too when asked by hand (and says on stderr that it is paused).
 
     Progress bars on stderr when it is a terminal. Exit 1 when any record failed or is blocked,
-    5 when another process is syncing the connection (see --wait).
+    5 when another process is syncing the connection (see --wait). With --queue a worker runs
+    it (see `ml-connector worker`) and this exits 0 once it is queued.
     """
+    if queue:
+        if dry_run:
+            raise typer.BadParameter("--dry-run runs here; it cannot be queued")
+        from ml_connector.jobs.asking import queue_sync
+
+        queue_pass("sync", name, as_json, lambda settings: queue_sync(settings, name))
+        return
 
     async def main() -> int:
         async with open_store() as store:
@@ -964,13 +973,26 @@ def replay(
         typer.Option(help="Who replays, for the audit trail (default replay:<OS user>)."),
     ] = None,
     wait: Wait = 0.0,
+    queue: Queue = False,
     as_json: Json = False,
 ) -> None:
     """Re-run records from their stored snapshots, without calling Cin7.
 
     Fix the cause first (a mapping, a QAD setting), then replay. Exit 1 when any record still
-    fails or is blocked.
+    fails or is blocked. With --queue a worker runs it and this exits 0 once it is queued.
     """
+    if queue:
+        from ml_connector.jobs.asking import queue_replay
+
+        queue_pass(
+            "replay",
+            name,
+            as_json,
+            lambda settings: queue_replay(
+                settings, name, references or [], failed=failed, blocked=blocked, actor=actor
+            ),
+        )
+        return
 
     async def main() -> int:
         async with open_store() as store:

@@ -9,21 +9,31 @@ machinery (Procrastinate) is imported only when one of them runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ml_connector.cli.console import run_until_stopped, say
+from ml_connector.cli.console import EXIT_OK, emit_json, run, run_until_stopped, say
 from ml_connector.cli.logs import command_log, stamp, stop_reporter
 from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
 
 if TYPE_CHECKING:
+    from ml_connector.jobs.defer import Deferral
     from ml_connector.jobs.recovery import Recovered
     from ml_connector.jobs.scheduler import SchedulerTurn
     from ml_connector.jobs.tasks import JobOutcome
 
-__all__ = ["scheduler", "worker"]
+__all__ = ["Queue", "queue_pass", "scheduler", "worker"]
+
+Queue = Annotated[
+    bool,
+    typer.Option(
+        "--queue",
+        help="PostgreSQL: queue it for `ml-connector worker`s instead of running it here.",
+    ),
+]
 
 DatabaseUrl = Annotated[
     str | None,
@@ -146,6 +156,34 @@ def scheduler(
         await run_scheduler(settings, once=once, on_turn=show)
 
     run_until_stopped(main, stop_reporter(log, "scheduler ", "queued jobs stay queued"))
+
+
+def queue_pass(
+    kind: str,
+    name: str,
+    as_json: bool,
+    ask: Callable[[AppSettings], Awaitable[Deferral]],
+) -> None:
+    """`sync --queue` / `replay --queue`: queue the pass, say what became of it (exit 0)."""
+
+    async def main() -> int:
+        deferral = await ask(load_settings())
+        if as_json:
+            emit_json(
+                {
+                    "connection": name,
+                    "kind": kind,
+                    "queued": deferral.outcome == "deferred",
+                    "job_id": deferral.job_id,
+                }
+            )
+        elif deferral.outcome == "deferred":
+            say(f"Queued {kind} job {deferral.job_id} for {name}.")
+        else:
+            say(f"A {kind} of {name} is already waiting in the queue; nothing more queued.")
+        return EXIT_OK
+
+    run(main)
 
 
 def _settings(database_url: str | None) -> AppSettings:
