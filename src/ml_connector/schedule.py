@@ -16,9 +16,10 @@ A schedule is one of two kinds:
 Daylight saving time follows cron's own rule (Vixie cron, cronie): a job with ``*`` leading its
 minute or hour field is periodic and follows real time, so ``*/30 * * * *`` fires every 30
 minutes through both changes, twice on the repeated wall-clock hour of the autumn change and not
-at all in the skipped one of the spring change; a job at fixed times (``30 2 * * *``) fires once
-a day whatever the change: at 03:00 on the spring day, when 02:30 does not exist, and only on
-the first 02:30 of the autumn day.
+at all in the skipped one of the spring change (croniter moves a skipped time to the end of the
+gap; a periodic job drops it instead); a job at fixed times (``30 2 * * *``) fires once a day
+whatever the change: at 03:00 on the spring day, when 02:30 does not exist, and only on the
+first 02:30 of the autumn day.
 
 :func:`next_run` is the one computation of "when next": the embedded scheduler (``run``), the
 Procrastinate ``scheduler`` and the reports' next run (``status``, the overview, the console)
@@ -128,7 +129,11 @@ class Schedule:
                 fire: datetime = series.get_next(datetime)
             except CroniterError as exc:  # "0 0 31 2 *": no such day
                 raise ConfigError(f"schedule {self.text!r} never fires") from exc
-            if fire.astimezone(UTC) <= floor or (fixed and _repeated(fire, self.zone)):
+            if (
+                fire.astimezone(UTC) <= floor
+                or (fixed and _repeated(fire, self.zone))
+                or (not fixed and not croniter.match(self.cron, fire.replace(tzinfo=None)))
+            ):
                 skipped += 1
                 if skipped > _MAX_SKIPS:
                     raise ConfigError(f"schedule {self.text!r} never fires")

@@ -38,6 +38,15 @@ def test_a_periodic_job_keeps_real_time_through_spring_forward() -> None:
     assert {b - a for a, b in pairwise(fires)} == {timedelta(minutes=30)}
 
 
+def test_a_periodic_job_drops_times_a_half_hour_change_skips() -> None:
+    # Lord Howe springs from 02:00 to 02:30 (UTC+10:30 to +11) on 4 October: 02:00 and 02:20
+    # do not exist, and a periodic job does not make up for them at 02:30.
+    fires = parse_schedule("*/20 1-3 * * *", "Australia/Lord_Howe").fires_after(
+        utc(2026, 10, 3, 15, 0), 3
+    )
+    assert fires == [utc(2026, 10, 3, 15, 10), utc(2026, 10, 3, 15, 40), utc(2026, 10, 3, 16)]
+
+
 def test_a_fixed_time_in_the_skipped_hour_fires_once_at_three() -> None:
     fires = parse_schedule("30 2 * * *", BERLIN).fires_after(utc(2026, 3, 28, 12, 0), 3)
     assert local(fires) == ["29 03:00+0200", "30 02:30+0200", "31 02:30+0200"]
