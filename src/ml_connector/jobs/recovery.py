@@ -15,24 +15,33 @@ it left without an outcome by looking in QAD before posting anything.
 When the same work is already waiting (the scheduler deferred the next slot meanwhile), the
 stalled job cannot go back under its queueing lock; it is closed as failed, and the waiting job
 does the work.
+
+The queue is not the record of what happened (the store's runs and trail are), so finished jobs
+are forgotten after :data:`JOB_HISTORY`: :func:`prune_finished`, which the workers run hourly,
+deletes them with their events; otherwise every slot of every connection would stay a row for
+ever.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from procrastinate import App
 from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Status
 
-__all__ = ["STALLED_AFTER", "Recovered", "recover_stalled"]
+__all__ = ["JOB_HISTORY", "STALLED_AFTER", "Recovered", "prune_finished", "recover_stalled"]
 
 log = logging.getLogger(__name__)
 
 STALLED_AFTER = 60.0
 """Seconds without a heartbeat after which a worker counts as dead."""
+
+JOB_HISTORY = timedelta(days=7)
+"""How long finished jobs (succeeded, failed, cancelled, aborted) stay in the queue's tables."""
 
 
 @dataclass(frozen=True)
@@ -67,3 +76,13 @@ async def recover_stalled(app: App, *, stalled_after: float = STALLED_AFTER) -> 
         )
         done.append(Recovered(job.id, job.task_name, job.queueing_lock, action))
     return done
+
+
+async def prune_finished(app: App, *, older_than: timedelta = JOB_HISTORY) -> None:
+    """Delete jobs that finished more than ``older_than`` ago, whatever their final state."""
+    await app.job_manager.delete_old_jobs(
+        nb_hours=max(1, int(older_than.total_seconds() // 3600)),
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )

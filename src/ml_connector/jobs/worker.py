@@ -14,8 +14,9 @@ Start as many as the work needs, on as many machines, all with the same
     ml-connector worker --concurrency 4 &     # as many times as wanted
     ml-connector scheduler &                  # one is enough; more do no harm
 
-While it runs, the worker beats its heart every ``stalled_after / 6`` seconds and looks for
-stalled jobs every ``stalled_after / 2`` seconds (:mod:`ml_connector.jobs.recovery`).
+While it runs, the worker beats its heart every ``stalled_after / 6`` seconds, looks for
+stalled jobs every ``stalled_after / 2`` seconds and deletes jobs finished more than a week ago
+every hour (:mod:`ml_connector.jobs.recovery`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from procrastinate import App
 from procrastinate.exceptions import ProcrastinateException
 
 from ml_connector.jobs.app import job_app
-from ml_connector.jobs.recovery import STALLED_AFTER, Recovered, recover_stalled
+from ml_connector.jobs.recovery import STALLED_AFTER, Recovered, prune_finished, recover_stalled
 from ml_connector.jobs.schema import ensure_job_schema, libpq_url
 from ml_connector.jobs.tasks import BUSY_DELAY, RUNTIME_KEY, JobOutcome, JobRuntime, worker_actor
 from ml_connector.settings import AppSettings
@@ -39,6 +41,10 @@ from ml_connector.usecases.opening import open_store
 __all__ = ["GRACE_SECONDS", "run_worker", "work"]
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600.0
+"""Seconds between two deletions of long-finished jobs (:func:`~ml_connector.jobs.recovery
+.prune_finished`)."""
 
 GRACE_SECONDS = 30.0
 """How long a stopping worker lets its running jobs finish before cancelling them."""
@@ -105,10 +111,14 @@ async def work(
 async def _recover_forever(
     app: App, stalled_after: float, on_recovered: Callable[[Recovered], None]
 ) -> None:
+    pruned_at: float | None = None
     while True:
         try:
             for recovered in await recover_stalled(app, stalled_after=stalled_after):
                 on_recovered(recovered)
+            if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_EVERY:
+                await prune_finished(app)
+                pruned_at = time.monotonic()
         except ProcrastinateException as exc:  # the database blinked: look again next time
-            log.warning("stalled jobs not checked: %s", type(exc).__name__)
+            log.warning("stalled or old jobs not looked after: %s", type(exc).__name__)
         await asyncio.sleep(max(1.0, stalled_after / 2))

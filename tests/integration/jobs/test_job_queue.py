@@ -1,5 +1,5 @@
-"""The queue's keys: one waiting job per piece of work, one job per schedule slot, and the jobs
-of a dead worker queued again."""
+"""The queue's keys: one waiting job per piece of work, one job per schedule slot; the jobs of a
+dead worker queued again, and finished ones forgotten after a week."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from job_queue import jobs, libpq
 from procrastinate import App
+from procrastinate.jobs import Status
 
 from ml_connector.jobs.app import job_app
 from ml_connector.jobs.defer import (
@@ -20,7 +21,7 @@ from ml_connector.jobs.defer import (
     defer_replay,
     defer_sync,
 )
-from ml_connector.jobs.recovery import recover_stalled
+from ml_connector.jobs.recovery import prune_finished, recover_stalled
 from ml_connector.jobs.schema import ensure_job_schema
 
 SLOT = datetime(2026, 12, 2, 9, 15, tzinfo=UTC)
@@ -114,6 +115,42 @@ async def test_a_dead_workers_job_whose_work_already_waits_is_closed(app: App, p
         (stalled.job_id, "failed"),
         (waiting.job_id, "todo"),
     ]
+
+
+async def _start(app: App, name: str) -> int:
+    """A worker that registers and takes the next job, as a real one does, then stops."""
+    worker_id = await app.job_manager.register_worker()
+    job = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
+    assert job is not None, name
+    return worker_id
+
+
+def _silence(url: str, worker_id: int, *, seconds: int) -> None:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        conn.execute(
+            "UPDATE procrastinate_workers SET last_heartbeat = now() - make_interval(secs => %s) "
+            "WHERE id = %s",
+            (seconds, worker_id),
+        )
+
+
+async def test_jobs_finished_more_than_a_week_ago_are_forgotten(app: App, pg_url: str) -> None:
+    finished = [await defer_sync(app, "acme"), await defer_alerts(app, "acme")]
+    worker = await app.job_manager.register_worker()
+    for status in (Status.SUCCEEDED, Status.FAILED):
+        job = await app.job_manager.fetch_job(queues=None, worker_id=worker)
+        assert job is not None
+        await app.job_manager.finish_job(job, status=status, delete_job=False)
+    waiting = await defer_sync(app, "globex")
+    with psycopg.connect(libpq(pg_url), autocommit=True) as conn:
+        conn.execute(
+            "UPDATE procrastinate_events SET at = at - interval '8 days' WHERE job_id = ANY(%s)",
+            ([d.job_id for d in finished],),
+        )
+
+    await prune_finished(app)
+
+    assert [(r.id, r.status) for r in jobs(pg_url)] == [(waiting.job_id, "todo")]
 
 
 async def _start(app: App, name: str) -> int:
