@@ -15,8 +15,11 @@ who it is for the audit trail, how to report) through Procrastinate's job contex
 
 A pass that ends ``failed`` (a remote unavailable, credentials refused) still ends its job as
 succeeded: the pass and its outcome are recorded in the store, where ``runs``, ``status``, the
-console and the alerts read them, and the next schedule slot tries again. A job fails only when
-the task itself could not run (the connection was removed, the database went away).
+console and the alerts read them, and the next schedule slot tries again. Work the use case
+refuses (the connection was removed after the job was queued, a replay names a purchase it does
+not have) is reported as ``refused`` with the reason, in one line, and ends the job: running it
+again would be refused again. A job fails only when the task itself could not run (the database
+went away).
 
 A killed worker's job is run again by :mod:`ml_connector.jobs.recovery`; that is safe because a
 pass resolves every write left without its outcome by looking in QAD before posting.
@@ -33,7 +36,7 @@ from typing import Any
 
 from procrastinate import App, JobContext
 
-from ml_connector.errors import ConnectionBusy
+from ml_connector.errors import ConfigError, ConnectionBusy
 from ml_connector.jobs.defer import (
     ALERTS_TASK,
     REPLAY_TASK,
@@ -65,7 +68,7 @@ def worker_actor() -> str:
 @dataclass(frozen=True)
 class JobOutcome:
     """What one job did: ``action`` is ``synced``, ``failed``, ``replayed``, ``nothing``,
-    ``busy`` (deferred again) or ``evaluated``."""
+    ``busy`` (deferred again), ``evaluated`` or ``refused`` (``detail`` says why)."""
 
     task: str
     connection: str
@@ -100,6 +103,9 @@ async def sync_task(context: JobContext, connection: str, timestamp: int | None 
     except ConnectionBusy as busy:
         again = await defer_sync(context.app, connection, delay=runtime.busy_delay)
         _report(runtime, context, "sync", connection, "busy", _busy_detail(busy, again))
+        return
+    except ConfigError as exc:
+        _report(runtime, context, "sync", connection, "refused", str(exc))
         return
     report = result.report
     action = "failed" if report.status == "failed" else "synced"
@@ -137,6 +143,9 @@ async def replay_task(
         )
         _report(runtime, context, "replay", connection, "busy", _busy_detail(busy, again))
         return
+    except ConfigError as exc:
+        _report(runtime, context, "replay", connection, "refused", str(exc))
+        return
     if result is None:
         _report(runtime, context, "replay", connection, "nothing", "no record to replay")
         return
@@ -149,7 +158,11 @@ async def alerts_task(context: JobContext, connection: str, timestamp: int | Non
     store = runtime.store
     if not isinstance(store, SqlStore):  # pragma: no cover - workers always open a SqlStore
         raise TypeError("alerts are evaluated from the SQL store")
-    sent = await evaluate_alerts(store, connection)
+    try:
+        sent = await evaluate_alerts(store, connection)
+    except ConfigError as exc:
+        _report(runtime, context, "alerts", connection, "refused", str(exc))
+        return
     detail = ", ".join(f"{n.condition} {n.state}" for n in sent) or "nothing changed"
     _report(runtime, context, "alerts", connection, "evaluated", detail)
 

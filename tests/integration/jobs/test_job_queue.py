@@ -1,5 +1,6 @@
 """The queue's keys: one waiting job per piece of work, one job per schedule slot; the jobs of a
-dead worker queued again, and finished ones forgotten after a week."""
+dead worker queued again, finished ones forgotten after a week, work for a removed connection
+refused."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from ml_connector.jobs.defer import (
 )
 from ml_connector.jobs.recovery import prune_finished, recover_stalled
 from ml_connector.jobs.schema import ensure_job_schema
+from ml_connector.jobs.tasks import JobOutcome
+from ml_connector.jobs.worker import work
+from ml_connector.store.sql import SqlStore
+from ml_connector.vault import Vault
 
 SLOT = datetime(2026, 12, 2, 9, 15, tzinfo=UTC)
 
@@ -168,3 +173,25 @@ def _silence(url: str, worker_id: int, *, seconds: int) -> None:
             "WHERE id = %s",
             (seconds, worker_id),
         )
+
+
+async def test_work_for_a_removed_connection_is_refused_in_one_line(app: App, pg_url: str) -> None:
+    await defer_sync(app, "ghost")
+    await defer_replay(app, "ghost", ["PO-1"])
+    await defer_alerts(app, "ghost")
+    outcomes: list[JobOutcome] = []
+    store = await SqlStore.open(pg_url, Vault.ephemeral())
+    try:
+        await work(
+            app, store, wait=False, on_outcome=outcomes.append, install_signal_handlers=False
+        )
+    finally:
+        await store.close()
+
+    assert sorted((o.task, o.action) for o in outcomes) == [
+        ("alerts", "refused"),
+        ("replay", "refused"),
+        ("sync", "refused"),
+    ]
+    assert all("ghost" in o.detail for o in outcomes)
+    assert {r.status for r in jobs(pg_url)} == {"succeeded"}
