@@ -1,6 +1,7 @@
 """Sync jobs against both sandboxes over HTTP, on PostgreSQL: a queued sync posts like `sync`
 does, a job that finds its connection locked defers itself instead of waiting, what the
-scheduler queues a worker syncs, and replay and alert jobs run their use cases."""
+scheduler queues a worker syncs (unless the connection was paused since), and replay and alert
+jobs run their use cases."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ml_connector.jobs.tasks import JobOutcome
 from ml_connector.jobs.worker import work
 from ml_connector.usecases.alerts import add_alert
 from ml_connector.usecases.lock import connection_lock
+from ml_connector.usecases.scheduling import set_paused
 
 pytestmark = pytest.mark.postgres
 
@@ -143,3 +145,26 @@ async def test_replay_and_alert_jobs_run_their_use_cases(
     assert actions[2][:2] == ("replay", "replayed")
     assert len(world.po_for(reference)) == 1  # replayed, not posted again
     assert {row.status for row in jobs(database_url)} == {"succeeded"}
+
+
+async def test_a_slot_queued_before_a_pause_does_not_sync_but_a_sync_asked_for_does(
+    world: World, app: App, database_url: str
+) -> None:
+    order = world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": 6}])
+    await world.change(schedule="every 15m")
+    turns, _ = await look(app, world.store, datetime.now(UTC))
+    assert [t.action for t in turns] == ["deferred"]
+    await set_paused(world.store, "acme", True, actor="cli:ada")
+
+    outcomes = await _drain(app, world)
+
+    assert [(o.action, o.job_id) for o in outcomes] == [("paused", turns[0].job_id)]
+    assert "connection acme is paused" in outcomes[0].detail
+    assert await world.store.list_runs(world.cid, kind="sync") == []
+    turns, _ = await look(app, world.store, datetime.now(UTC))
+    assert [t.action for t in turns] == ["skipped"]
+
+    by_hand = await defer_sync(app, "acme")  # `sync acme --queue`: a person asked
+    outcomes = await _drain(app, world)
+    assert [(o.action, o.job_id) for o in outcomes] == [("synced", by_hand.job_id)]
+    assert len(world.po_for(order["OrderNumber"])) == 1

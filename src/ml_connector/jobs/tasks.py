@@ -36,7 +36,7 @@ from typing import Any
 
 from procrastinate import App, JobContext
 
-from ml_connector.errors import ConfigError, ConnectionBusy
+from ml_connector.errors import ConfigError, ConnectionBusy, ConnectionPaused
 from ml_connector.jobs.defer import (
     ALERTS_TASK,
     REPLAY_TASK,
@@ -68,7 +68,8 @@ def worker_actor() -> str:
 @dataclass(frozen=True)
 class JobOutcome:
     """What one job did: ``action`` is ``synced``, ``failed``, ``replayed``, ``nothing``,
-    ``busy`` (deferred again), ``evaluated`` or ``refused`` (``detail`` says why)."""
+    ``busy`` (deferred again), ``paused`` (a schedule slot's sync of a connection paused
+    since), ``evaluated`` or ``refused`` (``detail`` says why)."""
 
     task: str
     connection: str
@@ -96,13 +97,20 @@ def register_tasks(app: App) -> None:
 
 
 async def sync_task(context: JobContext, connection: str, timestamp: int | None = None) -> None:
-    """One sync pass over ``connection`` (``timestamp``: the schedule slot, for the record)."""
+    """One sync pass over ``connection``. ``timestamp`` is the schedule slot of a job the
+    scheduler queued (None: asked for now, by hand): such a pass does not run once the
+    connection is paused."""
     runtime = _runtime(context)
     try:
-        result = await sync_connection(runtime.store, connection, actor=runtime.actor)
+        result = await sync_connection(
+            runtime.store, connection, actor=runtime.actor, scheduled=timestamp is not None
+        )
     except ConnectionBusy as busy:
         again = await defer_sync(context.app, connection, delay=runtime.busy_delay)
         _report(runtime, context, "sync", connection, "busy", _busy_detail(busy, again))
+        return
+    except ConnectionPaused as paused:  # paused after the scheduler queued this slot
+        _report(runtime, context, "sync", connection, "paused", str(paused))
         return
     except ConfigError as exc:
         _report(runtime, context, "sync", connection, "refused", str(exc))
