@@ -11,7 +11,10 @@ processes on any number of machines take them:
 - :mod:`~ml_connector.jobs.tasks` are the tasks (sync, replay, alerts), thin over the use cases;
 - :mod:`~ml_connector.jobs.app` builds the Procrastinate app of a database;
 - :mod:`~ml_connector.jobs.worker` runs jobs (``ml-connector worker``);
-- :mod:`~ml_connector.jobs.recovery` runs a dead worker's jobs again;
+- :mod:`~ml_connector.jobs.scheduler` queues each connection's sync when its schedule says
+  (``ml-connector scheduler``);
+- :mod:`~ml_connector.jobs.asking` queues a pass asked for on the command line (``--queue``);
+- :mod:`~ml_connector.jobs.recovery` runs a dead worker's jobs again and forgets old ones;
 - :mod:`~ml_connector.jobs.pacer` and :mod:`~ml_connector.jobs.slots` are the throttles every
   worker shares: Cin7's pacer per application key, QAD's in-flight slots per tenant.
 
