@@ -140,7 +140,7 @@ def _silence(url: str, worker_id: int, *, seconds: int) -> None:
 
 
 async def test_jobs_finished_more_than_a_week_ago_are_forgotten(app: App, pg_url: str) -> None:
-    finished = [await defer_sync(app, "acme"), await defer_alerts(app, "acme")]
+    finished = [await defer_sync(app, "acme", slot=SLOT), await defer_alerts(app, "acme")]
     worker = await app.job_manager.register_worker()
     for status in (Status.SUCCEEDED, Status.FAILED):
         job = await app.job_manager.fetch_job(queues=None, worker_id=worker)
