@@ -55,3 +55,49 @@ async def test_a_viewer_may_not_pause_and_a_form_needs_its_csrf_token(
     form = await client.post("/connections/acme/pause", data={"csrf_token": token})
     assert form.status_code == 403
     assert (await store.get_connection("acme")).sync.paused is False
+
+
+async def test_an_admin_adds_and_edits_a_cron_schedule_in_a_zone_but_not_the_pause(
+    client: httpx.AsyncClient, store: SqlStore, people: dict[str, str]
+) -> None:
+    token = await sign_in_as(client, "ada")
+    base = {
+        "csrf_token": token,
+        "cin7_account_id": "acc-north",
+        "cin7_application_key": "north-key",
+        "qad_url": "https://north.qad.example/clouderp",
+        "qad_client_id": "cid",
+        "qad_username": "int",
+        "qad_password": "north-pass",
+        "qad_domain": "10USA",
+        "qad_entity": "10USACO",
+    }
+    added = await client.post(
+        "/connections",
+        data={**base, "name": "north", "schedule": "*/15 6-20 * * 1-5", "timezone": "Asia/Tokyo"},
+    )
+    assert added.headers["location"] == "/connections/north/settings"
+    shown = (await client.get("/api/connections/north/settings")).json()
+    assert (shown["schedule"], shown["timezone"]) == ("*/15 6-20 * * 1-5", "Asia/Tokyo")
+
+    refused = await client.post(
+        "/connections", data={**base, "name": "south", "timezone": "Asia/Atlantis"}
+    )
+    page = (await client.get(refused.headers["location"])).text
+    assert "time zone &#39;Asia/Atlantis&#39; unknown" in page
+    assert await store.find_connection("south") is None
+
+    headers = {"X-CSRF-Token": token}
+    edited = await client.patch(
+        "/api/connections/north", json={"timezone": "Europe/Berlin"}, headers=headers
+    )
+    assert edited.json()["changed"] == ["timezone"]
+    bad = await client.patch(
+        "/api/connections/north", json={"schedule": "0 25 * * *"}, headers=headers
+    )
+    assert bad.status_code == 400
+    assert "--schedule: schedule '0 25 * * *' not understood" in bad.text
+    no_pause = await client.patch("/api/connections/north", json={"paused": True}, headers=headers)
+    assert no_pause.status_code == 400
+    assert "connection pause|resume north" in no_pause.text
+    assert (await store.get_connection("north")).sync.paused is False
