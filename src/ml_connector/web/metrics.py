@@ -14,6 +14,7 @@ Every series starts with ``ml_connector_`` and carries the connection's name:
     ml_connector_oldest_hold_age_seconds{connection}              gauge (0 when nothing is held)
     ml_connector_seconds_since_last_successful_sync{connection}   gauge (absent before the first)
     ml_connector_connection_healthy{connection}                   gauge (1 or 0)
+    ml_connector_connection_paused{connection}                    gauge (1 while paused)
     ml_connector_cin7_calls_last_hour{connection}                 gauge
 
 Public by default; with ``--metrics-token`` a scrape must send ``Authorization: Bearer <token>``.
@@ -58,6 +59,11 @@ class FiguresCollector(Collector):
             "1 unless a remote refused the credentials or the last connection test failed.",
             labels=["connection"],
         )
+        paused = GaugeMetricFamily(
+            "ml_connector_connection_paused",
+            "1 while the connection's schedule is paused (`connection pause`), else 0.",
+            labels=["connection"],
+        )
         hold_age = GaugeMetricFamily(
             "ml_connector_oldest_hold_age_seconds",
             "Age of the longest-held invoice (0 when none is held).",
@@ -77,6 +83,7 @@ class FiguresCollector(Collector):
             for status, count in sorted(line.counts.items()):
                 records.add_metric([line.name, status], count)
             healthy.add_metric([line.name], 0 if line.health == "unhealthy" else 1)
+            paused.add_metric([line.name], 1 if line.paused else 0)
             age = (now - line.oldest_hold_since).total_seconds() if line.oldest_hold_since else 0
             hold_age.add_metric([line.name], max(age, 0.0))
             if line.last_success_at is not None:
@@ -84,7 +91,7 @@ class FiguresCollector(Collector):
                     [line.name], max((now - line.last_success_at).total_seconds(), 0.0)
                 )
             last_hour.add_metric([line.name], line.cin7_calls_last_hour)
-        yield from (records, healthy, hold_age, since_ok, last_hour)
+        yield from (records, healthy, paused, hold_age, since_ok, last_hour)
 
         runs = CounterMetricFamily(
             "ml_connector_runs",

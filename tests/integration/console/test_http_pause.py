@@ -37,8 +37,16 @@ async def test_an_operator_pauses_and_resumes_from_the_settings_page(
     assert (resumed.json()["paused"], resumed.json()["changed"]) == (False, True)
     assert resumed.json()["connection"]["paused"] is False
 
+    metric = 'ml_connector_connection_paused{connection="acme"}'
+    assert f"{metric} 0.0" in (await client.get("/metrics")).text
+    await client.post("/api/connections/acme/pause", headers={"X-CSRF-Token": token})
+    assert f"{metric} 1.0" in (await client.get("/metrics")).text
+    await client.post("/api/connections/acme/resume", headers={"X-CSRF-Token": token})
+
     trail = await store.trail(added.id, CONNECTION_TRAIL)
     assert [(e.event, e.actor) for e in trail] == [
+        ("paused", "console:otto"),
+        ("resumed", "console:otto"),
         ("paused", "console:otto"),
         ("resumed", "console:otto"),
     ]
