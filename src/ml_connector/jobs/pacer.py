@@ -34,14 +34,15 @@ every admission reads: all workers on the key wait out Cin7's ``Retry-After`` to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ml_connector.cin7.pacer import Slot, default_per_second, key_fingerprint
-from ml_connector.store.tables import pacer_calls, pacer_keys
+from ml_connector.store.tables import pacer_calls
 
 __all__ = ["SharedPacer"]
 
@@ -49,6 +50,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _ACQUIRE = text(
     "SELECT slot_id, slot_at, wait FROM mlc_pacer_acquire(:key, :limit, :window, :margin, :spacing)"
+)
+_PAUSE = text(
+    "INSERT INTO pacer_keys AS k (key_hash, paused_until) "
+    "VALUES (:key, extract(epoch FROM clock_timestamp()) + :seconds) "
+    "ON CONFLICT (key_hash) DO UPDATE SET paused_until = "
+    "greatest(coalesce(k.paused_until, 0), EXCLUDED.paused_until)"
 )
 _NOW = func.extract("epoch", func.clock_timestamp())
 
@@ -101,7 +108,7 @@ class SharedPacer:
             "spacing": 1.0 / self.per_second,
         }
         while True:
-            async with self._engine.begin() as conn:
+            async with self._connect() as conn:
                 row = (await conn.execute(_ACQUIRE, params)).one()
             if row.slot_id is not None:
                 return Slot(float(row.slot_at), int(row.slot_id))
@@ -112,7 +119,7 @@ class SharedPacer:
     async def release(self, slot: Slot) -> None:
         if slot.id is None:
             return
-        async with self._engine.begin() as conn:
+        async with self._connect() as conn:
             await conn.execute(
                 update(pacer_calls)
                 .where(pacer_calls.c.id == slot.id)
@@ -120,25 +127,11 @@ class SharedPacer:
             )
 
     async def pause_for(self, seconds: float) -> None:
-        until = _NOW + max(0.0, seconds)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO pacer_keys (key_hash) VALUES (:key) "
-                    "ON CONFLICT (key_hash) DO NOTHING"
-                ),
-                {"key": self._key},
-            )
-            await conn.execute(
-                update(pacer_keys)
-                .where(pacer_keys.c.key_hash == self._key)
-                .values(
-                    paused_until=func.greatest(func.coalesce(pacer_keys.c.paused_until, 0), until)
-                )
-            )
+        async with self._connect() as conn:
+            await conn.execute(_PAUSE, {"key": self._key, "seconds": max(0.0, seconds)})
 
     async def in_window(self) -> int:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             count = await conn.scalar(
                 select(func.count())
                 .select_from(pacer_calls)
@@ -148,3 +141,10 @@ class SharedPacer:
                 )
             )
         return int(count or 0)
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        # One statement each (the admission is one function call): autocommit spares the
+        # BEGIN and COMMIT round trips.
+        async with self._engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -2,29 +2,38 @@
 
 The tenant profile's ``[limits] in_flight`` (N, default 8) is the most requests all workers
 together have out to one QAD tenant (`ml_connector.qad.inflight`). On PostgreSQL the tenant has
-N rows in ``qad_slots``; a request takes a free one with one statement::
+N rows in ``qad_slots``; a process takes a free one with one statement::
 
     UPDATE qad_slots SET holder = :me, expires_at = now + lease
      WHERE (tenant_hash, slot) = (SELECT … WHERE free ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING slot
 
-and frees it when the answer is in. ``SKIP LOCKED`` lets concurrent takers pass each other
-instead of queueing on one row. A slot is free when it has no holder or its lease ran out: the
-lease is the request's longest life (the channel's timeout) plus a minute, so a killed worker's
-slot returns by itself and a live request never loses its own. When all N are taken the caller
-polls, a few milliseconds at first and at most a quarter of a second apart.
+``SKIP LOCKED`` lets concurrent takers pass each other instead of queueing on one row. A slot
+is free when it has no holder or its lease ran out: the lease is the longest a request may
+take (the channel's timeout) plus a minute, so a killed worker's slot returns by itself and a
+live request never loses its own. When all N are taken the caller polls, a few milliseconds at
+first and at most a quarter of a second apart.
 
-Each instance also holds a local semaphore of N in front of the table, so one process never
-polls for a slot it could not use, and the database sees only the requests that may go out.
-Instants are the database server's clock (epoch seconds), one clock for every machine.
+A pass sends QAD dozens of requests per purchase, and two round trips to the database for each
+would cost more than the request itself. So a slot, once taken, serves this process's next
+requests too: a request that ends keeps its slot *idle* in the process, the next request here
+takes it without asking the database, and an idle slot goes back to the table after `linger`
+seconds unused, or when it has been held `hold` seconds (so other workers get their turn), or
+when the channel closes (`aclose`). The bound holds throughout: every request in flight sits
+on a slot that the table says this process holds. A local semaphore of N in front keeps one
+process from polling for slots it could not use. Instants are the database server's clock
+(epoch seconds), one clock for every machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -55,16 +64,27 @@ _TAKE = text(
 )
 _FREE = text(
     "UPDATE qad_slots SET holder = NULL, expires_at = NULL "
-    "WHERE tenant_hash = :tenant AND slot = :slot AND holder = :holder"
+    "WHERE tenant_hash = :tenant AND holder = ANY(:holders)"
 )
+
+
+@dataclass(frozen=True)
+class _Lease:
+    slot: int
+    holder: str
+    taken_at: float  # this process's monotonic clock
 
 
 class SharedInFlight:
     """At most `size` requests out to the tenant at `base_url` from every worker together.
 
-    >>> in_flight = SharedInFlight(engine, "https://acme.qad.com/clouderp", size=8, lease=90)
+    >>> in_flight = SharedInFlight(engine, "https://acme.qad.com/clouderp", size=8, lease=120)
     >>> async with in_flight.slot():
     ...     ...  # one request to the tenant
+    >>> await in_flight.aclose()  # gives back the slots kept idle
+
+    `taken` counts slots taken from the database, `waited` the seconds spent polling while
+    other workers held all of them (benches, tests).
     """
 
     def __init__(
@@ -73,7 +93,9 @@ class SharedInFlight:
         base_url: str,
         size: int = DEFAULT_IN_FLIGHT,
         *,
-        lease: float = 90.0,
+        lease: float = 120.0,
+        hold: float = 1.0,
+        linger: float = 0.05,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         if size < 1:
@@ -81,13 +103,19 @@ class SharedInFlight:
         if engine.dialect.name != "postgresql":
             raise ValueError("the shared in-flight bound needs PostgreSQL")
         self.size = size
-        self.lease = lease
+        self.lease = max(lease, hold + 1.0)
+        self.hold = hold
+        self.linger = linger
         self._engine = engine
         self._tenant = tenant_fingerprint(base_url)
         self._sleep = sleep
         self._local = asyncio.Semaphore(size)
+        self._idle: list[tuple[_Lease, float]] = []  # (lease, idle since)
+        self._timer: asyncio.TimerHandle | None = None
+        self._freeing: set[asyncio.Task[None]] = set()
         self._created = False
-        self.waited = 0.0  # seconds spent polling for a slot another worker held
+        self.taken = 0
+        self.waited = 0.0
 
     def __repr__(self) -> str:
         return f"SharedInFlight(tenant={self._tenant[:16]}, size={self.size})"
@@ -95,36 +123,86 @@ class SharedInFlight:
     def slot(self) -> AbstractAsyncContextManager[object]:
         return self._held()
 
+    async def aclose(self) -> None:
+        """Give every idle slot back now (the channel is done with the tenant)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        idle, self._idle = self._idle, []
+        await self._free([lease for lease, _ in idle])
+        if self._freeing:
+            await asyncio.gather(*self._freeing, return_exceptions=True)
+
     @asynccontextmanager
     async def _held(self) -> AsyncIterator[int]:
         async with self._local:
-            holder = uuid.uuid4().hex
-            number = await self._take(holder)
+            lease = self._reuse() or await self._take()
             try:
-                yield number
+                yield lease.slot
             finally:
-                await self._free(number, holder)
+                if time.monotonic() - lease.taken_at < self.hold:
+                    self._idle.append((lease, time.monotonic()))
+                    self._arm()
+                else:
+                    # Shielded: a cancelled request must still give its slot back.
+                    await asyncio.shield(self._free([lease]))
 
-    async def _take(self, holder: str) -> int:
+    def _reuse(self) -> _Lease | None:
+        now = time.monotonic()
+        while self._idle:
+            lease, _ = self._idle.pop()
+            if now - lease.taken_at < self.hold:
+                return lease
+            self._spawn_free([lease])
+        return None
+
+    def _arm(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.linger, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        keep = [(lease, since) for lease, since in self._idle if now - since < self.linger]
+        done = [lease for lease, since in self._idle if now - since >= self.linger]
+        self._idle = keep
+        if done:
+            self._spawn_free(done)
+        if keep:
+            self._arm()
+
+    def _spawn_free(self, leases: list[_Lease]) -> None:
+        task = asyncio.get_running_loop().create_task(self._free(leases))
+        self._freeing.add(task)
+        task.add_done_callback(self._freeing.discard)
+
+    async def _take(self) -> _Lease:
+        holder = uuid.uuid4().hex
         params = {"tenant": self._tenant, "size": self.size, "holder": holder, "lease": self.lease}
         poll = _FIRST_POLL
         while True:
-            async with self._engine.begin() as conn:
+            async with self._connect() as conn:
                 if not self._created:
                     await conn.execute(_CREATE, params)
+                    self._created = True
                 number = await conn.scalar(_TAKE, params)
-            self._created = True
             if number is not None:
-                return int(number)
+                self.taken += 1
+                return _Lease(int(number), holder, time.monotonic())
             self.waited += poll
             await self._sleep(poll)
             poll = min(_MAX_POLL, poll * 2)
 
-    async def _free(self, number: int, holder: str) -> None:
-        # Shielded: a cancelled request must still give its slot back, or it would sit out
-        # its lease.
-        await asyncio.shield(self._free_now(number, holder))
+    async def _free(self, leases: list[_Lease]) -> None:
+        if not leases:
+            return
+        async with self._connect() as conn:
+            await conn.execute(
+                _FREE, {"tenant": self._tenant, "holders": [lease.holder for lease in leases]}
+            )
 
-    async def _free_now(self, number: int, holder: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(_FREE, {"tenant": self._tenant, "slot": number, "holder": holder})
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Any]:
+        # One statement each: autocommit spares the BEGIN and COMMIT round trips.
+        async with self._engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")

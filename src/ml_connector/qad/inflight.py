@@ -37,6 +37,10 @@ class InFlight(Protocol):
         """Wait for a free slot, hold it for the block."""
         ...
 
+    async def aclose(self) -> None:
+        """Give back whatever is still held (the tenant's channels are closing)."""
+        ...
+
 
 class LocalInFlight:
     """The bound within one process (one event loop): a semaphore of `size`."""
@@ -52,6 +56,9 @@ class LocalInFlight:
 
     def slot(self) -> AbstractAsyncContextManager[object]:
         return self._semaphore
+
+    async def aclose(self) -> None:
+        """Nothing outlives the process's semaphore."""
 
 
 def tenant_fingerprint(base_url: str) -> str:

@@ -21,8 +21,9 @@ from ml_connector.sync.connect import qad_profile
 
 __all__ = ["cin7_pacer", "qad_in_flight", "shared"]
 
-# A QAD slot's lease beyond the request's own timeout: a killed worker's slot frees itself
-# this long after its request would have timed out.
+# A QAD slot's lease beyond the request's own timeout (and the second a slot may serve this
+# process's next requests): a killed worker's slot frees itself this long after its request
+# would have timed out.
 _LEASE_SLACK = 60.0
 
 

@@ -145,6 +145,8 @@ async def test_qad_slots_bound_requests_across_workers(
     # Each worker alone would allow 3 out at once; together they still allow 3.
     await asyncio.gather(*(request(bounds[i % 2]) for i in range(24)))
     assert peak == 3
+    for bound in bounds:
+        await bound.aclose()
     async with engines[0].connect() as conn:
         held = await conn.scalar(
             select(text("count(*)")).select_from(qad_slots).where(qad_slots.c.holder.isnot(None))
@@ -156,11 +158,63 @@ async def test_a_killed_workers_slot_frees_itself_when_its_lease_ends(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
     url = "https://acme.qad.example/clouderp"
-    dead = SharedInFlight(engines[0], url, size=1, lease=0.5)
-    survivor = SharedInFlight(engines[1], url, size=1, lease=0.5)
+    dead = SharedInFlight(engines[0], url, size=1, lease=0.5, hold=0.1)
+    survivor = SharedInFlight(engines[1], url, size=1, lease=0.5, hold=0.1)
     taken = dead.slot()
     await taken.__aenter__()  # the worker dies holding it: never exits the block
     started = time.monotonic()
     async with survivor.slot():
         waited = time.monotonic() - started
     assert 0.3 <= waited < 5
+
+
+async def held_slots(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        count = await conn.scalar(text("SELECT count(*) FROM qad_slots WHERE holder IS NOT NULL"))
+    return int(count or 0)
+
+
+async def test_a_slot_serves_the_next_requests_then_goes_back(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    bound = SharedInFlight(engines[0], url, size=8, hold=5.0, linger=0.2)
+    for _ in range(40):
+        async with bound.slot():
+            pass
+    # Forty requests one after another, one slot taken from the database.
+    assert bound.taken == 1
+    assert await held_slots(engines[0]) == 1
+    await asyncio.sleep(0.5)  # unused for longer than `linger`: back in the table
+    assert await held_slots(engines[0]) == 0
+    async with bound.slot():
+        assert await held_slots(engines[0]) == 1
+    await bound.aclose()
+    assert await held_slots(engines[0]) == 0
+    assert bound.taken == 2
+
+
+async def test_a_slot_held_past_its_turn_goes_back_for_other_workers(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    busy = SharedInFlight(engines[0], url, size=1, hold=0.2, linger=20.0)
+    other = SharedInFlight(engines[1], url, size=1)
+    await _one_request(busy)  # busy holds the only slot, and would keep it idle for 20 s
+    waiting = asyncio.create_task(_one_request(other))
+    started = time.monotonic()
+    while not waiting.done() and time.monotonic() - started < 15:
+        async with busy.slot():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - started
+    await waiting
+    # The busy worker kept asking, yet after its turn (`hold`) the other got the slot.
+    assert elapsed < 10
+    await busy.aclose()
+    await other.aclose()
+
+
+async def _one_request(bound: SharedInFlight) -> None:
+    async with bound.slot():
+        pass

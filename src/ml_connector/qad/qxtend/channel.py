@@ -149,6 +149,7 @@ class QxtendChannel:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self.in_flight.aclose()
 
     @property
     def url(self) -> str:

@@ -150,6 +150,7 @@ class RestChannel:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self.in_flight.aclose()
 
     @property
     def token_requests(self) -> int:
