@@ -5,6 +5,7 @@ jobs run their use cases."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -168,3 +169,31 @@ async def test_a_slot_queued_before_a_pause_does_not_sync_but_a_sync_asked_for_d
     outcomes = await _drain(app, world)
     assert [(o.action, o.job_id) for o in outcomes] == [("synced", by_hand.job_id)]
     assert len(world.po_for(order["OrderNumber"])) == 1
+
+
+async def test_a_stopping_worker_lets_its_running_pass_finish(
+    world: World, app: App, database_url: str
+) -> None:
+    orders = [
+        world.cin7.state.create_purchase("STOCK", [{"sku": "BOX-S", "quantity": q}])
+        for q in (1, 2, 3)
+    ]
+    deferred = await defer_sync(app, "acme")
+    outcomes: list[JobOutcome] = []
+    worker = asyncio.create_task(
+        work(app, world.store, on_outcome=outcomes.append, install_signal_handlers=False)
+    )
+    for _ in range(1200):  # until the worker has taken the job
+        if jobs(database_url)[0].status != "todo":
+            break
+        await asyncio.sleep(0.05)
+    assert jobs(database_url)[0].status == "doing"  # the pass is under way
+
+    worker.cancel()  # what SIGTERM does to `ml-connector worker`
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+
+    assert [(o.action, o.job_id) for o in outcomes] == [("synced", deferred.job_id)]
+    assert jobs(database_url)[0].status == "succeeded"
+    for order in orders:
+        assert len(world.po_for(order["OrderNumber"])) == 1
