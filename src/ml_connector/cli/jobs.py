@@ -1,9 +1,10 @@
-"""`ml-connector worker` and `ml-connector scheduler`: the job queue on PostgreSQL.
+"""`ml-connector worker`, `ml-connector scheduler` and `--queue`: the job queue on PostgreSQL.
 
-Both refuse SQLite in one line pointing at `ml-connector run` (exit 2), before opening
-anything. Both run until SIGINT (exit 130) or SIGTERM (exit 143), print one timestamped line
-per thing they do on stderr, and, like `run`, append JSON lines with `--log-file`. The job
-machinery (Procrastinate) is imported only when one of them runs.
+Worker and scheduler refuse SQLite in one line pointing at `ml-connector run` (exit 2), before
+opening anything. Both run until SIGINT (exit 130) or SIGTERM (exit 143), print one timestamped
+line per thing they do on stderr, and, like `run`, append JSON lines with `--log-file`.
+`sync --queue` and `replay --queue` render through :func:`queue_pass`. The job machinery
+(Procrastinate) is imported only when one of these runs.
 """
 
 from __future__ import annotations
