@@ -503,12 +503,16 @@ class QadOperations:
         po_number: str,
         wanted: Mapping[int, Decimal],
         recorded: Mapping[int, Decimal],
+        *,
+        ours: bool = False,
     ) -> Adoption | None:
         """Whether QAD already holds the goods of a receipt: `wanted` is the receipt's quantity
         per PO line, `recorded` what ml-connector has recorded as received on each line so far.
 
         None when QAD holds nothing beyond `recorded` on those lines (post the receipt); an
         adoption when QAD's extra covers the receipt on every line; a conflict otherwise.
+        `ours` says ml-connector itself sent this receipt before (its answer lost): the extra
+        may be its own, so the conflict does not call it keyed by hand.
         """
         po = await self.channel.get_purchase_order(po_number)
         if po is None:
@@ -528,8 +532,9 @@ class QadOperations:
             receivers = await self.channel.find_receipts(po_number)
             qad_id = ",".join(r.receiver_number for r in receivers) or f"{po_number} by hand"
             return Adoption(qad_id, {"po_number": po_number, "lines": figures})
+        extra_is = "beyond what ml-connector recorded" if ours else "by hand"
         shown = "; ".join(
-            f"line {f['line']}: received in QAD by hand {f['received_in_qad']}, "
+            f"line {f['line']}: received in QAD {extra_is} {f['received_in_qad']}, "
             f"this Cin7 receipt {f['in_cin7']}"
             for f in figures
         )

@@ -832,8 +832,11 @@ class SyncEngine:
             return False
         return await self.ops.adoptable_purchase_order(current.po_number) is not None
 
-    async def _adoptable(self, action: Action, posted: Mapping[str, Posted]) -> Adoption | None:
-        """What QAD already holds of the document `action` would create (see `QadOperations`)."""
+    async def _adoptable(
+        self, action: Action, posted: Mapping[str, Posted], *, ours: bool = False
+    ) -> Adoption | None:
+        """What QAD already holds of the document `action` would create (see `QadOperations`);
+        `ours` when ml-connector sent it before."""
         if isinstance(action, CreatePurchaseOrder):
             found = await self.ops.adoptable_purchase_order(action.number)
             if found is None:
@@ -861,7 +864,7 @@ class SyncEngine:
                     for line in entry.details.get("lines") or ():
                         n = int(line["line"])
                         recorded[n] = recorded.get(n, Decimal(0)) + Decimal(str(line["quantity"]))
-            return await self.ops.adoptable_receipt(action.po_number, wanted, recorded)
+            return await self.ops.adoptable_receipt(action.po_number, wanted, recorded, ours=ours)
         if isinstance(action, PostInvoice | PostCreditNote):
             return await self.ops.adoptable_invoice(
                 action.supplier_code,
@@ -889,7 +892,7 @@ class SyncEngine:
         ours = await self._sent_before(record, key)
         if ours and not isinstance(action, PostReceipt):
             return False
-        found = await self._adoptable(action, posted)
+        found = await self._adoptable(action, posted, ours=ours)
         if found is None:
             return False
         if found.qad_id is None:

@@ -91,6 +91,26 @@ async def test_a_receipt_qad_holds_in_part_is_a_conflict_with_both_figures(
     ) in found.conflict
 
 
+async def test_a_part_of_our_own_receipt_in_qad_is_not_called_keyed_by_hand(
+    qad: QadOperations,
+) -> None:
+    spec = await _keyed_po(qad)
+    await qad.post_receipt_once(receipt_spec(spec, "OURS-LOST", fraction=2))
+    full = {line.line: line.quantity for line in spec.lines}
+
+    found = await qad.adoptable_receipt("PO-1", full, {}, ours=True)
+
+    assert found is not None
+    assert found.qad_id is None
+    assert found.conflict is not None
+    assert "by hand" not in found.conflict
+    first = spec.lines[0]
+    assert (
+        f"line {first.line}: received in QAD beyond what ml-connector recorded "
+        f"{first.quantity / 2}, this Cin7 receipt {first.quantity}"
+    ) in found.conflict
+
+
 async def test_an_invoice_is_found_by_supplier_reference_and_po(qad: QadOperations) -> None:
     spec = await _keyed_po(qad)
     other = await _keyed_po(qad, "PO-2")
