@@ -80,9 +80,12 @@ async def test_stock_first_purchase_posts_supplier_po_split_receipts_and_invoice
         s for s in world.qad_state()["suppliers"] if s["supplierCode"] == po["supplierCode"]
     )
     assert supplier["name"] == "Beacon Wire & Cable Co."
-    trail = [e.event for e in await world.store.trail(world.cid, record.key)]
-    assert trail[0] == "fetched"
+    events = await world.store.trail(world.cid, record.key)
+    trail = [e.event for e in events]
+    assert trail[:2] == ["status", "fetched"]
     assert {"planned", "intent", "posted", "completed"} <= set(trail)
+    assert [e.data["to"] for e in events if e.event == "status"][-1] == "posted"
+    assert await world.store.verify(world.cid) == []
     # The profile decides the channel: receipts and invoices as QDocs on `mixed`, REST on `rest`.
     posted_by = {path for path in world.tenant.stats()["by_path"] if path.startswith("POST")}
     qdocs = {

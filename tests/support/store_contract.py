@@ -907,6 +907,55 @@ class TrailContract:
         assert {e.key_version for e in await store.events(cid)} == {1, 2}
         assert await store.verify(cid) == []
 
+    async def test_every_status_a_record_takes_is_an_event_in_the_same_transaction(
+        self, store: Store, cid: int
+    ) -> None:
+        rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-00412")
+        await store.upsert_record(cid, "purchase", "id-1", reference="PO-00412", month="2026-12")
+        held = await store.set_record_status(
+            rec.id,
+            "held",
+            "WID-100: invoiced 10, received in QAD 6",
+            actor="cli:alice",
+            trail=[TrailEntry(KEY, "held", "cli:alice", {"why": "receipt"})],
+        )
+        await store.set_record_status(rec.id, "held", "still waiting")  # no change, no event
+        events = await store.trail(cid, KEY)
+        assert [(e.event, e.actor) for e in events] == [
+            ("status", "store"),
+            ("status", "cli:alice"),
+            ("held", "cli:alice"),
+        ]
+        assert events[0].data == {"cin7_id": "id-1", "from": None, "to": "pending", "reason": None}
+        assert events[1].data == {
+            "cin7_id": "id-1",
+            "from": "pending",
+            "to": "held",
+            "reason": held.reason,
+        }
+
+        async def crash_before_commit() -> None:
+            async with store.transaction():
+                await store.set_record_status(rec.id, "posted", actor="sync")
+                raise RuntimeError("crash before commit")
+
+        with pytest.raises(RuntimeError):
+            await crash_before_commit()
+        assert (await store.get_record_by_id(rec.id)).status == "held"  # type: ignore[union-attr]
+        assert len(await store.trail(cid, KEY)) == 3
+        assert await store.verify(cid) == []
+
+    async def test_a_status_changed_behind_the_stores_back_is_named(
+        self, store: Store, cid: int, backdoor: Backdoor
+    ) -> None:
+        rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-00412")
+        await store.set_record_status(rec.id, "blocked", "missing item WID-9")
+        await store.upsert_record(cid, "supplier", "s-1", reference="Acme Ltd")
+        await backdoor.update("records", rec.id, status="posted")
+        problems = await store.verify(cid)
+        assert [(p.record_key, p.kind) for p in problems] == [(KEY, "status-without-event")]
+        assert "blocked" in problems[0].problem
+
     async def test_a_deleted_key_version_is_named(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:

@@ -63,6 +63,7 @@ __all__ = [
     "record_key",
     "seal_entries",
     "status_data",
+    "status_entries",
 ]
 
 GENESIS = "0" * 64
@@ -119,6 +120,21 @@ event_hash = partial(event_link, b"", LEGACY)
 def status_data(cin7_id: str, before: str | None, after: str, reason: str | None) -> dict[str, Any]:
     """The data of a ``status`` event: which record, from which status to which, and why."""
     return {"cin7_id": cin7_id, "from": before, "to": after, "reason": reason}
+
+
+def status_entries(
+    before: Record | None, after: Record, actor: str, trail: Sequence[TrailEntry] = ()
+) -> list[TrailEntry]:
+    """What a record write appends: a ``status`` event when the status changed (or the record
+    is new), then the caller's ``trail`` entries, all in the write's transaction."""
+    entries: list[TrailEntry] = []
+    if before is None or before.status != after.status:
+        data = status_data(
+            after.cin7_id, None if before is None else before.status, after.status, after.reason
+        )
+        entries.append(TrailEntry(after.key, "status", actor, data))
+    entries.extend(trail)
+    return entries
 
 
 @dataclass(frozen=True, slots=True)

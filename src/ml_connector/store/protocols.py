@@ -233,12 +233,16 @@ class RecordWrites(Protocol):
         amounts: dict[str, dict[str, str]] | None = None,
         status: RecordStatus | None = None,
         reason: str | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
         """Create or update the record of one Cin7 document.
 
         A new record starts ``pending`` unless ``status`` is given. On update, arguments left as
         None keep their stored value, except that a given ``status`` also replaces ``reason``;
-        ``status_since`` moves only when the status changes.
+        ``status_since`` moves only when the status changes. A new record or a changed status
+        appends a ``status`` event by ``actor`` (from, to, reason), then the ``trail`` entries,
+        in the same transaction: one append for a record's status and its events.
         """
         ...
 
@@ -250,8 +254,14 @@ class RecordWrites(Protocol):
         *,
         posted_version: int | None = None,
         amounts: dict[str, dict[str, str]] | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
-        """Set a record's status and reason (None clears it); StoreError for an unknown id."""
+        """Set a record's status and reason (None clears it); StoreError for an unknown id.
+
+        A changed status appends a ``status`` event by ``actor``, then ``trail``, in the same
+        transaction (see :meth:`upsert_record`).
+        """
         ...
 
 

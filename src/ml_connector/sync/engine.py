@@ -277,7 +277,9 @@ class SyncEngine:
                     self.actor,
                     {"previous_status": record.status, "reason": record.reason},
                 )
-                await self.store.set_record_status(record.id, "pending", "replay requested")
+                await self.store.set_record_status(
+                    record.id, "pending", "replay requested", actor=self.actor
+                )
                 await submit(record.id)
 
         return await self._run("replay", False, feed, include_backlog=False)
@@ -454,6 +456,7 @@ class SyncEngine:
                 reference=name,
                 latest_version=staged.version,
                 status="posted" if staged.changed else None,
+                actor=self.actor,
             )
             if staged.changed:
                 await self.store.append(
@@ -541,6 +544,7 @@ class SyncEngine:
                 latest_version=staged.version,
                 status="failed",
                 reason=why,
+                actor=self.actor,
             )
             if known is None or (known.status, known.reason) != ("failed", why):
                 await self.store.append(
@@ -592,6 +596,7 @@ class SyncEngine:
                 latest_version=staged.version,
                 month=month,
                 status="pending" if staged.changed else None,
+                actor=self.actor,
             )
             if not staged.changed and record.status != "failed":
                 return None
@@ -599,7 +604,7 @@ class SyncEngine:
                 # Same content with a new stamp: a failed record gets another try, since what
                 # failed it may lie in the stamp itself, or in QAD since.
                 record = await self.store.set_record_status(
-                    record.id, "pending", "fetched again from Cin7"
+                    record.id, "pending", "fetched again from Cin7", actor=self.actor
                 )
             await self.store.append(
                 self.cid,
@@ -1069,6 +1074,7 @@ class SyncEngine:
             outcome.reason,
             posted_version=version if outcome.status == "posted" else None,
             amounts=amounts,
+            actor=self.actor,
         )
         event = _STATUS_EVENTS.get(outcome.status)
         if changed and event is not None:

@@ -83,5 +83,7 @@ async def settle_records(
                 actor,
                 {"note": text, "previous_status": record.status, "reason": record.reason},
             )
-            settled.append(await store.set_record_status(record.id, status, f"{status}: {text}"))
+            settled.append(
+                await store.set_record_status(record.id, status, f"{status}: {text}", actor=actor)
+            )
     return Settled(name, chosen, tuple(settled), tuple(skipped))

@@ -37,23 +37,42 @@ def test_tampering_fails_verification(connected: Cli) -> None:
     assert connected.json("audit", "verify", "acme", expect=1)["intact"] is False
 
 
+def test_a_status_changed_by_sql_is_named_with_its_record(connected: Cli) -> None:
+    connected("sync", "acme")
+    assert connected("audit", "verify", "acme").exit_code == 0
+    with sqlite3.connect(connected.database) as db:
+        key, status = db.execute(
+            "SELECT kind || ':' || reference, status FROM records WHERE status <> 'posted' LIMIT 1"
+        ).fetchone()
+        db.execute(f"UPDATE records SET status = 'posted' WHERE kind || ':' || reference = '{key}'")
+    doc = connected.json("audit", "verify", "acme", expect=1)
+    assert [(b["kind"], b["record"]) for b in doc["broken"]] == [("status-without-event", key)]
+    assert status in doc["broken"][0]["problem"]
+    assert f"status-without-event at {key}:" in connected("audit", "verify", "acme").stdout
+
+
 def test_a_head_kept_from_the_run_report_finds_truncation_the_stored_head_hides(
     connected: Cli,
 ) -> None:
     report = json.loads(connected("sync", "acme", "--json").stdout)
-    kept = report["audit_head"]
     shown = connected.json("audit", "head", "acme")
-    assert shown["head"] == kept == f"{shown['count']}:{shown['link']}"
+    assert shown["head"] == report["audit_head"] == f"{shown['count']}:{shown['link']}"
+    connected.ok("connection", "pause", "acme")
+    connected.ok("connection", "resume", "acme")
+    kept = connected.json("audit", "head", "acme")["head"]
     assert kept in connected.ok("audit", "head", "acme").stdout
     assert f"Head: {kept}" in connected.ok("audit", "verify", "acme").stdout
     assert connected.json("audit", "verify", "acme", "--expect-head", kept)["intact"] is True
+    # A head kept after the sync still verifies: the trail grew past it.
+    earlier = report["audit_head"]
+    assert connected.json("audit", "verify", "acme", "--expect-head", earlier)["intact"] is True
 
-    # Delete the newest three events and rewrite the stored head to match what is left.
+    # Delete the newest two events (pause, resume) and rewrite the stored head to match.
     with sqlite3.connect(connected.database) as db:
         newest = [row[0] for row in db.execute("SELECT id FROM audit_events ORDER BY id DESC")]
-        db.execute(f"DELETE FROM audit_events WHERE id >= {newest[2]}")
+        db.execute(f"DELETE FROM audit_events WHERE id >= {newest[1]}")
         last = db.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()[0]
-        db.execute("UPDATE audit_heads SET count = count - 3, last_hash = ?", (last,))
+        db.execute("UPDATE audit_heads SET count = count - 2, last_hash = ?", (last,))
     assert connected("audit", "verify", "acme").exit_code == 0  # the database agrees with itself
     doc = connected.json("audit", "verify", "acme", "--expect-head", kept, expect=1)
     assert [(b["kind"], b["event_id"]) for b in doc["broken"]] == [("truncated", None)]

@@ -155,7 +155,10 @@ def test_audit_trail_in_both_reference_forms_and_verify(synced: Synced) -> None:
     assert trail["record"] == f"purchase:{posted}"
     assert trail["status"] == "posted"
     events = [e["event"] for e in trail["events"]]
-    assert events[0] == "fetched"
+    assert events[:2] == ["status", "fetched"]  # created pending, then its first snapshot
+    assert trail["events"][0]["data"]["to"] == "pending"
+    statuses = [e["data"]["to"] for e in trail["events"] if e["event"] == "status"]
+    assert statuses[-1] == "posted"
     assert "intent" in events
     assert "posted" in events
     for before, after in zip(trail["events"], trail["events"][1:], strict=False):

@@ -49,6 +49,24 @@ async def test_fires_once_while_it_lasts_then_sends_the_recovery(setup: Setup) -
         assert [n["state"] for n in hook.received] == ["firing", "resolved"]
 
 
+async def test_the_audit_rule_fires_when_a_status_is_changed_behind_the_stores_back(
+    setup: Setup,
+) -> None:
+    with webhook_receiver() as hook:
+        await add_alert(setup.first, "acme", "webhook", {"url": hook.url}, ["audit"])
+        await sync_connection(setup.first, "acme", remotes=setup.remotes)
+        assert hook.received == []  # the chain verifies: nothing to say
+        async with setup.first.engine.begin() as c:
+            await c.execute(
+                text(
+                    "UPDATE records SET status = 'ignored' WHERE id = (SELECT MIN(id) FROM records)"
+                )
+            )
+        await sync_connection(setup.first, "acme", remotes=setup.remotes)
+        assert [(n["condition"], n["state"]) for n in hook.received] == [("audit", "firing")]
+        assert "audit chain broken at 1 links" in hook.received[0]["detail"]
+
+
 async def test_two_processes_evaluating_at_once_send_once(setup: Setup) -> None:
     with webhook_receiver() as hook:
         await add_alert(setup.first, "acme", "webhook", {"url": hook.url}, ["credentials"])

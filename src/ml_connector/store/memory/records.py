@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ml_connector.errors import StoreError
-from ml_connector.store.memory.base import MemoryBase, as_json
+from ml_connector.store.audit import status_entries
+from ml_connector.store.memory.base import as_json
+from ml_connector.store.memory.trail import MemoryChain
 from ml_connector.store.models import (
     ReconcileLine,
     Record,
+    TrailEntry,
 )
 from ml_connector.store.rows import (
     record_from_row,
@@ -30,7 +33,7 @@ from ml_connector.vocab import (
 __all__ = ["MemoryRecords"]
 
 
-class MemoryRecords(MemoryBase):
+class MemoryRecords(MemoryChain):
     """:class:`~ml_connector.store.protocols.RecordWrites` and ``RecordReads`` in memory."""
 
     async def upsert_record(
@@ -46,6 +49,8 @@ class MemoryRecords(MemoryBase):
         amounts: dict[str, dict[str, str]] | None = None,
         status: RecordStatus | None = None,
         reason: str | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
         check(kind, RECORD_KINDS, "kind")
         if status is not None:
@@ -57,6 +62,7 @@ class MemoryRecords(MemoryBase):
             self._owned(connection_id)
             clean_reason = self._scrub(connection_id, reason)
             row = self._one("records", connection_id=connection_id, kind=kind, cin7_id=cin7_id)
+            before = None if row is None else record_from_row(copy.deepcopy(row))
             if row is None:
                 row = self._insert(
                     "records",
@@ -92,7 +98,9 @@ class MemoryRecords(MemoryBase):
                         changes["status"] = status
                         changes["status_since"] = now
                 row = self._update("records", row, **changes)
-        return record_from_row(copy.deepcopy(row))
+            after = record_from_row(copy.deepcopy(row))
+            self._chain_append(connection_id, status_entries(before, after, actor, trail))
+        return after
 
     async def set_record_status(
         self,
@@ -102,6 +110,8 @@ class MemoryRecords(MemoryBase):
         *,
         posted_version: int | None = None,
         amounts: dict[str, dict[str, str]] | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
         check(status, RECORD_STATUSES, "record status")
         now = self._clock()
@@ -109,6 +119,7 @@ class MemoryRecords(MemoryBase):
             row = self._tables["records"].get(record_id)
             if row is None:
                 raise StoreError(f"no record with id {record_id}")
+            before = record_from_row(copy.deepcopy(row))
             changes: dict[str, Any] = {
                 "status": status,
                 "reason": self._scrub(row["connection_id"], reason),
@@ -121,7 +132,9 @@ class MemoryRecords(MemoryBase):
             if amounts is not None:
                 changes["amounts"] = as_json(amounts)
             row = self._update("records", row, **changes)
-        return record_from_row(copy.deepcopy(row))
+            after = record_from_row(copy.deepcopy(row))
+            self._chain_append(after.connection_id, status_entries(before, after, actor, trail))
+        return after
 
     async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
         self._read("get_record")

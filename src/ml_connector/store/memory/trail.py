@@ -165,7 +165,10 @@ class MemoryTrail(MemoryChain):
         walk.check(await self.events(connection_id, limit=len(self._tables["audit_events"])))
         row = self._tables["audit_heads"].get(connection_id)
         head = None if row is None else ChainHead(int(row["count"]), row["last_hash"])
-        return walk.finish(head)
+        records = sorted(
+            self._rows("records", connection_id=connection_id), key=lambda row: row["id"]
+        )
+        return walk.finish(head, (record_from_row(copy.deepcopy(r)) for r in records))
 
 
 def _stored(row: Row) -> StoredKey:

@@ -1,7 +1,9 @@
 """Records on SQL: the sync state of each Cin7 document, and the month-end reconcile over them.
 
 A record's ``status_since`` moves only when its status changes, so lists ordered by it show the
-longest-waiting first. Reasons are redacted before they are kept.
+longest-waiting first. Reasons are redacted before they are kept. Every status a record takes
+(from its creation on) is a ``status`` event in its trail, appended in the transaction that
+changes it, so ``audit verify`` sees a status changed behind the store's back.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ from sqlalchemy.sql import ColumnElement
 
 from ml_connector.errors import StoreError
 from ml_connector.store import tables as t
-from ml_connector.store.models import ReconcileLine, Record
+from ml_connector.store.audit import status_entries
+from ml_connector.store.models import ReconcileLine, Record, TrailEntry
 from ml_connector.store.rows import record_from_row
 from ml_connector.store.rules import check, check_month, reconcile_lines
-from ml_connector.store.sql.base import SqlBase, fetch_all, fetch_one
+from ml_connector.store.sql.base import fetch_all, fetch_one
+from ml_connector.store.sql.chain import SqlChain
 from ml_connector.vocab import RECORD_KINDS, RECORD_STATUSES, RecordKind, RecordStatus
 
 __all__ = ["SqlRecords"]
 
 
-class SqlRecords(SqlBase):
+class SqlRecords(SqlChain):
     """:class:`~ml_connector.store.protocols.RecordWrites` and ``RecordReads`` on SQL."""
 
     async def upsert_record(
@@ -41,11 +45,15 @@ class SqlRecords(SqlBase):
         amounts: dict[str, dict[str, str]] | None = None,
         status: RecordStatus | None = None,
         reason: str | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
         """Create or update the record of one Cin7 document.
 
         A new record starts ``pending`` unless ``status`` is given. On update, arguments left as
         None keep their stored value, except that a given ``status`` also replaces ``reason``.
+        A new record or a changed status appends a ``status`` event by ``actor``, then
+        ``trail``, in the same transaction.
         """
         check(kind, RECORD_KINDS, "kind")
         if status is not None:
@@ -53,12 +61,14 @@ class SqlRecords(SqlBase):
         if month is not None:
             check_month(month)
         clean_reason = await self._scrub_text(connection_id, reason)
+        secrets = await self._known_secrets(connection_id)
         now = self._clock()
         r = t.records.c
         async with self._session() as c:
             row = await self._record_row(
                 c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
             )
+            before = None if row is None else record_from_row(row)
             if row is None:
                 await c.execute(
                     self._insert(t.records)
@@ -98,8 +108,12 @@ class SqlRecords(SqlBase):
             row = await self._record_row(
                 c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
             )
-        assert row is not None
-        return record_from_row(row)
+            assert row is not None
+            after = record_from_row(row)
+            entries = status_entries(before, after, actor, trail)
+            if entries:
+                await self._chain_append(c, connection_id, entries, secrets)
+        return after
 
     async def set_record_status(
         self,
@@ -109,15 +123,27 @@ class SqlRecords(SqlBase):
         *,
         posted_version: int | None = None,
         amounts: dict[str, dict[str, str]] | None = None,
+        actor: str = "store",
+        trail: Sequence[TrailEntry] = (),
     ) -> Record:
-        """Set a record's status and reason (None clears it); optionally its posted version."""
+        """Set a record's status and reason (None clears it); optionally its posted version.
+
+        A changed status appends a ``status`` event by ``actor``, then ``trail``, in the same
+        transaction.
+        """
         check(status, RECORD_STATUSES, "record status")
         now = self._clock()
         r = t.records.c
+        async with self._session(write=False) as c:
+            found = await fetch_one(c, select(r.connection_id).where(r.id == record_id))
+        if found is None:
+            raise StoreError(f"no record with id {record_id}")
+        secrets = await self._known_secrets(found["connection_id"])
         async with self._session() as c:
             row = await self._record_row(c, r.id == record_id)
             if row is None:
                 raise StoreError(f"no record with id {record_id}")
+            before = record_from_row(row)
             changes: dict[str, Any] = {
                 "status": status,
                 "reason": await self._scrub_text(row["connection_id"], reason),
@@ -131,8 +157,12 @@ class SqlRecords(SqlBase):
                 changes["amounts"] = amounts
             await c.execute(update(t.records).where(r.id == record_id).values(**changes))
             row = await self._record_row(c, r.id == record_id)
-        assert row is not None
-        return record_from_row(row)
+            assert row is not None
+            after = record_from_row(row)
+            entries = status_entries(before, after, actor, trail)
+            if entries:
+                await self._chain_append(c, after.connection_id, entries, secrets)
+        return after
 
     async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
         r = t.records.c

@@ -19,7 +19,7 @@ from ml_connector.store.audit import GENESIS, ChainHead
 from ml_connector.store.audit_keys import checker
 from ml_connector.store.models import AuditEvent, BrokenLink, TrailEntry
 from ml_connector.store.protocols import PAGE
-from ml_connector.store.rows import audit_from_row
+from ml_connector.store.rows import audit_from_row, record_from_row
 from ml_connector.store.sql.base import fetch_all, fetch_one
 from ml_connector.store.sql.chain import SqlChain
 from ml_connector.vocab import AuditEventKind
@@ -109,7 +109,7 @@ class SqlTrail(SqlChain):
         """Check a connection's whole audit chain; an empty list means it is intact.
 
         Every kind of break :mod:`~ml_connector.store.audit_check` knows, against the stored
-        head and, when given, ``expect``: a head kept elsewhere.
+        head, the records' statuses and, when given, ``expect``: a head kept elsewhere.
         """
         stored = await self._stored_keys()
         walk = checker(self._vault, stored, connection_id, expect=expect)
@@ -125,5 +125,11 @@ class SqlTrail(SqlChain):
             row = await fetch_one(
                 c, select(h.last_hash, h.count).where(h.connection_id == connection_id)
             )
+            records = await fetch_all(
+                c,
+                select(t.records)
+                .where(t.records.c.connection_id == connection_id)
+                .order_by(t.records.c.id),
+            )
         head = None if row is None else ChainHead(int(row["count"]), row["last_hash"])
-        return walk.finish(head)
+        return walk.finish(head, (record_from_row(r) for r in records))
