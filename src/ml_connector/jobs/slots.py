@@ -28,6 +28,7 @@ process from polling for slots it could not use. Instants are the database serve
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -36,11 +37,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, tenant_fingerprint
 
 __all__ = ["SharedInFlight"]
+
+log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -129,7 +133,7 @@ class SharedInFlight:
             self._timer.cancel()
             self._timer = None
         idle, self._idle = self._idle, []
-        await self._free([lease for lease, _ in idle])
+        await self._free_quietly([lease for lease, _ in idle])
         if self._freeing:
             await asyncio.gather(*self._freeing, return_exceptions=True)
 
@@ -145,7 +149,7 @@ class SharedInFlight:
                     self._arm()
                 else:
                     # Shielded: a cancelled request must still give its slot back.
-                    await asyncio.shield(self._free([lease]))
+                    await asyncio.shield(self._free_quietly([lease]))
 
     def _reuse(self) -> _Lease | None:
         now = time.monotonic()
@@ -172,7 +176,7 @@ class SharedInFlight:
             self._arm()
 
     def _spawn_free(self, leases: list[_Lease]) -> None:
-        task = asyncio.get_running_loop().create_task(self._free(leases))
+        task = asyncio.get_running_loop().create_task(self._free_quietly(leases))
         self._freeing.add(task)
         task.add_done_callback(self._freeing.discard)
 
@@ -192,6 +196,18 @@ class SharedInFlight:
             self.waited += poll
             await self._sleep(poll)
             poll = min(_MAX_POLL, poll * 2)
+
+    async def _free_quietly(self, leases: list[_Lease]) -> None:
+        """Give slots back; when the database cannot be reached their leases end by themselves,
+        so the request that used them is not failed for it."""
+        try:
+            await self._free(leases)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "could not give %d QAD slot(s) back; their lease frees them: %s",
+                len(leases),
+                type(exc).__name__,
+            )
 
     async def _free(self, leases: list[_Lease]) -> None:
         if not leases:

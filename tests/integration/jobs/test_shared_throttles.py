@@ -218,3 +218,13 @@ async def test_a_slot_held_past_its_turn_goes_back_for_other_workers(
 async def _one_request(bound: SharedInFlight) -> None:
     async with bound.slot():
         pass
+
+
+async def test_a_slot_the_database_cannot_take_back_does_not_fail_the_request(
+    engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    bound = SharedInFlight(engines[0], "https://acme.qad.example/clouderp", size=2, hold=0.0)
+    async with bound.slot(), engines[1].begin() as conn:  # the table goes away mid-request
+        await conn.execute(text("DROP TABLE qad_slots"))
+    await bound.aclose()
+    assert "lease frees them" in caplog.text
