@@ -11,6 +11,7 @@ from store_helpers import make_config
 from ml_connector.errors import ConfigError
 from ml_connector.settings import load_settings
 from ml_connector.store import SqlStore
+from ml_connector.store.db import count_statements
 from ml_connector.vault import Vault
 
 KEY = "purchase:PO-1"
@@ -81,3 +82,27 @@ async def test_a_wrong_master_key_cannot_link_and_fails_verification(database_ur
         assert "master key" in problems[0].problem
     finally:
         await wrong.close()
+
+
+async def test_an_append_reads_the_audit_keys_only_when_the_version_may_have_moved(
+    database_url: str,
+) -> None:
+    store = await SqlStore.open(database_url, Vault.ephemeral())
+    try:
+        cid = await _trail(store)
+        with count_statements(store.engine) as first:
+            await store.append(cid, KEY, "completed", "sync")
+        with count_statements(store.engine) as again:
+            await store.append(cid, KEY, "matched", "sync")
+        assert again.statements == first.statements  # steady: head, seq, insert, head update
+        fresh = await SqlStore.open(database_url, store.vault, migrate=False)  # no append yet
+        try:
+            await fresh.set_health(cid, True, "ok")  # reads the secrets it redacts with
+            with count_statements(fresh.engine) as cold:
+                await fresh.append(cid, KEY, "released", "sync")
+            assert cold.statements == first.statements + 1  # one look at the newest version
+        finally:
+            await fresh.close()
+        assert await store.verify(cid) == []
+    finally:
+        await store.close()

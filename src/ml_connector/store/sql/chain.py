@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
@@ -32,6 +33,12 @@ __all__ = ["SqlChain"]
 
 class SqlChain(SqlBase):
     """The chain's writer and the audit keys, shared by the trail and the records verbs."""
+
+    _link_keys: dict[str, LinkKey]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._link_keys = {}
 
     async def _chain_append(
         self,
@@ -63,7 +70,7 @@ class SqlChain(SqlBase):
             clean = [*await self._seal(c, connection_id, legacy, now, secrets), *clean]
         if not clean:
             return []
-        key = await self._link_key(c)
+        key = await self._link_key(c, int(head["key_version"]))
         a = t.audit_events.c
         keys = sorted({entry.record_key for entry in clean})
         last_seq = {
@@ -121,9 +128,14 @@ class SqlChain(SqlBase):
                 await self._chain_append(c, int(connection_id), [], secrets)
         return len(legacy)
 
-    async def _link_key(self, c: AsyncConnection) -> LinkKey:
+    async def _link_key(self, c: AsyncConnection, head_version: int) -> LinkKey:
+        """The key to link with; no query when this chain's last event used the same version
+        this store last read as the newest for this master key (the common case)."""
         vault = self._need_vault()
         key_id = current_key_id(vault)
+        known = self._link_keys.get(key_id)
+        if known is not None and known.version == head_version:
+            return known
         k = t.audit_keys.c
         row = await fetch_one(c, select(t.audit_keys).order_by(k.version.desc()).limit(1))
         newest = None if row is None else _stored(row)
@@ -132,7 +144,10 @@ class SqlChain(SqlBase):
             row = await fetch_one(c, select(t.audit_keys).where(k.key_id == key_id))
             same = None if row is None else _stored(row)
         new, key = choose_key(vault, newest, same)
-        if new is not None:
+        if new is None:
+            self._link_keys[key_id] = key
+        else:
+            # Not remembered: the version exists only once this transaction commits.
             await c.execute(
                 self._insert(t.audit_keys)
                 .values(
