@@ -236,7 +236,7 @@ def history_doc(history: RunHistory) -> dict[str, Any]:
 
 
 def replay_note(result: PassResult | None) -> str:
-    """One line saying how a replay went: ``Replayed 3: 2 posted, 1 blocked.``"""
+    """One line saying how a replay went: ``Replayed 3: 2 posted, 1 blocked. Audit head 42:…``"""
     if result is None:
         return "Nothing to replay: those records have left the queue."
     if result.report.status != "succeeded":
@@ -245,7 +245,7 @@ def replay_note(result: PassResult | None) -> str:
     for outcome in result.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"Replayed {len(result.outcomes)}: {parts}."
+    return f"Replayed {len(result.outcomes)}: {parts}. Audit head {result.head}."
 
 
 def replay_doc(result: PassResult | None) -> dict[str, Any]:
@@ -256,6 +256,7 @@ def replay_doc(result: PassResult | None) -> dict[str, Any]:
         "status": result.report.status,
         "error": result.report.error,
         "run_id": result.report.run_id,
+        "audit_head": str(result.head),
         "outcomes": [
             {"reference": o.reference, "status": o.status, "reason": o.reason}
             for o in result.outcomes

@@ -46,7 +46,7 @@ async def test_a_blocked_purchase_is_fixed_from_the_queue_and_replayed(
 
     assert answer.status_code == 303
     shown = await synced_client.get(answer.headers["location"])
-    assert "Mapped item MTR-0.75KW to MTR075. Replayed 1: 1 posted." in shown.text
+    assert "Mapped item MTR-0.75KW to MTR075. Replayed 1: 1 posted. Audit head " in shown.text
     assert (await _record(synced_client, synced.blocked))["status"] == "posted"
     assert synced.world.po_for(synced.blocked)
     detail = await synced_client.get(
@@ -69,6 +69,9 @@ async def test_replay_through_the_api_reports_each_outcome(
     assert answer.status_code == 200, answer.text
     doc = answer.json()
     assert doc["replayed"] == 1
+    count, link = doc["audit_head"].split(":")
+    assert int(count) > 0
+    assert len(link) == 64
     assert doc["outcomes"][0]["reference"] == synced.failed
     assert doc["outcomes"][0]["status"] == "failed"  # CAD is still mapped to ZZZ
 
