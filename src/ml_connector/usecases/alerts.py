@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,9 +177,14 @@ async def _conditions(
             )
         elif kind == "audit":
             broken = await store.verify(cid)
+            kinds = Counter(b.kind for b in broken)
             out[condition] = (
                 bool(broken),
-                f"audit chain broken at {len(broken)} links" if broken else "audit chain verifies",
+                "audit chain broken: "
+                + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+                + f" (`ml-connector audit verify {name}`)"
+                if broken
+                else "audit chain verifies",
             )
     return out
 

@@ -64,7 +64,9 @@ async def test_the_audit_rule_fires_when_a_status_is_changed_behind_the_stores_b
             )
         await sync_connection(setup.first, "acme", remotes=setup.remotes)
         assert [(n["condition"], n["state"]) for n in hook.received] == [("audit", "firing")]
-        assert "audit chain broken at 1 links" in hook.received[0]["detail"]
+        assert hook.received[0]["detail"] == (
+            "audit chain broken: 1 status-without-event (`ml-connector audit verify acme`)"
+        )
 
 
 async def test_two_processes_evaluating_at_once_send_once(setup: Setup) -> None:
