@@ -41,7 +41,8 @@ __all__ = [
     "upgrade",
 ]
 
-#: Execution option naming the SQLite ``BEGIN`` flavour for a connection (``IMMEDIATE`` default).
+#: Execution option naming the SQLite ``BEGIN`` flavour for a connection (``IMMEDIATE`` default;
+#: ``NONE`` sends no ``BEGIN``, for reads of one statement).
 BEGIN_MODE = "mlc_sqlite_begin"
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -90,6 +91,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        if mode == "NONE":
+            return  # a single-statement read: SQLite runs it in a transaction of its own
         conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 

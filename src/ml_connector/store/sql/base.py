@@ -91,6 +91,11 @@ class SqlBase:
             if self._dialect == "sqlite"
             else engine
         )
+        self._single_read_engine = (
+            engine.execution_options(**{BEGIN_MODE: "NONE"})
+            if self._dialect == "sqlite"
+            else engine
+        )
         self._vault = vault
         self._clock = clock
         self._ambient: ContextVar[_Ambient | None] = ContextVar(
@@ -185,7 +190,15 @@ class SqlBase:
             raise translate(exc) from None
 
     @asynccontextmanager
-    async def _session(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def _session(
+        self, *, write: bool = True, single: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """A connection in the ambient transaction, or in a short one of its own.
+
+        ``single`` marks a read whose statements each stand alone (one query, or chunks of one
+        query): on SQLite it sends no ``BEGIN``, and each statement reads a consistent state by
+        itself. The verbs every record of a pass calls read this way.
+        """
         ambient = self._current()
         if ambient is not None:
             try:
@@ -193,7 +206,9 @@ class SqlBase:
             except SQLAlchemyError as exc:
                 raise translate(exc) from None
             return
-        engine = self._engine if write else self._read_engine
+        engine = (
+            self._engine if write else self._single_read_engine if single else self._read_engine
+        )
         try:
             async with engine.begin() as conn:
                 yield conn

@@ -46,7 +46,8 @@ class SqlPostings(SqlBase):
         now = self._clock()
         p = t.postings.c
         async with self._session() as c:
-            await c.execute(
+            row = await fetch_one(
+                c,
                 self._insert(t.postings)
                 .values(
                     connection_id=connection_id,
@@ -60,8 +61,10 @@ class SqlPostings(SqlBase):
                     updated_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=[p.connection_id, p.natural_key])
+                .returning(*t.postings.c),
             )
-            row = await self._posting_row(c, connection_id, natural_key)
+            if row is None:  # held already: an intent a crash left, or a posted document
+                row = await self._posting_row(c, connection_id, natural_key)
         assert row is not None
         posting = posting_from_row(row)
         if posting.state == "posted":
@@ -85,15 +88,29 @@ class SqlPostings(SqlBase):
         ``details`` replaces the stored details when given.
         """
         now = self._clock()
+        p = t.postings.c
+        changes: dict[str, Any] = {"state": "posted", "qad_id": qad_id, "updated_at": now}
+        if details is not None:
+            changes["details"] = details
+        if record_id is not None:
+            changes["record_id"] = record_id
         async with self._session() as c:
-            row = await self._posting_row(c, connection_id, natural_key)
+            row = await fetch_one(
+                c,
+                update(t.postings)
+                .where(p.connection_id == connection_id, p.natural_key == natural_key)
+                .values(**changes)
+                .returning(*t.postings.c),
+            )
             if row is None:
                 if kind is None:
                     raise StoreError(
                         f"no intent recorded for {natural_key}; pass kind= to record it directly"
                     )
-                await c.execute(
-                    t.postings.insert().values(
+                row = await fetch_one(
+                    c,
+                    t.postings.insert()
+                    .values(
                         connection_id=connection_id,
                         record_id=record_id,
                         natural_key=natural_key,
@@ -104,17 +121,8 @@ class SqlPostings(SqlBase):
                         created_at=now,
                         updated_at=now,
                     )
+                    .returning(*t.postings.c),
                 )
-            else:
-                changes: dict[str, Any] = {"state": "posted", "qad_id": qad_id, "updated_at": now}
-                if details is not None:
-                    changes["details"] = details
-                if record_id is not None:
-                    changes["record_id"] = record_id
-                await c.execute(
-                    update(t.postings).where(t.postings.c.id == row["id"]).values(**changes)
-                )
-            row = await self._posting_row(c, connection_id, natural_key)
         assert row is not None
         return posting_from_row(row)
 
@@ -132,7 +140,7 @@ class SqlPostings(SqlBase):
         return bool(result.rowcount)
 
     async def get_posting(self, connection_id: int, natural_key: str) -> Posting | None:
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             row = await self._posting_row(c, connection_id, natural_key)
         return None if row is None else posting_from_row(row)
 
@@ -143,7 +151,7 @@ class SqlPostings(SqlBase):
         keys = list(dict.fromkeys(natural_keys))
         p = t.postings.c
         out: dict[str, Posting] = {}
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             for start in range(0, len(keys), IN_CHUNK):
                 rows = await fetch_all(
                     c,
@@ -159,7 +167,7 @@ class SqlPostings(SqlBase):
         """Everything recorded in QAD for one record (intents included), by natural key."""
         record_id = record.id if isinstance(record, Record) else record
         p = t.postings.c
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             rows = await fetch_all(
                 c,
                 select(t.postings)

@@ -166,14 +166,14 @@ class SqlRecords(SqlChain):
 
     async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
         r = t.records.c
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             row = await self._record_row(
                 c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
             )
         return None if row is None else record_from_row(row)
 
     async def get_record_by_id(self, record_id: int) -> Record | None:
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             row = await self._record_row(c, t.records.c.id == record_id)
         return None if row is None else record_from_row(row)
 

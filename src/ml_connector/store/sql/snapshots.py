@@ -138,7 +138,7 @@ class SqlSnapshots(SqlBase):
     ) -> Snapshot | None:
         """The newest stored version of a document, or None."""
         s = t.snapshots.c
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             row = await fetch_one(
                 c,
                 select(t.snapshots)
@@ -198,7 +198,7 @@ class SqlSnapshots(SqlBase):
         found: set[str] = set()
         s = t.snapshots.c
         ids = list(wanted)
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             for start in range(0, len(ids), IN_CHUNK):
                 chunk = ids[start : start + IN_CHUNK]
                 rows = await c.execute(

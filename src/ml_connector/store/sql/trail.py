@@ -61,7 +61,7 @@ class SqlTrail(SqlChain):
     async def trail(self, connection_id: int, record_key: str) -> list[AuditEvent]:
         """A record's events in order."""
         a = t.audit_events.c
-        async with self._session(write=False) as c:
+        async with self._session(write=False, single=True) as c:
             rows = await fetch_all(
                 c,
                 select(t.audit_events)
