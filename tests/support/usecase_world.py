@@ -43,9 +43,10 @@ class Setup:
 
 
 @asynccontextmanager
-async def open_setup(database_url: str) -> AsyncIterator[Setup]:
-    """Sandboxes with 12 purchases, connection ``acme`` stored, mappings suggested and applied."""
-    cin7 = create_cin7_sandbox(seed=3, suppliers=4, purchases=12, rate_limit=100_000)
+async def open_setup(database_url: str, purchases: int = 12) -> AsyncIterator[Setup]:
+    """Sandboxes with 12 purchases (or `purchases`), connection ``acme`` stored, mappings
+    suggested and applied."""
+    cin7 = create_cin7_sandbox(seed=3, suppliers=4, purchases=purchases, rate_limit=100_000)
     qad = create_qad_sandbox(seed=3)
     tenant = qad.tenant()
     vault = Vault.ephemeral()

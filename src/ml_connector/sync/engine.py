@@ -27,8 +27,9 @@ connection unhealthy and stops the pass cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -66,6 +67,7 @@ from ml_connector.sync.amounts import MoneyRule
 from ml_connector.sync.checks import check_against_row
 from ml_connector.sync.execute import execute, invoice_facts
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
+from ml_connector.sync.journal import Journal
 from ml_connector.sync.listing import SETTLED, inactive
 from ml_connector.sync.plan import Plan, before_cutover, plan, shared_keys
 from ml_connector.sync.quarantine import (
@@ -194,6 +196,17 @@ class _NeedsAttention(Exception):
     """QAD holds part of a document already: a person must settle it (the message says how)."""
 
 
+@dataclass(frozen=True)
+class _Handed:
+    """A purchase staged this pass, handed from the poll to its worker without a re-read."""
+
+    record: Record
+    payload: dict[str, Any]
+    version: int
+    new: bool  # first staged this pass: no postings, no intent or hold in its trail yet
+    fetched: dict[str, Any]
+
+
 @dataclass
 class _Outcome:
     status: RecordStatus
@@ -248,6 +261,11 @@ class SyncEngine:
         self.counters = Counters()
         self._mappings = Mappings()
         self._locks: dict[str, asyncio.Lock] = {}
+        # Per pass (see `_run`): what a record staged this pass hands to its worker, and what
+        # many records of the pass read alike.
+        self._handed: dict[int, _Handed] = {}
+        self._suppliers: dict[str, Supplier | None] = {}
+        self._shared: dict[str, Posting | None] = {}
         self._dry_run = False
         self._preview = Preview()
         self._qad_before = 0
@@ -297,6 +315,7 @@ class SyncEngine:
         self._dry_run = dry_run
         self._preview = Preview()
         self.counters = Counters()
+        self._handed, self._suppliers, self._shared = {}, {}, {}
         cin7_before = self.cin7.calls if self.cin7 else 0
         self._cin7_waits_before = self.cin7.rate_limited if self.cin7 else 0
         self._qad_before = self.qad.calls
@@ -606,17 +625,14 @@ class SyncEngine:
                 record = await self.store.set_record_status(
                     record.id, "pending", "fetched again from Cin7", actor=self.actor
                 )
-            await self.store.append(
-                self.cid,
-                record.key,
-                "fetched",
-                self.actor,
-                {
-                    "version": staged.version,
-                    "hash": staged.hash,
-                    "last_updated": row.last_updated_raw,
-                },
-            )
+            fetched = {
+                "version": staged.version,
+                "hash": staged.hash,
+                "last_updated": row.last_updated_raw,
+            }
+            await self.store.append(self.cid, record.key, "fetched", self.actor, fetched)
+        new = staged.version == 1 and record.created_at == record.updated_at
+        self._handed[record.id] = _Handed(record, raw, staged.version, new, fetched)
         return record.id
 
     # --- intents left by a crash -----------------------------------------------------------------
@@ -721,61 +737,97 @@ class SyncEngine:
     # --- one record ----------------------------------------------------------------------------
 
     async def _process(self, record_id: int) -> None:
-        record = await self.store.get_record_by_id(record_id)
-        if record is None or record.kind != "purchase":
-            return
-        snapshot = await self.store.latest_snapshot(self.cid, "purchase", record.cin7_id)
-        if snapshot is None:
-            return
-        set_aside = quarantined(snapshot.payload)
+        handed = self._handed.pop(record_id, None)
+        if handed is not None:
+            record, payload, version = handed.record, handed.payload, handed.version
+            journal = Journal(
+                self.store,
+                self.cid,
+                record,
+                self.actor,
+                trail=[("fetched", handed.fetched)] if handed.new else None,
+            )
+        else:
+            found = await self.store.get_record_by_id(record_id)
+            if found is None or found.kind != "purchase":
+                return
+            record = found
+            snapshot = await self.store.latest_snapshot(self.cid, "purchase", record.cin7_id)
+            if snapshot is None:
+                return
+            payload, version = snapshot.payload, snapshot.version
+            journal = Journal(self.store, self.cid, record, self.actor)
+        try:
+            await self._process_payload(
+                record, payload, version, journal, handed is not None and handed.new
+            )
+        finally:
+            if journal.pending:  # a pass stopped mid-record: keep what is known (best effort)
+                try:
+                    await journal.commit()
+                except Exception:  # the next pass resolves the open intents from QAD
+                    log.warning("record %s: last outcomes not recorded", record.reference)
+
+    async def _process_payload(
+        self, record: Record, payload: dict[str, Any], version: int, journal: Journal, new: bool
+    ) -> None:
+        set_aside = quarantined(payload)
         if set_aside is not None:
-            await self._finish(record, _Outcome("failed", set_aside), snapshot.version)
+            await self._finish(record, _Outcome("failed", set_aside), version, journal)
             return
         try:
-            purchase = Purchase.from_cin7(snapshot.payload)
+            purchase = Purchase.from_cin7(payload)
         except InvalidPayload as exc:
             await self._finish(
-                record,
-                _Outcome("failed", unreadable(exc.problems)),
-                snapshot.version,
+                record, _Outcome("failed", unreadable(exc.problems)), version, journal
             )
             return
         mismatch = check_against_row(purchase, record.cin7_id, record.reference, record.supplier_id)
         if mismatch:
-            await self._finish(record, _Outcome("failed", "; ".join(mismatch)), snapshot.version)
+            await self._finish(record, _Outcome("failed", "; ".join(mismatch)), version, journal)
             return
         supplier = await self._supplier(purchase.supplier_id)
         try:
-            outcome = await self._plan_and_post(record, purchase, supplier)
+            outcome = await self._plan_and_post(record, purchase, supplier, journal, new)
         except TransientError as exc:
             self.counters.retry_later += 1
             if exc.system == "qad":
                 self.counters.qad_errors += 1
-            await self.store.append(
-                self.cid, record.key, "retried", self.actor, {"error": str(exc)}
-            )
+            journal.note("retried", {"error": str(exc)})
             outcome = _Outcome("pending", f"will retry: {exc}")
         except (AuthRejected, asyncio.CancelledError):
             raise
         except Exception as exc:  # a defect or a store failure must not stop the other records
             log.exception("record %s failed unexpectedly", record.reference)
             outcome = _Outcome("failed", f"{INTERNAL_FAILURE} ({type(exc).__name__}): {exc}")
-        await self._finish(record, outcome, snapshot.version, purchase)
+        await self._finish(record, outcome, version, journal, purchase)
 
     async def _supplier(self, supplier_id: str | None) -> Supplier | None:
+        """The purchase's Cin7 supplier, read once a pass (suppliers are staged before)."""
         if not supplier_id:
             return None
-        snapshot = await self.store.latest_snapshot(self.cid, "supplier", supplier_id)
-        if snapshot is None:
-            return None
-        try:
-            return Supplier.from_cin7(snapshot.payload)
-        except InvalidPayload:
-            return None
+        if supplier_id not in self._suppliers:
+            snapshot = await self.store.latest_snapshot(self.cid, "supplier", supplier_id)
+            supplier = None
+            if snapshot is not None:
+                with contextlib.suppress(InvalidPayload):  # read as unknown, as before
+                    supplier = Supplier.from_cin7(snapshot.payload)
+            self._suppliers[supplier_id] = supplier
+        return self._suppliers[supplier_id]
 
-    async def _posted(self, record: Record, purchase: Purchase) -> dict[str, Posted]:
-        own = await self.store.posted_state(self.cid, record)
-        shared = await self.store.get_postings(self.cid, shared_keys(purchase))
+    async def _posted(
+        self, record: Record, purchase: Purchase, new: bool = False
+    ) -> dict[str, Posted]:
+        """What QAD holds of the purchase: its own postings (none for a record new this pass)
+        and the shared supplier and item entries, read once a pass and again after this
+        engine writes one (`_post_actions`)."""
+        own = {} if new else await self.store.posted_state(self.cid, record)
+        keys = shared_keys(purchase)
+        unknown = [key for key in keys if key not in self._shared]
+        if unknown:
+            found = await self.store.get_postings(self.cid, unknown)
+            self._shared.update({key: found.get(key) for key in unknown})
+        shared = {key: p for key in keys if (p := self._shared.get(key)) is not None}
         return {
             key: Posted(p.qad_id or "", p.details)
             for key, p in {**shared, **own}.items()
@@ -783,14 +835,19 @@ class SyncEngine:
         }
 
     async def _plan_and_post(
-        self, record: Record, purchase: Purchase, supplier: Supplier | None
+        self,
+        record: Record,
+        purchase: Purchase,
+        supplier: Supplier | None,
+        journal: Journal,
+        new: bool,
     ) -> _Outcome:
         released = 0
-        posted = await self._posted(record, purchase)
+        posted = await self._posted(record, purchase, new)
         ctx = self.ctx
         if before_cutover(purchase, ctx):
-            trail = await self.store.trail(self.cid, record.key)
-            if any(event.event == "golive-released" for event in trail):
+            trail = await journal.trail()
+            if any(event == "golive-released" for event, _ in trail):
                 ctx = replace(ctx, cutover_released=True)
         current: Plan | None = None
         for _round in range(_MAX_ROUNDS):
@@ -806,11 +863,8 @@ class SyncEngine:
                 break
             if not current.actions:
                 break
-            await self.store.append(
-                self.cid,
-                record.key,
+            journal.note(
                 "planned",
-                self.actor,
                 {
                     "status": current.status,
                     "actions": [a.describe() for a in current.actions],
@@ -819,13 +873,13 @@ class SyncEngine:
             )
             invoices = {a.natural_key for a in current.actions if isinstance(a, PostInvoice)}
             try:
-                failure = await self._post_actions(record, current.actions, posted)
+                failure = await self._post_actions(record, current.actions, posted, journal)
             except _NeedsAttention as exc:
                 return _Outcome("attention", str(exc), released, posted=posted)
             if failure is not None:
                 return _Outcome("failed", failure, released, posted=posted)
             if invoices:
-                released += len(invoices & await self._previously_held(record))
+                released += len(invoices & await self._previously_held(journal))
         assert current is not None
         if released:
             self.counters.released += released
@@ -880,7 +934,13 @@ class SyncEngine:
             )
         return None
 
-    async def _adopt(self, record: Record, action: Action, posted: dict[str, Posted]) -> bool:
+    async def _adopt(
+        self,
+        journal: Journal,
+        action: Action,
+        posted: dict[str, Posted],
+        held: set[str],
+    ) -> bool:
         """Record `action`'s document as posted when QAD holds it already, without creating it.
 
         Only a document ml-connector never sent is adopted (finance keyed it by hand). Our own
@@ -892,9 +952,13 @@ class SyncEngine:
         goods twice: covered, it is recorded as ours (`intent-resolved`, not `adopted`).
         """
         key = action.natural_key
-        if await self.store.get_posting(self.cid, key) is not None:
+        if _shared(action):
+            held_now = await self.store.get_posting(self.cid, key) is not None
+        else:
+            held_now = key in held  # read for the round's actions together (_post_actions)
+        if held_now:
             return False  # an open intent: the operation completes it, never adopts
-        ours = await self._sent_before(record, key)
+        ours = await self._sent_before(journal, key)
         if ours and not isinstance(action, PostReceipt):
             return False
         found = await self._adoptable(action, posted, ours=ours)
@@ -910,43 +974,50 @@ class SyncEngine:
             data |= {"found": True, "by_quantity": found.found}
         else:
             data |= {"action": action.describe(), "found": found.found}
-        async with self.store.transaction():
-            await self.store.record_posted(
-                self.cid, key, found.qad_id, details, kind=action.kind, record_id=record.id
-            )
-            await self.store.append(self.cid, record.key, event, self.actor, data)
+        journal.note_posted(key, found.qad_id, details, action.kind)
+        journal.note(event, data)
         posted[key] = Posted(found.qad_id, details)
         if not ours:
             self.counters.adopted += 1
         return True
 
-    async def _sent_before(self, record: Record, natural_key: str) -> bool:
+    async def _sent_before(self, journal: Journal, natural_key: str) -> bool:
         """Whether ml-connector ever announced a QAD create for `natural_key` (its trail holds
         the `intent`, written before the call, even after the intent row was dropped)."""
-        trail = await self.store.trail(self.cid, record.key)
         return any(
-            event.event == "intent" and event.data.get("natural_key") == natural_key
-            for event in trail
+            event == "intent" and data.get("natural_key") == natural_key
+            for event, data in await journal.trail()
         )
 
-    async def _previously_held(self, record: Record) -> set[str]:
-        trail = await self.store.trail(self.cid, record.key)
+    async def _previously_held(self, journal: Journal) -> set[str]:
         return {
-            key for event in trail if event.event == "held" for key in event.data.get("holds", [])
+            key
+            for event, data in await journal.trail()
+            if event == "held"
+            for key in data.get("holds", [])
         }
 
     async def _post_actions(
         self,
         record: Record,
-        actions: Iterable[Action],
+        actions: Sequence[Action],
         posted: dict[str, Posted],
+        journal: Journal,
     ) -> str | None:
         """Post in order, keeping `posted` current; returns QAD's message on a record error."""
+        held: set[str] = set()
+        if self.config.sync.adopt_existing:
+            creates = [
+                a.natural_key for a in actions if not _shared(a) and a.natural_key not in posted
+            ]
+            if creates:
+                held = set(await self.store.get_postings(self.cid, creates))
         for action in actions:
             key = action.natural_key
             if _shared(action):
                 # Suppliers and items are shared by records posting concurrently: look again
-                # under the lock, another record may have just created this one.
+                # under the lock, another record may have just created this one, and record
+                # the outcome before letting the next one look.
                 async with self._lock(key):
                     existing = await self.store.get_posting(self.cid, key)
                     if (
@@ -956,57 +1027,60 @@ class SyncEngine:
                     ):
                         posted[key] = Posted(existing.qad_id or "", existing.details)
                         continue
-                    failure = await self._post_one(record, action, posted)
+                    try:
+                        failure = await self._post_one(journal, action, posted, held)
+                        await journal.commit()
+                    finally:
+                        self._shared.pop(key, None)
             else:
-                failure = await self._post_one(record, action, posted)
+                failure = await self._post_one(journal, action, posted, held)
             if failure is not None:
                 return failure
         return None
 
     async def _post_one(
         self,
-        record: Record,
+        journal: Journal,
         action: Action,
         posted: dict[str, Posted],
+        held: set[str],
     ) -> str | None:
+        """One QAD write: its intent committed before it (with what the record gathered so
+        far), its outcome gathered in `journal` for the record's next commit."""
+        record = journal.record
         key = action.natural_key
         update = key in posted  # updates re-run safely: the operations compare before writing
         if (
             not update
             and self.config.sync.adopt_existing
-            and await self._adopt(record, action, posted)
+            and await self._adopt(journal, action, posted, held)
         ):
             return None
-        async with self.store.transaction():
-            if not update:
-                await self.store.record_intent(
+        journal.note("intent", {"natural_key": key, "action": action.describe()})
+        if update:
+            await journal.commit()
+        else:
+            await journal.commit(
+                lambda: self.store.record_intent(
                     self.cid, key, action.kind, record.id, intent_details(action)
                 )
-            await self.store.append(
-                self.cid,
-                record.key,
-                "intent",
-                self.actor,
-                {"natural_key": key, "action": action.describe()},
             )
         try:
             done = await execute(action, self.ops)
         except RecordRejected as exc:
             self.counters.qad_errors += 1
-            async with self.store.transaction():
-                if not update:
-                    await self.store.abandon_intent(self.cid, key)
-                await self.store.append(
-                    self.cid,
-                    record.key,
-                    "failed",
-                    self.actor,
-                    {
-                        "natural_key": key,
-                        "error": exc.message,
-                        "fields": [str(e) for e in exc.errors],
-                    },
-                )
+            journal.note(
+                "failed",
+                {
+                    "natural_key": key,
+                    "error": exc.message,
+                    "fields": [str(e) for e in exc.errors],
+                },
+            )
+            if update:
+                await journal.commit()
+            else:
+                await journal.commit(lambda: self.store.abandon_intent(self.cid, key))
             return f"QAD refused {action.describe()}: {exc.message}"
         qad_id = done.qad_id
         details = {**action.posted_details(qad_id), **done.facts}
@@ -1015,11 +1089,8 @@ class SyncEngine:
             event["accounts"] = account_lines(details)
             event["status_code"] = details.get("status_code")
             event["matched"] = details.get("matching_status") == "Finished"
-        async with self.store.transaction():
-            await self.store.record_posted(
-                self.cid, key, qad_id, details, kind=action.kind, record_id=record.id
-            )
-            await self.store.append(self.cid, record.key, "posted", self.actor, event)
+        journal.note_posted(key, qad_id, details, action.kind)
+        journal.note("posted", event)
         posted[key] = Posted(qad_id, details)
         self._count(action)
         return None
@@ -1045,8 +1116,14 @@ class SyncEngine:
         return self._locks.setdefault(natural_key, asyncio.Lock())
 
     async def _finish(
-        self, record: Record, outcome: _Outcome, version: int, purchase: Purchase | None = None
+        self,
+        record: Record,
+        outcome: _Outcome,
+        version: int,
+        journal: Journal,
+        purchase: Purchase | None = None,
     ) -> None:
+        """The record's status, its event and all it gathered, in one transaction."""
         if self._dry_run:
             return
         counter = {
@@ -1068,14 +1145,6 @@ class SyncEngine:
                 posted = await self._posted(record, purchase)
             amounts = record_amounts(purchase, posted, outcome.status, self.money_rule)
         changed = outcome.status != record.status or outcome.reason != record.reason
-        await self.store.set_record_status(
-            record.id,
-            outcome.status,
-            outcome.reason,
-            posted_version=version if outcome.status == "posted" else None,
-            amounts=amounts,
-            actor=self.actor,
-        )
         event = _STATUS_EVENTS.get(outcome.status)
         if changed and event is not None:
             data: dict[str, Any] = {"reason": outcome.reason}
@@ -1083,11 +1152,19 @@ class SyncEngine:
                 data["holds"] = list(outcome.holds)
             if outcome.would_post:
                 data["would_post"] = list(outcome.would_post)
-            await self.store.append(self.cid, record.key, event, self.actor, data)
+            journal.note(event, data)
         if outcome.released:
-            await self.store.append(
-                self.cid, record.key, "released", self.actor, {"invoices": outcome.released}
+            journal.note("released", {"invoices": outcome.released})
+        await journal.commit(
+            lambda: self.store.set_record_status(
+                record.id,
+                outcome.status,
+                outcome.reason,
+                posted_version=version if outcome.status == "posted" else None,
+                amounts=amounts,
+                actor=self.actor,
             )
+        )
 
     async def _load_mappings(self) -> Mappings:
         tables = await self.store.mapping_table(self.cid)
