@@ -57,36 +57,63 @@ class SqlChain(SqlBase):
         now = self._clock().astimezone(UTC)
         clean = [clean_entry(entry, now, secrets) for entry in entries]
         h = t.audit_heads.c
-        head = await fetch_one(
-            c,
-            select(h.last_hash, h.count, h.key_version)
-            .where(h.connection_id == connection_id)
-            .with_for_update(),
+        a = t.audit_events.c
+        sqlite = self._dialect == "sqlite"
+        record_keys = sorted({entry.record_key for entry in entries})
+        # On SQLite the write lock is held from BEGIN, so a one-record batch's last sequence
+        # number is read with the head (on PostgreSQL it is read once the head's row lock is
+        # held: a subquery beside the lock would read the snapshot from before a concurrent
+        # append committed).
+        one_record = sqlite and len(record_keys) == 1
+        head_read = select(h.last_hash, h.count, h.key_version).where(
+            h.connection_id == connection_id
         )
+        if one_record:
+            head_read = head_read.add_columns(
+                select(func.max(a.seq))
+                .where(a.connection_id == connection_id, a.record_key == record_keys[0])
+                .scalar_subquery()
+                .label("last_seq")
+            )
+        head = await fetch_one(c, head_read if sqlite else head_read.with_for_update())
         if head is None:
             raise ConfigError(f"no connection with id {connection_id}")
         if head["key_version"] == LEGACY and head["count"] > 0:
             legacy = ChainHead(int(head["count"]), head["last_hash"])
             clean = [*await self._seal(c, connection_id, legacy, now, secrets), *clean]
+            one_record = False
         if not clean:
             return []
         key = await self._link_key(c, int(head["key_version"]))
-        a = t.audit_events.c
-        keys = sorted({entry.record_key for entry in clean})
-        last_seq = {
-            str(k): int(n)
-            for k, n in await c.execute(
-                select(a.record_key, func.max(a.seq))
-                .where(a.connection_id == connection_id, a.record_key.in_(keys))
-                .group_by(a.record_key)
-            )
-        }
+        if one_record:
+            last_seq = {record_keys[0]: int(head["last_seq"] or 0)}
+        else:
+            keys = sorted({entry.record_key for entry in clean})
+            last_seq = {
+                str(k): int(n)
+                for k, n in await c.execute(
+                    select(a.record_key, func.max(a.seq))
+                    .where(a.connection_id == connection_id, a.record_key.in_(keys))
+                    .group_by(a.record_key)
+                )
+            }
         rows = link_rows(connection_id, head["last_hash"], key.key, key.version, clean, last_seq)
-        ids = (
-            await c.execute(
-                t.audit_events.insert().returning(a.id, sort_by_parameter_order=True), rows
+        if sqlite:
+            # One INSERT for the batch: SQLite numbers the rows of one statement in order
+            # (sorted RETURNING would send one statement per row there).
+            ids: Sequence[int] = sorted(
+                (await c.execute(t.audit_events.insert().values(rows).returning(a.id))).scalars()
             )
-        ).scalars()
+        else:
+            ids = (
+                (
+                    await c.execute(
+                        t.audit_events.insert().returning(a.id, sort_by_parameter_order=True), rows
+                    )
+                )
+                .scalars()
+                .all()
+            )
         await c.execute(
             update(t.audit_heads)
             .where(h.connection_id == connection_id)
