@@ -102,6 +102,8 @@ class SqlBase:
             f"ml_connector_store_{id(self)}", default=None
         )
         self._secret_cache: dict[int, tuple[str, ...]] = {}
+        # A record never moves to another connection: which one it belongs to is kept once read.
+        self._record_connections: dict[int, int] = {}
 
     @classmethod
     async def open(

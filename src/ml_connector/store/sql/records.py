@@ -65,32 +65,35 @@ class SqlRecords(SqlChain):
         now = self._clock()
         r = t.records.c
         async with self._session() as c:
-            row = await self._record_row(
-                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
-            )
-            before = None if row is None else record_from_row(row)
-            if row is None:
-                await c.execute(
-                    self._insert(t.records)
-                    .values(
-                        connection_id=connection_id,
-                        kind=kind,
-                        cin7_id=cin7_id,
-                        reference=reference,
-                        supplier_id=supplier_id,
-                        status=status or "pending",
-                        reason=clean_reason,
-                        latest_version=latest_version,
-                        posted_version=None,
-                        month=month,
-                        amounts=amounts or {},
-                        status_since=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=[r.connection_id, r.kind, r.cin7_id])
+            row = await fetch_one(
+                c,
+                self._insert(t.records)
+                .values(
+                    connection_id=connection_id,
+                    kind=kind,
+                    cin7_id=cin7_id,
+                    reference=reference,
+                    supplier_id=supplier_id,
+                    status=status or "pending",
+                    reason=clean_reason,
+                    latest_version=latest_version,
+                    posted_version=None,
+                    month=month,
+                    amounts=amounts or {},
+                    status_since=now,
+                    created_at=now,
+                    updated_at=now,
                 )
-            else:
+                .on_conflict_do_nothing(index_elements=[r.connection_id, r.kind, r.cin7_id])
+                .returning(*t.records.c),
+            )
+            before = None
+            if row is None:  # known already: read it, then update what was given
+                row = await self._record_row(
+                    c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+                )
+                assert row is not None
+                before = record_from_row(row)
                 changes: dict[str, Any] = {"reference": reference, "updated_at": now}
                 optional = {
                     "supplier_id": supplier_id,
@@ -104,12 +107,16 @@ class SqlRecords(SqlChain):
                     if status != row["status"]:
                         changes["status"] = status
                         changes["status_since"] = now
-                await c.execute(update(t.records).where(r.id == row["id"]).values(**changes))
-            row = await self._record_row(
-                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
-            )
+                row = await fetch_one(
+                    c,
+                    update(t.records)
+                    .where(r.id == row["id"])
+                    .values(**changes)
+                    .returning(*t.records.c),
+                )
             assert row is not None
             after = record_from_row(row)
+            self._record_connections[after.id] = after.connection_id
             entries = status_entries(before, after, actor, trail)
             if entries:
                 await self._chain_append(c, connection_id, entries, secrets)
@@ -134,19 +141,25 @@ class SqlRecords(SqlChain):
         check(status, RECORD_STATUSES, "record status")
         now = self._clock()
         r = t.records.c
-        async with self._session(write=False) as c:
-            found = await fetch_one(c, select(r.connection_id).where(r.id == record_id))
-        if found is None:
+        # The connection (whose secrets are read before the write connection is taken) is kept
+        # once known: a record never moves. The write checks it, so an id reused after a removed
+        # connection is read again.
+        connection_id = self._record_connections.get(record_id)
+        if connection_id is None:
+            async with self._session(write=False, single=True) as c:
+                connection_id = await c.scalar(select(r.connection_id).where(r.id == record_id))
+        if connection_id is None:
             raise StoreError(f"no record with id {record_id}")
-        secrets = await self._known_secrets(found["connection_id"])
+        secrets = await self._known_secrets(connection_id)
         async with self._session() as c:
-            row = await self._record_row(c, r.id == record_id)
+            row = await self._record_row(c, r.id == record_id, r.connection_id == connection_id)
             if row is None:
-                raise StoreError(f"no record with id {record_id}")
+                self._record_connections.pop(record_id, None)
+                raise StoreError(f"no record with id {record_id} (retry: its connection moved)")
             before = record_from_row(row)
             changes: dict[str, Any] = {
                 "status": status,
-                "reason": await self._scrub_text(row["connection_id"], reason),
+                "reason": await self._scrub_text(connection_id, reason),
                 "updated_at": now,
             }
             if status != row["status"]:
@@ -155,10 +168,16 @@ class SqlRecords(SqlChain):
                 changes["posted_version"] = posted_version
             if amounts is not None:
                 changes["amounts"] = amounts
-            await c.execute(update(t.records).where(r.id == record_id).values(**changes))
-            row = await self._record_row(c, r.id == record_id)
+            row = await fetch_one(
+                c,
+                update(t.records)
+                .where(r.id == record_id)
+                .values(**changes)
+                .returning(*t.records.c),
+            )
             assert row is not None
             after = record_from_row(row)
+            self._record_connections[record_id] = after.connection_id
             entries = status_entries(before, after, actor, trail)
             if entries:
                 await self._chain_append(c, after.connection_id, entries, secrets)
