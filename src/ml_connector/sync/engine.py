@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -50,7 +51,8 @@ from ml_connector.errors import (
 from ml_connector.qad.channel import QadChannel
 from ml_connector.qad.models import SupplierInvoice
 from ml_connector.qad.operations import FINISHED_BY_OPERATION, Adoption, QadOperations
-from ml_connector.store.models import ConnectionConfig, Posting, Record
+from ml_connector.store.audit import record_key
+from ml_connector.store.models import ConnectionConfig, Posting, Record, TrailEntry
 from ml_connector.store.protocols import SyncStateStore
 from ml_connector.sync.actions import (
     Action,
@@ -84,6 +86,8 @@ from ml_connector.vocab import AuditEventKind, RecordKind, RecordStatus
 
 log = logging.getLogger(__name__)
 
+SEEN_BATCH = 100
+"""Listed purchase rows checked against the store in one query."""
 MATCH_CHECKS = 100
 """Posted invoices whose QAD matching is re-read per pass, at most."""
 NEEDS_WORK: tuple[RecordStatus, ...] = ("pending", "held", "blocked")
@@ -266,6 +270,7 @@ class SyncEngine:
         self._handed: dict[int, _Handed] = {}
         self._suppliers: dict[str, Supplier | None] = {}
         self._shared: dict[str, Posting | None] = {}
+        self._seen_rows: dict[tuple[RecordKind, str, str], bool] = {}
         self._dry_run = False
         self._preview = Preview()
         self._qad_before = 0
@@ -315,7 +320,7 @@ class SyncEngine:
         self._dry_run = dry_run
         self._preview = Preview()
         self.counters = Counters()
-        self._handed, self._suppliers, self._shared = {}, {}, {}
+        self._handed, self._suppliers, self._shared, self._seen_rows = {}, {}, {}, {}
         cin7_before = self.cin7.calls if self.cin7 else 0
         self._cin7_waits_before = self.cin7.rate_limited if self.cin7 else 0
         self._qad_before = self.qad.calls
@@ -432,7 +437,41 @@ class SyncEngine:
                 await self.store.set_cursor(self.cid, "purchases", purchase_cursor)
 
     async def _seen(self, kind: RecordKind, cin7_id: str, stamp: str) -> bool:
+        known = self._seen_rows.pop((kind, cin7_id, stamp), None)
+        if known is not None:
+            return known
         return await self.store.seen(self.cid, kind, cin7_id, stamp)
+
+    def _seen_in_batches(
+        self, lister: Callable[..., AsyncIterator[PurchaseListRow]]
+    ) -> Callable[..., AsyncIterator[PurchaseListRow]]:
+        """`lister`, asking the store which rows it holds a batch of rows at a time (one query
+        instead of one per row); `_seen` answers from that batch."""
+
+        async def listed(*args: Any, **kwargs: Any) -> AsyncIterator[PurchaseListRow]:
+            batch: list[PurchaseListRow] = []
+            async for row in lister(*args, **kwargs):
+                batch.append(row)
+                if len(batch) >= SEEN_BATCH:
+                    await self._check_seen(batch)
+                    for held in batch:
+                        yield held
+                    batch = []
+            if batch:
+                await self._check_seen(batch)
+                for held in batch:
+                    yield held
+
+        return listed
+
+    async def _check_seen(self, rows: Sequence[PurchaseListRow]) -> None:
+        counts = Counter(row.id for row in rows)
+        # An id listed twice (it changed between pages) is asked about per row: the answer is
+        # per id, and only one of its stamps may be held.
+        pairs = [(row.id, row.last_updated_raw) for row in rows if counts[row.id] == 1]
+        held = await self.store.seen_many(self.cid, "purchase", pairs)
+        for cin7_id, stamp in pairs:
+            self._seen_rows[("purchase", cin7_id, stamp)] = cin7_id in held
 
     async def _poll_suppliers(self, cin7: Cin7Source) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "suppliers")
@@ -489,7 +528,7 @@ class SyncEngine:
     async def _poll_purchases(self, cin7: Cin7Source, submit: Submit) -> str | None:
         cursor = await self.store.get_cursor(self.cid, "purchases")
         scan: IncrementalScan[PurchaseListRow] = IncrementalScan(
-            cin7.purchase_list,
+            self._seen_in_batches(cin7.purchase_list),
             cursor.value if cursor else None,
             lambda cin7_id, stamp: self._seen("purchase", cin7_id, stamp),
             self.overlap,
@@ -606,6 +645,13 @@ class SyncEngine:
             staged = await self.store.stage_snapshot(
                 self.cid, "purchase", cin7_id, reference, row.last_updated_raw, raw
             )
+            fetched = {
+                "version": staged.version,
+                "hash": staged.hash,
+                "last_updated": row.last_updated_raw,
+            }
+            # The `fetched` event goes in with the record's own write: one chain append.
+            event = TrailEntry(record_key("purchase", reference), "fetched", self.actor, fetched)
             record = await self.store.upsert_record(
                 self.cid,
                 "purchase",
@@ -616,6 +662,7 @@ class SyncEngine:
                 month=month,
                 status="pending" if staged.changed else None,
                 actor=self.actor,
+                trail=[event] if staged.changed else (),
             )
             if not staged.changed and record.status != "failed":
                 return None
@@ -623,14 +670,12 @@ class SyncEngine:
                 # Same content with a new stamp: a failed record gets another try, since what
                 # failed it may lie in the stamp itself, or in QAD since.
                 record = await self.store.set_record_status(
-                    record.id, "pending", "fetched again from Cin7", actor=self.actor
+                    record.id,
+                    "pending",
+                    "fetched again from Cin7",
+                    actor=self.actor,
+                    trail=[replace(event, record_key=record.key)],
                 )
-            fetched = {
-                "version": staged.version,
-                "hash": staged.hash,
-                "last_updated": row.last_updated_raw,
-            }
-            await self.store.append(self.cid, record.key, "fetched", self.actor, fetched)
         new = staged.version == 1 and record.created_at == record.updated_at
         self._handed[record.id] = _Handed(record, raw, staged.version, new, fetched)
         return record.id
@@ -1155,14 +1200,15 @@ class SyncEngine:
             journal.note(event, data)
         if outcome.released:
             journal.note("released", {"invoices": outcome.released})
-        await journal.commit(
-            lambda: self.store.set_record_status(
+        await journal.commit_with(
+            lambda entries: self.store.set_record_status(
                 record.id,
                 outcome.status,
                 outcome.reason,
                 posted_version=version if outcome.status == "posted" else None,
                 amounts=amounts,
                 actor=self.actor,
+                trail=entries,
             )
         )
 

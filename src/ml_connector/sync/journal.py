@@ -108,6 +108,26 @@ class Journal:
         self._outcomes.clear()
         self._events.clear()
 
+    async def commit_with(self, write: Callable[[list[TrailEntry]], Awaitable[object]]) -> None:
+        """One transaction: the gathered outcomes, then `write`, handed the gathered events to
+        append itself (a status change appends its own event and these in one chain append)."""
+        entries = [
+            TrailEntry(self.record.key, event, self.actor, data) for event, data in self._events
+        ]
+        async with self.store.transaction():
+            for done in self._outcomes:
+                await self.store.record_posted(
+                    self.cid,
+                    done.natural_key,
+                    done.qad_id,
+                    done.details,
+                    kind=done.kind,
+                    record_id=self.record.id,
+                )
+            await write(entries)
+        self._outcomes.clear()
+        self._events.clear()
+
     async def trail(self) -> list[tuple[AuditEventKind, Any]]:
         """The record's trail so far, gathered events included."""
         if self._trail is None:
