@@ -72,7 +72,8 @@ def test_test_without_arguments_runs_everything_then_every_coverage_gate(
 ) -> None:
     steps = dev.test_steps(tmp_path, [])
     commands = [command for _, command in steps]
-    assert commands[0][1:] == ["-m", "pytest", "--cov", "--cov-report="]
+    assert commands[0][1:] == ["-m", "pytest", *dev.WHOLE_SUITE, "--cov", "--cov-report="]
+    assert "--numprocesses" in dev.WHOLE_SUITE
     assert commands[1][1:4] == ["-m", "coverage", "report"]
     gates = {
         command[command.index("--include") + 1]: float(command[command.index("--fail-under") + 1])
