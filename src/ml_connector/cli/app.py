@@ -41,7 +41,7 @@ from ml_connector.cli.console import (
 )
 from ml_connector.cli.entry import RootGroup
 from ml_connector.cli.jobs import Queue, queue_pass, scheduler, worker
-from ml_connector.cli.logs import command_log, stamp, stop_reporter
+from ml_connector.cli.logs import command_log, report_turn, stamp, stop_reporter
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
 from ml_connector.errors import ConfigError
@@ -929,14 +929,7 @@ def run_scheduler(
     log = command_log("ml_connector.run", log_file)
 
     def show(turn: usecases.Turn) -> None:
-        say(f"{stamp()} {turn.name}: {turn.action}: {turn.detail}", err=True)
-        log.info(
-            "%s: %s: %s",
-            turn.name,
-            turn.action,
-            turn.detail,
-            extra={"connection": turn.name, "action": turn.action, "detail": turn.detail},
-        )
+        report_turn(log, turn.name, turn.action, turn.detail)
 
     async def main() -> None:
         async with open_store() as store:

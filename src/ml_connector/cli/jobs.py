@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ml_connector.cli.console import EXIT_OK, emit_json, run, run_until_stopped, say
-from ml_connector.cli.logs import command_log, stamp, stop_reporter
+from ml_connector.cli.logs import command_log, report_turn, stamp, stop_reporter
 from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
 
 if TYPE_CHECKING:
@@ -137,14 +137,7 @@ def scheduler(
         if turn.action in ("waiting", "queued") or shown.get(turn.name) == turn.detail:
             return
         shown[turn.name] = turn.detail
-        say(f"{stamp()} {turn.name}: {turn.action}: {turn.detail}", err=True)
-        log.info(
-            "%s: %s: %s",
-            turn.name,
-            turn.action,
-            turn.detail,
-            extra={"connection": turn.name, "action": turn.action, "detail": turn.detail},
-        )
+        report_turn(log, turn.name, turn.action, turn.detail)
 
     async def main() -> None:
         from ml_connector.jobs.scheduler import run_scheduler

@@ -67,6 +67,19 @@ def stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
+def report_turn(log: logging.Logger, name: str, action: str, detail: str) -> None:
+    """One scheduling turn of `run` or `scheduler`: a stamped stderr line
+    (``<stamp> <name>: <action>: <detail>``) and the same as a log record with its fields."""
+    say(f"{stamp()} {name}: {action}: {detail}", err=True)
+    log.info(
+        "%s: %s: %s",
+        name,
+        action,
+        detail,
+        extra={"connection": name, "action": action, "detail": detail},
+    )
+
+
 def stop_reporter(log: logging.Logger, what: str, after: str) -> Callable[[str], None]:
     """The ``on_stop`` of :func:`~ml_connector.cli.console.run_until_stopped`: one stderr line
     (``<stamp> <what>stopped by SIGTERM; <after>``) and a log record with the exit code."""
