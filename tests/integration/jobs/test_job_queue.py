@@ -158,23 +158,6 @@ async def test_jobs_finished_more_than_a_week_ago_are_forgotten(app: App, pg_url
     assert [(r.id, r.status) for r in jobs(pg_url)] == [(waiting.job_id, "todo")]
 
 
-async def _start(app: App, name: str) -> int:
-    """A worker that registers and takes the next job, as a real one does, then stops."""
-    worker_id = await app.job_manager.register_worker()
-    job = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
-    assert job is not None, name
-    return worker_id
-
-
-def _silence(url: str, worker_id: int, *, seconds: int) -> None:
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
-        conn.execute(
-            "UPDATE procrastinate_workers SET last_heartbeat = now() - make_interval(secs => %s) "
-            "WHERE id = %s",
-            (seconds, worker_id),
-        )
-
-
 async def test_work_for_a_removed_connection_is_refused_in_one_line(app: App, pg_url: str) -> None:
     await defer_sync(app, "ghost")
     await defer_replay(app, "ghost", ["PO-1"])
