@@ -86,45 +86,39 @@ class Journal:
     async def commit(self, *writes: Write) -> None:
         """One transaction: the gathered outcomes, then `writes`, then the gathered events."""
         async with self.store.transaction():
-            for done in self._outcomes:
-                await self.store.record_posted(
-                    self.cid,
-                    done.natural_key,
-                    done.qad_id,
-                    done.details,
-                    kind=done.kind,
-                    record_id=self.record.id,
-                )
+            await self._record_outcomes()
             for write in writes:
                 await write()
             if self._events:
-                await self.store.append_many(
-                    self.cid,
-                    [
-                        TrailEntry(self.record.key, event, self.actor, data)
-                        for event, data in self._events
-                    ],
-                )
-        self._outcomes.clear()
-        self._events.clear()
+                await self.store.append_many(self.cid, self._entries())
+        self._clear()
 
     async def commit_with(self, write: Callable[[list[TrailEntry]], Awaitable[object]]) -> None:
         """One transaction: the gathered outcomes, then `write`, handed the gathered events to
         append itself (a status change appends its own event and these in one chain append)."""
-        entries = [
+        entries = self._entries()
+        async with self.store.transaction():
+            await self._record_outcomes()
+            await write(entries)
+        self._clear()
+
+    def _entries(self) -> list[TrailEntry]:
+        return [
             TrailEntry(self.record.key, event, self.actor, data) for event, data in self._events
         ]
-        async with self.store.transaction():
-            for done in self._outcomes:
-                await self.store.record_posted(
-                    self.cid,
-                    done.natural_key,
-                    done.qad_id,
-                    done.details,
-                    kind=done.kind,
-                    record_id=self.record.id,
-                )
-            await write(entries)
+
+    async def _record_outcomes(self) -> None:
+        for done in self._outcomes:
+            await self.store.record_posted(
+                self.cid,
+                done.natural_key,
+                done.qad_id,
+                done.details,
+                kind=done.kind,
+                record_id=self.record.id,
+            )
+
+    def _clear(self) -> None:
         self._outcomes.clear()
         self._events.clear()
 
