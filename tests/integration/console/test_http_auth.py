@@ -61,6 +61,30 @@ async def test_behind_https_the_session_cookie_is_secure(
     assert "secure" in {part.strip().lower() for part in cookie.split(";")}
 
 
+async def test_a_session_left_idle_is_signed_out_over_http(
+    store, passwords, people: dict[str, str], clock
+) -> None:
+    from datetime import timedelta
+
+    from ml_connector.usecases.access import SignInPolicy
+    from ml_connector.web import ConsoleConfig, create_app
+
+    config = ConsoleConfig(policy=SignInPolicy(idle=timedelta(minutes=30)))
+    app = create_app(store, config, passwords=passwords, clock=clock)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
+        await sign_in_as(client, "vera")
+        clock.now += timedelta(minutes=25)
+        assert (await client.get("/api/me")).status_code == 200  # used: idle time restarts
+        clock.now += timedelta(minutes=25)
+        assert (await client.get("/")).status_code == 200
+        clock.now += timedelta(minutes=31)
+
+        assert (await client.get("/api/me")).status_code == 401
+        home = await client.get("/")
+        assert (home.status_code, home.headers["location"]) == (303, "/login")
+
+
 async def test_a_wrong_password_shows_the_form_again_with_401(
     client: httpx.AsyncClient, people: dict[str, str]
 ) -> None:
