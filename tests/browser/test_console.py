@@ -239,6 +239,7 @@ def test_no_secret_appears_in_any_page(browser: Browser, console: Console) -> No
         "runs": "/connections/acme/runs",
         "mappings": "/connections/acme/mappings",
         "reconcile": "/connections/acme/reconcile",
+        "audit": "/connections/acme/audit?verify=1",
         "settings": "/connections/acme/settings",
         "planted-settings": "/connections/planted/settings",
         "planted-records": "/connections/planted/records",

@@ -28,7 +28,7 @@ from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_ma
 from ml_connector.usecases.overview import overview
 from ml_connector.usecases.passes import replay_records
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
-from ml_connector.usecases.reports import reconcile
+from ml_connector.usecases.reports import audit_head, reconcile, verify_audit
 from ml_connector.usecases.runs import run_history
 from ml_connector.usecases.scheduling import set_paused
 from ml_connector.usecases.triage import settle_records
@@ -37,8 +37,10 @@ from ml_connector.web.auth import Admin, Operator, Viewer
 from ml_connector.web.context import Console, console
 from ml_connector.web.forms import parse_day, parse_month
 from ml_connector.web.views import (
+    chain_check_doc,
     connection_doc,
     detail_doc,
+    head_doc,
     history_doc,
     holds_doc,
     jsonable,
@@ -313,6 +315,22 @@ async def edit(
     done = await edit_connection(app.store, name, changes)
     app.choices.forget(name)
     return {"changed": list(done.settings), "connection": connection_doc(done.config)}
+
+
+@router.get(
+    "/connections/{name}/audit/head",
+    summary="The connection's audit chain head (event count and last link) to keep elsewhere",
+)
+async def chain_head(app: App, who: Viewer, name: str) -> dict[str, Any]:
+    return head_doc(await audit_head(app.store, name))
+
+
+@router.get(
+    "/connections/{name}/audit/verify",
+    summary="Check every link of the connection's audit chain, optionally against a kept head",
+)
+async def chain_verify(app: App, who: Viewer, name: str, expect: str = "") -> dict[str, Any]:
+    return chain_check_doc(await verify_audit(app.store, name, expect.strip() or None))
 
 
 @router.get("/connections/{name}/settings", summary="A connection's settings, no secrets")

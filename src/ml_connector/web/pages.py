@@ -28,7 +28,7 @@ from ml_connector.usecases.holds import held_invoice_lines
 from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
-from ml_connector.usecases.reports import reconcile
+from ml_connector.usecases.reports import audit_head, reconcile, verify_audit
 from ml_connector.usecases.runs import run_history
 from ml_connector.usecases.scheduling import set_paused
 from ml_connector.usecases.triage import settle_records
@@ -382,6 +382,20 @@ async def reconcile_csv_download(app: App, who: Viewer, name: str, month: str = 
         reconcile_csv(figures),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/connections/{name}/audit")
+async def audit_page(
+    request: Request, app: App, who: Viewer, name: str, verify: str = "", expect: str = ""
+) -> Response:
+    """The audit chain head to keep elsewhere; on request, a check of the whole chain."""
+    head = await audit_head(app.store, name)
+    check = await verify_audit(app.store, name, expect.strip() or None) if verify else None
+    return page(
+        request,
+        "audit.html",
+        {"name": name, "head": head, "check": check, "expect": expect, "tab": "audit"},
     )
 
 

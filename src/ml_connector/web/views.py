@@ -20,14 +20,16 @@ from ml_connector.usecases.mappings import MappingList
 from ml_connector.usecases.overview import ConnectionOverview
 from ml_connector.usecases.passes import PassResult
 from ml_connector.usecases.records import RecordDetail, RecordPage
-from ml_connector.usecases.reports import Reconciliation
+from ml_connector.usecases.reports import ChainCheck, HeadReport, Reconciliation
 from ml_connector.usecases.runs import RunHistory, stop_reason
 
 __all__ = [
     "STORED_SECRET",
+    "chain_check_doc",
     "connection_doc",
     "detail_doc",
     "format_age",
+    "head_doc",
     "history_doc",
     "holds_doc",
     "jsonable",
@@ -386,5 +388,35 @@ def mappings_doc(listed: MappingList) -> dict[str, Any]:
                 "confidence": m.confidence,
             }
             for m in listed.mappings
+        ],
+    }
+
+
+def head_doc(report: HeadReport) -> dict[str, Any]:
+    """A connection's audit chain head, as `ml-connector audit head --json` prints it."""
+    return {
+        "connection": report.connection,
+        "head": str(report.head),
+        "count": report.head.count,
+        "link": report.head.link,
+    }
+
+
+def chain_check_doc(check: ChainCheck) -> dict[str, Any]:
+    """The verdict on a connection's whole chain, as `audit verify --json` prints it."""
+    return {
+        "connection": check.connection,
+        "intact": check.intact,
+        "head": str(check.head),
+        "expected_head": None if check.expected is None else str(check.expected),
+        "broken": [
+            {
+                "kind": b.kind,
+                "event_id": b.event_id,
+                "record": b.record_key,
+                "seq": b.seq,
+                "problem": b.problem,
+            }
+            for b in check.broken
         ],
     }
