@@ -6,6 +6,7 @@
   public (and documented as such). Names rooted in another library's module (lxml's
   `etree._Element` is its documented element type) are that library's business.
 - Helpers import by name from tests/support (pytest's `pythonpath`), never via `sys.path`.
+- Virtual time is :class:`ml_connector.testing.FakeClock`: no test defines a clock of its own.
 - The unit tier's guard (tests/unit/conftest.py) refuses sockets, subprocesses, databases and
   real sleeps; the tests at the end show it does.
 """
@@ -135,6 +136,38 @@ def test_no_test_edits_sys_path() -> None:
     ]
     assert offenders == []
     assert str(TESTS / "support") in sys.path  # pytest's `pythonpath` put it there
+
+
+def clock_classes(source: str | ast.Module) -> list[str]:
+    """Classes in `source` that are clocks of their own, as `line: name`."""
+    tree = ast.parse(source) if isinstance(source, str) else source
+    return [
+        f"{node.lineno}: {node.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name.lower().endswith("clock")
+    ]
+
+
+def test_the_clock_checker_sees_a_clock_class_at_any_depth() -> None:
+    source = """
+class Clock:
+    pass
+def fixture():
+    class SettableClock:
+        pass
+class Clocks:
+    pass
+"""
+    assert clock_classes(source) == ["2: Clock", "5: SettableClock"]
+
+
+def test_no_test_defines_a_clock_of_its_own() -> None:
+    offenders = {
+        str(path.relative_to(TESTS)): found
+        for path in suite_files()
+        if (found := clock_classes(parsed(path)))
+    }
+    assert offenders == {}
 
 
 # ---- the unit tier's guard ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Console fixtures: a migrated store on each back-end, its users, a pinned clock, cheap hashes."""
+"""Console fixtures: a migrated store on each back-end, its users, a fake clock, cheap hashes."""
 
 from __future__ import annotations
 
@@ -16,24 +16,17 @@ from fastapi import FastAPI
 from ml_connector.passwords import Passwords
 from ml_connector.store import SqlStore
 from ml_connector.store.users import SqlUsers
+from ml_connector.testing import FakeClock
 from ml_connector.usecases.users import add_user
 from ml_connector.vault import Vault
 from ml_connector.web import create_app
 
 
-class Clock:
-    """A settable clock: ``clock.now += timedelta(...)`` moves time for the store and use cases."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    """Virtual time from 2026-12-01 09:00 UTC: ``clock.advance(seconds)`` moves it for the
+    users store and the sign-in use cases (``clock.utcnow``)."""
+    return FakeClock(0, epoch=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -51,8 +44,8 @@ async def store(database_url: str) -> AsyncIterator[SqlStore]:
 
 
 @pytest.fixture
-def users(store: SqlStore, clock: Clock) -> SqlUsers:
-    return SqlUsers(store.engine, clock=clock)
+def users(store: SqlStore, clock: FakeClock) -> SqlUsers:
+    return SqlUsers(store.engine, clock=clock.utcnow)
 
 
 # --- the console app over that store ------------------------------------------------------------

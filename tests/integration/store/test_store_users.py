@@ -9,24 +9,17 @@ import pytest
 from ml_connector.errors import ConfigError
 from ml_connector.store import SqlStore
 from ml_connector.store.users import SqlUsers
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from ml_connector.testing import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(0, epoch=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def users(store: SqlStore, clock: Clock) -> SqlUsers:
-    return SqlUsers(store.engine, clock=clock)
+def users(store: SqlStore, clock: FakeClock) -> SqlUsers:
+    return SqlUsers(store.engine, clock=clock.utcnow)
 
 
 async def test_a_user_is_stored_with_role_and_hash_and_listed_by_name(users: SqlUsers) -> None:
@@ -50,7 +43,7 @@ async def test_a_taken_name_is_refused(users: SqlUsers) -> None:
 
 
 async def test_a_session_is_found_by_its_token_hash_with_its_user(
-    users: SqlUsers, clock: Clock
+    users: SqlUsers, clock: FakeClock
 ) -> None:
     ada = await users.add_user("ada", "operator", "h")
     await users.create_session("a" * 64, ada, "csrf-1")
@@ -60,21 +53,23 @@ async def test_a_session_is_found_by_its_token_hash_with_its_user(
     assert session.user.name == "ada"
     assert session.user.role == "operator"
     assert session.csrf_token == "csrf-1"
-    assert session.last_seen_at == clock.now
+    assert session.last_seen_at == clock.utcnow()
     assert await users.get_session("b" * 64) is None
 
 
-async def test_touching_a_session_moves_its_last_seen_time(users: SqlUsers, clock: Clock) -> None:
+async def test_touching_a_session_moves_its_last_seen_time(
+    users: SqlUsers, clock: FakeClock
+) -> None:
     ada = await users.add_user("ada", "operator", "h")
     await users.create_session("a" * 64, ada, "c")
-    clock.now += timedelta(minutes=5)
+    clock.advance(5 * 60)
 
     await users.touch_session("a" * 64)
 
     session = await users.get_session("a" * 64)
     assert session is not None
-    assert session.last_seen_at == clock.now
-    assert session.created_at == clock.now - timedelta(minutes=5)
+    assert session.last_seen_at == clock.utcnow()
+    assert session.created_at == clock.utcnow() - timedelta(minutes=5)
 
 
 async def test_a_new_password_or_removal_ends_every_session_of_that_user(
@@ -101,31 +96,33 @@ async def test_a_new_password_or_removal_ends_every_session_of_that_user(
     assert not await users.set_password_hash("bob", "h3")
 
 
-async def test_idle_sessions_are_purged(users: SqlUsers, clock: Clock) -> None:
+async def test_idle_sessions_are_purged(users: SqlUsers, clock: FakeClock) -> None:
     ada = await users.add_user("ada", "operator", "h")
     await users.create_session("a" * 64, ada, "c")
-    clock.now += timedelta(hours=1)
+    clock.advance(3600)
     await users.create_session("b" * 64, ada, "c")
 
-    assert await users.end_idle_sessions(clock.now - timedelta(minutes=30)) == 1
+    assert await users.end_idle_sessions(clock.utcnow() - timedelta(minutes=30)) == 1
     assert await users.get_session("a" * 64) is None
     assert await users.get_session("b" * 64) is not None
 
 
 async def test_events_are_counted_by_kind_window_user_and_address(
-    users: SqlUsers, clock: Clock
+    users: SqlUsers, clock: FakeClock
 ) -> None:
     await users.log_event("sign-in-refused", "ada", "console", remote="10.0.0.1")
-    clock.now += timedelta(minutes=10)
+    clock.advance(10 * 60)
     await users.log_event("sign-in-refused", "ada", "console", remote="10.0.0.2")
     await users.log_event("sign-in-refused", "bob", "console", remote="10.0.0.2")
     await users.log_event("signed-in", "ada", "console", remote="10.0.0.2")
 
-    since = clock.now - timedelta(minutes=5)
+    since = clock.utcnow() - timedelta(minutes=5)
     refused = ("sign-in-refused",)
     assert await users.count_events(refused, since, username="ada") == 1
     assert await users.count_events(refused, since, remote="10.0.0.2") == 2
-    assert await users.count_events(refused, clock.now - timedelta(hours=1), username="ada") == 2
+    assert (
+        await users.count_events(refused, clock.utcnow() - timedelta(hours=1), username="ada") == 2
+    )
     assert await users.count_events(("signed-in",), since) == 1
 
 
