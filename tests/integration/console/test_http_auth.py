@@ -70,15 +70,15 @@ async def test_a_session_left_idle_is_signed_out_over_http(
     from ml_connector.web import ConsoleConfig, create_app
 
     config = ConsoleConfig(policy=SignInPolicy(idle=timedelta(minutes=30)))
-    app = create_app(store, config, passwords=passwords, clock=clock)
+    app = create_app(store, config, passwords=passwords, clock=clock.utcnow)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
         await sign_in_as(client, "vera")
-        clock.now += timedelta(minutes=25)
+        clock.advance(25 * 60)
         assert (await client.get("/api/me")).status_code == 200  # used: idle time restarts
-        clock.now += timedelta(minutes=25)
+        clock.advance(25 * 60)
         assert (await client.get("/")).status_code == 200
-        clock.now += timedelta(minutes=31)
+        clock.advance(31 * 60)
 
         assert (await client.get("/api/me")).status_code == 401
         home = await client.get("/")
