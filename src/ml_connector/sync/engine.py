@@ -66,7 +66,7 @@ from ml_connector.sync.actions import (
     ReverseReceipt,
 )
 from ml_connector.sync.amounts import MoneyRule
-from ml_connector.sync.checks import check_against_row
+from ml_connector.sync.checks import check_against_row, is_voided
 from ml_connector.sync.execute import execute, invoice_facts
 from ml_connector.sync.inputs import Mappings, PlanContext, Posted
 from ml_connector.sync.journal import Journal
@@ -82,6 +82,7 @@ from ml_connector.sync.quarantine import (
     unreadable,
 )
 from ml_connector.sync.reconcile import account_lines, record_amounts
+from ml_connector.sync.unrecorded import complete_for_void
 from ml_connector.vocab import AuditEventKind, RecordKind, RecordStatus
 
 log = logging.getLogger(__name__)
@@ -889,6 +890,10 @@ class SyncEngine:
     ) -> _Outcome:
         released = 0
         posted = await self._posted(record, purchase, new)
+        if is_voided(purchase):  # our own PO or invoice may be in QAD without its outcome
+            await complete_for_void(
+                self.store, self.cid, self.ops, journal, purchase, posted, record=not self._dry_run
+            )
         ctx = self.ctx
         if before_cutover(purchase, ctx):
             trail = await journal.trail()

@@ -39,7 +39,10 @@ Decisions (design.md, flow step 4):
 - **Credit notes** give back invoiced quantity and are held until QAD's invoiced quantity covers
   them. **Unstock** lines become negative receipts (`ReverseReceipt`), after the credit notes.
 - **Void.** Before the PO reached QAD: nothing (`void`). PO posted and nothing received or
-  invoiced in QAD: `ClosePurchaseOrder`. Otherwise `attention`.
+  invoiced in QAD: `ClosePurchaseOrder`. Otherwise `attention`. Of a voided purchase `posted`
+  includes our own PO or invoice that reached QAD with its outcome lost (a kill, a refusal
+  after QAD saved it): the engine looks those up in QAD first (`sync.unrecorded`), so such a
+  PO is closed like any posted one, never left open.
 - **Cut-over** (`ctx.cutover`, the connection's `--since`). A purchase ordered before it whose
   PO QAD does not hold plans nothing: `before-cutover` when nothing on it is dated on or after
   the cut-over (finance keyed it by hand), `go-live` with the actions it *would* run when a
