@@ -5,7 +5,8 @@ secret a command or request handles (a typed option, a decrypted connection cred
 remembered with :func:`keep_secret`, and :func:`scrub` masks them all in the line shown.
 
 What is remembered belongs to the innermost :func:`secret_scope`, held in a context variable:
-the CLI opens one per command, the console one per request, a job worker one per job. A nested
+the CLI opens one per command, the console one per request, a job worker one per job
+(`jobs/tasks.py`) and the embedded scheduler one per connection's turn (`runner.py`). A nested
 scope sees its parents' secrets; concurrent tasks in different scopes never see each other's;
 and a scope's secrets are dropped when it closes, so a long-running server neither grows a set
 forever nor masks one tenant's text with another's secrets. Outside every scope nothing is

@@ -4,6 +4,10 @@
 look asks the scheduler-turn use case about every connection (:mod:`ml_connector.usecases
 .scheduling` holds the rules: schedules, pauses, unhealthy connections) and sleeps until the
 next one is due.
+
+Each connection's turn runs in a secret scope of its own (:mod:`ml_connector.masking`), which
+``on_turn`` is called in: what the turn masks is that connection's secrets only, and a process
+that runs for months never gathers every tenant's passwords in one set.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from ml_connector.masking import secret_scope
 from ml_connector.store.protocols import Store
 from ml_connector.usecases.remotes import Remotes
 from ml_connector.usecases.scheduling import Turn, scheduler_turn
@@ -32,8 +37,9 @@ async def look_once(
     """Sync every connection that is due; return when the next one will be (None: none)."""
     soonest: datetime | None = None
     for config in await store.list_connections():
-        turn, due = await scheduler_turn(store, config, now(), remotes=remotes)
-        on_turn(turn)
+        with secret_scope():
+            turn, due = await scheduler_turn(store, config, now(), remotes=remotes)
+            on_turn(turn)
         if due is not None and (soonest is None or due < soonest):
             soonest = due
     return soonest

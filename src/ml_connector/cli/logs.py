@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from ml_connector.cli.console import say
+from ml_connector.masking import scrub
 
 __all__ = ["FIELDS", "JsonLinesFormatter", "command_log", "log_to_file", "stamp", "stop_reporter"]
 
@@ -69,7 +70,9 @@ def stamp() -> str:
 
 def report_turn(log: logging.Logger, name: str, action: str, detail: str) -> None:
     """One scheduling turn of `run` or `scheduler`: a stamped stderr line
-    (``<stamp> <name>: <action>: <detail>``) and the same as a log record with its fields."""
+    (``<stamp> <name>: <action>: <detail>``) and the same as a log record with its fields;
+    the detail masked with the secrets the turn's scope remembers."""
+    detail = scrub(detail)
     say(f"{stamp()} {name}: {action}: {detail}", err=True)
     log.info(
         "%s: %s: %s",

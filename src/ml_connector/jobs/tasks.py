@@ -11,7 +11,10 @@ who it is for the audit trail, how to report) through Procrastinate's job contex
   :class:`~ml_connector.errors.ConnectionBusy` before touching anything, and the task defers
   the same work again ``busy_delay`` seconds later and ends, so it never holds a worker slot
   while waiting; if a job for that work is already waiting, that one will do it;
-- reports one :class:`JobOutcome` per job, for the worker's log lines.
+- reports one :class:`JobOutcome` per job, for the worker's log lines;
+- runs in a secret scope of its own (:mod:`ml_connector.masking`): its report masks the
+  secrets of its connection, and a worker that runs for months never gathers every tenant's
+  passwords in one set.
 
 A pass that ends ``failed`` (a remote unavailable, credentials refused) still ends its job as
 succeeded: the pass and its outcome are recorded in the store, where ``runs``, ``status``, the
@@ -27,12 +30,13 @@ pass resolves every write left without its outcome by looking in QAD before post
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 from procrastinate import App, JobContext
 
@@ -45,6 +49,7 @@ from ml_connector.jobs.defer import (
     defer_replay,
     defer_sync,
 )
+from ml_connector.masking import scrub, secret_scope
 from ml_connector.store.protocols import Store
 from ml_connector.store.sql import SqlStore
 from ml_connector.usecases.alerts import evaluate_alerts
@@ -58,6 +63,8 @@ BUSY_DELAY = 15.0
 """Seconds before a job that found its connection locked runs again."""
 
 RUNTIME_KEY = "ml_connector"
+
+P = ParamSpec("P")
 
 
 def worker_actor() -> str:
@@ -89,6 +96,17 @@ class JobRuntime:
     report: Callable[[JobOutcome], None] = lambda outcome: None
 
 
+def _own_secret_scope(task: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+    """Run each call of ``task`` (one job) in a secret scope of its own."""
+
+    @functools.wraps(task)
+    async def scoped(*args: P.args, **kwargs: P.kwargs) -> None:
+        with secret_scope():
+            await task(*args, **kwargs)
+
+    return scoped
+
+
 def register_tasks(app: App) -> None:
     """Declare the tasks on ``app`` (the worker's and every deferring process's)."""
     app.task(name=SYNC_TASK, pass_context=True)(sync_task)
@@ -96,6 +114,7 @@ def register_tasks(app: App) -> None:
     app.task(name=ALERTS_TASK, pass_context=True)(alerts_task)
 
 
+@_own_secret_scope
 async def sync_task(context: JobContext, connection: str, timestamp: int | None = None) -> None:
     """One sync pass over ``connection``. ``timestamp`` is the schedule slot of a job the
     scheduler queued (None: asked for now, by hand): such a pass does not run once the
@@ -120,6 +139,7 @@ async def sync_task(context: JobContext, connection: str, timestamp: int | None 
     _report(runtime, context, "sync", connection, action, _pass_detail(result))
 
 
+@_own_secret_scope
 async def replay_task(
     context: JobContext,
     connection: str,
@@ -160,6 +180,7 @@ async def replay_task(
     _report(runtime, context, "replay", connection, "replayed", _pass_detail(result))
 
 
+@_own_secret_scope
 async def alerts_task(context: JobContext, connection: str, timestamp: int | None = None) -> None:
     """Evaluate ``connection``'s alert rules (time-based ones fire without a pass)."""
     runtime = _runtime(context)
@@ -190,6 +211,7 @@ def _report(
     action: str,
     detail: str,
 ) -> None:
+    detail = scrub(detail)
     outcome = JobOutcome(task, connection, action, detail, context.job.id)
     log.info(
         "%s %s: %s: %s",
