@@ -76,6 +76,52 @@ async def test_replay_through_the_api_reports_each_outcome(
     assert doc["outcomes"][0]["status"] == "failed"  # CAD is still mapped to ZZZ
 
 
+async def test_the_queue_form_replays_the_ticked_records_or_the_whole_group(
+    synced_client: httpx.AsyncClient, synced: ConsoleWorld
+) -> None:
+    token = await sign_in_as(synced_client, "otto")
+    failed = await _record(synced_client, synced.failed)
+
+    def group_of(queue: dict) -> dict:
+        return next(
+            g for g in queue["groups"] if synced.failed in {r["reference"] for r in g["records"]}
+        )
+
+    group = group_of((await synced_client.get("/api/connections/acme/errors")).json())
+    one = await synced_client.post(
+        "/connections/acme/errors/act",
+        data={"csrf_token": token, "action": "replay-selected", "record_id": str(failed["id"])},
+    )
+    shown = await synced_client.get(one.headers["location"])
+    assert "Replayed 1: 1 failed. Audit head " in shown.text  # CAD is still mapped to ZZZ
+
+    headers = {"X-CSRF-Token": token}
+    fixed = await synced_client.put(
+        "/api/connections/acme/mappings",
+        json={"kind": "currency", "cin7_value": "CAD", "qad_value": "CAD"},
+        headers=headers,
+    )
+    assert fixed.status_code == 200, fixed.text
+    group = group_of((await synced_client.get("/api/connections/acme/errors")).json())
+    whole = await synced_client.post(
+        "/connections/acme/errors/act",
+        data={"csrf_token": token, "action": "replay-group", "group": group["key"]},
+    )
+    shown = await synced_client.get(whole.headers["location"])
+
+    assert f"Replayed {len(group['records'])}: " in shown.text
+    assert (await _record(synced_client, synced.failed))["status"] == "posted"
+    runs = (await synced_client.get("/api/connections/acme/runs")).json()["runs"]
+    assert [(r["kind"], r["actor"]) for r in runs[:2]] == [("replay", "console:otto")] * 2
+    gone = await synced_client.post(
+        "/connections/acme/errors/act",
+        data={"csrf_token": token, "action": "replay-group", "group": group["key"]},
+    )
+    shown = await synced_client.get(gone.headers["location"])
+    assert "no longer in the error queue" in shown.text
+    assert "flash error" in shown.text
+
+
 async def test_a_viewer_may_not_replay_map_or_add(
     synced_client: httpx.AsyncClient, synced: ConsoleWorld
 ) -> None:
@@ -177,8 +223,14 @@ async def test_holds_show_invoice_supplier_amount_and_what_is_missing_until_rece
     assert hold["supplier"].startswith("Beacon Wire")
     assert hold["held"]
     assert any("NUT-M8: invoiced 12, received in QAD 0" in w for w in hold["waiting_for"])
+    assert hold["age_s"] >= 0
     page = await synced_client.get("/connections/acme/holds")
-    assert "BW-INV-2" in page.text
+    row = page.text.split(f'data-reference="{synced.held}"')[1].split("</tr>")[0]
+    assert "BW-INV-2" in row
+    assert "Beacon Wire" in row
+    for currency, amount in hold["held"].items():
+        assert f"{amount} {currency}" in row
+    assert "NUT-M8: invoiced 12, received in QAD 0" in row
 
     synced.world.cin7.state.receive(synced.held_id)
     await synced.world.sync()
