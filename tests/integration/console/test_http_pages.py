@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from console_helpers import sign_in_as
 from console_world import ConsoleWorld
@@ -127,7 +129,10 @@ async def test_runs_list_each_pass_with_counters_and_why_it_stopped(
     assert newest["counters"]["cin7_calls"] > 0
     page = await synced_client.get("/connections/acme/runs")
     assert page.status_code == 200
-    assert 'id="runs"' in page.text
+    newest_row = page.text.split('id="runs"')[1].split("<tbody>")[1].split("</tr>")[0]
+    assert re.search(r'<td class="num">\d+\.\d s</td>', newest_row)  # the duration
+    assert f'<td class="num">{newest["counters"]["cin7_calls"]}</td>' in newest_row
+    assert "<td>finished</td>" in newest_row
 
 
 async def test_the_error_queue_groups_by_missing_mapping_and_reason(
