@@ -8,12 +8,17 @@ Three conventions the README promises, kept in one place:
   exit 2 — not Click's boxed usage block.
 - Boolean flags show as flags in ``--help``: no ``<bool>`` type column for an option that takes
   no value.
+
+And two fixes to how Typer's rich help prints: a command's help paragraphs are joined onto one
+line each before Rich wraps them (Typer keeps a docstring's own line breaks, so a wrapped
+docstring came out broken twice), and a group called with nothing after it prints its help once.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import typer
@@ -23,7 +28,7 @@ from typer import TyperException
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup, TyperOption
 
-__all__ = ["RootGroup", "hoist_verbose"]
+__all__ = ["RootGroup", "hoist_verbose", "unwrap_help"]
 
 VERBOSE = ("-v", "--verbose")
 
@@ -37,6 +42,24 @@ def hoist_verbose(args: Sequence[str]) -> list[str]:
         return args
     rest = [a for a in args[:end] if a not in VERBOSE] + args[end:]
     return ["--verbose", *rest]
+
+
+def unwrap_help(text: str) -> str:
+    """``text`` (a docstring) with each paragraph on one line; a ``\\b`` paragraph (Click's
+    "keep my line breaks") and anything after a ``\\f`` line are kept as they are."""
+    body, cut, rest = inspect.cleandoc(text).partition("\f")
+    paragraphs = [
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+        for p in body.rstrip().split("\n\n")
+    ]
+    joined = "\n\n".join(paragraphs)
+    return f"{joined}\n{cut}{rest}" if cut else joined
+
+
+def _commands(command: Any) -> Iterator[Any]:
+    yield command
+    for sub in getattr(command, "commands", {}).values():
+        yield from _commands(sub)
 
 
 def _flag_type_hidden(self: TyperOption, ctx: Any) -> str | None:
@@ -62,12 +85,18 @@ class RootGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = hoist_verbose(sys.argv[1:] if args is None else args)
+        for command in _commands(self):
+            if command.help:
+                command.help = unwrap_help(command.help)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except NoArgsIsHelpError as exc:
-            typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            # Building the error rendered the help already: Rich printed it and left the
+            # message empty; without Rich the message is the help.
+            if message := exc.format_message():
+                typer.echo(message)
             sys.exit(exc.exit_code)
         except UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else (prog_name or "ml-connector")

@@ -32,6 +32,24 @@ def test_no_help_page_shows_a_type_for_a_boolean_flag() -> None:
         assert "<bool>" not in result.output, path
 
 
+@pytest.mark.parametrize("args", [[], ["connection"], ["alert"]])
+def test_a_group_without_a_command_prints_its_help_once(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args, prog_name="ml-connector", terminal_width=120)
+    assert result.stdout.count("Usage:") == 1, result.stdout
+    assert "Commands" in result.stdout
+    assert result.stderr == ""
+
+
+def test_a_docstring_paragraph_is_wrapped_by_the_terminal_not_by_its_source() -> None:
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    # one paragraph of the docstring, written over three source lines: one line at 200 columns
+    assert (
+        "Connections without a schedule are left to `ml-connector sync`, paused ones until "
+        "`connection resume`; a connection whose credentials were refused is skipped"
+    ) in result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
