@@ -3,6 +3,7 @@ coverage floor) fails the command. Subprocesses and venv creation are recorded, 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from dev_script import fake_venv, load
 
 VERSION = (3, 11)
+ROOT = Path(__file__).parents[3]
 
 
 @pytest.fixture
@@ -166,3 +168,16 @@ def test_an_unknown_command_prints_the_usage(
     assert dev.main([]) == 2
     assert "./dev.py demo" in capsys.readouterr().err
     assert recorder.commands == []
+
+
+def test_the_readme_gives_two_commands_and_ci_tests_through_the_same_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "\n./dev.py demo\n" in readme
+    assert "\n./dev.py test\n" in readme
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert [line for line in ci if re.fullmatch(r"python3 dev\.py test( .*)?", line)]
+    assert [line for line in ci if "pytest" in line] == []  # no second way to run the tests
