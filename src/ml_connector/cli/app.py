@@ -41,7 +41,14 @@ from ml_connector.cli.console import (
 )
 from ml_connector.cli.entry import RootGroup
 from ml_connector.cli.jobs import Queue, queue_pass, scheduler, worker
-from ml_connector.cli.logs import command_log, report_turn, stamp, stop_reporter
+from ml_connector.cli.logs import (
+    ON_STDERR,
+    command_log,
+    report_turn,
+    shown_on_stderr,
+    stamp,
+    stop_reporter,
+)
 from ml_connector.cli.users import user_app
 from ml_connector.connection import SETTINGS, ConnectionConfig
 from ml_connector.errors import ConfigError
@@ -130,9 +137,12 @@ def _say_lines(
 
 
 class _StderrHandler(logging.Handler):
-    """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
+    """Writes to whatever `sys.stderr` is at the time (test runners swap it), leaving out
+    records that repeat a line the command printed there itself."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if shown_on_stderr(record):
+            return
         try:
             sys.stderr.write(self.format(record) + "\n")
         except Exception:
@@ -937,7 +947,7 @@ def run_scheduler(
                 await look_once(store, on_turn=show)
             else:
                 say(f"{stamp()} scheduler running; Ctrl+C stops it", err=True)
-                log.info("scheduler running")
+                log.info("scheduler running", extra=ON_STDERR)
                 await run_forever(store, on_turn=show)
 
     after = "a pass in flight was interrupted and resumes safely on the next start"

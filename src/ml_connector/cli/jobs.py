@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ml_connector.cli.console import EXIT_OK, emit_json, run, run_until_stopped, say
-from ml_connector.cli.logs import command_log, report_turn, stamp, stop_reporter
+from ml_connector.cli.logs import ON_STDERR, command_log, report_turn, stamp, stop_reporter
 from ml_connector.settings import DATABASE_URL_ENV, AppSettings, load_settings
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def worker(
         settings = _settings(database_url)
         libpq_url(settings.database_url)  # SQLite: one line pointing at `run`, exit 2
         say(f"{stamp()} worker starting (concurrency {concurrency}); Ctrl+C stops it", err=True)
-        log.info("worker starting", extra={"detail": f"concurrency {concurrency}"})
+        log.info("worker starting", extra={"detail": f"concurrency {concurrency}", **ON_STDERR})
         await run_worker(
             settings,
             concurrency=concurrency,

@@ -4,6 +4,9 @@ Each line carries ``ts`` (ISO 8601, UTC), ``level``, ``logger`` and ``message``,
 fields a caller passed in ``extra`` under :data:`FIELDS` (the scheduler adds ``connection``,
 ``action`` and ``detail``), so a log shipper can index them without parsing prose. The file is
 appended to and flushed per line, so a killed process loses nothing it had logged.
+
+A record that repeats a line the command already printed on stderr carries :data:`ON_STDERR`
+in its ``extra``: the ``-v`` stderr handler leaves it out, so `run -v` shows each turn once.
 """
 
 from __future__ import annotations
@@ -19,10 +22,27 @@ import typer
 from ml_connector.cli.console import say
 from ml_connector.masking import scrub
 
-__all__ = ["FIELDS", "JsonLinesFormatter", "command_log", "log_to_file", "stamp", "stop_reporter"]
+__all__ = [
+    "FIELDS",
+    "ON_STDERR",
+    "JsonLinesFormatter",
+    "command_log",
+    "log_to_file",
+    "shown_on_stderr",
+    "stamp",
+    "stop_reporter",
+]
 
 #: ``extra`` fields copied into each JSON line when a record carries them.
 FIELDS = ("connection", "action", "detail", "signal", "exit_code")
+
+#: ``extra`` of a record whose message the command has already printed on stderr.
+ON_STDERR = {"on_stderr": True}
+
+
+def shown_on_stderr(record: logging.LogRecord) -> bool:
+    """Whether ``record`` repeats a line already printed on stderr (:data:`ON_STDERR`)."""
+    return bool(getattr(record, "on_stderr", False))
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -79,7 +99,7 @@ def report_turn(log: logging.Logger, name: str, action: str, detail: str) -> Non
         name,
         action,
         detail,
-        extra={"connection": name, "action": action, "detail": detail},
+        extra={"connection": name, "action": action, "detail": detail, **ON_STDERR},
     )
 
 
@@ -90,6 +110,10 @@ def stop_reporter(log: logging.Logger, what: str, after: str) -> Callable[[str],
     def stopped(signal_name: str) -> None:
         code = 130 if signal_name == "SIGINT" else 143
         say(f"{stamp()} {what}stopped by {signal_name}; {after}", err=True)
-        log.info("stopped by %s", signal_name, extra={"signal": signal_name, "exit_code": code})
+        log.info(
+            "stopped by %s",
+            signal_name,
+            extra={"signal": signal_name, "exit_code": code, **ON_STDERR},
+        )
 
     return stopped

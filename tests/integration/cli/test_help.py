@@ -77,3 +77,30 @@ def test_verbose_is_accepted_after_the_sub_command(tmp_path: Path) -> None:
     quiet = CliRunner().invoke(app, ["connection", "list"], env=env)
     assert quiet.exit_code == 0
     assert "INFO" not in quiet.stderr
+
+
+def test_verbose_run_shows_each_turn_once(tmp_path: Path) -> None:
+    env = {
+        "ML_CONNECTOR_HOME": str(tmp_path),
+        "ML_CONNECTOR_DATABASE_URL": None,
+        "ML_CONNECTOR_CIN7_APPLICATION_KEY": "key",
+        "ML_CONNECTOR_QAD_PASSWORD": "password",
+    }
+    added = CliRunner().invoke(
+        app,
+        [
+            "connection", "add", "acme", "--cin7-account-id", "a",
+            "--qad-url", "https://qad.invalid/clouderp", "--qad-client-id", "c",
+            "--qad-username", "u", "--qad-domain", "D", "--qad-entity", "E",
+        ],
+        env=env,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+
+    result = CliRunner().invoke(app, ["run", "--once", "-v"], env=env)
+
+    assert result.exit_code == 0, result.stderr
+    assert "INFO" in result.stderr  # -v is on
+    turns = [line for line in result.stderr.splitlines() if "acme: skipped" in line]
+    assert len(turns) == 1, result.stderr
+    assert turns[0].endswith("acme: skipped: no schedule: sync it by hand")
