@@ -29,6 +29,10 @@ alert_app = typer.Typer(
 Name = Annotated[str, typer.Argument(help="The connection's name.", show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 STORED = "stored, encrypted"
+PLAIN_URL_WARNING = (
+    "warning: --webhook-url on the command line is visible to other users in the process "
+    "list; prefer --webhook-url-file"
+)
 
 
 def _first_line(path: Path, what: str) -> str:
@@ -78,9 +82,18 @@ def alert_add(
     email: Annotated[
         str | None, typer.Option(help="Send e-mail to this address.", show_default=False)
     ] = None,
-    smtp_host: Annotated[str | None, typer.Option(show_default=False)] = None,
-    smtp_port: Annotated[int, typer.Option(min=1, max=65535)] = 25,
-    smtp_user: Annotated[str | None, typer.Option(show_default=False)] = None,
+    smtp_host: Annotated[
+        str | None,
+        typer.Option(help="The SMTP server that sends the e-mail.", show_default=False),
+    ] = None,
+    smtp_port: Annotated[int, typer.Option(min=1, max=65535, help="The SMTP port.")] = 25,
+    smtp_user: Annotated[
+        str | None,
+        typer.Option(
+            help="Log in to the SMTP server as this user (with --smtp-password-file).",
+            show_default=False,
+        ),
+    ] = None,
     smtp_password_file: Annotated[
         Path | None,
         typer.Option(
@@ -129,6 +142,8 @@ def alert_add(
         async with open_store() as store:
             rule = await uc.add_alert(store, name, channel, target, conditions)
         say(f"Added alert {rule.id} on {name}: {rule.channel} on {', '.join(rule.conditions)}.")
+        if webhook_url is not None:
+            say(PLAIN_URL_WARNING, err=True)
         return EXIT_OK
 
     run(body)

@@ -71,6 +71,19 @@ def test_email_alert_test_notice(connected: Cli, tmp_path: Path) -> None:
         assert not _in_database_files(connected, b"SECRET")
 
 
+def test_a_webhook_url_given_as_a_flag_is_stored_with_one_warning(connected: Cli) -> None:
+    added = connected.ok(
+        "alert", "add", "acme", "--webhook-url", "http://127.0.0.1:9/hooks/SECRET",
+        "--on", "failed",
+    )  # fmt: skip
+    assert "Added alert 1 on acme: webhook" in added.stdout
+    (warning,) = added.stderr.strip().splitlines()
+    assert warning.startswith("warning: --webhook-url on the command line is visible")
+    assert "SECRET" not in added.stderr
+    from_file = connected("alert", "add", "acme", "--webhook-url", "", "--on", "failed")
+    assert from_file.exit_code == 2  # an empty URL is refused, not stored
+
+
 def test_bad_alert_options_are_usage_errors(connected: Cli) -> None:
     bad = connected("alert", "add", "acme", "--webhook-url", "http://127.0.0.1:9/x", "--on", "x")
     assert bad.exit_code == 2
