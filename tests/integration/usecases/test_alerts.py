@@ -15,7 +15,7 @@ from sqlalchemy import text
 from usecase_world import Setup
 
 from ml_connector.store.models import AlertRule, Record
-from ml_connector.usecases import sync_connection
+from ml_connector.usecases import edit_connection, sync_connection
 from ml_connector.usecases.alerts import Notice, add_alert, evaluate_alerts, list_alerts
 
 
@@ -181,3 +181,32 @@ async def test_an_old_hold_fires_once_its_age_passes_the_limit(setup: Setup) -> 
     await evaluate_alerts(setup.first, "acme", now=later, deliver=collect)
     assert [(n.condition, n.state) for n in got] == [("hold:5", "firing")]
     assert "over 5 days" in got[0].detail
+
+
+async def test_no_sync_fires_after_n_intervals_and_recovers_with_a_successful_sync(
+    setup: Setup,
+) -> None:
+    await edit_connection(setup.first, "acme", {"schedule": "every 15m"})
+    await add_alert(setup.first, "acme", "webhook", {"url": "http://127.0.0.1:9/x"}, ["no-sync:2"])
+    await sync_connection(setup.first, "acme", remotes=setup.remotes)
+    got: list[Notice] = []
+
+    async def collect(_rule: AlertRule, notice: Notice) -> None:
+        got.append(notice)
+
+    now = datetime.now(UTC)
+    one_late = now + timedelta(minutes=20)  # one interval missed: not yet
+    two_late = now + timedelta(minutes=31)
+    assert await evaluate_alerts(setup.first, "acme", now=one_late, deliver=collect) == []
+    await evaluate_alerts(setup.first, "acme", now=two_late, deliver=collect)
+    await evaluate_alerts(setup.second, "acme", now=two_late, deliver=collect)
+    assert [(n.condition, n.state) for n in got] == [("no-sync:2", "firing")]
+    assert "no successful sync for 2 intervals (every 15m)" in got[0].detail
+
+    await sync_connection(setup.first, "acme", remotes=setup.remotes)
+    await evaluate_alerts(setup.first, "acme", deliver=collect)
+    assert [(n.condition, n.state) for n in got] == [
+        ("no-sync:2", "firing"),
+        ("no-sync:2", "resolved"),
+    ]
+    assert got[1].detail.startswith("synced successfully at ")

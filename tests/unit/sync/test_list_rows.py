@@ -129,3 +129,25 @@ async def test_a_dry_run_lists_what_it_did_not_fetch(world: MemoryWorld) -> None
     assert report.preview is not None
     assert (started, "draft in Cin7: nothing for QAD") in report.preview.skip
     assert report.counters.cin7_calls == LIST_CALLS
+
+
+async def test_a_dry_run_lists_holds_blocks_and_skips_and_posts_nothing(
+    world: MemoryWorld,
+) -> None:
+    invoiced = world.purchase("INVOICE", NUT_M8=12)
+    world.cin7.state.invoice(invoiced["ID"], "MEM-INV-9")
+    await world.store.remove_mapping(world.cid, "item", "WID-150")
+    unmapped = world.purchase("STOCK", WID_150=5)
+    started = draft(world)
+
+    report = await world.engine().sync(dry_run=True)
+
+    preview = report.preview
+    assert preview is not None
+    (hold,) = preview.hold
+    assert hold[0] == invoiced["OrderNumber"]
+    assert "NUT-M8: invoiced 12, received in QAD 0" in hold[1]
+    assert (unmapped["OrderNumber"], "missing item WID-150") in preview.block
+    assert (started, "draft in Cin7: nothing for QAD") in preview.skip
+    assert world.qad.writes == []
+    assert await world.store.get_cursor(world.cid, "purchases") is None
