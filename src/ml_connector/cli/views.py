@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from ml_connector.ages import format_age
 from ml_connector.cli.console import table
 from ml_connector.connection import STORED_SECRET
 from ml_connector.demo import REALISTIC_RATE_LIMIT, DemoSummary, Issue
@@ -55,7 +56,6 @@ __all__ = [
     "demo_tables",
     "fit_doc",
     "fit_table",
-    "format_age",
     "holds_doc",
     "holds_tables",
     "mappings_doc",
@@ -89,21 +89,6 @@ _PROBLEM_LABELS = {
     "other": "error",
 }
 _SYSTEM_NAMES = {"cin7": "Cin7 Core", "qad": "QAD"}
-
-
-def format_age(seconds: float) -> str:
-    """A compact age: ``45s``, ``12m``, ``3h 20m``, ``2d 4h``."""
-    whole = max(0, int(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
 
 
 def _plural(count: int, word: str) -> str:

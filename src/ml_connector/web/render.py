@@ -18,11 +18,12 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from ml_connector.ages import format_age
 from ml_connector.masking import scrub
 from ml_connector.usecases.runs import stop_reason
 from ml_connector.web.auth import CSRF_FIELD
 from ml_connector.web.context import console
-from ml_connector.web.views import format_age, when
+from ml_connector.web.views import when
 
 __all__ = ["FLASH_COOKIE", "flash", "page", "redirect", "templates"]
 

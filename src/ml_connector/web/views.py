@@ -28,7 +28,6 @@ __all__ = [
     "chain_check_doc",
     "connection_doc",
     "detail_doc",
-    "format_age",
     "head_doc",
     "history_doc",
     "holds_doc",
@@ -46,21 +45,6 @@ __all__ = [
     "run_doc",
     "when",
 ]
-
-
-def format_age(seconds: float) -> str:
-    """A compact age: ``45s``, ``12m``, ``3h 20m``, ``2d 4h``."""
-    whole = max(0, int(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
 
 
 def when(value: datetime | None) -> str:
