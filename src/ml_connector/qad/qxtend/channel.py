@@ -76,6 +76,7 @@ from ml_connector.qad.rest.browse import text as cell
 from ml_connector.qad.rest.channel import RestChannel
 from ml_connector.qad.rest.records import date_of, dec
 from ml_connector.qad.settings import QadSettings, check_base_url
+from ml_connector.qad.wire import qad_http_client
 
 Row = dict[str, Any]
 
@@ -109,12 +110,10 @@ class QxtendChannel:
         url = check_base_url(
             profile.qxtend_url(settings.base_url), allow_local=settings.allow_local
         )
-        self._http = httpx.AsyncClient(
+        self._http = qad_http_client(
             transport=transport,
             timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=max(10, 2 * max_concurrency)),
+            max_connections=max(10, 2 * max_concurrency),
         )
         self._context = SessionContext(
             username=settings.username,

@@ -75,6 +75,7 @@ from ml_connector.qad.rest.transport import (
     rejected,
 )
 from ml_connector.qad.settings import QadSettings
+from ml_connector.qad.wire import qad_http_client
 
 PERMISSION_PATH = "api/qracore/permissionState"
 
@@ -109,16 +110,11 @@ class RestChannel:
         self._rng = rng or random.Random()
         self.in_flight = in_flight = in_flight or LocalInFlight(max_concurrency)
         max_concurrency = in_flight.size
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url + "/",
+        self._http = qad_http_client(
+            settings.base_url + "/",
             transport=transport,
             timeout=timeout,
-            follow_redirects=False,  # a redirect could lead off the checked host
-            limits=httpx.Limits(
-                max_connections=max(10, 2 * max_concurrency),
-                max_keepalive_connections=max(10, 2 * max_concurrency),
-            ),
-            trust_env=False,
+            max_connections=max(10, 2 * max_concurrency),
         )
         self._tokens = TokenManager(
             settings, self._http, retries=retries, sleep=sleep, clock=clock, rng=self._rng

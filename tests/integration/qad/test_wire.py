@@ -1,0 +1,261 @@
+"""The QAD HTTP client (`qad/wire.py`) against scripted servers on 127.0.0.1: keep-alive, large
+and chunked bodies, a connection the server dropped, timeouts, refusals, cookies and TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ml_connector.qad.wire import QadHttpTransport, qad_http_client
+
+Reply = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
+"""Answers one request (its head and body); returns False to stop serving the connection."""
+
+
+class Server:
+    """An HTTP/1.1 server written by hand, so each test scripts exactly what goes on the wire."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        self.connections = 0
+        self.requests: list[bytes] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = await reader.readexactly(length) if length else b""
+                self.requests.append(head + body)
+                if not await self.reply(head + body, writer):
+                    return
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def serving(
+    reply: Reply, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[Server, str]]:
+    server = Server(reply)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=tls)
+    port = listener.sockets[0].getsockname()[1]
+    async with listener:
+        yield server, f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
+
+
+def answer(body: bytes = b'{"ok": true}', *, extra: str = "") -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"{extra}\r\n"
+    ).encode() + body
+
+
+async def echo(request: bytes, writer: asyncio.StreamWriter) -> bool:
+    body = request.split(b"\r\n\r\n", 1)[1]
+    writer.write(answer(body or b"{}"))
+    return True
+
+
+def client(base: str, **kwargs: object) -> httpx.AsyncClient:
+    return qad_http_client(base, timeout=5, max_connections=4, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_requests_go_one_after_another_over_one_connection() -> None:
+    transport = QadHttpTransport(httpx.Limits(max_connections=4))
+    async with serving(echo) as (server, base), client(base, transport=transport) as http:
+        for n in range(5):
+            response = await http.get("api/erp/items", params={"itemCode": f"W{n}"})
+            assert response.json() == {}
+        posted = await http.post("api/erp/items", json={"items": [{"itemCode": "W9"}]})
+    assert posted.json() == {"items": [{"itemCode": "W9"}]}
+    assert server.connections == 1
+    assert transport.backend.connections == 1
+    assert server.requests[2].startswith(b"GET /api/erp/items?itemCode=W2 HTTP/1.1\r\n")
+
+
+async def test_a_large_chunked_answer_arrives_whole() -> None:
+    payload = b"x" * (3 * 1024 * 1024)
+
+    async def chunked(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for start in range(0, len(payload), 65536):
+            chunk = payload[start : start + 65536]
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        writer.write(b"0\r\n\r\n")
+        return True
+
+    async with serving(chunked) as (_, base), client(base) as http:
+        async with http.stream("GET", "big") as response:
+            # Unread, the answer fills the read buffer past its limit: reading pauses, and
+            # resumes as the client catches up.
+            await asyncio.sleep(0.3)
+            body = await asyncio.wait_for(response.aread(), 10)
+        again = await http.get("big")
+    assert body == payload
+    assert again.content == payload
+
+
+async def test_a_large_request_body_is_sent_whole() -> None:
+    body = {"lines": ["y" * 1000] * 4000}  # ~4 MB: the socket's write buffer fills on the way
+    async with serving(echo) as (_, base), client(base) as http:
+        response = await http.post("api/erp/supplierInvoices", json=body)
+    assert response.json() == body
+
+
+async def test_a_connection_the_server_dropped_while_idle_is_replaced() -> None:
+    async def once(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer())  # keep-alive by the headers, yet the server hangs up after it
+        return False
+
+    async with serving(once) as (server, base), client(base) as http:
+        assert (await http.get("a")).json() == {"ok": True}
+        await asyncio.sleep(0.05)  # the FIN arrives while the connection waits in the pool
+        assert (await http.get("b")).json() == {"ok": True}
+    assert server.connections == 2
+
+
+async def test_a_server_that_closes_mid_answer_is_a_protocol_error() -> None:
+    async def cut(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+        return False
+
+    async with serving(cut) as (_, base), client(base) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("a")
+
+
+async def test_a_silent_server_times_out_as_a_read_timeout() -> None:
+    async def silent(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(2)
+        return False
+
+    async with (
+        serving(silent) as (_, base),
+        qad_http_client(base, timeout=0.2, max_connections=2) as http,
+    ):
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get("a")
+
+
+async def test_a_refused_connection_is_a_connect_error() -> None:
+    listener = await asyncio.start_server(echo, "127.0.0.1", 0)  # type: ignore[arg-type]
+    port = listener.sockets[0].getsockname()[1]
+    listener.close()
+    await listener.wait_closed()
+    async with client(f"http://127.0.0.1:{port}/") as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get("a")
+
+
+async def test_a_cancelled_request_leaves_the_client_usable() -> None:
+    gate = asyncio.Event()
+
+    async def slow_first(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        if b"GET /slow" in request:
+            await gate.wait()
+            return False
+        writer.write(answer())
+        return True
+
+    async with serving(slow_first) as (_, base), client(base) as http:
+        task = asyncio.create_task(http.get("slow"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gate.set()
+        assert (await http.get("fast")).json() == {"ok": True}
+
+
+async def test_cookies_a_server_sets_are_sent_back() -> None:
+    async def cookie(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        extra = "Set-Cookie: AWSALB=node7; Path=/\r\n" if b"GET /first" in request else ""
+        writer.write(answer(extra=extra))
+        return True
+
+    async with serving(cookie) as (server, base), client(base) as http:
+        await http.get("first")
+        await http.get("second")  # no Set-Cookie: the jar keeps what it holds
+        await http.get("third")
+    assert b"AWSALB" not in server.requests[0]
+    assert b"AWSALB=node7" in server.requests[1]
+    assert b"AWSALB=node7" in server.requests[2]
+    assert http.cookies.get("AWSALB") == "node7"
+
+
+def _certificate(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1: the server's context and a client trusting it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    trusting = ssl.create_default_context(cafile=str(cert_file))
+    return server, trusting
+
+
+async def test_https_with_a_trusted_certificate(tmp_path: Path) -> None:
+    server_tls, trusting = _certificate(tmp_path)
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    async with (
+        serving(echo, tls=server_tls) as (server, base),
+        httpx.AsyncClient(
+            base_url=base, transport=QadHttpTransport(limits, verify=trusting)
+        ) as http,
+    ):
+        first = await http.post("api/erp/items", json={"a": 1})
+        second = await http.post("api/erp/items", json={"b": 2})
+    assert (first.json(), second.json()) == ({"a": 1}, {"b": 2})
+    assert server.connections == 1
+
+
+async def test_https_with_an_unknown_certificate_is_refused(tmp_path: Path) -> None:
+    server_tls, _ = _certificate(tmp_path)
+    async with serving(echo, tls=server_tls) as (_, base), client(base) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get("a")
