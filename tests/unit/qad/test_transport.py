@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from qad_fakes import PASSWORD, FakeQad, ok
+from qad_fakes import PASSWORD, FakeQad, ok, settings
 
 from ml_connector.errors import ConfigError, RecordRejected, Unavailable, WriteOutcomeUnknown
+from ml_connector.qad.rest import transport as transport_module
 from ml_connector.qad.rest.browse import BrowsePaginator, Filter
 from ml_connector.qad.rest.transport import is_duplicate, is_stale, parse_submit_result, rejected
 
@@ -327,3 +328,54 @@ async def test_browse_rows_are_fetched_across_pages() -> None:
     assert [s.code for s in sites] == ["S10", "S11", "S20", "S21", "S30", "S31"]
     assert [p["page"] for p in pages] == ["1", "2", "3"]
     assert pages[0]["browseId"] == "urn:browse:bebrowse:com.qad.erp.base.sites"
+
+
+async def test_query_strings_are_encoded_as_httpx_encodes_params() -> None:
+    qad = FakeQad()
+    seen: list[httpx.URL] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return ok()
+
+    qad.api = api
+    params = {"purchaseOrderNumber": "PO 1/2&x", "viewUri": "urn:be:com.qad.X", "blank": ""}
+    async with qad.client() as client:
+        await client.transport.get("api/erp/purchaseOrderHeaders", params)
+        await client.transport.get("api/erp/purchaseOrderHeaders", params)  # the kept URL
+        await client.transport.get("api/erp/items", [("itemCode", "W1"), ("itemCode", "W2")])
+        await client.transport.get("api/erp/items")
+    expected = httpx.AsyncClient(base_url=settings().base_url + "/").build_request(
+        "GET", "api/erp/purchaseOrderHeaders", params=params
+    )
+    assert seen[0] == seen[1] == expected.url
+    assert seen[2].params.get_list("itemCode") == ["W1", "W2"]
+    assert str(seen[3]).endswith("/api/erp/items")
+
+
+async def test_a_url_dropped_from_the_kept_ones_is_built_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport_module, "URL_CACHE_SIZE", 3)
+    qad = FakeQad()
+    seen: list[str] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.params["itemCode"])
+        return ok()
+
+    qad.api = api
+    async with qad.client() as client:
+        for code in ["A", "B", "C", "D", "E", "A"]:
+            await client.transport.get("api/erp/items", {"itemCode": code})
+    assert seen == ["A", "B", "C", "D", "E", "A"]
+
+
+async def test_a_renewed_token_is_sent_from_the_next_request_on() -> None:
+    qad = FakeQad()
+    async with qad.client() as client:
+        await client.transport.get("api/erp/items")
+        qad.expire_all()  # QAD forgets the token: a 401, one renewal, the same call again
+        await client.transport.get("api/erp/items")
+        await client.transport.get("api/erp/items", headers={"X-Extra": "1"})
+    assert qad.seen_auth == ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2", "Bearer tok-2"]

@@ -23,6 +23,7 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -43,6 +44,7 @@ from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
 
 Params = dict[str, str] | list[tuple[str, str]]
+URL_CACHE_SIZE = 256
 DUPLICATE_CODE = "2040"
 
 
@@ -251,6 +253,9 @@ class QadTransport:
         self._rng = rng or random.Random()
         self._slots = in_flight or LocalInFlight(max_concurrency)
         self.calls = 0
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
+        self._token = ""
+        self._auth: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<QadTransport calls={self.calls}>"
@@ -360,11 +365,29 @@ class QadTransport:
         token: str,
     ) -> httpx.Response:
         self.calls += 1
-        merged = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        if headers:
-            merged.update(headers)
-        pairs: list[tuple[str, str | int | float | bool | None]] = []
-        if params:
-            pairs.extend(params.items() if isinstance(params, dict) else params)
-        query = httpx.QueryParams(pairs) if pairs else None
-        return await self._http.request(method, path, params=query, json=json, headers=merged)
+        if token != self._token:
+            self._token = token
+            self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        merged = {**self._auth, **headers} if headers else self._auth
+        request = self._http.build_request(
+            method, self._url(path, params), json=json, headers=merged
+        )
+        return await self._http.send(request)
+
+    def _url(self, path: str, params: Params | None) -> httpx.URL:
+        """The absolute URL of `path` with `params`, parsed once and kept for the next call.
+
+        Encoded as httpx encodes `params=` (`urlencode`); the same few URLs recur (a PO read
+        before and after its writes, the field changes of every line), and httpx's URL parsing
+        checks every character.
+        """
+        pairs = tuple(params.items() if isinstance(params, dict) else params) if params else ()
+        key = (path, pairs)
+        url = self._urls.get(key)
+        if url is None:
+            text = f"{self._http.base_url}{path}"
+            url = httpx.URL(f"{text}?{urlencode(pairs)}" if pairs else text)
+            if len(self._urls) >= URL_CACHE_SIZE:
+                del self._urls[next(iter(self._urls))]  # the oldest first
+            self._urls[key] = url
+        return url
