@@ -1,9 +1,10 @@
 """Engines and migrations for the store.
 
-SQLite is opened in WAL mode with foreign keys on and a generous busy timeout; every writing
-transaction starts with ``BEGIN IMMEDIATE``, so two transactions never deadlock upgrading a read
-lock to a write lock (they queue on the busy timeout instead), and readers keep working beside a
-writer. PostgreSQL uses psycopg 3 in async mode.
+SQLite is opened through :mod:`ml_connector.store.sqlite_driver` (aiosqlite, one trip to the
+connection's thread per statement) in WAL mode with foreign keys on and a generous busy timeout;
+every writing transaction starts with ``BEGIN IMMEDIATE``, so two transactions never deadlock
+upgrading a read lock to a write lock (they queue on the busy timeout instead), and readers keep
+working beside a writer. PostgreSQL uses psycopg 3 in async mode.
 
 Migrations are applied programmatically with :func:`upgrade`, on start and by
 ``ml-connector db upgrade``; the Alembic configuration ships inside the package.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ml_connector.errors import StoreError
 from ml_connector.settings import ensure_home, normalise_database_url, safe_url
+from ml_connector.store import sqlite_driver
 
 __all__ = [
     "BEGIN_MODE",
@@ -60,12 +63,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            path = Path(parsed.database).expanduser().absolute()
-            ensure_home(path.parent)
-            if not path.exists():
-                path.touch(mode=0o600)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # A file, always: normalise_database_url refuses an in-memory database.
+        path = Path(str(parsed.database)).expanduser().absolute()
+        ensure_home(path.parent)
+        if not path.exists():
+            path.touch(mode=0o600)
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            async_creator=partial(
+                sqlite_driver.connect, str(path), timeout=30, check_same_thread=False
+            ),
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
