@@ -21,7 +21,9 @@ kind (:data:`ml_connector.vocab.ChainBreakKind`) and names the event or record i
   ``status-without-event``: its status was changed behind the store's back.
 
 The walk continues from each event's stored link, so one edit is reported once and not again
-for every event after it.
+for every event after it. A walk that found nothing can go on later from where it stopped
+(:meth:`~ChainChecker.resume`): the events appended since are checked against everything the
+walk learned, without walking the older ones again.
 """
 
 from __future__ import annotations
@@ -69,9 +71,20 @@ class ChainChecker:
         self._legacy_unsealed = 0
         self._reported_versions: set[int] = set()
         self._status: dict[tuple[str, str], str] = {}
+        self.last_id = 0
+        """The id of the last event walked: where a resumed walk goes on from."""
+
+    def resume(self, keys: Mapping[int, bytes], versions: Iterable[int]) -> None:
+        """Go on after a :meth:`finish` that found nothing: forget its (empty) findings and
+        take the audit keys as the store holds them now (a rotation may have begun one)."""
+        if self.problems or self._expect is not None or not self._whole_chain:
+            raise ValueError("only a whole-chain walk that found nothing can go on")
+        self._keys = dict(keys)
+        self._versions = set(versions)
 
     def check(self, events: Iterable[AuditEvent]) -> None:
         for ev in events:
+            self.last_id = ev.id
             self._count += 1
             self._check_link(ev)
             if self._whole_chain and ev.prev_hash != self._prev:

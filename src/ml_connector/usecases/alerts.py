@@ -8,7 +8,8 @@ Slack-compatible ``text``) or an e-mail address (SMTP) — and the conditions it
   connection test failed);
 - ``no-sync:N``: no successful sync for N intervals of the connection's schedule;
 - ``hold:N``: a held invoice older than N days;
-- ``audit``: the audit chain does not verify.
+- ``audit``: the audit chain does not verify (the events appended since the last intact walk,
+  and every record's status: :meth:`~ml_connector.store.sql.trail.SqlTrail.verify_recent`).
 
 :func:`evaluate_alerts` runs after every pass, in whichever process ran it (``sync``, ``run``,
 job workers), and reads everything from the database, so nothing depends on which process saw
@@ -176,7 +177,7 @@ async def _conditions(
                 else f"no hold older than {days} days",
             )
         elif kind == "audit":
-            broken = await store.verify(cid)
+            broken = await store.verify_recent(cid)
             kinds = Counter(b.kind for b in broken)
             out[condition] = (
                 bool(broken),

@@ -189,3 +189,34 @@ def test_chain_heads_read_back_what_they_print() -> None:
     for bad in ("42", f"x:{'ab' * 32}", "42:abc", f"42:{'zz' * 32}", f"-1:{'ab' * 32}"):
         with pytest.raises(ConfigError, match="COUNT:LINK"):
             ChainHead.parse(bad)
+
+
+def test_a_walk_that_found_nothing_goes_on_with_what_it_learned() -> None:
+    first = _chain(_entry("purchase:A", "fetched"), _entry("purchase:A", "planned"))
+    later = _chain(
+        _entry("purchase:A", "posted"),
+        prev=first[-1].hash,
+        first_id=3,
+        last_seq={"purchase:A": 2},
+    )
+    walk = ChainChecker(7, {1: K1}, (1,))
+    walk.check(first)
+    assert walk.finish(ChainHead(2, first[-1].hash)) == []
+    assert walk.last_id == 2
+
+    walk.resume({1: K1}, (1,))
+    walk.check(later)
+    assert walk.finish(ChainHead(3, later[-1].hash)) == []
+
+    # going on from the walk, a new event that skips a sequence number is still a break
+    skipped = _chain(
+        _entry("purchase:A", "fetched"),
+        prev=later[-1].hash,
+        first_id=4,
+        last_seq={"purchase:A": 4},
+    )
+    walk.resume({1: K1}, (1,))
+    walk.check(skipped)
+    assert [p.kind for p in walk.finish(ChainHead(4, skipped[-1].hash))] == ["missing-sequence"]
+    with pytest.raises(ValueError, match="found nothing"):
+        walk.resume({1: K1}, (1,))

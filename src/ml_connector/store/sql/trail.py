@@ -4,10 +4,17 @@ Appends go through :class:`~.chain.SqlChain`, which locks the connection's chain
 concurrent appends form one chain; :meth:`SqlTrail.append_many` appends a batch (one record's
 events of a pass, say) under one lock and one statement. There is no verb that changes or
 deletes an event; :meth:`SqlTrail.verify` finds what was done behind the store's back.
+
+:meth:`SqlTrail.verify_recent` is the same check for the audit alert, which runs after every
+pass: once a walk found the chain intact, the store keeps it (in memory, never in the database
+its writers could edit) and later calls walk only the events appended since, plus the records'
+statuses. An edit of an event older than that walk is found by ``audit verify`` (always the
+whole chain) and by the alert's next whole walk, at most :data:`FULL_WALK_EVERY_S` later.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +23,8 @@ from sqlalchemy import select
 
 from ml_connector.store import tables as t
 from ml_connector.store.audit import GENESIS, ChainHead
-from ml_connector.store.audit_keys import checker
+from ml_connector.store.audit_check import ChainChecker
+from ml_connector.store.audit_keys import checker, open_keys
 from ml_connector.store.models import AuditEvent, BrokenLink, TrailEntry
 from ml_connector.store.protocols import PAGE
 from ml_connector.store.rows import audit_from_row, record_from_row
@@ -24,7 +32,10 @@ from ml_connector.store.sql.base import fetch_all, fetch_one
 from ml_connector.store.sql.chain import SqlChain
 from ml_connector.vocab import AuditEventKind
 
-__all__ = ["SqlTrail"]
+__all__ = ["FULL_WALK_EVERY_S", "SqlTrail"]
+
+FULL_WALK_EVERY_S = 24 * 3600.0
+"""How long :meth:`SqlTrail.verify_recent` goes on from a whole walk before walking it all again."""
 
 
 class SqlTrail(SqlChain):
@@ -113,7 +124,46 @@ class SqlTrail(SqlChain):
         """
         stored = await self._stored_keys()
         walk = checker(self._vault, stored, connection_id, expect=expect)
-        after = 0
+        return await self._walk(connection_id, walk)
+
+    async def verify_recent(self, connection_id: int) -> list[BrokenLink]:
+        """:meth:`verify` for a check after every pass (the audit alert), in O(new events).
+
+        The events appended since this store's last walk that found the chain intact are walked
+        on from it, and every record's status is checked. The whole chain is walked when there
+        is no such walk, when it is :data:`FULL_WALK_EVERY_S` old, and whenever the new events
+        show a break: what the whole walk finds is the answer, so this never reports a break
+        :meth:`verify` would not.
+        """
+        saved = self._intact_walks.pop(connection_id, None)
+        if saved is not None and time.monotonic() - saved[1] < FULL_WALK_EVERY_S:
+            walk, since = saved
+            stored = await self._stored_keys()
+            walk.resume(open_keys(self._vault, stored), (key.version for key in stored))
+            if not await self._walk(connection_id, walk, after=walk.last_id):
+                self._intact_walks[connection_id] = (walk, since)
+                return []
+        stored = await self._stored_keys()
+        walk = checker(self._vault, stored, connection_id)
+        started = time.monotonic()
+        problems = await self._walk(connection_id, walk)
+        if not problems:
+            self._intact_walks[connection_id] = (walk, started)
+        return problems
+
+    @property
+    def _intact_walks(self) -> dict[int, tuple[ChainChecker, float]]:
+        """Per connection, the last walk that found the chain intact and when it began."""
+        walks: dict[int, tuple[ChainChecker, float]] | None = self.__dict__.get("_walks")
+        if walks is None:
+            walks = self.__dict__["_walks"] = {}
+        return walks
+
+    async def _walk(
+        self, connection_id: int, walk: ChainChecker, after: int = 0
+    ) -> list[BrokenLink]:
+        """Feed ``walk`` the events after id ``after``, then finish it against the stored head
+        and the records."""
         while True:
             page = await self.events(connection_id, after_id=after)
             if not page:
