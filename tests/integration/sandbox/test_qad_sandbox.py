@@ -397,6 +397,25 @@ def test_cli_prints_tenants_and_credentials_then_serves(monkeypatch: pytest.Monk
     assert served == [{"host": "127.0.0.1", "port": 8799}]
 
 
+async def test_the_banner_names_each_control_endpoint_the_tenant_serves(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient, sandbox: QadSandbox
+) -> None:
+    monkeypatch.setattr(qad_cli, "run", lambda app, **kw: None)
+    banner = CliRunner().invoke(cli_app, ["sandbox", "qad", "--port", "8799"]).output
+    base = "http://127.0.0.1:8799/acme/clouderp"
+    assert f"controls   {base}/_sandbox/ (no token, not counted in stats)" in banner
+    assert len(qad_cli.CONTROL_ENDPOINTS) == 6
+    served = sandbox.base_url(ROOT, "acme")
+    for path, what in qad_cli.CONTROL_ENDPOINTS:
+        assert f"      {path:<10} {what}" in banner
+        methods = what.partition(":")[0].split("/")
+        answer = await http.get(f"{served}/_sandbox/{path}")  # no token
+        assert answer.status_code == (200 if "GET" in methods else 405), path
+        if "POST" in methods:
+            posted = await http.post(f"{served}/_sandbox/{path}", json={})
+            assert posted.status_code not in (401, 404, 405), path
+
+
 async def test_cli_can_serve_a_tenant_without_qxtend(monkeypatch: pytest.MonkeyPatch) -> None:
     apps: list[Any] = []
     monkeypatch.setattr(qad_cli, "run", lambda app, **kw: apps.append(app))
