@@ -16,8 +16,9 @@ job workers), and reads everything from the database, so nothing depends on whic
 what. Each (rule, condition) has a row in ``alert_states``; a process that finds a condition
 firing claims the transition with a conditional UPDATE (``active`` false → true) and only the
 one process whose UPDATE changed the row sends the notice; a clearing condition is claimed the
-same way and sends the recovery notice. If delivery fails the claim is reverted, so the next
-pass tries again: nothing missed, nothing sent twice while the condition lasts.
+same way and sends the recovery notice. If delivery fails, or the process is stopped while
+delivering, the claim is reverted, so the next pass tries again: nothing missed, nothing sent
+twice while the condition lasts.
 
 Delivery never changes a pass's outcome. Failures are logged by exception class and HTTP
 status only: the webhook URL and the SMTP password are secrets (stored encrypted, write-only)
@@ -258,6 +259,11 @@ async def evaluate_alerts(
             notice = Notice(name, condition, "firing" if firing else "resolved", detail)
             try:
                 await send(rule, notice)
+            except asyncio.CancelledError:
+                # Stopped mid-delivery (Ctrl-C, SIGTERM): the next pass sends it again rather
+                # than never (it may arrive twice if it got through just before the stop).
+                await store.unclaim_alert(rule.id, condition, active=firing)
+                raise
             except Exception as exc:
                 await store.unclaim_alert(rule.id, condition, active=firing)
                 log.warning(

@@ -210,3 +210,28 @@ async def test_no_sync_fires_after_n_intervals_and_recovers_with_a_successful_sy
         ("no-sync:2", "resolved"),
     ]
     assert got[1].detail.startswith("synced successfully at ")
+
+
+async def test_a_delivery_cut_short_by_a_stop_is_sent_by_the_next_pass(setup: Setup) -> None:
+    await add_alert(setup.first, "acme", "webhook", {"url": "http://127.0.0.1:9/x"}, ["failed"])
+    await sync_connection(setup.first, "acme", remotes=setup.remotes)
+    await _fail_one(setup)
+    started = asyncio.Event()
+    got: list[Notice] = []
+
+    async def hang(_rule: AlertRule, _notice: Notice) -> None:
+        started.set()
+        await asyncio.Event().wait()  # until the process is stopped
+
+    async def collect(_rule: AlertRule, notice: Notice) -> None:
+        got.append(notice)
+
+    stopped = asyncio.create_task(evaluate_alerts(setup.first, "acme", deliver=hang))
+    await started.wait()
+    stopped.cancel()  # what Ctrl-C or SIGTERM does to `run` mid-delivery
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+
+    await evaluate_alerts(setup.second, "acme", deliver=collect)
+    await evaluate_alerts(setup.second, "acme", deliver=collect)
+    assert [(n.condition, n.state) for n in got] == [("failed", "firing")]
