@@ -551,6 +551,13 @@ class PostingsContract:
         assert updated.details == {"lines": {"1": 12}}
         assert await backdoor.count("postings") == 1
 
+        # Each call sets only what it is given: the record moves when named, else stays.
+        moved = await store.upsert_record(cid, "purchase", "id-2", reference="PO-00413")
+        again = await store.record_posted(cid, "po:PO-00412", "PO-7", record_id=moved.id)
+        assert (again.record_id, again.qad_id, again.details) == (moved.id, "PO-7", updated.details)
+        kept = await store.record_posted(cid, "po:PO-00412", "PO-8")
+        assert (kept.record_id, kept.qad_id) == (moved.id, "PO-8")
+
     async def test_posted_state_lists_a_records_postings(self, store: Store, cid: int) -> None:
         rec = await store.upsert_record(cid, "purchase", "id-1", reference="PO-1")
         other = await store.upsert_record(cid, "purchase", "id-2", reference="PO-2")

@@ -263,12 +263,17 @@ class SqlBase:
         return cast(str, redact(text, secrets=await self._known_secrets(connection_id)))
 
 
-async def fetch_one(c: AsyncConnection, stmt: Executable) -> RowMapping | None:
-    return (await c.execute(stmt)).mappings().first()
+async def fetch_one(
+    c: AsyncConnection, stmt: Executable, params: dict[str, Any] | None = None
+) -> RowMapping | None:
+    """The first row of ``stmt``; ``params`` for a statement built once with bind parameters."""
+    return (await c.execute(stmt, params)).mappings().first()
 
 
-async def fetch_all(c: AsyncConnection, stmt: Executable) -> Sequence[RowMapping]:
-    return (await c.execute(stmt)).mappings().all()
+async def fetch_all(
+    c: AsyncConnection, stmt: Executable, params: dict[str, Any] | None = None
+) -> Sequence[RowMapping]:
+    return (await c.execute(stmt, params)).mappings().all()
 
 
 def _driver_message(exc: SQLAlchemyError) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +29,28 @@ from ml_connector.store.rows import audit_from_row, record_from_row
 from ml_connector.store.sql.base import SqlBase, fetch_all, fetch_one
 
 __all__ = ["SqlChain"]
+
+# Built once: every append runs these, and a statement built anew costs its construction and
+# its cache key again.
+_h = t.audit_heads.c
+_a = t.audit_events.c
+_HEAD = select(_h.last_hash, _h.count, _h.key_version).where(_h.connection_id == bindparam("cid"))
+_HEAD_LOCKED = _HEAD.with_for_update()
+_HEAD_AND_LAST_SEQ = _HEAD.add_columns(
+    select(func.max(_a.seq))
+    .where(_a.connection_id == bindparam("cid"), _a.record_key == bindparam("record_key"))
+    .scalar_subquery()
+    .label("last_seq")
+)
+_MOVE_HEAD = (
+    update(t.audit_heads)
+    .where(_h.connection_id == bindparam("cid"))
+    .values(
+        last_hash=bindparam("new_hash"),
+        count=_h.count + bindparam("added"),
+        key_version=bindparam("new_version"),
+    )
+)
 
 
 class SqlChain(SqlBase):
@@ -56,7 +78,6 @@ class SqlChain(SqlBase):
         """
         now = self._clock().astimezone(UTC)
         clean = [clean_entry(entry, now, secrets) for entry in entries]
-        h = t.audit_heads.c
         a = t.audit_events.c
         sqlite = self._dialect == "sqlite"
         record_keys = sorted({entry.record_key for entry in entries})
@@ -65,17 +86,12 @@ class SqlChain(SqlBase):
         # held: a subquery beside the lock would read the snapshot from before a concurrent
         # append committed).
         one_record = sqlite and len(record_keys) == 1
-        head_read = select(h.last_hash, h.count, h.key_version).where(
-            h.connection_id == connection_id
-        )
         if one_record:
-            head_read = head_read.add_columns(
-                select(func.max(a.seq))
-                .where(a.connection_id == connection_id, a.record_key == record_keys[0])
-                .scalar_subquery()
-                .label("last_seq")
+            head = await fetch_one(
+                c, _HEAD_AND_LAST_SEQ, {"cid": connection_id, "record_key": record_keys[0]}
             )
-        head = await fetch_one(c, head_read if sqlite else head_read.with_for_update())
+        else:
+            head = await fetch_one(c, _HEAD if sqlite else _HEAD_LOCKED, {"cid": connection_id})
         if head is None:
             raise ConfigError(f"no connection with id {connection_id}")
         if head["key_version"] == LEGACY and head["count"] > 0:
@@ -115,9 +131,13 @@ class SqlChain(SqlBase):
                 .all()
             )
         await c.execute(
-            update(t.audit_heads)
-            .where(h.connection_id == connection_id)
-            .values(last_hash=rows[-1]["hash"], count=h.count + len(rows), key_version=key.version)
+            _MOVE_HEAD,
+            {
+                "cid": connection_id,
+                "new_hash": rows[-1]["hash"],
+                "added": len(rows),
+                "new_version": key.version,
+            },
         )
         events = [
             audit_from_row({**row, "id": new_id}) for row, new_id in zip(rows, ids, strict=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -26,8 +26,20 @@ from ml_connector.vocab import POSTING_STATES, PostingState
 __all__ = ["SqlPostings"]
 
 
+# Built once (every record posts through it, and a statement built anew costs its construction
+# and its cache key again); the columns it sets are the parameters' other keys.
+_p = t.postings.c
+_RECORD_POSTED = (
+    update(t.postings)
+    .where(_p.connection_id == bindparam("cid"), _p.natural_key == bindparam("key"))
+    .returning(*t.postings.c)
+)
+
+
 class SqlPostings(SqlBase):
     """:class:`~ml_connector.store.protocols.Postings` on SQL."""
+
+    _intent_insert: Any = None
 
     async def record_intent(
         self,
@@ -44,24 +56,21 @@ class SqlPostings(SqlBase):
         holds the document according to the store.
         """
         now = self._clock()
-        p = t.postings.c
         async with self._session() as c:
             row = await fetch_one(
                 c,
-                self._insert(t.postings)
-                .values(
-                    connection_id=connection_id,
-                    record_id=record_id,
-                    natural_key=natural_key,
-                    kind=kind,
-                    qad_id=None,
-                    state="intent",
-                    details=details or {},
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=[p.connection_id, p.natural_key])
-                .returning(*t.postings.c),
+                self._new_intent(),
+                {
+                    "connection_id": connection_id,
+                    "record_id": record_id,
+                    "natural_key": natural_key,
+                    "kind": kind,
+                    "qad_id": None,
+                    "state": "intent",
+                    "details": details or {},
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
             if row is None:  # held already: an intent a crash left, or a posted document
                 row = await self._posting_row(c, connection_id, natural_key)
@@ -88,7 +97,6 @@ class SqlPostings(SqlBase):
         ``details`` replaces the stored details when given.
         """
         now = self._clock()
-        p = t.postings.c
         changes: dict[str, Any] = {"state": "posted", "qad_id": qad_id, "updated_at": now}
         if details is not None:
             changes["details"] = details
@@ -97,10 +105,8 @@ class SqlPostings(SqlBase):
         async with self._session() as c:
             row = await fetch_one(
                 c,
-                update(t.postings)
-                .where(p.connection_id == connection_id, p.natural_key == natural_key)
-                .values(**changes)
-                .returning(*t.postings.c),
+                _RECORD_POSTED,
+                {"cid": connection_id, "key": natural_key, **changes},
             )
             if row is None:
                 if kind is None:
@@ -125,6 +131,17 @@ class SqlPostings(SqlBase):
                 )
         assert row is not None
         return posting_from_row(row)
+
+    def _new_intent(self) -> Any:
+        """The intent INSERT (it skips a key already held), built once per store."""
+        if self._intent_insert is None:
+            p = t.postings.c
+            self._intent_insert = (
+                self._insert(t.postings)
+                .on_conflict_do_nothing(index_elements=[p.connection_id, p.natural_key])
+                .returning(*t.postings.c)
+            )
+        return self._intent_insert
 
     async def abandon_intent(self, connection_id: int, natural_key: str) -> bool:
         """Drop an intent once QAD was checked and holds nothing for it. Posted rows stay."""
