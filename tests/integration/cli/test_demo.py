@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from cli_helpers import Cli
 
-from ml_connector.demo import DemoOptions, run_demo
+from ml_connector import demo as demo_flow
+from ml_connector.demo import DemoOptions, DemoSummary, run_demo
 from ml_connector.sandbox.cin7 import Cin7Sandbox
 from ml_connector.sandbox.qad import QadSandbox
 
@@ -133,21 +134,49 @@ def _run(args: list[str], env: dict[str, str], timeout: float) -> subprocess.Com
     )
 
 
-def test_full_demo_as_a_process_prints_one_json_object(tmp_path: Path) -> None:
-    done = _run(["demo", "--json"], _guarded_env(tmp_path), timeout=300)
+def test_demo_as_a_process_prints_one_json_object(tmp_path: Path) -> None:
+    # The real entry point in its own process: stdout holds the JSON document and nothing else.
+    # 40 purchases reach every kind of outcome with the demo's seed (held, released, blocked);
+    # the default size is the next test's, without running it.
+    done = _run(["demo", "--json", "--purchases", "40"], _guarded_env(tmp_path), timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     doc = json.loads(done.stdout)
-    assert doc["purchases"] == 200
+    assert doc["purchases"] == 40
     for key in REQUIRED:
         assert type(doc[key]) is int, key
-    assert doc["purchase_orders"] > 100
+    assert doc["purchase_orders"] > 20
     assert doc["receipts"] > 0
     assert doc["invoices"] > 0
     assert doc["released"] > 0
     assert doc["failed"] == len(doc["failed_reasons"])
     assert doc["blocked"] == len(doc["blocked_reasons"])
     assert not (tmp_path / "users-home").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "purchases", "rate_limit"),
+    [([], 200, 6000), (["--realistic-rate-limit"], 100, 60)],
+)
+def test_demo_without_a_size_runs_the_default_number_of_purchases(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    purchases: int,
+    rate_limit: int,
+) -> None:
+    # What `./dev.py demo` asks for (the README's figures); the demo itself is proven at
+    # smaller sizes above, which keeps a 200-purchase run out of the suite.
+    asked: list[DemoOptions] = []
+
+    async def record(options: DemoOptions, **_: Any) -> DemoSummary:
+        asked.append(options)
+        return DemoSummary(purchases=options.purchase_count, rate_limit=options.rate_limit)
+
+    monkeypatch.setattr(demo_flow, "run_demo", record)
+    doc = Cli(tmp_path / "users-home").json("demo", *flags)
+    assert (asked[0].purchases, asked[0].purchase_count) == (None, purchases)
+    assert (doc["purchases"], doc["rate_limit"]) == (purchases, rate_limit)
 
 
 def test_realistic_rate_limit_demo_as_a_process(tmp_path: Path) -> None:
