@@ -56,12 +56,20 @@ class Sandboxes:
             "--token-ttl",
             str(token_ttl),
         )
+        self._http = httpx.Client(timeout=10)
         self.cin7.wait()
         self.qad.wait()
 
     def stop(self) -> None:
+        self._http.close()
         self.cin7.stop()
         self.qad.stop()
+
+    def progress(self) -> tuple[int, int]:
+        """(calls Cin7 answered, writes QAD took) so far: where a sync has got to."""
+        cin7 = self._http.get(f"{self.cin7.control}/stats").raise_for_status().json()
+        qad = self._http.get(f"{self.qad.control}/stats").raise_for_status().json()
+        return int(cin7["calls"]), int(qad["writes"])
 
     def faults(self, cin7: dict[str, Any], qad: dict[str, Any]) -> None:
         httpx.post(f"{self.cin7.control}/faults", json=cin7, timeout=10).raise_for_status()
