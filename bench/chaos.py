@@ -4,7 +4,7 @@ from the sandboxes' books that nothing was lost, posted twice or invoiced early.
     .venv/bin/python bench/chaos.py --purchases 1000 --kills 10
     .venv/bin/python bench/chaos.py --purchases 1000 --kills 10 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
-    .venv/bin/python bench/chaos.py --purchases 40 --kills 2        # the CI size
+    .venv/bin/python bench/chaos.py --purchases 20 --kills 2        # the CI size
 
 Both sandboxes run in their own processes on 127.0.0.1 and outlive every kill. The Cin7
 sandbox starts empty and the bench creates the purchases through its control endpoints, a mix
