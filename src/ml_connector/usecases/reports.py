@@ -214,11 +214,12 @@ async def find_record(store: Store, cid: int, reference: str) -> tuple[Record | 
 
 
 async def audit_trail(store: Store, name: str, reference: str) -> AuditTrail:
-    """A record's hash-chained trail; ConfigError when neither record nor events exist."""
+    """A record's hash-chained trail; ConfigError when neither record nor events exist. The
+    connection's own trail (``connection``) always exists, empty until its first pause."""
     cid = await store.connection_id(name)
     record, key = await find_record(store, cid, reference)
     events = await store.trail(cid, key)
-    if record is None and not events:
+    if record is None and not events and key != CONNECTION_TRAIL:
         raise ConfigError(f"connection {name!r} has no record {reference!r}")
     return AuditTrail(name, record, key, tuple(events))
 

@@ -69,6 +69,8 @@ def test_pause_and_resume_skip_the_scheduler_show_paused_and_are_in_the_trail(
 ) -> None:
     cli = connected
     cli.ok("connection", "edit", "acme", "--schedule", "every 15m")
+    before = cli.json("audit", "acme", "connection")  # empty, not "no record"
+    assert (before["record"], before["events"]) == ("connection", [])
     paused = cli.ok("connection", "pause", "acme", "--actor", "ops:ada")
     assert "Paused connection acme" in paused.stdout
     assert "already paused" in cli.ok("connection", "pause", "acme").stdout
