@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -82,6 +83,9 @@ FINISHED_BY_OPERATION = frozenset({"create_po"})
 """Posting kinds `look_up` cannot settle: QAD may hold part of the document (a PO header with
 some of its lines), so an intent for one is finished by running its operation again."""
 RECEIPT_ATTEMPTS = 3
+LOOK_UP_REUSE_S = 30.0
+"""How long a look-up's answer stands in for the read the next operation on the same PO would
+make (`QadOperations._note_look_up`)."""
 
 Held = TypeVar("Held")
 Change = TypeVar("Change")
@@ -105,7 +109,16 @@ class QadOperations:
     """Idempotent posting over one `QadChannel` (see module docstring).
 
     `sleep` and `rng` pace the second look after a lost answer; tests pass a sleep that
-    returns at once.
+    returns at once; `clock` times how long a look-up's answer may be reused.
+
+    The engine asks the adoption question right before it posts (`adoptable_purchase_order`,
+    then `ensure_purchase_order`; `adoptable_receipt`, then `post_receipt_once`), so the second
+    operation's first read of the PO would repeat the first's. The answer is kept for the next
+    operation on that PO only, once, for at most `LOOK_UP_REUSE_S`, and only when it said to
+    post: a PO found absent goes straight to its create, which QAD refuses with "already
+    exists" should one have appeared since (the create then reads it like any other); a PO's
+    received quantities become the receipt's baseline. Any other operation on the PO drops
+    what was kept. The operations live as long as their engine: one pass.
     """
 
     def __init__(
@@ -114,13 +127,29 @@ class QadOperations:
         *,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.channel = channel
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
+        self._looked_up: dict[str, tuple[float, PurchaseOrder | None]] = {}
 
     def __repr__(self) -> str:
         return f"<QadOperations over {self.channel!r}>"
+
+    def _note_look_up(self, number: str, po: PurchaseOrder | None) -> None:
+        """Keep what a look-up read of PO `number` for the next operation on it (see class)."""
+        if len(self._looked_up) >= 1024:  # never consumed (nothing posted): drop them all
+            self._looked_up.clear()
+        self._looked_up[number] = (self._clock(), po)
+
+    def _reuse_look_up(self, number: str) -> tuple[bool, PurchaseOrder | None]:
+        """(True, what was read) when a fresh look-up of `number` is kept; forgets it either way."""
+        kept = self._looked_up.pop(number, None)
+        if kept is None or self._clock() - kept[0] > LOOK_UP_REUSE_S:
+            return False, None
+        return True, kept[1]
 
     # ---- suppliers ----------------------------------------------------------------------------
 
@@ -178,6 +207,7 @@ class QadOperations:
 
     async def close_purchase_order(self, number: str) -> PurchaseOrder:
         """Close the PO (status C); closing a closed PO changes nothing."""
+        self._looked_up.pop(number, None)
         held = await self._read_po(number)
         await self._settle(
             held,
@@ -264,8 +294,12 @@ class QadOperations:
 
     async def _ensure_po_header(self, spec: PurchaseOrderSpec) -> tuple[PurchaseOrder, bool]:
         maybe_ours = False
+        kept, held = self._reuse_look_up(spec.number)
+        known_absent = kept and held is None
         for _ in range(WRITE_ATTEMPTS):
-            held = await self.channel.get_purchase_order(spec.number)
+            if not known_absent:
+                held = await self.channel.get_purchase_order(spec.number)
+            known_absent = False
             if held is not None:
                 return held, maybe_ours and not held.lines
             try:
@@ -338,7 +372,12 @@ class QadOperations:
         rose by them.
         """
         what = f"receipt for PO {spec.po_number} packing slip {spec.packing_slip}"
-        existing, baseline = await self._receipt_state(spec)
+        kept, po = self._reuse_look_up(spec.po_number)
+        if kept and po is not None:
+            existing = await self.existing_receipts(spec.po_number, spec.packing_slip)
+            baseline = compare.received(po)
+        else:
+            existing, baseline = await self._receipt_state(spec)
         if existing:
             return ReceiptResult(
                 receiver_number=existing[0].receiver_number,
@@ -479,7 +518,9 @@ class QadOperations:
         """The PO QAD holds under `number` (keyed by hand before go-live), or None."""
         po = await self.channel.get_purchase_order(number)
         if po is None:
+            self._note_look_up(number, None)
             return None
+        self._looked_up.pop(number, None)
         return Adoption(
             po.number,
             {
@@ -514,6 +555,7 @@ class QadOperations:
         `ours` says ml-connector itself sent this receipt before (its answer lost): the extra
         may be its own, so the conflict does not call it keyed by hand.
         """
+        self._looked_up.pop(po_number, None)
         po = await self.channel.get_purchase_order(po_number)
         if po is None:
             return None
@@ -523,6 +565,7 @@ class QadOperations:
             for n in wanted
         }
         if all(value <= 0 for value in extra.values()):
+            self._note_look_up(po_number, po)
             return None
         figures = [
             {"line": n, "received_in_qad": str(extra[n]), "in_cin7": str(q)}
