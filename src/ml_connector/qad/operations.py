@@ -84,8 +84,8 @@ FINISHED_BY_OPERATION = frozenset({"create_po"})
 some of its lines), so an intent for one is finished by running its operation again."""
 RECEIPT_ATTEMPTS = 3
 LOOK_UP_REUSE_S = 30.0
-"""How long a look-up's answer stands in for the read the next operation on the same PO would
-make (`QadOperations._note_look_up`)."""
+"""How long a look-up's answer stands in for the read the next operation on the same document
+would make (`QadOperations._note_look_up`)."""
 
 Held = TypeVar("Held")
 Change = TypeVar("Change")
@@ -112,13 +112,15 @@ class QadOperations:
     returns at once; `clock` times how long a look-up's answer may be reused.
 
     The engine asks the adoption question right before it posts (`adoptable_purchase_order`,
-    then `ensure_purchase_order`; `adoptable_receipt`, then `post_receipt_once`), so the second
-    operation's first read of the PO would repeat the first's. The answer is kept for the next
-    operation on that PO only, once, for at most `LOOK_UP_REUSE_S`, and only when it said to
-    post: a PO found absent goes straight to its create, which QAD refuses with "already
-    exists" should one have appeared since (the create then reads it like any other); a PO's
-    received quantities become the receipt's baseline. Any other operation on the PO drops
-    what was kept. The operations live as long as their engine: one pass.
+    then `ensure_purchase_order`; `adoptable_receipt`, then `post_receipt_once`;
+    `adoptable_invoice`, then `ensure_supplier_invoice`), so the second operation's first read
+    would repeat the first's. The answer is kept for the next operation on that document only,
+    once, for at most `LOOK_UP_REUSE_S`, and only when it said to post: a PO found absent goes
+    straight to its create, which QAD refuses with "already exists" should one have appeared
+    since (the create then reads it like any other); a PO's received quantities become the
+    receipt's baseline; an invoice found absent by supplier + reference + type + PO is the
+    search before its create. Any other operation on the PO drops what was kept for it. The
+    operations live as long as their engine: one pass.
     """
 
     def __init__(
@@ -133,20 +135,20 @@ class QadOperations:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
-        self._looked_up: dict[str, tuple[float, PurchaseOrder | None]] = {}
+        self._looked_up: dict[tuple[str, ...], tuple[float, PurchaseOrder | None]] = {}
 
     def __repr__(self) -> str:
         return f"<QadOperations over {self.channel!r}>"
 
-    def _note_look_up(self, number: str, po: PurchaseOrder | None) -> None:
-        """Keep what a look-up read of PO `number` for the next operation on it (see class)."""
+    def _note_look_up(self, key: tuple[str, ...], po: PurchaseOrder | None) -> None:
+        """Keep what a look-up found for `key` for the next operation on it (see class)."""
         if len(self._looked_up) >= 1024:  # never consumed (nothing posted): drop them all
             self._looked_up.clear()
-        self._looked_up[number] = (self._clock(), po)
+        self._looked_up[key] = (self._clock(), po)
 
-    def _reuse_look_up(self, number: str) -> tuple[bool, PurchaseOrder | None]:
-        """(True, what was read) when a fresh look-up of `number` is kept; forgets it either way."""
-        kept = self._looked_up.pop(number, None)
+    def _reuse_look_up(self, key: tuple[str, ...]) -> tuple[bool, PurchaseOrder | None]:
+        """(True, what was found) when a fresh look-up of `key` is kept; forgets it either way."""
+        kept = self._looked_up.pop(key, None)
         if kept is None or self._clock() - kept[0] > LOOK_UP_REUSE_S:
             return False, None
         return True, kept[1]
@@ -207,7 +209,7 @@ class QadOperations:
 
     async def close_purchase_order(self, number: str) -> PurchaseOrder:
         """Close the PO (status C); closing a closed PO changes nothing."""
-        self._looked_up.pop(number, None)
+        self._looked_up.pop(("po", number), None)
         held = await self._read_po(number)
         await self._settle(
             held,
@@ -294,7 +296,7 @@ class QadOperations:
 
     async def _ensure_po_header(self, spec: PurchaseOrderSpec) -> tuple[PurchaseOrder, bool]:
         maybe_ours = False
-        kept, held = self._reuse_look_up(spec.number)
+        kept, held = self._reuse_look_up(("po", spec.number))
         known_absent = kept and held is None
         for _ in range(WRITE_ATTEMPTS):
             if not known_absent:
@@ -372,7 +374,7 @@ class QadOperations:
         rose by them.
         """
         what = f"receipt for PO {spec.po_number} packing slip {spec.packing_slip}"
-        kept, po = self._reuse_look_up(spec.po_number)
+        kept, po = self._reuse_look_up(("po", spec.po_number))
         if kept and po is not None:
             existing = await self.existing_receipts(spec.po_number, spec.packing_slip)
             baseline = compare.received(po)
@@ -474,7 +476,10 @@ class QadOperations:
                 spec.supplier_code, spec.reference, spec.type, po, spec.description
             )
 
-        found = await existing()
+        searched, _ = self._reuse_look_up(
+            _invoice_key(spec.supplier_code, spec.reference, spec.type, po, spec.description)
+        )
+        found = None if searched else await existing()
         if found is not None:
             return _invoice_result(found, created=False)
         what = f"invoice {spec.reference} of supplier {spec.supplier_code}"
@@ -518,9 +523,9 @@ class QadOperations:
         """The PO QAD holds under `number` (keyed by hand before go-live), or None."""
         po = await self.channel.get_purchase_order(number)
         if po is None:
-            self._note_look_up(number, None)
+            self._note_look_up(("po", number), None)
             return None
-        self._looked_up.pop(number, None)
+        self._looked_up.pop(("po", number), None)
         return Adoption(
             po.number,
             {
@@ -555,7 +560,7 @@ class QadOperations:
         `ours` says ml-connector itself sent this receipt before (its answer lost): the extra
         may be its own, so the conflict does not call it keyed by hand.
         """
-        self._looked_up.pop(po_number, None)
+        self._looked_up.pop(("po", po_number), None)
         po = await self.channel.get_purchase_order(po_number)
         if po is None:
             return None
@@ -565,7 +570,7 @@ class QadOperations:
             for n in wanted
         }
         if all(value <= 0 for value in extra.values()):
-            self._note_look_up(po_number, po)
+            self._note_look_up(("po", po_number), po)
             return None
         figures = [
             {"line": n, "received_in_qad": str(extra[n]), "in_cin7": str(q)}
@@ -598,6 +603,9 @@ class QadOperations:
             supplier_code, reference, invoice_type, po_number, description
         )
         if found is None:
+            if po_number is not None:
+                key = _invoice_key(supplier_code, reference, invoice_type, po_number, description)
+                self._note_look_up(key, None)
             return None
         return Adoption(
             str(found.voucher),
@@ -672,6 +680,12 @@ class QadOperations:
                 continue
             return True
         raise Unavailable(f"{what}: update did not settle", system="qad")
+
+
+def _invoice_key(
+    supplier_code: str, reference: str, invoice_type: str, po_number: str, description: str
+) -> tuple[str, ...]:
+    return ("invoice", supplier_code, reference, invoice_type, po_number, description)
 
 
 def _po_result(

@@ -1,14 +1,15 @@
-"""A look-up's answer stands in for the next operation's first read of the same PO, once and
-briefly (`QadOperations`): never hiding a PO keyed since, never outliving its pass."""
+"""A look-up's answer stands in for the next operation's first read of the same document, once
+and briefly (`QadOperations`): never hiding a PO keyed since, never outliving its pass."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from qad_fakes import no_sleep, po_spec, receipt_spec, supplier_spec
 
-from ml_connector.qad import PurchaseOrderSpec, QadOperations
+from ml_connector.qad import InvoiceSpec, MatchLine, PurchaseOrderSpec, QadOperations
 from ml_connector.qad.fake import FakeQadChannel
 from ml_connector.qad.operations import LOOK_UP_REUSE_S
 from ml_connector.testing import FakeClock
@@ -134,3 +135,70 @@ async def test_another_operation_on_the_po_drops_the_kept_look_up(
     assert reads(channel) == before + 2  # a fresh baseline, then the read after posting
     received = (await qad.adoptable_purchase_order("PO-1")).found["lines"]  # type: ignore[union-attr]
     assert [Decimal(line["received"]) for line in received] == [ln.quantity for ln in spec.lines]
+
+
+def invoice_of(po: PurchaseOrderSpec, reference: str) -> InvoiceSpec:
+    matching = [
+        MatchLine(
+            po_number=po.number, po_line=ln.line, quantity=ln.quantity, unit_price=ln.unit_cost
+        )
+        for ln in po.lines
+    ]
+    return InvoiceSpec(
+        supplier_code=po.supplier_code,
+        reference=reference,
+        invoice_date=dt.date(2026, 3, 12),
+        currency="USD",
+        amount=sum((m.quantity * m.unit_price for m in matching), Decimal(0)),
+        po_numbers=[po.number],
+        matching=matching,
+    )
+
+
+async def _received(qad: QadOperations) -> PurchaseOrderSpec:
+    spec: PurchaseOrderSpec = po_spec("PO-1", lines=2)
+    await qad.ensure_purchase_order(spec)
+    await qad.post_receipt_once(receipt_spec(spec))
+    return spec
+
+
+async def test_an_invoice_found_absent_is_created_without_searching_again(
+    qad: QadOperations, channel: FakeQadChannel
+) -> None:
+    spec = await _received(qad)
+    invoice = invoice_of(spec, "INV-1")
+    assert await qad.adoptable_invoice("S1001", "INV-1", "Invoice", "PO-1") is None
+    searches = channel.calls_by_operation["find_supplier_invoices"]
+
+    result = await qad.ensure_supplier_invoice(invoice)
+
+    assert result.created
+    assert channel.calls_by_operation["find_supplier_invoices"] == searches
+    assert len(channel.invoices_posted) == 1
+
+
+async def test_an_invoice_search_for_another_po_is_not_taken_for_this_one(
+    qad: QadOperations, channel: FakeQadChannel
+) -> None:
+    spec = await _received(qad)
+    await qad.ensure_supplier_invoice(invoice_of(spec, "INV-1"))  # QAD holds it already
+    assert await qad.adoptable_invoice("S1001", "INV-1", "Invoice", "PO-2") is None
+
+    again = await qad.ensure_supplier_invoice(invoice_of(spec, "INV-1"))
+
+    assert not again.created  # searched before creating: found, not keyed twice
+    assert len(channel.invoices_posted) == 1
+
+
+async def test_an_old_invoice_search_is_made_again(
+    qad: QadOperations, channel: FakeQadChannel, clock: FakeClock
+) -> None:
+    spec = await _received(qad)
+    assert await qad.adoptable_invoice("S1001", "INV-1", "Invoice", "PO-1") is None
+    await QadOperations(channel, sleep=no_sleep).ensure_supplier_invoice(invoice_of(spec, "INV-1"))
+    clock.advance(LOOK_UP_REUSE_S + 1)
+
+    again = await qad.ensure_supplier_invoice(invoice_of(spec, "INV-1"))
+
+    assert not again.created
+    assert len(channel.invoices_posted) == 1
