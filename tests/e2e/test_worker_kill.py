@@ -102,7 +102,8 @@ def test_a_killed_workers_job_is_retried_and_finishes_exactly_once(
     assert (job.id, job.status) == (job_id, "doing"), "killed after the job finished"
     posted_at_kill = _pos_in_qad(sandboxes)
 
-    time.sleep(float(STALLED_AFTER) + 1)  # the dead worker's heartbeat goes stale
+    # Started at once: the new worker looks for stalled jobs when it starts and every
+    # STALLED_AFTER / 2 s, so it requeues the job once the dead worker's heartbeat is stale.
     second = _worker(log)
     try:
         _wait_for("the retried job", lambda: jobs(url)[0].status not in ("todo", "doing"))
