@@ -782,6 +782,21 @@ class TrailContract:
         assert await store.append_many(cid, []) == []
         assert await store.verify(cid) == []
 
+    async def test_a_batch_longer_than_one_insert_links_in_order(
+        self, store: Store, cid: int
+    ) -> None:
+        # Past SQLAlchemy's page of rows for one INSERT (1000): sent in several, still in order.
+        entries = [
+            TrailEntry(KEY if n % 3 else "supplier:Acme Ltd", "planned", "sync", {"n": n})
+            for n in range(1100)
+        ]
+        batch = await store.append_many(cid, entries)
+        assert [e.data["n"] for e in batch] == list(range(1100))
+        assert [e.id for e in batch] == sorted(e.id for e in batch)
+        assert [e.seq for e in batch if e.record_key == KEY] == list(range(1, 734))
+        assert batch == await store.events(cid, limit=2000)
+        assert await store.verify(cid) == []
+
     async def test_audit_data_is_redacted_before_it_is_kept(
         self, store: Store, cid: int, backdoor: Backdoor
     ) -> None:

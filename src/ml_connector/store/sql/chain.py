@@ -42,6 +42,8 @@ _HEAD_AND_LAST_SEQ = _HEAD.add_columns(
     .scalar_subquery()
     .label("last_seq")
 )
+_INSERT_EVENTS = t.audit_events.insert().returning(_a.id)
+_INSERT_EVENTS_IN_ORDER = t.audit_events.insert().returning(_a.id, sort_by_parameter_order=True)
 _MOVE_HEAD = (
     update(t.audit_heads)
     .where(_h.connection_id == bindparam("cid"))
@@ -115,21 +117,13 @@ class SqlChain(SqlBase):
             }
         rows = link_rows(connection_id, head["last_hash"], key.key, key.version, clean, last_seq)
         if sqlite:
-            # One INSERT for the batch: SQLite numbers the rows of one statement in order
-            # (sorted RETURNING would send one statement per row there).
-            ids: Sequence[int] = sorted(
-                (await c.execute(t.audit_events.insert().values(rows).returning(a.id))).scalars()
-            )
+            # The rows go as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"; a batch
+            # past its page size in several, one after the other): SQLite numbers the rows in
+            # order, so the ids sorted are the rows' (sorted RETURNING would send one statement
+            # per row there).
+            ids: Sequence[int] = sorted((await c.execute(_INSERT_EVENTS, rows)).scalars())
         else:
-            ids = (
-                (
-                    await c.execute(
-                        t.audit_events.insert().returning(a.id, sort_by_parameter_order=True), rows
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            ids = (await c.execute(_INSERT_EVENTS_IN_ORDER, rows)).scalars().all()
         await c.execute(
             _MOVE_HEAD,
             {
