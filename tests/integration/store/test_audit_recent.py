@@ -110,3 +110,34 @@ async def test_events_appended_by_another_store_are_walked_on_from_the_checkpoin
         ]
     finally:
         await other.close()
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["verify", "verify_recent"])
+async def test_an_append_landing_mid_walk_is_no_break(
+    store: SqlStore,
+    cid: int,
+    database_url: str,
+    vault: Vault,
+    monkeypatch: pytest.MonkeyPatch,
+    whole: bool,
+) -> None:
+    await _append(store, cid, "fetched", "planned")
+    if not whole:
+        assert await store.verify_recent(cid) == []
+    other = await SqlStore.open(database_url, vault, migrate=False)
+    read = store.events
+
+    async def then_append(connection_id: int, **kwargs: Any) -> list[AuditEvent]:
+        page = await read(connection_id, **kwargs)
+        if not page:  # the walk has read the last page: another process appends now
+            await _append(other, cid, "posted")
+        return page
+
+    monkeypatch.setattr(store, "events", then_append)
+    try:
+        check = store.verify(cid) if whole else store.verify_recent(cid)
+        assert await check == []
+        monkeypatch.setattr(store, "events", read)
+        assert await store.verify(cid) == []  # and the appended event verifies too
+    finally:
+        await other.close()

@@ -14,12 +14,15 @@ whole chain) and by the alert's next whole walk, at most :data:`FULL_WALK_EVERY_
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ml_connector.store import tables as t
 from ml_connector.store.audit import GENESIS, ChainHead
@@ -28,7 +31,7 @@ from ml_connector.store.audit_keys import checker, open_keys
 from ml_connector.store.models import AuditEvent, BrokenLink, TrailEntry
 from ml_connector.store.protocols import PAGE
 from ml_connector.store.rows import audit_from_row, record_from_row
-from ml_connector.store.sql.base import fetch_all, fetch_one
+from ml_connector.store.sql.base import _Ambient, fetch_all, fetch_one, translate
 from ml_connector.store.sql.chain import SqlChain
 from ml_connector.vocab import AuditEventKind
 
@@ -163,23 +166,49 @@ class SqlTrail(SqlChain):
         self, connection_id: int, walk: ChainChecker, after: int = 0
     ) -> list[BrokenLink]:
         """Feed ``walk`` the events after id ``after``, then finish it against the stored head
-        and the records."""
-        while True:
-            page = await self.events(connection_id, after_id=after)
-            if not page:
-                break
-            walk.check(page)
-            after = page[-1].id
-        h = t.audit_heads.c
-        async with self._session(write=False) as c:
-            row = await fetch_one(
-                c, select(h.last_hash, h.count).where(h.connection_id == connection_id)
-            )
-            records = await fetch_all(
-                c,
-                select(t.records)
-                .where(t.records.c.connection_id == connection_id)
-                .order_by(t.records.c.id),
-            )
+        and the records, all read in one snapshot."""
+        async with self._snapshot():
+            while True:
+                page = await self.events(connection_id, after_id=after)
+                if not page:
+                    break
+                walk.check(page)
+                after = page[-1].id
+            h = t.audit_heads.c
+            async with self._session(write=False) as c:
+                row = await fetch_one(
+                    c, select(h.last_hash, h.count).where(h.connection_id == connection_id)
+                )
+                records = await fetch_all(
+                    c,
+                    select(t.records)
+                    .where(t.records.c.connection_id == connection_id)
+                    .order_by(t.records.c.id),
+                )
         head = None if row is None else ChainHead(int(row["count"]), row["last_hash"])
         return walk.finish(head, (record_from_row(r) for r in records))
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[None]:
+        """The reads inside see one state of the database: a walk's events, the head and the
+        records agree even while other processes append (read separately, an append landing
+        between the last page and the head looked like a truncated chain). A read transaction
+        on SQLite (WAL: writers are not blocked); REPEATABLE READ on PostgreSQL. Inside a
+        transaction of the caller's, that one."""
+        if self._current() is not None:
+            yield
+            return
+        try:
+            async with self._read_engine.connect() as conn:
+                if self._dialect == "postgresql":
+                    conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():
+                    ambient = _Ambient(conn, asyncio.current_task())
+                    token = self._ambient.set(ambient)
+                    try:
+                        yield
+                    finally:
+                        ambient.active = False
+                        self._ambient.reset(token)
+        except SQLAlchemyError as exc:
+            raise translate(exc) from None
