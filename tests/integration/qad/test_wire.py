@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import ipaddress
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -90,7 +91,7 @@ async def test_requests_go_one_after_another_over_one_connection() -> None:
         posted = await http.post("api/erp/items", json={"items": [{"itemCode": "W9"}]})
     assert posted.json() == {"items": [{"itemCode": "W9"}]}
     assert server.connections == 1
-    assert transport.backend.connections == 1
+    assert transport.connections == 1
     assert server.requests[2].startswith(b"GET /api/erp/items?itemCode=W2 HTTP/1.1\r\n")
 
 
@@ -259,3 +260,80 @@ async def test_https_with_an_unknown_certificate_is_refused(tmp_path: Path) -> N
     async with serving(echo, tls=server_tls) as (_, base), client(base) as http:
         with pytest.raises(httpx.ConnectError):
             await http.get("a")
+
+
+async def test_no_more_requests_in_flight_than_the_limit() -> None:
+    busy = 0
+    most = 0
+
+    async def slow(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        await asyncio.sleep(0.05)
+        busy -= 1
+        writer.write(answer())
+        return True
+
+    transport = QadHttpTransport(httpx.Limits(max_connections=2))
+    async with serving(slow) as (server, base), client(base, transport=transport) as http:
+        answers = await asyncio.gather(*(http.get(f"p{n}") for n in range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert most == 2
+    assert server.connections == 2
+
+
+async def test_waiting_for_a_slot_longer_than_the_pool_timeout_is_a_pool_timeout() -> None:
+    async def slow(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.5)
+        writer.write(answer())
+        return True
+
+    transport = QadHttpTransport(httpx.Limits(max_connections=1))
+    async with (
+        serving(slow) as (_, base),
+        httpx.AsyncClient(
+            base_url=base, transport=transport, timeout=httpx.Timeout(5, pool=0.1)
+        ) as http,
+    ):
+        first = asyncio.create_task(http.get("a"))
+        await asyncio.sleep(0.05)
+        with pytest.raises(httpx.PoolTimeout):
+            await http.get("b")
+        assert (await first).status_code == 200
+
+
+async def test_an_idle_connection_past_its_expiry_is_not_used() -> None:
+    transport = QadHttpTransport(httpx.Limits(max_connections=2, keepalive_expiry=0.05))
+    async with serving(echo) as (server, base), client(base, transport=transport) as http:
+        await http.get("a")
+        await http.get("b")  # at once: the same connection
+        await asyncio.sleep(0.1)
+        await http.get("c")
+    assert server.connections == 2
+
+
+async def test_an_answer_with_connection_close_is_not_kept() -> None:
+    async def closing(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(extra="Connection: close\r\n"))
+        return False
+
+    async with serving(closing) as (server, base), client(base) as http:
+        assert (await http.get("a")).json() == {"ok": True}
+        assert (await http.get("b")).json() == {"ok": True}
+    assert server.connections == 2
+
+
+async def test_an_informational_answer_is_passed_over_and_gzip_is_decoded() -> None:
+    packed = gzip.compress(b'{"ok": "unpacked"}')
+
+    async def informational(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        writer.write(answer(packed, extra="Content-Encoding: gzip\r\n"))
+        return True
+
+    async with serving(informational) as (_, base), client(base) as http:
+        response = await http.post("a", json={"x": 1})
+        again = await http.get("b")
+    assert response.json() == {"ok": "unpacked"}
+    assert again.json() == {"ok": "unpacked"}
