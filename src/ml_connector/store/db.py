@@ -12,6 +12,8 @@ Migrations are applied programmatically with :func:`upgrade`, on start and by
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +70,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         ensure_home(path.parent)
         if not path.exists():
             path.touch(mode=0o600)
+        _enable_wal(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -78,6 +81,27 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _enable_wal(path: Path) -> None:
+    """Put the database file in WAL mode before any pooled connection opens it.
+
+    The switch to WAL needs the file to itself and is persistent, and SQLite may refuse it with
+    "database is locked" at once rather than wait on the busy timeout. Done here, once per engine
+    and retried briefly, a fresh file opened by several migrators at the same moment cannot fail
+    a pass; the connect hook's own ``PRAGMA journal_mode=WAL`` then finds WAL already set.
+    """
+    for attempt in range(50):
+        connection = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise StoreError(f"cannot open the SQLite database {path}: {exc}") from None
+        finally:
+            connection.close()
+        time.sleep(0.1)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

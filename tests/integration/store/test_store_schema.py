@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -95,3 +96,18 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> No
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
         await store.close()
+
+
+async def test_a_new_sqlite_file_is_in_wal_mode_before_any_connection(tmp_path: object) -> None:
+    # Several migrators opening a fresh file at once must not race to switch it to WAL (SQLite
+    # may answer that switch with "database is locked" without waiting): the engine does it first.
+    path = f"{tmp_path}/fresh.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        finally:
+            connection.close()
+    finally:
+        await engine.dispose()
