@@ -42,6 +42,7 @@ from ml_connector.usecases import (
 from ml_connector.usecases.fit import FitReport
 from ml_connector.usecases.golive import GoLiveWorklist
 from ml_connector.usecases.mappings import AlignmentReport
+from ml_connector.usecases.scheduling import zoned_text
 
 __all__ = [
     "STORED_SECRET",
@@ -624,7 +625,7 @@ def status_table(doc: Mapping[str, Any]) -> RenderableType:
         if at is None:
             return str(line["next_run_note"])
         due = datetime.fromisoformat(at)
-        return "due now" if due <= now else _iso_when(at)
+        return "due now" if due <= now else zoned_text(due, line["timezone"])
 
     return table(
         "Connections",

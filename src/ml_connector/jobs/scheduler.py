@@ -39,7 +39,7 @@ from ml_connector.settings import AppSettings
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
 from ml_connector.usecases.opening import open_store
-from ml_connector.usecases.scheduling import next_run_of
+from ml_connector.usecases.scheduling import next_run_of, zoned_text
 
 __all__ = [
     "ALERTS_EVERY",
@@ -159,14 +159,15 @@ async def _turn(app: App, store: Store, config: ConnectionConfig, now: datetime)
     if due is None:
         return SchedulerTurn(name, "skipped", "no schedule: sync it by hand")
     if due > now:
-        return SchedulerTurn(name, "waiting", f"next sync at {due:%Y-%m-%d %H:%M:%S} UTC", due)
+        detail = f"next sync at {zoned_text(due, config.sync.timezone)}"
+        return SchedulerTurn(name, "waiting", detail, due)
     slot = latest_slot(config, due, now)
     deferral = await defer_sync(app, name, slot=slot)
-    return SchedulerTurn(name, *_described(deferral, slot), slot, deferral.job_id)
+    at = zoned_text(slot, config.sync.timezone)
+    return SchedulerTurn(name, *_described(deferral, at), slot, deferral.job_id)
 
 
-def _described(deferral: Deferral, slot: datetime) -> tuple[TurnAction, str]:
-    at = f"{slot.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+def _described(deferral: Deferral, at: str) -> tuple[TurnAction, str]:
     if deferral.outcome == "deferred":
         return "deferred", f"sync job {deferral.job_id} for {at}"
     if deferral.outcome == "slot-taken":

@@ -22,7 +22,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.store.models import ConnectionConfig, Run
 from ml_connector.store.overview import RunTotals, SqlOverview
 from ml_connector.store.sql import SqlStore
-from ml_connector.usecases.scheduling import next_run_of
+from ml_connector.usecases.scheduling import in_zone, next_run_of
 from ml_connector.vocab import RECORD_STATUSES
 
 __all__ = [
@@ -63,6 +63,11 @@ class ConnectionOverview:
     cin7_calls_last_hour: int
     cin7_budget_per_hour: int
     oldest_hold_since: datetime | None
+
+    @property
+    def next_run_local(self) -> datetime | None:
+        """The next run on the wall clock of the connection's time zone."""
+        return in_zone(self.next_run_at, self.timezone) if self.next_run_at else None
 
     @property
     def needs_attention(self) -> int:

@@ -11,11 +11,11 @@ is syncing is skipped too. The loop around it lives in ``runner.py``; the Procra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from ml_connector.errors import ConfigError, ConnectionBusy, ConnectionPaused
-from ml_connector.schedule import next_run
+from ml_connector.schedule import next_run, parse_timezone
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.protocols import Store
 from ml_connector.sync.engine import SyncReport
@@ -28,9 +28,11 @@ __all__ = [
     "PauseChange",
     "Turn",
     "TurnAction",
+    "in_zone",
     "next_run_of",
     "scheduler_turn",
     "set_paused",
+    "zoned_text",
 ]
 
 TurnAction = Literal["synced", "failed", "skipped", "waiting"]
@@ -62,6 +64,40 @@ def next_run_of(
         paused=config.sync.paused,
         created=config.created_at,
     )
+
+
+def in_zone(moment: datetime, timezone: str) -> datetime:
+    """``moment`` on the wall clock of ``timezone`` (an IANA name; UTC when it is unknown), so
+    its ``isoformat()`` carries the zone's offset. Pure.
+
+    >>> in_zone(datetime(2026, 1, 12, 5, 0, tzinfo=UTC), "Europe/Berlin").isoformat()
+    '2026-01-12T06:00:00+01:00'
+    """
+    try:
+        return moment.astimezone(parse_timezone(timezone))
+    except ConfigError:
+        return moment.astimezone(UTC)
+
+
+def zoned_text(moment: datetime, timezone: str) -> str:
+    """``moment`` as people in ``timezone`` read it: the local time with the zone's
+    abbreviation and offset from UTC (``2026-01-12 06:00:00 CET (UTC+01:00)``); a zone that has
+    no abbreviation shows the offset alone (``2026-01-12 02:00:00 UTC-03:00``), UTC itself
+    ``2026-01-12 05:00:00 UTC``. Pure.
+
+    >>> zoned_text(datetime(2026, 7, 1, 5, 0, tzinfo=UTC), "Europe/Berlin")
+    '2026-07-01 07:00:00 CEST (UTC+02:00)'
+    """
+    local = in_zone(moment, timezone)
+    wall = f"{local:%Y-%m-%d %H:%M:%S}"
+    offset = f"{local:%z}"
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    name = local.tzname() or ""
+    if offset == "+0000" and name in ("UTC", "GMT", ""):
+        return f"{wall} {name or 'UTC'}"
+    if not name or name[0] in "+-":
+        return f"{wall} {utc}"
+    return f"{wall} {name} ({utc})"
 
 
 @dataclass(frozen=True)
@@ -124,7 +160,8 @@ async def scheduler_turn(
         detail = f"unhealthy ({config.health_message}); run `connection test` once it is fixed"
         return Turn(config.name, "skipped", detail), None
     if due > now:
-        return Turn(config.name, "waiting", f"next sync at {due:%H:%M:%S} UTC"), due
+        detail = f"next sync at {zoned_text(due, config.sync.timezone)}"
+        return Turn(config.name, "waiting", detail), due
     try:
         result = await sync_connection(
             store, config.name, actor="scheduler", remotes=remotes, scheduled=True

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from ml_connector.ages import format_age
 from ml_connector.masking import scrub
 from ml_connector.usecases.runs import stop_reason
+from ml_connector.usecases.scheduling import zoned_text
 from ml_connector.web.auth import CSRF_FIELD
 from ml_connector.web.context import console
 from ml_connector.web.views import when
@@ -36,6 +37,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["when"] = when
+_env.filters["zoned"] = zoned_text
 _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
 _env.filters["short"] = lambda value, n=80: (
     value if len(str(value)) <= n else str(value)[: n - 1] + "…"

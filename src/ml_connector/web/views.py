@@ -1,6 +1,7 @@
 """Shaping use-case results for people and for the JSON API; pure functions, no I/O.
 
-Amounts are decimal strings and times ISO 8601 in UTC, as in the CLI's ``--json``. Nothing that
+Amounts are decimal strings and times ISO 8601 in UTC, as in the CLI's ``--json`` (a next run also
+in the connection's zone, ``next_run_local``, with its offset). Nothing that
 shapes a connection here ever reads its secrets.
 """
 
@@ -95,6 +96,7 @@ def overview_doc(line: ConnectionOverview, now: datetime) -> dict[str, Any]:
         "last_run": run_doc(line.last_run),
         "last_success_at": line.last_success_at.isoformat() if line.last_success_at else None,
         "next_run_at": line.next_run_at.isoformat() if line.next_run_at else None,
+        "next_run_local": line.next_run_local.isoformat() if line.next_run_local else None,
         "next_run_note": line.next_run_note,
         "counts": {
             "pending": line.counts.get("pending", 0),

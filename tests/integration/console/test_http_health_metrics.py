@@ -275,8 +275,16 @@ async def test_a_paused_connection_shows_paused_and_a_cron_one_its_next_fire(
     assert docs["acme"]["paused"] is False
     assert (due.astimezone(ZoneInfo("Europe/Berlin")).hour, due.minute) == (9, 0)
     assert timedelta(0) < due - datetime.now(UTC) <= timedelta(days=1)
+    assert due.utcoffset() == timedelta(0)  # next_run_at stays UTC for the scripts reading it
+    local = datetime.fromisoformat(docs["acme"]["next_run_local"])
+    assert local == due
+    assert (local.hour, local.minute) == (9, 0)
+    assert local.utcoffset() == ZoneInfo("Europe/Berlin").utcoffset(local.replace(tzinfo=None))
 
     overview = (await client.get("/")).text
+    acme_row = overview.split('data-connection="acme"')[1].split("</tr>")[0]
+    abbreviation = "CEST" if local.utcoffset() == timedelta(hours=2) else "CET"
+    assert f"{local:%Y-%m-%d} 09:00:00 {abbreviation} (UTC+0" in acme_row
     held_row = overview.split('data-connection="held"')[1].split("</tr>")[0]
     assert 'class="badge badge-paused"' in held_row
     assert "badge-paused" not in overview.split('data-connection="acme"')[1].split("</tr>")[0]

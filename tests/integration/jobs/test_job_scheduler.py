@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from job_queue import jobs
@@ -101,7 +102,7 @@ async def test_two_schedulers_looking_at_once_defer_one_job(
 async def test_a_connection_synced_recently_waits_for_its_next_run(
     app: App, store: SqlStore, pg_url: str
 ) -> None:
-    config = await _add(store, "acme", schedule="every 15m")
+    config = await _add(store, "acme", schedule="every 15m", timezone="Asia/Kolkata")
     assert config.id is not None
     await store.start_run(config.id, "sync", actor="cli:ada")
 
@@ -110,6 +111,8 @@ async def test_a_connection_synced_recently_waits_for_its_next_run(
     assert [t.action for t in turns] == ["waiting"]
     assert soonest is not None
     assert timedelta(minutes=14) < soonest - _now() <= timedelta(minutes=15)
+    kolkata = soonest.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert turns[0].detail == f"next sync at {kolkata:%Y-%m-%d %H:%M:%S} IST (UTC+05:30)"
     assert jobs(pg_url) == []
 
 

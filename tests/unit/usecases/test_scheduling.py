@@ -11,11 +11,18 @@ from ml_connector.errors import ConnectionPaused
 from ml_connector.store.models import ConnectionConfig
 from ml_connector.testing import FakeClock, MemoryStore
 from ml_connector.usecases.passes import sync_connection
-from ml_connector.usecases.scheduling import next_run_of, scheduler_turn, set_paused
+from ml_connector.usecases.scheduling import (
+    in_zone,
+    next_run_of,
+    scheduler_turn,
+    set_paused,
+    zoned_text,
+)
 from ml_connector.vocab import CONNECTION_TRAIL
 
 SATURDAY = datetime(2026, 1, 10, 15, 0, tzinfo=UTC)
 MONDAY_6_BERLIN = datetime(2026, 1, 12, 5, 0, tzinfo=UTC)
+SUMMER = datetime(2026, 7, 1, 5, 0, tzinfo=UTC)
 
 
 async def _store(schedule: str, timezone: str = "UTC") -> tuple[FakeClock, MemoryStore]:
@@ -48,7 +55,7 @@ async def test_a_cron_connection_waits_for_its_first_fire_in_its_zone() -> None:
         config = await store.get_connection("acme")
         turn, due = await scheduler_turn(store, config, clock.utcnow())
         assert (turn.action, due) == ("waiting", MONDAY_6_BERLIN)
-        assert turn.detail == "next sync at 05:00:00 UTC"
+        assert turn.detail == "next sync at 2026-01-12 06:00:00 CET (UTC+01:00)"
 
 
 async def test_a_new_interval_connection_is_due_since_it_was_created() -> None:
@@ -99,3 +106,28 @@ async def test_a_pause_after_the_look_read_the_connection_still_stops_its_pass()
     assert await store.list_runs(stale.id) == []
     with pytest.raises(ConnectionPaused, match="connection acme is paused"):
         await sync_connection(store, "acme", actor="worker", scheduled=True)
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "text"),
+    [
+        (MONDAY_6_BERLIN, "Europe/Berlin", "2026-01-12 06:00:00 CET (UTC+01:00)"),
+        (SUMMER, "Europe/Berlin", "2026-07-01 07:00:00 CEST (UTC+02:00)"),
+        (MONDAY_6_BERLIN, "America/New_York", "2026-01-12 00:00:00 EST (UTC-05:00)"),
+        (MONDAY_6_BERLIN, "Asia/Kolkata", "2026-01-12 10:30:00 IST (UTC+05:30)"),
+        (MONDAY_6_BERLIN, "America/Sao_Paulo", "2026-01-12 02:00:00 UTC-03:00"),
+        (MONDAY_6_BERLIN, "UTC", "2026-01-12 05:00:00 UTC"),
+        (MONDAY_6_BERLIN, "Europe/London", "2026-01-12 05:00:00 GMT"),
+        (MONDAY_6_BERLIN, "Mars/Olympus", "2026-01-12 05:00:00 UTC"),
+    ],
+)
+def test_a_moment_reads_in_the_connections_zone_with_its_name_and_offset(
+    moment: datetime, zone: str, text: str
+) -> None:
+    assert zoned_text(moment, zone) == text
+
+
+def test_in_zone_keeps_the_instant_and_carries_the_offset() -> None:
+    local = in_zone(MONDAY_6_BERLIN, "Europe/Berlin")
+    assert local == MONDAY_6_BERLIN
+    assert local.isoformat() == "2026-01-12T06:00:00+01:00"
