@@ -5,7 +5,8 @@ A blocked purchase names each missing cross-reference in its reason, as the plan
 reads those back, and the queue puts the purchase in one group per missing mapping, so adding
 that one mapping and replaying the group clears it. Failed and needs-attention purchases, and
 blocked ones whose reason names no mapping, are grouped by their reason text. Largest group
-first. :func:`replay_queued` replays a whole group, or the records a person ticked.
+first. :func:`queued_references` names the purchases of a whole group, or of the records a
+person ticked, for a replay.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from ml_connector.store.models import Record
 from ml_connector.store.search import SqlRecordSearch
 from ml_connector.store.sql import SqlStore
 from ml_connector.sync.inputs import KIND_WORDS
-from ml_connector.usecases.passes import PassResult, replay_records
-from ml_connector.usecases.remotes import Remotes
 from ml_connector.vocab import MappingKind, RecordStatus
 
 __all__ = [
@@ -31,7 +30,7 @@ __all__ = [
     "MissingMapping",
     "error_queue",
     "missing_mappings",
-    "replay_queued",
+    "queued_references",
 ]
 
 QUEUED: tuple[RecordStatus, ...] = ("failed", "blocked", "attention")
@@ -162,31 +161,19 @@ async def error_queue(
     return ErrorQueue(name, tuple(group_records(records)), names, now())
 
 
-async def replay_queued(
-    store: SqlStore,
-    name: str,
-    *,
-    group: str | None = None,
-    record_ids: Sequence[int] = (),
-    actor: str,
-    remotes: Remotes | None = None,
-) -> PassResult | None:
-    """Replay one group of the queue (by its key) or the chosen records, from their snapshots.
-
-    ConfigError when the group is gone (someone else cleared it) or nothing is chosen; None when
-    the chosen records have left the queue meanwhile.
-    """
+async def queued_references(
+    store: SqlStore, name: str, *, group: str | None = None, record_ids: Sequence[int] = ()
+) -> list[str]:
+    """The purchases of one group of the queue (by its key) or of the chosen records, as
+    the console replays them: empty when the chosen records have left the queue.
+    ConfigError when the group is gone or nothing is chosen."""
     queue = await error_queue(store, name)
     if group is not None:
         found = queue.group(group)
         if found is None:
             raise ConfigError("that group is no longer in the error queue; reload the page")
-        references = list(found.references)
-    else:
-        if not record_ids:
-            raise ConfigError("choose at least one record")
-        queued = {r.id: r.reference for g in queue.groups for r in g.records}
-        references = [queued[i] for i in dict.fromkeys(record_ids) if i in queued]
-        if not references:
-            return None
-    return await replay_records(store, name, references, actor=actor, remotes=remotes)
+        return list(found.references)
+    if not record_ids:
+        raise ConfigError("choose at least one record")
+    queued = {r.id: r.reference for g in queue.groups for r in g.records}
+    return [queued[i] for i in dict.fromkeys(record_ids) if i in queued]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field, SecretStr
 
+from ml_connector.jobs.asking import replay_or_queue
+from ml_connector.jobs.defer import Deferral
 from ml_connector.schedule import DEFAULT_TIMEZONE
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases.choices import qad_choices
@@ -21,12 +23,11 @@ from ml_connector.usecases.connections import (
     ping_connection,
     show_connection,
 )
-from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.error_queue import error_queue
 from ml_connector.usecases.fit import fit_connection
 from ml_connector.usecases.holds import held_invoice_lines
 from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
 from ml_connector.usecases.overview import overview
-from ml_connector.usecases.passes import replay_records
 from ml_connector.usecases.records import parse_statuses, record_detail, search_records
 from ml_connector.usecases.reports import audit_head, reconcile, verify_audit
 from ml_connector.usecases.runs import run_history
@@ -220,13 +221,21 @@ class ReplayBody(BaseModel):
 
 
 @router.post("/connections/{name}/replay", summary="Replay records from their snapshots")
-async def replay(app: App, who: Operator, name: str, body: ReplayBody) -> dict[str, Any]:
-    if body.references:
-        result = await replay_records(app.store, name, body.references, actor=who.actor)
-    else:
-        result = await replay_queued(
-            app.store, name, group=body.group, record_ids=body.record_ids, actor=who.actor
-        )
+async def replay(
+    app: App, who: Operator, name: str, body: ReplayBody, response: Response
+) -> dict[str, Any]:
+    """On PostgreSQL the replay is queued for a worker (202, ``status`` ``queued`` and the
+    job's id); on SQLite it runs in this request (200, each record's outcome)."""
+    result = await replay_or_queue(
+        app.store,
+        name,
+        body.references,
+        group=body.group,
+        record_ids=body.record_ids,
+        actor=who.actor,
+    )
+    if isinstance(result, Deferral):
+        response.status_code = 202
     return replay_doc(result)
 
 

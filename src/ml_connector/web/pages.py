@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ml_connector.errors import AccessDenied, ConfigError, ConnectorError, SignInThrottled
+from ml_connector.jobs.asking import replay_or_queue
 from ml_connector.store.models import DEFAULT_CIN7_BASE_URL
 from ml_connector.usecases.access import resume_session, sign_in, sign_out
 from ml_connector.usecases.choices import Choice, qad_choices
@@ -22,7 +23,7 @@ from ml_connector.usecases.connections import (
     ping_connection,
     show_connection,
 )
-from ml_connector.usecases.error_queue import error_queue, replay_queued
+from ml_connector.usecases.error_queue import error_queue
 from ml_connector.usecases.fit import fit_connection
 from ml_connector.usecases.holds import held_invoice_lines
 from ml_connector.usecases.mappings import list_mappings, remove_mapping, set_mapping
@@ -280,9 +281,8 @@ async def map_from_queue(
         await set_mapping(app.store, name, kind, cin7_value, qad_value.strip())
         note = f"Mapped {kind.replace('_', ' ')} {cin7_value} to {qad_value.strip()}."
         if replay and group:
-            note += " " + replay_note(
-                await replay_queued(app.store, name, group=group, actor=who.actor)
-            )
+            result = await replay_or_queue(app.store, name, group=group, actor=who.actor)
+            note += " " + replay_note(result)
     except ConfigError as exc:
         return redirect(request, back, str(exc), error=True)
     return redirect(request, back, note)
@@ -302,7 +302,7 @@ async def act_on_queue(
     back = _conn_url(name, "/errors")
     try:
         if action in ("replay-group", "replay-selected"):
-            result = await replay_queued(
+            result = await replay_or_queue(
                 app.store,
                 name,
                 group=group if action == "replay-group" else None,

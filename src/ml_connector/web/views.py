@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.connection import STORED_SECRET
+from ml_connector.jobs.defer import Deferral
 from ml_connector.store.models import ConnectionConfig, Record, Run
 from ml_connector.usecases.error_queue import ErrorQueue
 from ml_connector.usecases.holds import HoldList
@@ -223,10 +224,15 @@ def history_doc(history: RunHistory) -> dict[str, Any]:
     return {"connection": history.connection, "runs": runs}
 
 
-def replay_note(result: PassResult | None) -> str:
-    """One line saying how a replay went: ``Replayed 3: 2 posted, 1 blocked. Audit head 42:…``"""
+def replay_note(result: PassResult | Deferral | None) -> str:
+    """One line saying how a replay went: ``Replayed 3: 2 posted, 1 blocked. Audit head 42:…``,
+    or that it was queued for a worker: ``Queued replay job 12; a worker runs it.``"""
     if result is None:
         return "Nothing to replay: those records have left the queue."
+    if isinstance(result, Deferral):
+        if result.outcome == "deferred":
+            return f"Queued replay job {result.job_id}; a worker runs it."
+        return "A replay of those records is already waiting in the queue; nothing more queued."
     if result.report.status != "succeeded":
         return f"The replay stopped: {result.report.error or result.report.status}."
     counts: dict[str, int] = {}
@@ -236,9 +242,19 @@ def replay_note(result: PassResult | None) -> str:
     return f"Replayed {len(result.outcomes)}: {parts}. Audit head {result.head}."
 
 
-def replay_doc(result: PassResult | None) -> dict[str, Any]:
+def replay_doc(result: PassResult | Deferral | None) -> dict[str, Any]:
+    """A replay's outcomes, or (``status`` ``queued``) the job a worker runs it in: ``queued``
+    says whether this request queued one (false: one for the same records already waits)."""
     if result is None:
         return {"replayed": 0, "status": "nothing to replay", "outcomes": []}
+    if isinstance(result, Deferral):
+        return {
+            "replayed": 0,
+            "status": "queued",
+            "queued": result.outcome == "deferred",
+            "job_id": result.job_id,
+            "outcomes": [],
+        }
     return {
         "replayed": len(result.outcomes),
         "status": result.report.status,
