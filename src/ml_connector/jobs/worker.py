@@ -17,6 +17,10 @@ Start as many as the work needs, on as many machines, all with the same
 While it runs, the worker beats its heart every ``stalled_after / 6`` seconds, looks for
 stalled jobs every ``stalled_after / 2`` seconds and deletes jobs finished more than a week ago
 every hour (:mod:`ml_connector.jobs.recovery`).
+
+Its store keeps a connection pool sized for ``concurrency`` (:func:`store_pool_size`), so a
+job never waits for another's connection; PostgreSQL's ``max_connections`` has to cover every
+worker's pool plus Procrastinate's own few (:data:`~ml_connector.jobs.app.POOL_MAX`) each.
 """
 
 from __future__ import annotations
@@ -35,10 +39,13 @@ from ml_connector.jobs.recovery import STALLED_AFTER, Recovered, prune_finished,
 from ml_connector.jobs.schema import ensure_job_schema, libpq_url
 from ml_connector.jobs.tasks import BUSY_DELAY, RUNTIME_KEY, JobOutcome, JobRuntime, worker_actor
 from ml_connector.settings import AppSettings
+from ml_connector.store.db import create_engine
 from ml_connector.store.protocols import Store
+from ml_connector.store.sql import SqlStore
 from ml_connector.usecases.opening import open_store
+from ml_connector.usecases.remotes import DEFAULT_CONCURRENCY
 
-__all__ = ["GRACE_SECONDS", "run_worker", "work"]
+__all__ = ["CONNECTIONS_PER_JOB", "GRACE_SECONDS", "run_worker", "store_pool_size", "work"]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +53,22 @@ PRUNE_EVERY = 3600.0
 """Seconds between two deletions of long-finished jobs (:func:`~ml_connector.jobs.recovery
 .prune_finished`)."""
 
+CONNECTIONS_PER_JOB = 2 + DEFAULT_CONCURRENCY
+"""Store connections one running pass may hold at once: its connection's lock (a session held
+for the whole pass), the pass's own reads and writes, and one per purchase it posts at once
+(:data:`~ml_connector.usecases.remotes.DEFAULT_CONCURRENCY`), whose pacer and QAD slot
+statements run between them. Sized from this, a worker's jobs never wait on each other for
+a connection: with SQLAlchemy's default pool (5, and 10 more on demand) sixteen jobs holding
+their locks left nothing for their work, and each timed out after 30 s."""
+
 GRACE_SECONDS = 30.0
 """How long a stopping worker lets its running jobs finish before cancelling them."""
+
+
+def store_pool_size(concurrency: int) -> int:
+    """How many store connections a worker running ``concurrency`` jobs at once keeps:
+    :data:`CONNECTIONS_PER_JOB` for each (SQLAlchemy's default of 5 at least)."""
+    return max(5, concurrency * CONNECTIONS_PER_JOB)
 
 
 async def run_worker(
@@ -58,10 +79,15 @@ async def run_worker(
     on_outcome: Callable[[JobOutcome], None] = lambda outcome: None,
     on_recovered: Callable[[Recovered], None] = lambda recovered: None,
     install_signal_handlers: bool = True,
+    wait: bool = True,
 ) -> None:
-    """Open the settings' store and job queue, then :func:`work` until stopped."""
+    """Open the settings' store and job queue, then :func:`work` until stopped (``wait=False``:
+    until the queue is empty)."""
     libpq_url(settings.database_url)  # refuses SQLite before anything is opened
-    async with open_store(settings) as store:
+    async with open_store(settings) as opened:  # migrated, legacy trails sealed
+        vault = opened.vault
+    engine = create_engine(settings.database_url, pool_size=store_pool_size(concurrency))
+    async with SqlStore(engine, vault) as store:
         await ensure_job_schema(settings.database_url)
         app = job_app(settings.database_url)
         async with app.open_async():
@@ -70,6 +96,7 @@ async def run_worker(
                 store,
                 concurrency=concurrency,
                 stalled_after=stalled_after,
+                wait=wait,
                 on_outcome=on_outcome,
                 on_recovered=on_recovered,
                 install_signal_handlers=install_signal_handlers,

@@ -55,12 +55,16 @@ _BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK = 7_311_204_518
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
     """An async engine for ``url`` with ml-connector's connection settings.
 
     For a SQLite file URL the parent folder is created (mode 0700) when missing, and the
     database file itself is created readable by its owner only (0600): it holds the
     encrypted credentials and the audit trail.
+
+    On PostgreSQL ``pool_size`` is how many connections the engine keeps (SQLAlchemy's 5 when
+    None), with up to 10 more opened when they are all in use; a job worker sizes it from how
+    many jobs it runs at once.
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
@@ -80,7 +84,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    sizing = {} if pool_size is None else {"pool_size": pool_size}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, **sizing)
 
 
 def _enable_wal(path: Path) -> None:
