@@ -3,21 +3,25 @@
 A sync pass makes ~25 QAD calls per purchase, so the client's own CPU per call counts. httpx's
 default transport goes through httpcore's connection pool and its anyio backend: every read and
 write opens a cancel scope, asks sniffio which library runs, and every request walks the pool
-with locks and shielded scopes. Here httpx keeps its whole job (requests, responses, content
-decoding, cookies, the exception types) and only the transport is our own, built on the same
-HTTP/1.1 state machine httpcore uses (h11) and on asyncio's own `Protocol`:
+with locks and shielded scopes. Here the transport is our own, built on the same HTTP/1.1 state
+machine httpcore uses (h11) and on asyncio's own `Protocol`:
 
 - `_Stream` buffers what the event loop delivers, waits for more with one timer per wait,
   honours the loop's write flow control, and upgrades to TLS with `loop.start_tls`;
 - `_Connection` runs one request/answer exchange through h11 and says whether the connection
   may serve the next one (keep-alive);
 - `QadHttpTransport` bounds the requests in flight and keeps idle connections per origin;
-- `QadHttpClient` is an `httpx.AsyncClient` that reads a response's cookies only when it has a
-  `Set-Cookie` header (the stdlib cookie jar otherwise builds a `urllib` request per response
-  to find nothing).
+- `QadHttpClient` is an `httpx.AsyncClient` with one more entry point, `call`, which the REST
+  send path uses: it hands bytes to the transport and reads an `Answer` back, building no
+  `httpx.Request` or `httpx.Response` (their headers, URL and stream machinery were about
+  a third of the client's CPU per call). Everything else (the token request, QXtend, tests on
+  `httpx.MockTransport`) goes through httpx as usual, which keeps requests, responses, content
+  decoding and cookies. Its jar reads a response's cookies only when it has a `Set-Cookie`
+  header (the stdlib cookie jar otherwise builds a `urllib` request per response to find
+  nothing).
 
 Failures surface as httpx's exceptions (`ConnectError`, `ReadTimeout`, `RemoteProtocolError`,
-...), which the retry rules rely on (`qad/rest/transport.py`).
+...) on both entry points, which the retry rules rely on (`qad/rest/transport.py`).
 """
 
 # The transport passes each socket call its own timeout: ASYNC109 cannot apply here.
@@ -26,6 +30,7 @@ Failures surface as httpx's exceptions (`ConnectError`, `ReadTimeout`, `RemotePr
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import time
 from typing import Any
@@ -36,6 +41,37 @@ import httpx
 READ_BUFFER_LIMIT = 1 << 20
 """Bytes buffered from the server before the socket is paused until the client reads them."""
 READ_SIZE = 64 * 1024
+HEAD_CACHE_SIZE = 16
+
+Origin = tuple[bytes, bytes, int]
+"""Scheme, host and port: the connections kept idle for one origin serve only it."""
+Header = tuple[bytes, bytes]
+"""A header's name and value, as they go on the wire."""
+Timeouts = dict[str, float | None]
+"""httpx's per-request timeouts (`httpx.Timeout.as_dict()`): connect, read, write, pool."""
+
+
+def origin_of(url: httpx.URL) -> Origin:
+    """The origin of an absolute http(s) URL; `httpx.UnsupportedProtocol` for other schemes."""
+    scheme = url.raw_scheme
+    if scheme == b"http":
+        return scheme, url.raw_host, url.port or 80
+    if scheme == b"https":
+        return scheme, url.raw_host, url.port or 443
+    raise httpx.UnsupportedProtocol(f"cannot send to a {url.scheme!r} URL")
+
+
+def h11_request(method: bytes | str, target: bytes, headers: Any) -> h11.Request:
+    """h11's request event; headers it refuses are `httpx.LocalProtocolError`."""
+    try:
+        return h11.Request(method=method, target=target, headers=headers)
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
+
+
+def json_body(value: Any) -> bytes:
+    """`value` as httpx encodes `json=` (since 0.28): compact, UTF-8, no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 class _Stream(asyncio.Protocol):
@@ -193,16 +229,11 @@ class _Connection:
         self.idle_since = 0.0
 
     async def exchange(
-        self, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> httpx.Response:
-        """Send `request` and read its whole answer."""
-        body = await request.aread()
+        self, request: h11.Request, body: bytes, timeouts: Timeouts
+    ) -> tuple[h11.Response, bytes]:
+        """Send one request and read its whole answer: the head and the body."""
         h = self.h11
-        data = h.send(
-            h11.Request(
-                method=request.method, target=request.url.raw_path, headers=request.headers.raw
-            )
-        )
+        data = h.send(request)
         if body:
             data += h.send(h11.Data(data=body))
         data += h.send(h11.EndOfMessage())
@@ -224,12 +255,7 @@ class _Connection:
                 raise httpx.RemoteProtocolError("the server closed the connection mid-answer")
             # an InformationalResponse (1xx) is passed over: the final answer follows
         assert head is not None
-        return httpx.Response(
-            head.status_code,
-            headers=head.headers.raw_items(),
-            stream=httpx.ByteStream(b"".join(chunks)),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )
+        return head, chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def reusable(self) -> bool:
         """Ready for the next request (both sides done, keep-alive): then reset for it."""
@@ -259,30 +285,45 @@ class QadHttpTransport(httpx.AsyncBaseTransport):
         keep = limits.max_keepalive_connections
         self._keep = self._size if keep is None else keep
         self._expiry = 5.0 if limits.keepalive_expiry is None else limits.keepalive_expiry
-        self._idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+        self._idle: dict[Origin, list[_Connection]] = {}
         self.connections = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"cannot send to a {url.scheme!r} URL")
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        if self._in_flight is None:
-            self._in_flight = asyncio.Semaphore(self._size)
+        origin = origin_of(request.url)
+        sent = h11_request(request.method, request.url.raw_path, request.headers.raw)
+        body = await request.aread()
+        head, content = await self.exchange(
+            origin, sent, body, request.extensions.get("timeout", {})
+        )
+        return httpx.Response(
+            head.status_code,
+            headers=head.headers.raw_items(),
+            stream=httpx.ByteStream(content),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
+
+    async def exchange(
+        self, origin: Origin, request: h11.Request, body: bytes, timeouts: Timeouts
+    ) -> tuple[h11.Response, bytes]:
+        """`request` (and `body`) to `origin` and its whole answer: its head and its body.
+
+        Sent on an idle connection or a new one; errors are httpx's exception types.
+        """
+        slots = self._in_flight
+        if slots is None:
+            slots = self._in_flight = asyncio.Semaphore(self._size)
+        if slots.locked():
+            try:
+                async with asyncio.timeout(timeouts.get("pool")):
+                    await slots.acquire()
+            except TimeoutError:
+                raise httpx.PoolTimeout("no connection slot became free in time") from None
+        else:
+            await slots.acquire()  # a free slot: taken at once, no timer needed
         try:
-            async with asyncio.timeout(timeouts.get("pool")):
-                await self._in_flight.acquire()
-        except TimeoutError:
-            raise httpx.PoolTimeout("no connection slot became free in time") from None
-        try:
-            origin = (
-                url.raw_scheme,
-                url.raw_host,
-                url.port or (443 if url.scheme == "https" else 80),
-            )
             connection = self._idle_connection(origin) or await self._open(origin, timeouts)
             try:
-                response = await connection.exchange(request, timeouts)
+                answer = await connection.exchange(request, body, timeouts)
             except h11.RemoteProtocolError as exc:
                 connection.stream.close()
                 raise httpx.RemoteProtocolError(str(exc)) from exc
@@ -293,11 +334,11 @@ class QadHttpTransport(httpx.AsyncBaseTransport):
                 connection.stream.close()
                 raise
             self._release(origin, connection)
-            return response
+            return answer
         finally:
-            self._in_flight.release()
+            slots.release()
 
-    def _idle_connection(self, origin: tuple[bytes, bytes, int]) -> _Connection | None:
+    def _idle_connection(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
         now = time.monotonic()
         while idle:
@@ -308,9 +349,7 @@ class QadHttpTransport(httpx.AsyncBaseTransport):
             return connection
         return None
 
-    async def _open(
-        self, origin: tuple[bytes, bytes, int], timeouts: dict[str, float | None]
-    ) -> _Connection:
+    async def _open(self, origin: Origin, timeouts: Timeouts) -> _Connection:
         scheme, host, port = origin
         tls = None
         if scheme == b"https":
@@ -321,7 +360,7 @@ class QadHttpTransport(httpx.AsyncBaseTransport):
         self.connections += 1
         return _Connection(stream)
 
-    def _release(self, origin: tuple[bytes, bytes, int], connection: _Connection) -> None:
+    def _release(self, origin: Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, [])
         if connection.reusable() and len(idle) < self._keep:
             connection.idle_since = time.monotonic()
@@ -344,12 +383,53 @@ class _Cookies(httpx.Cookies):
             super().extract_cookies(response)
 
 
+class Answer:
+    """A whole HTTP answer: status, header pairs (names in lower case) and the decoded body."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: list[Header], content: bytes):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status_code} {len(self.content)} bytes>"
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), or None."""
+        wanted = name.lower().encode("ascii")
+        for key, value in self.headers:
+            if key == wanted:
+                return value.decode("latin-1")
+        return None
+
+    def json(self) -> Any:
+        """The body parsed as JSON (`ValueError` when it is not), as `httpx.Response.json`."""
+        return json.loads(self.content)
+
+
 class QadHttpClient(httpx.AsyncClient):
-    """`httpx.AsyncClient` with `_Cookies` as its jar (cookies work as usual when set)."""
+    """`httpx.AsyncClient` with `call`, a lean entry point for the QAD API's requests.
+
+    `call` hands a request to `QadHttpTransport.exchange` as bytes: no `httpx.Request` or
+    `httpx.Response` is built. It sends what httpx
+    would send — Host, the client's default headers (Accept-Encoding, Connection,
+    User-Agent), the caller's headers over them, and for a JSON body the body encoded as
+    httpx encodes it with Content-Length and Content-Type — and a compressed answer is
+    decoded by httpx. It neither sends nor stores cookies: QAD's API authenticates with a
+    bearer token. With another transport (`httpx.MockTransport` in tests) `call` goes through
+    httpx's `build_request` and `send`, cookies included.
+
+    The jar (`_Cookies`) reads a response's cookies only when it has a `Set-Cookie` header.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._jar = _Cookies(kwargs.get("cookies"))
+        transport = kwargs.get("transport")
+        self._lean = transport if isinstance(transport, QadHttpTransport) else None
+        self._heads: dict[tuple[bytes, tuple[Header, ...], bool], h11.Request] = {}
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -358,6 +438,66 @@ class QadHttpClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
         self._jar = _Cookies(cookies)
+
+    async def call(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: tuple[Header, ...] = (),
+        *,
+        json: Any = None,
+    ) -> Answer:
+        """Send `method` to the absolute `url` with `headers` (and `json` as the body).
+
+        The answer is read whole. Failures are httpx's exceptions, as from `send`.
+        """
+        if self._lean is None:
+            response = await self.send(self.build_request(method, url, headers=headers, json=json))
+            pairs = [(key.lower(), value) for key, value in response.headers.raw]
+            return Answer(response.status_code, pairs, response.content)
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        origin = origin_of(url)
+        body = b""
+        template = self._template(url.netloc, headers, json=json is not None)
+        if json is None:
+            request = h11_request(method, url.raw_path, template.headers)
+        else:
+            body = json_body(json)
+            length = (b"Content-Length", str(len(body)).encode())
+            request = h11_request(method, url.raw_path, [*template.headers.raw_items(), length])
+        answer, content = await self._lean.exchange(origin, request, body, self.timeout.as_dict())
+        pairs = list(answer.headers)
+        for key, value in pairs:
+            if key == b"content-encoding" and value.lower() != b"identity":
+                content = _decoded(answer.headers.raw_items(), content)
+                break
+        return Answer(answer.status_code, pairs, content)
+
+    def _template(
+        self, host: bytes, headers: tuple[Header, ...], *, json: bool = False
+    ) -> h11.Request:
+        """A request whose headers are Host, the client's defaults not overridden, `headers`
+        (and Content-Type for `json`): checked by h11 once per set, then reused as they are.
+        """
+        key = (host, headers, json)
+        head = self._heads.get(key)
+        if head is None:
+            given = {name.lower() for name, _ in headers}
+            defaults = [(k, v) for k, v in self.headers.raw if k.lower() not in given]
+            pairs = [(b"Host", host), *defaults, *headers]
+            if json and b"content-type" not in given:
+                pairs.append((b"Content-Type", b"application/json"))
+            head = h11_request("GET", b"/", pairs)
+            if len(self._heads) >= HEAD_CACHE_SIZE:
+                self._heads.clear()
+            self._heads[key] = head
+        return head
+
+
+def _decoded(headers: list[Header], content: bytes) -> bytes:
+    """A compressed body decoded as httpx decodes it (`httpx.DecodingError` when it cannot)."""
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(content)).read()
 
 
 def qad_http_client(

@@ -1,5 +1,6 @@
 """The QAD HTTP client (`qad/wire.py`) against scripted servers on 127.0.0.1: keep-alive, large
-and chunked bodies, a connection the server dropped, timeouts, refusals, cookies and TLS."""
+and chunked bodies, a connection the server dropped, timeouts, refusals, cookies and TLS; and
+its lean entry point `call`, which must send and read the same as httpx without its models."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from qad_fakes import no_sleep, sandbox_settings
 
-from ml_connector.qad.wire import QadHttpTransport, qad_http_client
+from ml_connector.qad.models import ItemSpec
+from ml_connector.qad.rest import RestChannel
+from ml_connector.qad.wire import Answer, QadHttpClient, QadHttpTransport, qad_http_client
+from ml_connector.sandbox.qad import create_qad_sandbox
+from ml_connector.serve import ServerThread
 
 Reply = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request (its head and body); returns False to stop serving the connection."""
@@ -78,7 +84,7 @@ async def echo(request: bytes, writer: asyncio.StreamWriter) -> bool:
     return True
 
 
-def client(base: str, **kwargs: object) -> httpx.AsyncClient:
+def client(base: str, **kwargs: object) -> QadHttpClient:
     return qad_http_client(base, timeout=5, max_connections=4, **kwargs)  # type: ignore[arg-type]
 
 
@@ -337,3 +343,204 @@ async def test_an_informational_answer_is_passed_over_and_gzip_is_decoded() -> N
         again = await http.get("b")
     assert response.json() == {"ok": "unpacked"}
     assert again.json() == {"ok": "unpacked"}
+
+
+# ---- the lean entry point: `QadHttpClient.call` -------------------------------------------------
+
+AUTH = ((b"Authorization", b"Bearer tok-1"), (b"Accept", b"application/json"))
+
+
+@pytest.fixture
+def no_httpx_models(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every `httpx.Request` and `httpx.Response` built while the test runs."""
+    built: list[str] = []
+    for model in (httpx.Request, httpx.Response):
+        original = model.__init__
+
+        def counting(self: object, *args: object, _init=original, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+            built.append(type(self).__name__)
+            _init(self, *args, **kwargs)
+
+        monkeypatch.setattr(model, "__init__", counting)
+    return built
+
+
+def _lines(request: bytes) -> tuple[str, list[bytes], bytes]:
+    head, _, body = request.partition(b"\r\n\r\n")
+    first, *headers = head.split(b"\r\n")
+    return first.decode(), sorted(h.lower() for h in headers), body
+
+
+async def test_call_sends_what_httpx_sends_without_building_its_models(
+    no_httpx_models: list[str],
+) -> None:
+    body = {"items": [{"itemCode": "Wé", "qty": 1.5, "note": None}], "supplementaryMessages": []}
+    async with serving(echo) as (server, base), client(base) as http:
+        url = http.build_request("POST", "api/erp/items", params={"a": "1 2"}).url
+        del no_httpx_models[:]
+        answer = await http.call("POST", url, AUTH, json=body)
+        read = await http.call("GET", url, AUTH)
+        assert no_httpx_models == []
+        await http.post(
+            url, json=body, headers={"Authorization": "Bearer tok-1", "Accept": "application/json"}
+        )
+        await http.get(url, headers={"Authorization": "Bearer tok-1", "Accept": "application/json"})
+    assert isinstance(answer, Answer)
+    assert answer.json() == body
+    assert read.json() == {}
+    lean_post, lean_get, httpx_post, httpx_get = map(_lines, server.requests)
+    assert lean_post == httpx_post
+    assert lean_get == httpx_get
+    assert lean_post[0] == "POST /api/erp/items?a=1+2 HTTP/1.1"
+    assert b"content-type: application/json" in lean_post[1]
+    assert not any(h.startswith(b"content-") for h in lean_get[1])
+    assert server.connections == 1
+
+
+async def test_call_reads_status_headers_and_body() -> None:
+    async def refuse(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        body = b'{"errors": [{"message": "no"}]}'
+        writer.write(
+            b"HTTP/1.1 422 Unprocessable\r\nX-Trace: abc\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        return True
+
+    async with serving(refuse) as (_, base), client(base) as http:
+        answer = await http.call("GET", httpx.URL(base + "a"), AUTH)
+    assert answer.status_code == 422
+    assert answer.header("x-trace") == answer.header("X-Trace") == "abc"
+    assert answer.header("set-cookie") is None
+    assert answer.content == b'{"errors": [{"message": "no"}]}'
+    assert answer.json() == {"errors": [{"message": "no"}]}
+
+
+async def test_call_answers_that_are_not_json_raise_value_error() -> None:
+    async def html(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(b"<html>maintenance</html>"))
+        return True
+
+    async with serving(html) as (_, base), client(base) as http:
+        got = await http.call("GET", httpx.URL(base + "a"), AUTH)
+    with pytest.raises(ValueError, match="Expecting value"):
+        got.json()
+
+
+async def test_call_reads_chunked_informational_and_compressed_answers_on_one_connection() -> None:
+    packed = gzip.compress(b'{"ok": "unpacked"}')
+
+    async def varied(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        if b"GET /chunked" in request:
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            writer.write(b'7\r\n{"ok": \r\n5\r\ntrue}\r\n0\r\n\r\n')
+        else:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            writer.write(answer(packed, extra="Content-Encoding: gzip\r\n"))
+        return True
+
+    async with serving(varied) as (server, base), client(base) as http:
+        chunked = await http.call("GET", httpx.URL(base + "chunked"), AUTH)
+        packed_answer = await http.call("POST", httpx.URL(base + "packed"), AUTH, json={})
+        again = await http.call("GET", httpx.URL(base + "chunked"), AUTH)
+    assert chunked.json() == again.json() == {"ok": True}
+    assert packed_answer.json() == {"ok": "unpacked"}
+    assert server.connections == 1
+
+
+async def test_call_fails_as_httpx_fails() -> None:
+    async def cut(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        if b"GET /silent" in request:
+            await asyncio.sleep(1)
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+        return False
+
+    async with (
+        serving(cut) as (_, base),
+        qad_http_client(base, timeout=0.2, max_connections=2) as http,
+    ):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.call("GET", httpx.URL(base + "cut"), AUTH)
+        with pytest.raises(httpx.ReadTimeout):
+            await http.call("GET", httpx.URL(base + "silent"), AUTH)
+        with pytest.raises(httpx.LocalProtocolError):
+            await http.call("GET", httpx.URL(base + "a"), ((b"Authorization", b"x\r\ny"),))
+        with pytest.raises(httpx.UnsupportedProtocol):
+            await http.call("GET", httpx.URL("ftp://127.0.0.1/a"), AUTH)
+    listener = await asyncio.start_server(echo, "127.0.0.1", 0)  # type: ignore[arg-type]
+    port = listener.sockets[0].getsockname()[1]
+    listener.close()
+    await listener.wait_closed()
+    async with client(f"http://127.0.0.1:{port}/") as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.call("GET", httpx.URL(f"http://127.0.0.1:{port}/a"), AUTH)
+    with pytest.raises(RuntimeError, match="closed"):
+        await http.call("GET", httpx.URL(f"http://127.0.0.1:{port}/a"), AUTH)
+
+
+async def test_call_waits_for_a_slot_and_times_out_as_a_pool_timeout() -> None:
+    async def slow(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.3)
+        writer.write(answer())
+        return True
+
+    transport = QadHttpTransport(httpx.Limits(max_connections=1))
+    async with (
+        serving(slow) as (server, base),
+        QadHttpClient(transport=transport, timeout=httpx.Timeout(5, pool=0.1)) as http,
+    ):
+        url = httpx.URL(base + "a")
+        first = asyncio.create_task(http.call("GET", url, AUTH))
+        await asyncio.sleep(0.05)
+        with pytest.raises(httpx.PoolTimeout):
+            await http.call("GET", url, AUTH)
+        http.timeout = httpx.Timeout(5)
+        waiting = asyncio.create_task(http.call("GET", url, AUTH))  # gets the slot when freed
+        assert [(await first).status_code, (await waiting).status_code] == [200, 200]
+    assert server.connections == 1
+
+
+async def test_call_with_another_transport_goes_through_httpx() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"n": len(seen)}, headers={"Set-Cookie": "lb=7; Path=/"})
+
+    async with qad_http_client(
+        "http://qad.test/", timeout=5, max_connections=2, transport=httpx.MockTransport(handler)
+    ) as http:
+        first = await http.call("POST", httpx.URL("http://qad.test/a"), AUTH, json={"x": "é"})
+        await http.call("GET", httpx.URL("http://qad.test/b"), AUTH)
+    assert (first.status_code, first.json(), first.header("content-type")) == (
+        201,
+        {"n": 1},
+        "application/json",
+    )
+    assert seen[0].content == '{"x":"é"}'.encode()
+    assert seen[0].headers["authorization"] == "Bearer tok-1"
+    assert seen[1].headers["cookie"] == "lb=7"
+
+
+async def test_the_rest_channel_reads_and_writes_over_the_lean_path(
+    no_httpx_models: list[str],
+) -> None:
+    sandbox = create_qad_sandbox(tenants=("acme",), seed=7)
+    spec = ItemSpec(
+        code="MTR-075", description="Électric Motor", uom="EA", gl_account="630", unit_cost=1
+    )
+    with ServerThread(sandbox.app) as server:
+        async with RestChannel(sandbox_settings(sandbox, server.url), sleep=no_sleep) as qad:
+            assert await qad.get_item("WID-100") is not None
+            assert no_httpx_models == ["Request", "Response"]  # the token request, via httpx
+            sandbox.tenant("acme").expire_tokens()
+            await qad.create_item(spec)
+            created = await qad.get_item("MTR-075")
+            calls = qad.calls
+    # the 401 renewed the token (httpx again); no API call built an httpx model
+    assert no_httpx_models == ["Request", "Response"] * 2
+    assert created is not None
+    assert created.description == "Électric Motor"
+    assert calls >= 4
+    assert sandbox.tenant("acme").stats()["unauthorized"] == 1

@@ -9,7 +9,9 @@ Each layer is one function:
 - `QadTransport._attempt` adds the bearer token; on a 401 it asks the token manager for one
   renewal (shared with every concurrent caller) and sends once more; a second 401 is
   `AuthRejected`. A 403 is `PermissionDenied` and is never retried.
-- `classify` turns one response into JSON or an error.
+- `QadTransport._request` sends one request through `QadHttpClient.call` (`qad/wire.py`),
+  with the bearer token's headers built once per token.
+- `classify` turns one answer into JSON or an error.
 
 Writes are not retried blindly. A POST marked `idempotent=False` is retried only when the failure
 proves QAD never saw it (the connection was not made, or a 401). When it may have reached QAD
@@ -42,6 +44,7 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
+from ml_connector.qad.wire import Answer, Header, QadHttpClient
 
 Params = dict[str, str] | list[tuple[str, str]]
 URL_CACHE_SIZE = 256
@@ -175,7 +178,7 @@ def _remote_errors(body: Any) -> list[FieldError]:
     return []
 
 
-def classify(response: httpx.Response, *, method: str, path: str) -> Any:
+def classify(response: Answer, *, method: str, path: str) -> Any:
     """JSON of a usable answer, or the error it stands for (`_Retryable` when worth retrying)."""
     status = response.status_code
     where = f"{method} {path}"
@@ -219,7 +222,7 @@ def classify(response: httpx.Response, *, method: str, path: str) -> Any:
     return body
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(response: Answer) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -237,7 +240,7 @@ class QadTransport:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: QadHttpClient,
         tokens: TokenManager,
         *,
         retries: int = 4,
@@ -255,7 +258,7 @@ class QadTransport:
         self.calls = 0
         self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
         self._token = ""
-        self._auth: dict[str, str] = {}
+        self._auth: tuple[Header, ...] = ()
 
     def __repr__(self) -> str:
         return f"<QadTransport calls={self.calls}>"
@@ -340,7 +343,7 @@ class QadTransport:
         params: Params | None,
         json: Any,
         headers: dict[str, str] | None,
-    ) -> httpx.Response:
+    ) -> Answer:
         token = await self._tokens.get()
         response = await self._request(method, path, params, json, headers, token.value)
         if response.status_code != 401:
@@ -363,16 +366,22 @@ class QadTransport:
         json: Any,
         headers: dict[str, str] | None,
         token: str,
-    ) -> httpx.Response:
+    ) -> Answer:
         self.calls += 1
         if token != self._token:
             self._token = token
-            self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        merged = {**self._auth, **headers} if headers else self._auth
-        request = self._http.build_request(
-            method, self._url(path, params), json=json, headers=merged
-        )
-        return await self._http.send(request)
+            self._auth = (
+                (b"Authorization", f"Bearer {token}".encode()),
+                (b"Accept", b"application/json"),
+            )
+        sent = self._auth
+        if headers:
+            extra = {name.lower() for name in headers}
+            sent = (
+                *(pair for pair in sent if pair[0].decode().lower() not in extra),
+                *((name.encode(), value.encode()) for name, value in headers.items()),
+            )
+        return await self._http.call(method, self._url(path, params), sent, json=json)
 
     def _url(self, path: str, params: Params | None) -> httpx.URL:
         """The absolute URL of `path` with `params`, parsed once and kept for the next call.
