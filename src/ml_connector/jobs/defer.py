@@ -22,6 +22,13 @@ schedulers look, and however often, one slot is deferred once. ``timestamp`` is 
 (epoch seconds), or None for work asked for now.
 
 Each ``defer_*`` returns a :class:`Deferral`: the new job's id, or why there is none.
+
+Workers take the waiting job of highest **priority**, then the oldest. Connections on one Cin7
+application key share that key's budget (60 calls per rolling minute), so two of them syncing
+at once go no faster than one while a connection on another key waits. :func:`key_order` puts
+a batch of syncs in the order that spreads keys: the first connection of every key, then the
+second of every key, and so on, each round one priority lower than the one before, so workers
+start as many different keys as they can before a second connection of any key.
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ from procrastinate import App
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.types import JSONValue
 
+from ml_connector.cin7.pacer import key_fingerprint
+from ml_connector.store.models import ConnectionConfig
+
 __all__ = [
     "ALERTS_TASK",
     "REPLAY_TASK",
@@ -45,6 +55,7 @@ __all__ = [
     "defer_alerts",
     "defer_replay",
     "defer_sync",
+    "key_order",
     "sync_lock",
 ]
 
@@ -74,15 +85,46 @@ def replay_lock(connection: str, arguments: dict[str, object]) -> str:
     return f"replay:{connection}:{digest.hexdigest()}"
 
 
+def key_order(connections: Sequence[ConnectionConfig]) -> list[tuple[ConnectionConfig, int]]:
+    """``connections`` in the order to queue their syncs, each with its job priority: round
+    after round, one connection of each Cin7 application key (keys and, within a key,
+    connections in the order given), round ``n`` at priority ``-n``. Pure.
+
+    Connections on keys A, A, B, B come out A, B, A, B with priorities 0, 0, -1, -1.
+    """
+    rounds: dict[str, int] = {}
+    ranked: list[tuple[int, int, ConnectionConfig]] = []
+    for index, config in enumerate(connections):
+        key = key_fingerprint(config.cin7.application_key)
+        rank = rounds.get(key, 0)
+        rounds[key] = rank + 1
+        ranked.append((rank, index, config))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return [(config, -rank) for rank, _index, config in ranked]
+
+
 async def defer_sync(
-    app: App, connection: str, *, slot: datetime | None = None, delay: float = 0.0
+    app: App,
+    connection: str,
+    *,
+    slot: datetime | None = None,
+    delay: float = 0.0,
+    priority: int = 0,
 ) -> Deferral:
     """Queue a sync of ``connection``: for schedule ``slot`` (once per slot), or now/after
-    ``delay`` seconds."""
+    ``delay`` seconds; workers take higher ``priority`` first (:func:`key_order`)."""
     if slot is not None:
-        return await _defer_slot(app, SYNC_TASK, sync_lock(connection), connection, slot)
+        return await _defer_slot(
+            app, SYNC_TASK, sync_lock(connection), connection, slot, priority=priority
+        )
     return await _defer(
-        app, SYNC_TASK, sync_lock(connection), delay, connection=connection, timestamp=None
+        app,
+        SYNC_TASK,
+        sync_lock(connection),
+        delay,
+        priority=priority,
+        connection=connection,
+        timestamp=None,
     )
 
 
@@ -129,10 +171,10 @@ async def defer_alerts(
 
 
 async def _defer_slot(
-    app: App, task: str, queueing_lock: str, connection: str, slot: datetime
+    app: App, task: str, queueing_lock: str, connection: str, slot: datetime, *, priority: int = 0
 ) -> Deferral:
     timestamp = int(slot.timestamp())
-    deferrer = app.configure_task(task, queueing_lock=queueing_lock)
+    deferrer = app.configure_task(task, queueing_lock=queueing_lock, priority=priority)
     job = deferrer.make_new_job(connection=connection, timestamp=timestamp)
     try:
         job_id = await app.job_manager.defer_periodic_job(
@@ -148,12 +190,15 @@ async def _defer(
     task: str,
     queueing_lock: str,
     delay: float,
+    *,
+    priority: int = 0,
     **arguments: JSONValue,
 ) -> Deferral:
     deferrer = app.configure_task(
         task,
         queueing_lock=queueing_lock,
         schedule_at=datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None,
+        priority=priority,
     )
     try:
         job_id = await deferrer.defer_async(**arguments)

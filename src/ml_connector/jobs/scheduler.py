@@ -12,7 +12,11 @@ defers it once:
   whose job is gone;
 - :func:`~ml_connector.jobs.defer.defer_sync` with that slot: Procrastinate's periodic-defer
   record makes it once per slot however many schedulers run, and the connection's queueing
-  lock makes it a no-op while a sync of it already waits.
+  lock makes it a no-op while a sync of it already waits;
+- the syncs due in one look are deferred in :func:`~ml_connector.jobs.defer.key_order`, with
+  its priorities, so workers take one connection of each Cin7 application key before a
+  second of any key, and keys sync side by side instead of two connections sharing one key's
+  budget while another key waits.
 
 Paused connections (``connection pause``), connections without a schedule and connections whose
 credentials were refused (until ``connection test`` passes) are skipped. Connections with alert
@@ -32,7 +36,7 @@ from procrastinate import App
 
 from ml_connector.errors import ConfigError
 from ml_connector.jobs.app import job_app
-from ml_connector.jobs.defer import Deferral, defer_alerts, defer_sync
+from ml_connector.jobs.defer import Deferral, defer_alerts, defer_sync, key_order
 from ml_connector.jobs.schema import ensure_job_schema, libpq_url
 from ml_connector.schedule import parse_schedule
 from ml_connector.settings import AppSettings
@@ -93,17 +97,34 @@ def latest_slot(config: ConnectionConfig, due: datetime, now: datetime) -> datet
 async def look(
     app: App, store: Store, now: datetime
 ) -> tuple[list[SchedulerTurn], datetime | None]:
-    """Defer what is due at ``now``; each connection's turn and when the next one is due."""
-    turns: list[SchedulerTurn] = []
+    """Defer what is due at ``now``; each connection's turn and when the next one is due.
+
+    The due syncs are deferred in :func:`~ml_connector.jobs.defer.key_order`, so workers start
+    connections on different Cin7 keys before a second one on any key.
+    """
+    configs = await store.list_connections()
+    turns: dict[str, SchedulerTurn] = {}
+    due: dict[str, datetime] = {}
     soonest: datetime | None = None
-    for config in await store.list_connections():
-        turn = await _turn(app, store, config, now)
-        turns.append(turn)
-        if turn.action == "waiting" and turn.slot is not None:
-            soonest = turn.slot if soonest is None else min(soonest, turn.slot)
+    for config in configs:
+        decided = await _turn(store, config, now)
+        if isinstance(decided, datetime):
+            due[config.name] = decided
+            continue
+        turns[config.name] = decided
+        if decided.action == "waiting" and decided.slot is not None:
+            soonest = decided.slot if soonest is None else min(soonest, decided.slot)
+    for config, priority in key_order([c for c in configs if c.name in due]):
+        slot = due[config.name]
+        deferral = await defer_sync(app, config.name, slot=slot, priority=priority)
+        at = zoned_text(slot, config.sync.timezone)
+        turns[config.name] = SchedulerTurn(
+            config.name, *_described(deferral, at), slot, deferral.job_id
+        )
+    for config in configs:
         if config.id is not None and await store.list_alert_rules(config.id):
             await defer_alerts(app, config.name, slot=_alert_slot(now))
-    return turns, soonest
+    return [turns[config.name] for config in configs], soonest
 
 
 async def run_scheduler(
@@ -142,7 +163,8 @@ async def schedule_forever(
         await sleep(max(wait.total_seconds(), 1.0))
 
 
-async def _turn(app: App, store: Store, config: ConnectionConfig, now: datetime) -> SchedulerTurn:
+async def _turn(store: Store, config: ConnectionConfig, now: datetime) -> SchedulerTurn | datetime:
+    """The turn of a connection not due at ``now``, or the slot to defer its sync for."""
     name = config.name
     if config.sync.paused:
         return SchedulerTurn(name, "skipped", f"paused: `connection resume {name}`")
@@ -161,10 +183,7 @@ async def _turn(app: App, store: Store, config: ConnectionConfig, now: datetime)
     if due > now:
         detail = f"next sync at {zoned_text(due, config.sync.timezone)}"
         return SchedulerTurn(name, "waiting", detail, due)
-    slot = latest_slot(config, due, now)
-    deferral = await defer_sync(app, name, slot=slot)
-    at = zoned_text(slot, config.sync.timezone)
-    return SchedulerTurn(name, *_described(deferral, at), slot, deferral.job_id)
+    return latest_slot(config, due, now)
 
 
 def _described(deferral: Deferral, at: str) -> tuple[TurnAction, str]:
