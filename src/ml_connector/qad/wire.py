@@ -12,11 +12,11 @@ machine httpcore uses (h11) and on asyncio's own `Protocol`:
   may serve the next one (keep-alive);
 - `QadHttpTransport` bounds the requests in flight and keeps idle connections per origin;
 - `QadHttpClient` is an `httpx.AsyncClient` with one more entry point, `call`, which the REST
-  send path uses: it hands bytes to the transport and reads an `Answer` back, building no
-  `httpx.Request` or `httpx.Response` (their headers, URL and stream machinery were about
-  a third of the client's CPU per call). Everything else (the token request, QXtend, tests on
-  `httpx.MockTransport`) goes through httpx as usual, which keeps requests, responses, content
-  decoding and cookies. Its jar reads a response's cookies only when it has a `Set-Cookie`
+  send path and QXtend's QDoc posts use: it hands bytes to the transport and reads an `Answer`
+  back, building no `httpx.Request` or `httpx.Response` (their headers, URL and stream
+  machinery were about a third of the client's CPU per call). The token request, and `call`
+  itself on another transport (`httpx.MockTransport` in tests), go through httpx as usual,
+  which keeps requests, responses, content decoding and cookies. Its jar reads a response's cookies only when it has a `Set-Cookie`
   header (the stdlib cookie jar otherwise builds a `urllib` request per response to find
   nothing).
 
@@ -446,33 +446,35 @@ class QadHttpClient(httpx.AsyncClient):
         headers: tuple[Header, ...] = (),
         *,
         json: Any = None,
+        content: bytes | None = None,
     ) -> Answer:
-        """Send `method` to the absolute `url` with `headers` (and `json` as the body).
+        """Send `method` to the absolute `url` with `headers`, and `json` or `content` as the
+        body (as httpx's `json=` and `content=`).
 
         The answer is read whole. Failures are httpx's exceptions, as from `send`.
         """
         if self._lean is None:
-            response = await self.send(self.build_request(method, url, headers=headers, json=json))
+            built = self.build_request(method, url, headers=headers, json=json, content=content)
+            response = await self.send(built)
             pairs = [(key.lower(), value) for key, value in response.headers.raw]
             return Answer(response.status_code, pairs, response.content)
         if self.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         origin = origin_of(url)
-        body = b""
         template = self._template(url.netloc, headers, json=json is not None)
-        if json is None:
+        body = json_body(json) if json is not None else content or b""
+        if content is None and json is None and method not in _SIZED_METHODS:
             request = h11_request(method, url.raw_path, template.headers)
         else:
-            body = json_body(json)
             length = (b"Content-Length", str(len(body)).encode())
             request = h11_request(method, url.raw_path, [*template.headers.raw_items(), length])
-        answer, content = await self._lean.exchange(origin, request, body, self.timeout.as_dict())
+        answer, received = await self._lean.exchange(origin, request, body, self.timeout.as_dict())
         pairs = list(answer.headers)
         for key, value in pairs:
             if key == b"content-encoding" and value.lower() != b"identity":
-                content = _decoded(answer.headers.raw_items(), content)
+                received = _decoded(answer.headers.raw_items(), received)
                 break
-        return Answer(answer.status_code, pairs, content)
+        return Answer(answer.status_code, pairs, received)
 
     def _template(
         self, host: bytes, headers: tuple[Header, ...], *, json: bool = False
@@ -493,6 +495,10 @@ class QadHttpClient(httpx.AsyncClient):
                 self._heads.clear()
             self._heads[key] = head
         return head
+
+
+_SIZED_METHODS = ("POST", "PUT", "PATCH")
+"""Methods httpx sends a Content-Length with even when there is no body."""
 
 
 def _decoded(headers: list[Header], content: bytes) -> bytes:

@@ -19,10 +19,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from qad_fakes import no_sleep, sandbox_settings
+from qad_fakes import no_sleep, po_spec, sandbox_settings, supplier_spec
 
+from ml_connector.qad import QadOperations
 from ml_connector.qad.models import ItemSpec
+from ml_connector.qad.profile import BUILT_IN
 from ml_connector.qad.rest import RestChannel
+from ml_connector.qad.routing import build_channel
 from ml_connector.qad.wire import Answer, QadHttpClient, QadHttpTransport, qad_http_client
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
@@ -397,6 +400,27 @@ async def test_call_sends_what_httpx_sends_without_building_its_models(
     assert server.connections == 1
 
 
+async def test_call_with_bytes_or_no_body_sends_what_httpx_sends(
+    no_httpx_models: list[str],
+) -> None:
+    soap = ((b"Content-Type", b"text/xml; charset=utf-8"), (b"SOAPAction", b'""'))
+    qdoc = "<soapenv:Envelope>é</soapenv:Envelope>".encode()
+    async with serving(echo) as (server, base), client(base) as http:
+        url = httpx.URL(base + "qxi/services/QdocWebService")
+        await http.call("POST", url, soap, content=qdoc)
+        await http.call("POST", url, AUTH)
+        await http.call("DELETE", url, AUTH)
+        assert no_httpx_models == []
+        await http.post(url, content=qdoc, headers=dict(soap))
+        await http.post(url, headers=dict(AUTH))
+        await http.delete(url, headers=dict(AUTH))
+    lean_soap, lean_empty, lean_delete, *by_httpx = map(_lines, server.requests)
+    assert [lean_soap, lean_empty, lean_delete] == by_httpx
+    assert lean_soap[2] == qdoc
+    assert b"content-length: 0" in lean_empty[1]
+    assert not any(h.startswith(b"content-length") for h in lean_delete[1])
+
+
 async def test_call_reads_status_headers_and_body() -> None:
     async def refuse(request: bytes, writer: asyncio.StreamWriter) -> bool:
         body = b'{"errors": [{"message": "no"}]}'
@@ -544,3 +568,19 @@ async def test_the_rest_channel_reads_and_writes_over_the_lean_path(
     assert created.description == "Électric Motor"
     assert calls >= 4
     assert sandbox.tenant("acme").stats()["unauthorized"] == 1
+
+
+async def test_the_qxtend_channel_posts_qdocs_over_the_lean_path(
+    no_httpx_models: list[str],
+) -> None:
+    sandbox = create_qad_sandbox(tenants=("acme",), seed=7)
+    with ServerThread(sandbox.app) as server:
+        settings = sandbox_settings(sandbox, server.url)
+        async with build_channel(settings, BUILT_IN["qxtend"], sleep=no_sleep) as qad:
+            ops = QadOperations(qad, sleep=no_sleep)
+            await ops.ensure_supplier(supplier_spec())
+            po = await ops.ensure_purchase_order(po_spec("QX000009", lines=2))
+    assert no_httpx_models == ["Request", "Response"]  # the token request, via httpx
+    assert po.number == "QX000009"
+    by_path = sandbox.tenant("acme").stats()["by_path"]
+    assert by_path["POST /qxi/services/QdocWebService maintainPurchaseOrder"] == 1

@@ -22,6 +22,8 @@ An answer becomes one of the project's error classes here, once (`classify`):
 The message texts matched are our reading of QXtend's (D1 describes the conditions, not the
 wording): [INF]. The request body carries the password (session context), so no message, log
 line or exception here ever includes it; errors name the QDoc and the URL.
+
+QDocs go out through `QadHttpClient.call` (`qad/wire.py`), like the REST API's requests.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from ml_connector.qad.qxtend.soap import (
     parse_answer,
     request,
 )
+from ml_connector.qad.wire import Answer, QadHttpClient
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _AUTH_WORDS = ("password", "authenticat", "credential", "login", "log in", "user name")
@@ -112,6 +115,9 @@ def classify(answer: QdocAnswer | SoapFault, what: str) -> QdocAnswer:
     raise RecordRejected(text, system="qad", code=code, errors=errors)
 
 
+_SOAP = ((b"Content-Type", b"text/xml; charset=utf-8"), (b"SOAPAction", b'""'))
+
+
 class QdocTransport:
     """Posts QDocs to one tenant's QdocWebService. `calls` counts the POSTs sent."""
 
@@ -119,7 +125,7 @@ class QdocTransport:
         self,
         url: str,
         context: SessionContext,
-        http: httpx.AsyncClient,
+        http: QadHttpClient,
         *,
         retries: int = 4,
         max_concurrency: int = DEFAULT_IN_FLIGHT,
@@ -128,6 +134,7 @@ class QdocTransport:
         rng: random.Random | None = None,
     ) -> None:
         self.url = url
+        self._url = httpx.URL(url)
         self.context = context
         self._http = http
         self._retries = max(0, retries)
@@ -146,7 +153,6 @@ class QdocTransport:
         session = context or self.context
         what = describe(qdoc, session)
         body = request(qdoc, session, payload)
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
         reason = "no attempt made"
         for attempt in range(self._retries + 1):
             if attempt:
@@ -154,7 +160,7 @@ class QdocTransport:
             try:
                 async with self._slots.slot():
                     self.calls += 1
-                    response = await self._http.post(self.url, content=body, headers=headers)
+                    response = await self._http.call("POST", self._url, _SOAP, content=body)
             except _NOT_SENT as exc:
                 reason = type(exc).__name__
                 continue
@@ -170,7 +176,7 @@ class QdocTransport:
             system="qad",
         )
 
-    def _read(self, response: httpx.Response, what: str) -> QdocAnswer | SoapFault:
+    def _read(self, response: Answer, what: str) -> QdocAnswer | SoapFault:
         status = response.status_code
         if status == 404:
             raise QxtendNotExposed.at(self.url)
