@@ -16,9 +16,9 @@ machine httpcore uses (h11) and on asyncio's own `Protocol`:
   back, building no `httpx.Request` or `httpx.Response` (their headers, URL and stream
   machinery were about a third of the client's CPU per call). The token request, and `call`
   itself on another transport (`httpx.MockTransport` in tests), go through httpx as usual,
-  which keeps requests, responses, content decoding and cookies. Its jar reads a response's cookies only when it has a `Set-Cookie`
-  header (the stdlib cookie jar otherwise builds a `urllib` request per response to find
-  nothing).
+  which keeps requests, responses, content decoding and cookies. Its jar reads a response's
+  cookies only when it has a `Set-Cookie` header (the stdlib cookie jar otherwise builds a
+  `urllib` request per response to find nothing).
 
 Failures surface as httpx's exceptions (`ConnectError`, `ReadTimeout`, `RemoteProtocolError`,
 ...) on both entry points, which the retry rules rely on (`qad/rest/transport.py`).
