@@ -14,8 +14,9 @@ named (created and dropped here; `--database-url`, else `ML_CONNECTOR_DATABASE_U
 (one Cin7 account with the C/2 keys at `--rate-limit` calls per rolling 60 s each, one QAD
 sandbox with a tenant per connection), P stock-first purchases (ordered, received, invoiced,
 all mapped), `ml-connector db upgrade`, the C connections with their suggested mappings. Then
-the clock starts: W `ml-connector worker` processes, one sync job per connection; a connection
-whose job ended before all its purchases landed gets another.
+the clock starts: W `ml-connector worker` processes, one sync job per connection, queued in
+the scheduler's order (round-robin over keys: `jobs.defer.key_order`); a connection whose job
+ended before all its purchases landed gets another.
 
 Figures come from the sandboxes' own books and statistics, never from the connector's store:
 
@@ -224,17 +225,20 @@ async def drive(
     started: float,
     give_up_after: float,
 ) -> tuple[dict[str, float], int]:
-    """Queue one sync per connection; poll the books until every connection landed."""
+    """Queue one sync per connection, in the scheduler's key order; poll the books until
+    every connection landed."""
     from ml_connector.jobs.app import job_app
-    from ml_connector.jobs.defer import defer_sync
+    from ml_connector.jobs.defer import defer_sync, key_order
 
+    async with open_store(load_settings(home.env)) as store:
+        configs = [await store.get_connection(name) for name in names]
     app = job_app(home.env["ML_CONNECTOR_DATABASE_URL"])
     done: dict[str, float] = {}
     redeferred = 0
     idle_since: dict[str, float] = {}
     async with app.open_async():
-        for name in names:
-            await defer_sync(app, name)
+        for config, priority in key_order(configs):
+            await defer_sync(app, config.name, priority=priority)
         with httpx.Client(timeout=60) as http:
             while len(done) < len(names):
                 if time.monotonic() - started > give_up_after:
