@@ -1,8 +1,9 @@
 """Engines and migrations for the store.
 
-SQLite is opened through :mod:`ml_connector.store.sqlite_driver` (aiosqlite, one trip to the
-connection's thread per statement) in WAL mode with foreign keys on and a generous busy timeout;
-every writing transaction starts with ``BEGIN IMMEDIATE``, so two transactions never deadlock
+SQLite is opened through :mod:`ml_connector.store.sqlite_driver` (aiosqlite; most statements run
+on the event loop's thread, and the calls that may wait for a lock or the disk go to the
+connection's thread, where they wait up to a generous busy timeout) in WAL mode with foreign keys
+on; every writing transaction starts with ``BEGIN IMMEDIATE``, so two transactions never deadlock
 upgrading a read lock to a write lock (they queue on the busy timeout instead), and readers keep
 working beside a writer. PostgreSQL uses psycopg 3 in async mode.
 
@@ -79,7 +80,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
             url,
             echo=echo,
             async_creator=partial(
-                sqlite_driver.connect, str(path), timeout=30, check_same_thread=False
+                sqlite_driver.connect, str(path), timeout=_BUSY_TIMEOUT_MS / 1000
             ),
         )
         _configure_sqlite(engine)
@@ -121,7 +122,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=FULL")
         finally:
             cursor.close()
