@@ -94,13 +94,16 @@ async def test_an_append_reads_the_audit_keys_only_when_the_version_may_have_mov
             await store.append(cid, KEY, "completed", "sync")
         with count_statements(store.engine) as again:
             await store.append(cid, KEY, "matched", "sync")
-        assert again.statements == first.statements  # steady: head, seq, insert, head update
+        assert again.statements == first.statements  # steady
         fresh = await SqlStore.open(database_url, store.vault, migrate=False)  # no append yet
         try:
             await fresh.set_health(cid, True, "ok")  # reads the secrets it redacts with
             with count_statements(fresh.engine) as cold:
                 await fresh.append(cid, KEY, "released", "sync")
-            assert cold.statements == first.statements + 1  # one look at the newest version
+            # One look at the newest version; on SQLite also the head, which a store that
+            # has appended remembers (`test_audit_known_head.py`).
+            sqlite = store.engine.dialect.name == "sqlite"
+            assert cold.statements == first.statements + (2 if sqlite else 1)
         finally:
             await fresh.close()
         assert await store.verify(cid) == []
