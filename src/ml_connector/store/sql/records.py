@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -28,9 +28,22 @@ from ml_connector.vocab import RECORD_KINDS, RECORD_STATUSES, RecordKind, Record
 
 __all__ = ["SqlRecords"]
 
+# Built once: every record goes through these, and a statement built anew costs its construction
+# and its cache key again. An UPDATE sets the columns named by its parameters' other keys.
+_r = t.records.c
+_BY_KEY = select(t.records).where(
+    _r.connection_id == bindparam("cid"),
+    _r.kind == bindparam("rkind"),
+    _r.cin7_id == bindparam("rcid"),
+)
+_BY_ID_IN = select(t.records).where(_r.id == bindparam("rid"), _r.connection_id == bindparam("cid"))
+_UPDATE = update(t.records).where(_r.id == bindparam("rid")).returning(*t.records.c)
+
 
 class SqlRecords(SqlChain):
     """:class:`~ml_connector.store.protocols.RecordWrites` and ``RecordReads`` on SQL."""
+
+    _record_insert: Any = None
 
     async def upsert_record(
         self,
@@ -63,34 +76,31 @@ class SqlRecords(SqlChain):
         clean_reason = await self._scrub_text(connection_id, reason)
         secrets = await self._known_secrets(connection_id)
         now = self._clock()
-        r = t.records.c
         async with self._session() as c:
             row = await fetch_one(
                 c,
-                self._insert(t.records)
-                .values(
-                    connection_id=connection_id,
-                    kind=kind,
-                    cin7_id=cin7_id,
-                    reference=reference,
-                    supplier_id=supplier_id,
-                    status=status or "pending",
-                    reason=clean_reason,
-                    latest_version=latest_version,
-                    posted_version=None,
-                    month=month,
-                    amounts=amounts or {},
-                    status_since=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=[r.connection_id, r.kind, r.cin7_id])
-                .returning(*t.records.c),
+                self._new_record(),
+                {
+                    "connection_id": connection_id,
+                    "kind": kind,
+                    "cin7_id": cin7_id,
+                    "reference": reference,
+                    "supplier_id": supplier_id,
+                    "status": status or "pending",
+                    "reason": clean_reason,
+                    "latest_version": latest_version,
+                    "posted_version": None,
+                    "month": month,
+                    "amounts": amounts or {},
+                    "status_since": now,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
             before = None
             if row is None:  # known already: read it, then update what was given
-                row = await self._record_row(
-                    c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+                row = await fetch_one(
+                    c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id}
                 )
                 assert row is not None
                 before = record_from_row(row)
@@ -107,13 +117,7 @@ class SqlRecords(SqlChain):
                     if status != row["status"]:
                         changes["status"] = status
                         changes["status_since"] = now
-                row = await fetch_one(
-                    c,
-                    update(t.records)
-                    .where(r.id == row["id"])
-                    .values(**changes)
-                    .returning(*t.records.c),
-                )
+                row = await fetch_one(c, _UPDATE, {"rid": row["id"], **changes})
             assert row is not None
             after = record_from_row(row)
             self._record_connections[after.id] = after.connection_id
@@ -152,7 +156,7 @@ class SqlRecords(SqlChain):
             raise StoreError(f"no record with id {record_id}")
         secrets = await self._known_secrets(connection_id)
         async with self._session() as c:
-            row = await self._record_row(c, r.id == record_id, r.connection_id == connection_id)
+            row = await fetch_one(c, _BY_ID_IN, {"rid": record_id, "cid": connection_id})
             if row is None:
                 self._record_connections.pop(record_id, None)
                 raise StoreError(f"no record with id {record_id} (retry: its connection moved)")
@@ -168,13 +172,7 @@ class SqlRecords(SqlChain):
                 changes["posted_version"] = posted_version
             if amounts is not None:
                 changes["amounts"] = amounts
-            row = await fetch_one(
-                c,
-                update(t.records)
-                .where(r.id == record_id)
-                .values(**changes)
-                .returning(*t.records.c),
-            )
+            row = await fetch_one(c, _UPDATE, {"rid": record_id, **changes})
             assert row is not None
             after = record_from_row(row)
             self._record_connections[record_id] = after.connection_id
@@ -184,10 +182,9 @@ class SqlRecords(SqlChain):
         return after
 
     async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
-        r = t.records.c
         async with self._session(write=False, single=True) as c:
-            row = await self._record_row(
-                c, r.connection_id == connection_id, r.kind == kind, r.cin7_id == cin7_id
+            row = await fetch_one(
+                c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id}
             )
         return None if row is None else record_from_row(row)
 
@@ -264,3 +261,13 @@ class SqlRecords(SqlChain):
         self, c: AsyncConnection, *where: ColumnElement[bool]
     ) -> RowMapping | None:
         return await fetch_one(c, select(t.records).where(*where))
+
+    def _new_record(self) -> Any:
+        """The record INSERT (it skips a document already known), built once per store."""
+        if self._record_insert is None:
+            self._record_insert = (
+                self._insert(t.records)
+                .on_conflict_do_nothing(index_elements=[_r.connection_id, _r.kind, _r.cin7_id])
+                .returning(*t.records.c)
+            )
+        return self._record_insert

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ml_connector.store import tables as t
 from ml_connector.store.models import Cursor, Snapshot, Staged
@@ -22,6 +22,21 @@ from ml_connector.store.sql.base import IN_CHUNK, SqlBase, fetch_all, fetch_one
 from ml_connector.vocab import RECORD_KINDS, STREAMS, RecordKind, Stream
 
 __all__ = ["SqlCursors", "SqlSnapshots"]
+
+# Built once: every document read goes through these (a statement built anew costs its
+# construction and its cache key again).
+_s = t.snapshots.c
+_LATEST = (
+    select(_s.id, _s.version, _s.hash, _s.last_updated)
+    .where(
+        _s.connection_id == bindparam("cid"),
+        _s.kind == bindparam("skind"),
+        _s.cin7_id == bindparam("scid"),
+    )
+    .order_by(_s.version.desc())
+    .limit(1)
+)
+_INSERT = t.snapshots.insert()
 
 
 class SqlCursors(SqlBase):
@@ -98,11 +113,7 @@ class SqlSnapshots(SqlBase):
         s = t.snapshots.c
         async with self._session() as c:
             latest = await fetch_one(
-                c,
-                select(s.id, s.version, s.hash, s.last_updated)
-                .where(s.connection_id == connection_id, s.kind == kind, s.cin7_id == cin7_id)
-                .order_by(s.version.desc())
-                .limit(1),
+                c, _LATEST, {"cid": connection_id, "skind": kind, "scid": cin7_id}
             )
             if latest is not None and latest["hash"] == digest:
                 if latest["last_updated"] != last_updated:
@@ -119,17 +130,18 @@ class SqlSnapshots(SqlBase):
                 return Staged(version=int(latest["version"]), changed=False, hash=digest)
             version = 1 if latest is None else int(latest["version"]) + 1
             await c.execute(
-                t.snapshots.insert().values(
-                    connection_id=connection_id,
-                    kind=kind,
-                    cin7_id=cin7_id,
-                    reference=reference,
-                    version=version,
-                    last_updated=last_updated,
-                    hash=digest,
-                    payload=payload,
-                    fetched_at=now,
-                )
+                _INSERT,
+                {
+                    "connection_id": connection_id,
+                    "kind": kind,
+                    "cin7_id": cin7_id,
+                    "reference": reference,
+                    "version": version,
+                    "last_updated": last_updated,
+                    "hash": digest,
+                    "payload": payload,
+                    "fetched_at": now,
+                },
             )
         return Staged(version=version, changed=True, hash=digest)
 
