@@ -1,6 +1,7 @@
-"""The QAD HTTP client (`qad/wire.py`) against scripted servers on 127.0.0.1: keep-alive, large
-and chunked bodies, a connection the server dropped, timeouts, refusals, cookies and TLS; and
-its lean entry point `call`, which must send and read the same as httpx without its models."""
+"""The HTTP client (`wire.py`, as `qad/wire.py` sets it up for QAD) against scripted servers
+on 127.0.0.1: keep-alive, large and chunked bodies, a connection the server dropped, timeouts,
+refusals, cookies and TLS; and its lean entry point `call`, which must send and read the same
+as httpx without its models."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from ml_connector.qad.models import ItemSpec
 from ml_connector.qad.profile import BUILT_IN
 from ml_connector.qad.rest import RestChannel
 from ml_connector.qad.routing import build_channel
-from ml_connector.qad.wire import Answer, QadHttpClient, QadHttpTransport, qad_http_client
+from ml_connector.qad.wire import qad_http_client
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
+from ml_connector.wire import Answer, HttpClient, HttpTransport
 
 Reply = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request (its head and body); returns False to stop serving the connection."""
@@ -87,12 +89,12 @@ async def echo(request: bytes, writer: asyncio.StreamWriter) -> bool:
     return True
 
 
-def client(base: str, **kwargs: object) -> QadHttpClient:
+def client(base: str, **kwargs: object) -> HttpClient:
     return qad_http_client(base, timeout=5, max_connections=4, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_requests_go_one_after_another_over_one_connection() -> None:
-    transport = QadHttpTransport(httpx.Limits(max_connections=4))
+    transport = HttpTransport(httpx.Limits(max_connections=4))
     async with serving(echo) as (server, base), client(base, transport=transport) as http:
         for n in range(5):
             response = await http.get("api/erp/items", params={"itemCode": f"W{n}"})
@@ -254,9 +256,7 @@ async def test_https_with_a_trusted_certificate(tmp_path: Path) -> None:
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
     async with (
         serving(echo, tls=server_tls) as (server, base),
-        httpx.AsyncClient(
-            base_url=base, transport=QadHttpTransport(limits, verify=trusting)
-        ) as http,
+        httpx.AsyncClient(base_url=base, transport=HttpTransport(limits, verify=trusting)) as http,
     ):
         first = await http.post("api/erp/items", json={"a": 1})
         second = await http.post("api/erp/items", json={"b": 2})
@@ -284,7 +284,7 @@ async def test_no_more_requests_in_flight_than_the_limit() -> None:
         writer.write(answer())
         return True
 
-    transport = QadHttpTransport(httpx.Limits(max_connections=2))
+    transport = HttpTransport(httpx.Limits(max_connections=2))
     async with serving(slow) as (server, base), client(base, transport=transport) as http:
         answers = await asyncio.gather(*(http.get(f"p{n}") for n in range(6)))
     assert [a.status_code for a in answers] == [200] * 6
@@ -298,7 +298,7 @@ async def test_waiting_for_a_slot_longer_than_the_pool_timeout_is_a_pool_timeout
         writer.write(answer())
         return True
 
-    transport = QadHttpTransport(httpx.Limits(max_connections=1))
+    transport = HttpTransport(httpx.Limits(max_connections=1))
     async with (
         serving(slow) as (_, base),
         httpx.AsyncClient(
@@ -313,7 +313,7 @@ async def test_waiting_for_a_slot_longer_than_the_pool_timeout_is_a_pool_timeout
 
 
 async def test_an_idle_connection_past_its_expiry_is_not_used() -> None:
-    transport = QadHttpTransport(httpx.Limits(max_connections=2, keepalive_expiry=0.05))
+    transport = HttpTransport(httpx.Limits(max_connections=2, keepalive_expiry=0.05))
     async with serving(echo) as (server, base), client(base, transport=transport) as http:
         await http.get("a")
         await http.get("b")  # at once: the same connection
@@ -348,7 +348,7 @@ async def test_an_informational_answer_is_passed_over_and_gzip_is_decoded() -> N
     assert again.json() == {"ok": "unpacked"}
 
 
-# ---- the lean entry point: `QadHttpClient.call` -------------------------------------------------
+# ---- the lean entry point: `HttpClient.call` -------------------------------------------------
 
 AUTH = ((b"Authorization", b"Bearer tok-1"), (b"Accept", b"application/json"))
 
@@ -509,10 +509,10 @@ async def test_call_waits_for_a_slot_and_times_out_as_a_pool_timeout() -> None:
         writer.write(answer())
         return True
 
-    transport = QadHttpTransport(httpx.Limits(max_connections=1))
+    transport = HttpTransport(httpx.Limits(max_connections=1))
     async with (
         serving(slow) as (server, base),
-        QadHttpClient(transport=transport, timeout=httpx.Timeout(5, pool=0.1)) as http,
+        HttpClient(transport=transport, timeout=httpx.Timeout(5, pool=0.1)) as http,
     ):
         url = httpx.URL(base + "a")
         first = asyncio.create_task(http.call("GET", url, AUTH))

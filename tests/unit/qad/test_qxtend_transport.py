@@ -23,7 +23,7 @@ from ml_connector.qad.qxtend.transport import (
     QdocTransport,
     QxtendNotExposed,
 )
-from ml_connector.qad.wire import QadHttpClient
+from ml_connector.wire import HttpClient
 
 URL = "https://acme.example/clouderp/qxi/services/QdocWebService"
 CONTEXT = SessionContext(username="integration", password=SecretStr("s3cret&"), domain="10USA")
@@ -65,7 +65,7 @@ async def post(handler: Handler, *, retries: int = 2) -> tuple[object, int, list
     async def no_sleep(_: float) -> None:
         return None
 
-    async with QadHttpClient(transport=httpx.MockTransport(recording)) as http:
+    async with HttpClient(transport=httpx.MockTransport(recording)) as http:
         transport = QdocTransport(URL, CONTEXT, http, retries=retries, sleep=no_sleep)
         try:
             result: object = await transport.post("receivePurchaseOrder", etree.Element("doc"))
@@ -166,7 +166,7 @@ async def test_the_wsdl_probe_is_a_get() -> None:
         seen.append(request)
         return httpx.Response(200, content=b"<definitions/>")
 
-    async with QadHttpClient(transport=httpx.MockTransport(handler)) as http:
+    async with HttpClient(transport=httpx.MockTransport(handler)) as http:
         transport = QdocTransport(URL, CONTEXT, http)
         assert await transport.wsdl() == (200, b"<definitions/>")
     assert (seen[0].method, seen[0].url.query) == ("GET", b"wsdl=")

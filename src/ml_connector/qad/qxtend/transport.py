@@ -23,7 +23,7 @@ The message texts matched are our reading of QXtend's (D1 describes the conditio
 wording): [INF]. The request body carries the password (session context), so no message, log
 line or exception here ever includes it; errors name the QDoc and the URL.
 
-QDocs go out through `QadHttpClient.call` (`qad/wire.py`), like the REST API's requests.
+QDocs go out through `HttpClient.call` (`ml_connector/wire.py`), like the REST API's requests.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from ml_connector.qad.qxtend.soap import (
     parse_answer,
     request,
 )
-from ml_connector.qad.wire import Answer, QadHttpClient
+from ml_connector.wire import Answer, HttpClient
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _AUTH_WORDS = ("password", "authenticat", "credential", "login", "log in", "user name")
@@ -125,7 +125,7 @@ class QdocTransport:
         self,
         url: str,
         context: SessionContext,
-        http: QadHttpClient,
+        http: HttpClient,
         *,
         retries: int = 4,
         max_concurrency: int = DEFAULT_IN_FLIGHT,

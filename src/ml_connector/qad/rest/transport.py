@@ -9,7 +9,7 @@ Each layer is one function:
 - `QadTransport._attempt` adds the bearer token; on a 401 it asks the token manager for one
   renewal (shared with every concurrent caller) and sends once more; a second 401 is
   `AuthRejected`. A 403 is `PermissionDenied` and is never retried.
-- `QadTransport._request` sends one request through `QadHttpClient.call` (`qad/wire.py`),
+- `QadTransport._request` sends one request through `HttpClient.call` (`ml_connector/wire.py`),
   with the bearer token's headers built once per token.
 - `classify` turns one answer into JSON or an error.
 
@@ -44,7 +44,7 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
-from ml_connector.qad.wire import Answer, Header, QadHttpClient
+from ml_connector.wire import Answer, Header, HttpClient
 
 Params = dict[str, str] | list[tuple[str, str]]
 URL_CACHE_SIZE = 256
@@ -240,7 +240,7 @@ class QadTransport:
 
     def __init__(
         self,
-        http: QadHttpClient,
+        http: HttpClient,
         tokens: TokenManager,
         *,
         retries: int = 4,

@@ -1,0 +1,535 @@
+"""The HTTP client both remotes are called through: httpx, with a lean HTTP/1.1 transport beneath.
+
+A sync pass makes ~25 QAD calls and a Cin7 call per purchase, so the client's own CPU per call
+counts. httpx's default transport goes through httpcore's connection pool and its anyio backend:
+every read and write opens a cancel scope, asks sniffio which library runs, and every request
+walks the pool with locks and shielded scopes. Here the transport is our own, built on the same
+HTTP/1.1 state machine httpcore uses (h11) and on asyncio's own `Protocol`:
+
+- `_Stream` buffers what the event loop delivers, waits for more with one timer per wait,
+  honours the loop's write flow control, and upgrades to TLS with `loop.start_tls`;
+- `_Connection` runs one request/answer exchange through h11 and says whether the connection
+  may serve the next one (keep-alive);
+- `HttpTransport` bounds the requests in flight and keeps idle connections per origin;
+- `HttpClient` is an `httpx.AsyncClient` with one more entry point, `call`, which QAD's REST
+  send path, QXtend's QDoc posts and the Cin7 client's reads use: it hands bytes to the
+  transport and reads an `Answer` back, building no `httpx.Request` or `httpx.Response` (their
+  headers, URL and stream machinery were about a third of the client's CPU per call). QAD's
+  token request, and `call` itself on another transport (`httpx.MockTransport` in tests), go
+  through httpx as usual, which keeps requests, responses, content decoding and cookies. Its
+  jar reads a response's cookies only when it has a `Set-Cookie` header (the stdlib cookie jar
+  otherwise builds a `urllib` request per response to find nothing).
+
+Failures surface as httpx's exceptions (`ConnectError`, `ReadTimeout`, `RemoteProtocolError`,
+...) on both entry points, which the retry rules rely on (`qad/rest/transport.py`,
+`cin7/client.py`).
+"""
+
+# The transport passes each socket call its own timeout: ASYNC109 cannot apply here.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import email.message
+import json
+import ssl
+import time
+from typing import Any
+
+import h11
+import httpx
+
+READ_BUFFER_LIMIT = 1 << 20
+"""Bytes buffered from the server before the socket is paused until the client reads them."""
+READ_SIZE = 64 * 1024
+HEAD_CACHE_SIZE = 16
+
+Origin = tuple[bytes, bytes, int]
+"""Scheme, host and port: the connections kept idle for one origin serve only it."""
+Header = tuple[bytes, bytes]
+"""A header's name and value, as they go on the wire."""
+Timeouts = dict[str, float | None]
+"""httpx's per-request timeouts (`httpx.Timeout.as_dict()`): connect, read, write, pool."""
+
+
+def origin_of(url: httpx.URL) -> Origin:
+    """The origin of an absolute http(s) URL; `httpx.UnsupportedProtocol` for other schemes."""
+    scheme = url.raw_scheme
+    if scheme == b"http":
+        return scheme, url.raw_host, url.port or 80
+    if scheme == b"https":
+        return scheme, url.raw_host, url.port or 443
+    raise httpx.UnsupportedProtocol(f"cannot send to a {url.scheme!r} URL")
+
+
+def h11_request(method: bytes | str, target: bytes, headers: Any) -> h11.Request:
+    """h11's request event; headers it refuses are `httpx.LocalProtocolError`."""
+    try:
+        return h11.Request(method=method, target=target, headers=headers)
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
+
+
+def json_body(value: Any) -> bytes:
+    """`value` as httpx encodes `json=` (since 0.28): compact, UTF-8, no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+class _Stream(asyncio.Protocol):
+    """One connection's bytes: what the event loop delivers, read and written with timeouts."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._eof = False
+        self._lost: Exception | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._waiter: asyncio.Future[bool] | None = None
+
+    # ---- called by the event loop -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) > READ_BUFFER_LIMIT and self._transport is not None:
+            self._transport.pause_reading()
+            self._reading_paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False  # close our side too: HTTP/1.1 has no use for a half-open connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._lost = exc
+        self._writing_paused = False
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    async def _wait(self, timeout: float | None) -> bool:
+        """Wait until the loop calls back (data, EOF, loss, writable); False on timeout."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        try:
+            return bool(await waiter)
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    # ---- called by the transport --------------------------------------------------------------
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        while not self._buffer and not self._eof:
+            if not await self._wait(timeout):
+                raise httpx.ReadTimeout(f"no data from the server within {timeout} s")
+        if self._buffer:
+            data = bytes(self._buffer[:max_bytes])
+            del self._buffer[:max_bytes]
+            if self._reading_paused and len(self._buffer) <= READ_BUFFER_LIMIT // 2:
+                self._reading_paused = False
+                if self._transport is not None:
+                    self._transport.resume_reading()
+            return data
+        if self._lost is not None:
+            raise httpx.ReadError(str(self._lost) or type(self._lost).__name__)
+        return b""  # the server closed the connection: h11 says what that means
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._lost is not None:
+            raise httpx.WriteError("the connection is closed")
+        transport.write(buffer)
+        while self._writing_paused:
+            if not await self._wait(timeout):
+                raise httpx.WriteTimeout(f"the server took no data within {timeout} s")
+        if self._lost is not None:
+            raise httpx.WriteError(str(self._lost) or type(self._lost).__name__)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        assert self._transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                upgraded = await loop.start_tls(
+                    self._transport, self, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError:
+            self._transport.close()
+            raise httpx.ConnectTimeout(f"TLS handshake took over {timeout} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            self._transport.close()
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        if upgraded is None:  # the peer closed during the handshake
+            raise httpx.ConnectError("the connection closed during the TLS handshake")
+        assert isinstance(upgraded, asyncio.Transport)
+        self._transport = upgraded
+
+    @property
+    def stale(self) -> bool:
+        """An idle connection with something to read, or closed: not to be used again."""
+        return bool(self._buffer) or self._eof
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+async def _connect(
+    host: str, port: int, tls: ssl.SSLContext | None, timeout: float | None
+) -> _Stream:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            _, stream = await loop.create_connection(_Stream, host, port)
+    except TimeoutError:
+        raise httpx.ConnectTimeout(f"no connection to {host}:{port} within {timeout} s") from None
+    except OSError as exc:
+        raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+    if tls is not None:
+        await stream.start_tls(tls, host, timeout)
+    return stream
+
+
+class _Connection:
+    """A socket and its HTTP/1.1 state (h11), kept between requests while both allow it."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self.stream = stream
+        self.h11 = h11.Connection(h11.CLIENT)
+        self.idle_since = 0.0
+
+    async def exchange(
+        self, request: h11.Request, body: bytes, timeouts: Timeouts
+    ) -> tuple[h11.Response, bytes]:
+        """Send one request and read its whole answer: the head and the body."""
+        h = self.h11
+        data = h.send(request)
+        if body:
+            data += h.send(h11.Data(data=body))
+        data += h.send(h11.EndOfMessage())
+        await self.stream.write(data, timeouts.get("write"))
+        read = timeouts.get("read")
+        head: h11.Response | None = None
+        chunks: list[bytes] = []
+        while True:
+            event = h.next_event()
+            if event is h11.NEED_DATA:
+                h.receive_data(await self.stream.read(READ_SIZE, read))
+            elif isinstance(event, h11.Response):
+                head = event
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise httpx.RemoteProtocolError("the server closed the connection mid-answer")
+            # an InformationalResponse (1xx) is passed over: the final answer follows
+        assert head is not None
+        return head, chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def reusable(self) -> bool:
+        """Ready for the next request (both sides done, keep-alive): then reset for it."""
+        h = self.h11
+        if h.our_state is h11.DONE and h.their_state is h11.DONE:
+            h.start_next_cycle()
+            return True
+        return False
+
+
+class HttpTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1: a pool of keep-alive connections per origin, h11 for the protocol, asyncio sockets.
+
+    At most `limits.max_connections` requests are in flight (waiting longer than the pool
+    timeout is `httpx.PoolTimeout`); up to `limits.max_keepalive_connections` idle connections
+    are kept for `limits.keepalive_expiry` seconds. A connection the server closed while it was
+    idle is dropped before use; one interrupted mid-request (an error, a cancellation) is
+    closed, never reused. Answers are read whole: both remotes answer with JSON documents.
+    `connections` counts the connections opened.
+    """
+
+    def __init__(self, limits: httpx.Limits, *, verify: ssl.SSLContext | bool = True) -> None:
+        self._verify = verify
+        self._tls: ssl.SSLContext | None = None
+        self._size = limits.max_connections or 100
+        self._in_flight: asyncio.Semaphore | None = None
+        keep = limits.max_keepalive_connections
+        self._keep = self._size if keep is None else keep
+        self._expiry = 5.0 if limits.keepalive_expiry is None else limits.keepalive_expiry
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self.connections = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        origin = origin_of(request.url)
+        sent = h11_request(request.method, request.url.raw_path, request.headers.raw)
+        body = await request.aread()
+        head, content = await self.exchange(
+            origin, sent, body, request.extensions.get("timeout", {})
+        )
+        return httpx.Response(
+            head.status_code,
+            headers=head.headers.raw_items(),
+            stream=httpx.ByteStream(content),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
+
+    async def exchange(
+        self, origin: Origin, request: h11.Request, body: bytes, timeouts: Timeouts
+    ) -> tuple[h11.Response, bytes]:
+        """`request` (and `body`) to `origin` and its whole answer: its head and its body.
+
+        Sent on an idle connection or a new one; errors are httpx's exception types.
+        """
+        slots = self._in_flight
+        if slots is None:
+            slots = self._in_flight = asyncio.Semaphore(self._size)
+        if slots.locked():
+            try:
+                async with asyncio.timeout(timeouts.get("pool")):
+                    await slots.acquire()
+            except TimeoutError:
+                raise httpx.PoolTimeout("no connection slot became free in time") from None
+        else:
+            await slots.acquire()  # a free slot: taken at once, no timer needed
+        try:
+            connection = self._idle_connection(origin) or await self._open(origin, timeouts)
+            try:
+                answer = await connection.exchange(request, body, timeouts)
+            except h11.RemoteProtocolError as exc:
+                connection.stream.close()
+                raise httpx.RemoteProtocolError(str(exc)) from exc
+            except h11.LocalProtocolError as exc:
+                connection.stream.close()
+                raise httpx.LocalProtocolError(str(exc)) from exc
+            except BaseException:
+                connection.stream.close()
+                raise
+            self._release(origin, connection)
+            return answer
+        finally:
+            slots.release()
+
+    def _idle_connection(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            connection = idle.pop()
+            if connection.stream.stale or now - connection.idle_since > self._expiry:
+                connection.stream.close()
+                continue
+            return connection
+        return None
+
+    async def _open(self, origin: Origin, timeouts: Timeouts) -> _Connection:
+        scheme, host, port = origin
+        tls = None
+        if scheme == b"https":
+            if self._tls is None:
+                self._tls = httpx.create_ssl_context(verify=self._verify, trust_env=False)
+            tls = self._tls
+        stream = await _connect(host.decode("ascii"), port, tls, timeouts.get("connect"))
+        self.connections += 1
+        return _Connection(stream)
+
+    def _release(self, origin: Origin, connection: _Connection) -> None:
+        idle = self._idle.setdefault(origin, [])
+        if connection.reusable() and len(idle) < self._keep:
+            connection.idle_since = time.monotonic()
+            idle.append(connection)
+        else:
+            connection.stream.close()
+
+    async def aclose(self) -> None:
+        for idle in self._idle.values():
+            for connection in idle:
+                connection.stream.close()
+        self._idle.clear()
+
+
+class _Cookies(httpx.Cookies):
+    """A cookie jar that skips the stdlib's parsing when a response sets no cookie."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class Answer:
+    """A whole HTTP answer: status, header pairs (names in lower case) and the decoded body."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: list[Header], content: bytes):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status_code} {len(self.content)} bytes>"
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), or None."""
+        wanted = name.lower().encode("ascii")
+        for key, value in self.headers:
+            if key == wanted:
+                return value.decode("latin-1")
+        return None
+
+    def json(self) -> Any:
+        """The body parsed as JSON (`ValueError` when it is not), as `httpx.Response.json`."""
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        """The body decoded as `httpx.Response.text` decodes it: the Content-Type's charset when
+        Python knows it, else UTF-8; undecodable bytes are replaced."""
+        encoding = "utf-8"
+        content_type = self.header("content-type")
+        if content_type is not None:
+            charset = _charset(content_type)
+            if charset is not None:
+                encoding = charset
+        return self.content.decode(encoding, errors="replace")
+
+
+def _charset(content_type: str) -> str | None:
+    """The `charset` parameter of a Content-Type (as httpx reads it), if Python has that codec."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    charset = message.get_content_charset(failobj=None)
+    if charset is None:
+        return None
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return None
+    return charset
+
+
+class HttpClient(httpx.AsyncClient):
+    """`httpx.AsyncClient` with `call`, a lean entry point for the remotes' API requests.
+
+    `call` hands a request to `HttpTransport.exchange` as bytes: no `httpx.Request` or
+    `httpx.Response` is built. It sends what httpx would send — Host, the client's default
+    headers (Accept, Accept-Encoding, Connection, User-Agent), the caller's headers over them,
+    and for a JSON body the body encoded as httpx encodes it with Content-Length and
+    Content-Type — and a compressed answer is decoded by httpx. It neither sends nor stores
+    cookies, nor applies the client's `auth`: callers pass their credentials as headers (QAD's
+    bearer token, Cin7's key headers). With another transport (`httpx.MockTransport` in tests)
+    `call` goes through httpx's `build_request` and `send`, cookies included.
+
+    The jar (`_Cookies`) reads a response's cookies only when it has a `Set-Cookie` header.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._jar = _Cookies(kwargs.get("cookies"))
+        transport = kwargs.get("transport")
+        self._lean = transport if isinstance(transport, HttpTransport) else None
+        self._heads: dict[tuple[bytes, tuple[Header, ...], bool], h11.Request] = {}
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._jar = _Cookies(cookies)
+
+    async def call(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: tuple[Header, ...] = (),
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> Answer:
+        """Send `method` to the absolute `url` with `headers`, and `json` or `content` as the
+        body (as httpx's `json=` and `content=`).
+
+        The answer is read whole. Failures are httpx's exceptions, as from `send`.
+        """
+        if self._lean is None:
+            built = self.build_request(method, url, headers=headers, json=json, content=content)
+            response = await self.send(built)
+            pairs = [(key.lower(), value) for key, value in response.headers.raw]
+            return Answer(response.status_code, pairs, response.content)
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        origin = origin_of(url)
+        template = self._template(url.netloc, headers, json=json is not None)
+        body = json_body(json) if json is not None else content or b""
+        if content is None and json is None and method not in _SIZED_METHODS:
+            request = h11_request(method, url.raw_path, template.headers)
+        else:
+            length = (b"Content-Length", str(len(body)).encode())
+            request = h11_request(method, url.raw_path, [*template.headers.raw_items(), length])
+        answer, received = await self._lean.exchange(origin, request, body, self.timeout.as_dict())
+        pairs = list(answer.headers)
+        for key, value in pairs:
+            if key == b"content-encoding" and value.lower() != b"identity":
+                received = _decoded(answer.headers.raw_items(), received)
+                break
+        return Answer(answer.status_code, pairs, received)
+
+    def _template(
+        self, host: bytes, headers: tuple[Header, ...], *, json: bool = False
+    ) -> h11.Request:
+        """A request whose headers are Host, the client's defaults not overridden, `headers`
+        (and Content-Type for `json`): checked by h11 once per set, then reused as they are.
+        """
+        key = (host, headers, json)
+        head = self._heads.get(key)
+        if head is None:
+            given = {name.lower() for name, _ in headers}
+            defaults = [(k, v) for k, v in self.headers.raw if k.lower() not in given]
+            pairs = [(b"Host", host), *defaults, *headers]
+            if json and b"content-type" not in given:
+                pairs.append((b"Content-Type", b"application/json"))
+            head = h11_request("GET", b"/", pairs)
+            if len(self._heads) >= HEAD_CACHE_SIZE:
+                self._heads.clear()
+            self._heads[key] = head
+        return head
+
+
+_SIZED_METHODS = ("POST", "PUT", "PATCH")
+"""Methods httpx sends a Content-Length with even when there is no body."""
+
+
+def _decoded(headers: list[Header], content: bytes) -> bytes:
+    """A compressed body decoded as httpx decodes it (`httpx.DecodingError` when it cannot)."""
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(content)).read()
