@@ -5,7 +5,8 @@ The send path has one concern per layer (style §2.2):
     pacer (rate budget per application key)
       → retry (rate-limit waits, jittered backoff, error classification: `retry.decide`)
         → auth (the two `api-auth-*` headers, added by `Cin7Auth`)
-          → transport (httpx; injectable, so tests run the sandbox in-process)
+          → transport (`ml_connector.wire`'s lean HTTP/1.1 path; an injected httpx transport,
+            such as the sandbox in-process, goes through httpx)
 
 The client only reads: the connector never writes to Cin7, and a retried POST would duplicate.
 The application key never appears in an exception, a log line or a repr.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -51,6 +52,7 @@ from ml_connector.errors import (
     RecordRejected,
     Unavailable,
 )
+from ml_connector.wire import Header, HttpClient, HttpTransport
 
 DEFAULT_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 MAX_RATE_LIMIT_WAITS = 10  # consecutive rate-limit answers to one request before giving up
@@ -64,8 +66,8 @@ Sleep = Callable[[float], Awaitable[None]]
 _REDACTED = "[redacted]"
 
 
-class Cin7Auth(httpx.Auth):
-    """Adds Cin7's two authentication headers to every request."""
+class Cin7Auth:
+    """Cin7's two authentication headers, sent with every request."""
 
     def __init__(self, account_id: str, application_key: SecretStr) -> None:
         self._account_id = account_id
@@ -74,10 +76,13 @@ class Cin7Auth(httpx.Auth):
     def __repr__(self) -> str:
         return f"Cin7Auth(account_id={self._account_id!r}, application_key={_REDACTED!r})"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["api-auth-accountid"] = self._account_id
-        request.headers["api-auth-applicationkey"] = self._key.get_secret_value()
-        yield request
+    def headers(self) -> tuple[Header, ...]:
+        """The two headers as they go on the wire, after the client's own (UTF-8, as httpx
+        encoded them when it set them on each request)."""
+        return (
+            (b"api-auth-accountid", self._account_id.encode()),
+            (b"api-auth-applicationkey", self._key.get_secret_value().encode()),
+        )
 
 
 class Cin7Client:
@@ -97,6 +102,10 @@ class Cin7Client:
     `RecordRejected` carrying Cin7's `ErrorCode` and `Exception` text.
 
     `calls` counts HTTP requests sent, `rate_limited` the rate-limit answers received.
+
+    Requests go through `ml_connector.wire`'s lean path (`HttpClient.call`); redirects are not
+    followed, and, as for QAD, the environment's proxy and certificate settings are not read.
+    A `transport` (tests: `httpx.MockTransport`, `httpx.ASGITransport`) is sent to via httpx.
     """
 
     def __init__(
@@ -127,13 +136,13 @@ class Cin7Client:
         self.rate_limited = 0
         self._key = key
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
+        self._auth = Cin7Auth(account_id, key).headers()
+        self._http = HttpClient(
+            transport=transport or HttpTransport(httpx.Limits()),
             timeout=httpx.Timeout(timeout),
-            auth=Cin7Auth(account_id, key),
             headers={"Accept": "application/json"},
             follow_redirects=False,
+            trust_env=False,
         )
 
     def __repr__(self) -> str:
@@ -222,14 +231,15 @@ class Cin7Client:
     async def _attempt(self, method: str, endpoint: str, params: dict[str, Any]) -> Decision:
         """Auth → transport: one HTTP request, its failure modes turned into a `Decision`."""
         self.calls += 1
+        url = httpx.URL(self.base_url + endpoint.lstrip("/"), params=params)
         try:
-            response = await self._http.request(method, endpoint, params=params)
-            text = response.text
+            answer = await self._http.call(method, url, self._auth)
+            text = answer.text
         except httpx.TimeoutException as exc:
             return Decision(Outcome.RETRY, message=f"timed out ({type(exc).__name__})")
         except httpx.TransportError as exc:
             return Decision(Outcome.RETRY, message=f"connection failed ({type(exc).__name__})")
-        return decide(response.status_code, text, response.headers)
+        return decide(answer.status_code, text, httpx.Headers(answer.headers))
 
     def _error(self, what: str, decision: Decision) -> Exception:
         status = decision.status

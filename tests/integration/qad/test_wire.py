@@ -10,8 +10,6 @@ import datetime as dt
 import gzip
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from qad_fakes import no_sleep, po_spec, sandbox_settings, supplier_spec
+from scripted_http import answer, serving
 
 from ml_connector.qad import QadOperations
 from ml_connector.qad.models import ItemSpec
@@ -31,56 +30,6 @@ from ml_connector.qad.wire import qad_http_client
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.wire import Answer, HttpClient, HttpTransport
-
-Reply = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
-"""Answers one request (its head and body); returns False to stop serving the connection."""
-
-
-class Server:
-    """An HTTP/1.1 server written by hand, so each test scripts exactly what goes on the wire."""
-
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
-        self.connections = 0
-        self.requests: list[bytes] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length) if length else b""
-                self.requests.append(head + body)
-                if not await self.reply(head + body, writer):
-                    return
-                await writer.drain()
-        finally:
-            writer.close()
-
-
-@asynccontextmanager
-async def serving(
-    reply: Reply, tls: ssl.SSLContext | None = None
-) -> AsyncIterator[tuple[Server, str]]:
-    server = Server(reply)
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=tls)
-    port = listener.sockets[0].getsockname()[1]
-    async with listener:
-        yield server, f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
-
-
-def answer(body: bytes = b'{"ok": true}', *, extra: str = "") -> bytes:
-    return (
-        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        f"{extra}\r\n"
-    ).encode() + body
 
 
 async def echo(request: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -351,21 +300,6 @@ async def test_an_informational_answer_is_passed_over_and_gzip_is_decoded() -> N
 # ---- the lean entry point: `HttpClient.call` -------------------------------------------------
 
 AUTH = ((b"Authorization", b"Bearer tok-1"), (b"Accept", b"application/json"))
-
-
-@pytest.fixture
-def no_httpx_models(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every `httpx.Request` and `httpx.Response` built while the test runs."""
-    built: list[str] = []
-    for model in (httpx.Request, httpx.Response):
-        original = model.__init__
-
-        def counting(self: object, *args: object, _init=original, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
-            built.append(type(self).__name__)
-            _init(self, *args, **kwargs)
-
-        monkeypatch.setattr(model, "__init__", counting)
-    return built
 
 
 def _lines(request: bytes) -> tuple[str, list[bytes], bytes]:
