@@ -152,8 +152,11 @@ class Vault:
         True
         """
         self._follow_file()
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
-        return hkdf.derive(base64.urlsafe_b64decode(self._keys[0]))
+        derived = self._derived.get(purpose)
+        if derived is None:  # each audit append asks: derived once per master key and purpose
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+            derived = self._derived[purpose] = hkdf.derive(base64.urlsafe_b64decode(self._keys[0]))
+        return derived
 
     def decrypt(self, token: str) -> str:
         """Decrypt a token made by :meth:`encrypt` with any key this vault holds.
@@ -236,6 +239,7 @@ class Vault:
             _check_key(key, "a master key")
         self._keys = keys
         self._multi = MultiFernet([Fernet(key) for key in keys])
+        self._derived: dict[bytes, bytes] = {}
 
     def _open(self, token: str) -> str:
         try:

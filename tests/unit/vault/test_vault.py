@@ -109,3 +109,18 @@ async def test_rotation_interrupted_before_commit_keeps_every_secret_readable(
     reloaded = Vault.from_settings(settings)
     assert [reloaded.decrypt(t) for t in tokens] == ["pw-1", "pw-2"]
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_derived_keys_follow_a_key_file_rotated_by_another_process(tmp_path: Path) -> None:
+    settings = load_settings({"ML_CONNECTOR_HOME": str(tmp_path)})
+    vault = Vault.from_settings(settings)
+    before = vault.derive(b"audit-link")
+    assert vault.derive(b"audit-link") == before  # remembered: the same bytes again
+    old = settings.key_file.read_text().strip()
+    new = Vault.generate_key()
+    # As `keys rotate` in another process leaves it: the new key first, the old one after.
+    settings.key_file.write_text(f"{new}\n{old}\n")
+    after = vault.derive(b"audit-link")
+    assert after != before
+    assert after == Vault([new], source="env").derive(b"audit-link")
+    assert vault.derive(b"other") != after
