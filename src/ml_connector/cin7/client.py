@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -66,6 +68,15 @@ Sleep = Callable[[float], Awaitable[None]]
 _REDACTED = "[redacted]"
 
 
+def behind_proxy(url: str) -> bool:
+    """Whether the environment routes `url` through a proxy (as httpx would read it)."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
 class Cin7Auth:
     """Cin7's two authentication headers, sent with every request."""
 
@@ -104,8 +115,11 @@ class Cin7Client:
     `calls` counts HTTP requests sent, `rate_limited` the rate-limit answers received.
 
     Requests go through `ml_connector.wire`'s lean path (`HttpClient.call`); redirects are not
-    followed, and, as for QAD, the environment's proxy and certificate settings are not read.
-    A `transport` (tests: `httpx.MockTransport`, `httpx.ASGITransport`) is sent to via httpx.
+    followed. When the environment names a proxy for the base URL (`HTTPS_PROXY`, `ALL_PROXY`,
+    not bypassed by `NO_PROXY`) they go through httpx, which sends via that proxy and reads the
+    environment's certificate settings (`SSL_CERT_FILE`): Cin7 is on the internet, and egress
+    proxies are common. A `transport` (tests: `httpx.MockTransport`, `httpx.ASGITransport`) is
+    sent to via httpx.
     """
 
     def __init__(
@@ -137,12 +151,15 @@ class Cin7Client:
         self._key = key
         self._sleep = sleep
         self._auth = Cin7Auth(account_id, key).headers()
+        # Behind a proxy the environment names, httpx's own transport sends (through its proxy
+        # mounts, with the environment's certificate settings); otherwise the lean one.
+        proxied = transport is None and behind_proxy(self.base_url)
         self._http = HttpClient(
-            transport=transport or HttpTransport(httpx.Limits()),
+            transport=None if proxied else transport or HttpTransport(httpx.Limits()),
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json"},
             follow_redirects=False,
-            trust_env=False,
+            trust_env=proxied,
         )
 
     def __repr__(self) -> str:

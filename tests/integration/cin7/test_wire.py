@@ -209,3 +209,42 @@ def test_answer_text_decodes_as_httpx_does(content_type: str | None, body: bytes
     headers = [] if content_type is None else [(b"content-type", content_type.encode())]
     expected = httpx.Response(200, headers=headers, content=body).text
     assert Answer(200, headers, body).text == expected
+
+
+async def test_a_proxy_the_environment_names_carries_the_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind an egress proxy (HTTP_PROXY here) the reads go to the proxy, in absolute form."""
+
+    async def proxy(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(b'{"Total": 0}'))
+        return True
+
+    clock = FakeClock()
+    async with serving(proxy) as (server, proxy_url):
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        # The host is never resolved nor reached: only the proxy on 127.0.0.1 is.
+        async with lean_client("http://cin7.invalid/ExternalApi/v2", clock) as client:
+            assert await client.get_json("me") == {"Total": 0}
+    (request,) = server.requests
+    assert request.startswith(b"GET http://cin7.invalid/ExternalApi/v2/me HTTP/1.1\r\n")
+    assert b"\r\napi-auth-accountid: " + ACCOUNT_ID.encode() + b"\r\n" in request
+
+
+async def test_a_host_the_environment_exempts_from_the_proxy_is_read_directly(
+    monkeypatch: pytest.MonkeyPatch, no_httpx_models: list[str]
+) -> None:
+    async def ok(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(b'{"Total": 0}'))
+        return True
+
+    clock = FakeClock()
+    async with serving(ok) as (server, base):
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens: unused
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with lean_client(f"{base}ExternalApi/v2", clock) as client:
+            assert await client.get_json("me") == {"Total": 0}
+    assert server.requests[0].startswith(b"GET /ExternalApi/v2/me HTTP/1.1\r\n")
+    assert no_httpx_models == []  # the lean path
