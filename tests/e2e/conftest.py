@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from e2e_world import World
+from sandbox_config import sandbox_config
 from tiers import mark_tier
 
 from ml_connector.qad.profile import BUILT_IN
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
-from ml_connector.store.models import ConnectionConfig
 from ml_connector.store.sql import SqlStore
 from ml_connector.vault import Vault
 
@@ -57,25 +57,15 @@ async def world(
     sandboxes: tuple[Cin7Sandbox, QadSandbox, str, str], database_url: str, qad_profile: str
 ) -> AsyncIterator[World]:
     cin7, qad, cin7_url, qad_url = sandboxes
-    tenant = qad.tenant("acme")
     store = await SqlStore.open(database_url, Vault.ephemeral())
     config = await store.add_connection(
-        ConnectionConfig.from_settings(
+        sandbox_config(
             "acme",
-            {
-                "cin7_account_id": cin7.account_id,
-                "cin7_application_key": cin7.application_key,
-                "cin7_base_url": cin7_url + "/ExternalApi/v2/",
-                "qad_url": qad_url,
-                "qad_client_id": tenant.client_id,
-                "qad_username": tenant.username,
-                "qad_password": tenant.password,
-                "qad_domain": tenant.domain,
-                "qad_entity": tenant.entity,
-                "allow_local": True,
-                "cin7_rate_limit": 100_000,
-                "qad_profile": BUILT_IN[qad_profile],
-            },
+            cin7,
+            qad,
+            cin7_url=cin7_url,
+            qad_url=qad_url,
+            qad_profile=BUILT_IN[qad_profile],
         )
     )
     w = World(cin7, qad, cin7_url, qad_url, store, config)

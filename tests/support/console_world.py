@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from e2e_world import World
+from sandbox_config import sandbox_config
 
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
@@ -118,22 +119,8 @@ def serve_sandboxes() -> Iterator[Sandboxes]:
 
 
 def acme(boxes: Sandboxes) -> ConnectionConfig:
-    tenant = boxes.qad.tenant("acme")
-    return ConnectionConfig.from_settings(
-        "acme",
-        {
-            "cin7_account_id": boxes.cin7.account_id,
-            "cin7_application_key": boxes.cin7.application_key,
-            "cin7_base_url": boxes.cin7_url + "/ExternalApi/v2/",
-            "qad_url": boxes.qad_url,
-            "qad_client_id": tenant.client_id,
-            "qad_username": tenant.username,
-            "qad_password": tenant.password,
-            "qad_domain": tenant.domain,
-            "qad_entity": tenant.entity,
-            "allow_local": True,
-            "cin7_rate_limit": 100_000,
-        },
+    return sandbox_config(
+        "acme", boxes.cin7, boxes.qad, cin7_url=boxes.cin7_url, qad_url=boxes.qad_url
     )
 
 

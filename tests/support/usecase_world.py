@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from sandbox_config import sandbox_config
 
 from ml_connector.sandbox.cin7 import Cin7Sandbox, create_cin7_sandbox
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
@@ -48,26 +49,16 @@ async def open_setup(database_url: str, purchases: int = 12) -> AsyncIterator[Se
     suggested and applied."""
     cin7 = create_cin7_sandbox(seed=3, suppliers=4, purchases=purchases, rate_limit=100_000)
     qad = create_qad_sandbox(seed=3)
-    tenant = qad.tenant()
     vault = Vault.ephemeral()
     first = await SqlStore.open(database_url, vault)
     second = await SqlStore.open(database_url, vault, migrate=False)
     await first.add_connection(
-        ConnectionConfig.from_settings(
+        sandbox_config(
             "acme",
-            {
-                "cin7_account_id": cin7.account_id,
-                "cin7_application_key": cin7.application_key,
-                "cin7_base_url": "http://127.0.0.1:9/ExternalApi/v2/",
-                "qad_url": qad.base_url("http://127.0.0.1:9"),
-                "qad_client_id": tenant.client_id,
-                "qad_username": tenant.username,
-                "qad_password": tenant.password,
-                "qad_domain": tenant.domain,
-                "qad_entity": tenant.entity,
-                "allow_local": True,
-                "cin7_rate_limit": 100_000,
-            },
+            cin7,
+            qad,
+            cin7_url="http://127.0.0.1:9",
+            qad_url=qad.base_url("http://127.0.0.1:9"),
         )
     )
     s = Setup(database_url, vault, cin7, qad, first, second)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sandbox_config import sandbox_config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -18,7 +19,6 @@ from ml_connector.sandbox.cin7 import create_cin7_sandbox
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.settings import load_settings
-from ml_connector.store.models import ConnectionConfig
 from ml_connector.usecases import open_store, suggest
 
 pytestmark = pytest.mark.postgres
@@ -49,23 +49,13 @@ async def test_twelve_syncs_run_at_once_without_waiting_for_a_connection(
     with ServerThread(cin7.app) as cin7_server, ServerThread(qad.app) as qad_server:
         async with open_store(settings) as store:
             for name in names:
-                tenant = qad.tenant(name)
                 await store.add_connection(
-                    ConnectionConfig.from_settings(
+                    sandbox_config(
                         name,
-                        {
-                            "cin7_account_id": cin7.account_id,
-                            "cin7_application_key": cin7.application_key,
-                            "cin7_base_url": cin7_server.url + "/ExternalApi/v2/",
-                            "qad_url": qad.base_url(qad_server.url, name),
-                            "qad_client_id": tenant.client_id,
-                            "qad_username": tenant.username,
-                            "qad_password": tenant.password,
-                            "qad_domain": tenant.domain,
-                            "qad_entity": tenant.entity,
-                            "allow_local": True,
-                            "cin7_rate_limit": 100_000,
-                        },
+                        cin7,
+                        qad,
+                        cin7_url=cin7_server.url,
+                        qad_url=qad.base_url(qad_server.url, name),
                     )
                 )
                 await suggest(store, name, apply=True)
