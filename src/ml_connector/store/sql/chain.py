@@ -143,14 +143,7 @@ class SqlChain(SqlBase):
                 )
             }
         rows = link_rows(connection_id, head["last_hash"], key.key, key.version, clean, last_seq)
-        if sqlite:
-            # The rows go as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"; a batch
-            # past its page size in several, one after the other): SQLite numbers the rows in
-            # order, so the ids sorted are the rows' (sorted RETURNING would send one statement
-            # per row there).
-            ids: Sequence[int] = sorted((await c.execute(_INSERT_EVENTS, rows)).scalars())
-        else:
-            ids = (await c.execute(_INSERT_EVENTS_IN_ORDER, rows)).scalars().all()
+        ids = await self._insert_events(c, rows)
         await c.execute(
             _MOVE_HEAD,
             {
@@ -203,14 +196,26 @@ class SqlChain(SqlBase):
         )
         if moved.rowcount != 1:
             return None  # the caller reads the head, and forgets this one if it is not that
-        if self._dialect == "sqlite":
-            ids: Sequence[int] = sorted((await c.execute(_INSERT_EVENTS, rows)).scalars())
-        else:
-            ids = (await c.execute(_INSERT_EVENTS_IN_ORDER, rows)).scalars().all()
+        ids = await self._insert_events(c, rows)
         self._remember_head(connection_id, rows[-1]["hash"], key.version, last_seq)
         return [
             audit_from_row({**row, "id": new_id}) for row, new_id in zip(rows, ids, strict=True)
         ]
+
+    async def _insert_events(self, c: AsyncConnection, rows: list[dict[str, Any]]) -> Sequence[int]:
+        """Insert linked event rows; their ids, in the rows' order.
+
+        One row (the common append) is a plain INSERT ... RETURNING. Several go as one
+        multi-row INSERT (SQLAlchemy's "insertmanyvalues"; a batch past its page size in
+        several, one after the other): SQLite numbers the rows in order, so the ids sorted are
+        the rows' (sorted RETURNING would send one statement per row there); PostgreSQL sorts
+        them by parameter order.
+        """
+        if len(rows) == 1:
+            return [(await c.execute(_INSERT_EVENTS, rows[0])).scalar_one()]
+        if self._dialect == "sqlite":
+            return sorted((await c.execute(_INSERT_EVENTS, rows)).scalars())
+        return list((await c.execute(_INSERT_EVENTS_IN_ORDER, rows)).scalars())
 
     def _remember_head(
         self, connection_id: int, last_hash: str, key_version: int, last_seq: dict[str, int]
