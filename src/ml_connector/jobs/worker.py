@@ -39,9 +39,7 @@ from ml_connector.jobs.recovery import STALLED_AFTER, Recovered, prune_finished,
 from ml_connector.jobs.schema import ensure_job_schema, libpq_url
 from ml_connector.jobs.tasks import BUSY_DELAY, RUNTIME_KEY, JobOutcome, JobRuntime, worker_actor
 from ml_connector.settings import AppSettings
-from ml_connector.store.db import create_engine
 from ml_connector.store.protocols import Store
-from ml_connector.store.sql import SqlStore
 from ml_connector.usecases.opening import open_store
 from ml_connector.usecases.remotes import DEFAULT_CONCURRENCY
 
@@ -84,10 +82,7 @@ async def run_worker(
     """Open the settings' store and job queue, then :func:`work` until stopped (``wait=False``:
     until the queue is empty)."""
     libpq_url(settings.database_url)  # refuses SQLite before anything is opened
-    async with open_store(settings) as opened:  # migrated, legacy trails sealed
-        vault = opened.vault
-    engine = create_engine(settings.database_url, pool_size=store_pool_size(concurrency))
-    async with SqlStore(engine, vault) as store:
+    async with open_store(settings, pool_size=store_pool_size(concurrency)) as store:
         await ensure_job_schema(settings.database_url)
         app = job_app(settings.database_url)
         async with app.open_async():

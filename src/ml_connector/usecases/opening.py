@@ -22,10 +22,15 @@ __all__ = ["load_connection", "open_store", "os_user"]
 
 
 @asynccontextmanager
-async def open_store(settings: AppSettings | None = None) -> AsyncIterator[SqlStore]:
-    """The store of these settings (default: from the environment), migrated, with its vault."""
+async def open_store(
+    settings: AppSettings | None = None, *, pool_size: int | None = None
+) -> AsyncIterator[SqlStore]:
+    """The store of these settings (default: from the environment), migrated, with its vault;
+    on PostgreSQL keeping ``pool_size`` connections when given (a job worker's)."""
     settings = settings or load_settings()
-    store = await SqlStore.open(settings.database_url, Vault.from_settings(settings))
+    store = await SqlStore.open(
+        settings.database_url, Vault.from_settings(settings), pool_size=pool_size
+    )
     try:
         yield store
     finally:

@@ -114,13 +114,15 @@ class SqlBase:
         migrate: bool = True,
         echo: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        pool_size: int | None = None,
     ) -> Self:
         """Connect to ``url`` and, unless ``migrate=False``, bring the schema up to date.
 
         With a vault, audit trails written before they were keyed are sealed under the audit
-        key (:mod:`ml_connector.store.audit`).
+        key (:mod:`ml_connector.store.audit`). ``pool_size``: see
+        :func:`~ml_connector.store.db.create_engine`.
         """
-        engine = create_engine(url, echo=echo)
+        engine = create_engine(url, echo=echo, pool_size=pool_size)
         try:
             if migrate:
                 await upgrade(engine)
