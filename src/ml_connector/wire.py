@@ -36,7 +36,9 @@ import email.message
 import json
 import ssl
 import time
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import h11
 import httpx
@@ -62,6 +64,21 @@ def origin_of(url: httpx.URL) -> Origin:
     if scheme == b"https":
         return scheme, url.raw_host, url.port or 443
     raise httpx.UnsupportedProtocol(f"cannot send to a {url.scheme!r} URL")
+
+
+def behind_proxy(url: str) -> bool:
+    """Whether the environment routes `url` through a proxy (`HTTP_PROXY`, `HTTPS_PROXY`,
+    `ALL_PROXY`, not bypassed by `NO_PROXY`), as httpx reads it with `trust_env`.
+
+    The lean transport speaks to the origin only; a client for such a URL is given httpx's own
+    transport instead, which sends through the proxy and reads the environment's certificate
+    settings (`SSL_CERT_FILE`).
+    """
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def h11_request(method: bytes | str, target: bytes, headers: Any) -> h11.Request:

@@ -17,12 +17,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -54,7 +52,7 @@ from ml_connector.errors import (
     RecordRejected,
     Unavailable,
 )
-from ml_connector.wire import Header, HttpClient, HttpTransport
+from ml_connector.wire import Header, HttpClient, HttpTransport, behind_proxy
 
 DEFAULT_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 MAX_RATE_LIMIT_WAITS = 10  # consecutive rate-limit answers to one request before giving up
@@ -66,15 +64,6 @@ M = TypeVar("M", bound=Cin7Model)
 Sleep = Callable[[float], Awaitable[None]]
 
 _REDACTED = "[redacted]"
-
-
-def behind_proxy(url: str) -> bool:
-    """Whether the environment routes `url` through a proxy (as httpx would read it)."""
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies_environment()
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 class Cin7Auth:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from ml_connector.wire import HttpClient, HttpTransport
+from ml_connector.wire import HttpClient, HttpTransport, behind_proxy
 
 
 def qad_http_client(
@@ -13,19 +13,26 @@ def qad_http_client(
     timeout: float,
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None = None,
+    destination: str | None = None,
 ) -> HttpClient:
     """The client a QAD channel sends with; `transport` (tests) replaces the socket transport.
 
-    Redirects are never followed (one could lead off the checked host) and the environment's
-    proxy and certificate settings are not read (`trust_env=False`).
+    Redirects are never followed (one could lead off the checked host). A cloud tenant reached
+    through an egress proxy that the environment names for the tenant URL (`HTTPS_PROXY`,
+    `ALL_PROXY`, not bypassed by `NO_PROXY`) is sent to through httpx, which goes via that proxy
+    and reads the environment's certificate settings (`SSL_CERT_FILE`); otherwise the
+    environment is not read (`trust_env=False`) and requests take the lean path.
+    `destination` is the URL the client sends to when it has no base URL (QXtend's endpoint).
     """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
+    proxied = transport is None and behind_proxy(destination or base_url)
     return HttpClient(
         base_url=base_url,
-        transport=transport or HttpTransport(limits),
+        transport=None if proxied else transport or HttpTransport(limits),
+        limits=limits,
         timeout=timeout,
         follow_redirects=False,
-        trust_env=False,
+        trust_env=proxied,
     )

@@ -111,6 +111,7 @@ class QxtendChannel:
             profile.qxtend_url(settings.base_url), allow_local=settings.allow_local
         )
         self._http = qad_http_client(
+            destination=url,
             transport=transport,
             timeout=timeout,
             max_connections=max(10, 2 * max_concurrency),
