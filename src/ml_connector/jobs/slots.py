@@ -6,6 +6,7 @@ N rows in ``qad_slots``; a process takes a free one with one statement::
 
     UPDATE qad_slots SET holder = :me, expires_at = now + lease
      WHERE (tenant_hash, slot) = (SELECT … WHERE free ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+       AND (waiters ahead of me) < (free slots)
     RETURNING slot
 
 ``SKIP LOCKED`` lets concurrent takers pass each other instead of queueing on one row. A slot
@@ -13,6 +14,14 @@ is free when it has no holder or its lease ran out: the lease is the longest a r
 take (the channel's timeout) plus a minute, so a killed worker's slot returns by itself and a
 live request never loses its own. When all N are taken the caller polls, a few milliseconds at
 first and at most a quarter of a second apart.
+
+Waiters are served first come, first served. A caller that finds no slot it may take joins the
+tenant's queue in ``qad_slot_waiters`` in the same statement (its ``ticket`` says when it came),
+and renews its place each time it asks; the k-th waiter in line takes a slot only when more
+than k are free, and a newcomer only when more are free than there are waiters. So a worker
+that gives a slot back and asks again at once queues behind those already waiting instead of
+taking the slot back before their next poll. A waiter leaves the queue when served or
+cancelled; a killed waiter's place lapses `_QUEUED` seconds after its last poll.
 
 A pass sends QAD dozens of requests per purchase, and two round trips to the database for each
 would cost more than the request itself. So a slot, once taken, serves this process's next
@@ -56,16 +65,43 @@ _CREATE = text(
     "SELECT :tenant, n FROM generate_series(1, :size) AS n "
     "ON CONFLICT (tenant_hash, slot) DO NOTHING"
 )
+_QUEUED = 5.0  # seconds a waiter keeps its place in the queue after its last poll
+_LAST_TICKET = 2**63 - 1  # a newcomer's rank: behind every waiter
+
+# One statement per attempt: take a slot if this caller's turn has come, else join or renew its
+# place in the queue. Its two writes to the queue exclude each other (`taken` or not), so no
+# row is touched twice; a served waiter also prunes the places that lapsed.
 _TAKE = text(
-    "UPDATE qad_slots SET holder = :holder, "
-    "expires_at = extract(epoch FROM clock_timestamp()) + :lease "
-    "WHERE (tenant_hash, slot) = ("
-    " SELECT tenant_hash, slot FROM qad_slots"
+    "WITH clock AS (SELECT extract(epoch FROM clock_timestamp()) AS now), "
+    "mine AS ("
+    " SELECT ticket FROM qad_slot_waiters WHERE tenant_hash = :tenant AND holder = :holder), "
+    "ahead AS ("
+    " SELECT count(*) AS n FROM qad_slot_waiters"
+    " WHERE tenant_hash = :tenant AND expires_at >= (SELECT now FROM clock)"
+    " AND ticket < coalesce((SELECT ticket FROM mine), :last)), "
+    "free AS ("
+    " SELECT count(*) AS n FROM qad_slots"
     " WHERE tenant_hash = :tenant AND slot <= :size"
-    " AND (holder IS NULL OR expires_at < extract(epoch FROM clock_timestamp()))"
-    " ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "RETURNING slot"
+    " AND (holder IS NULL OR expires_at < (SELECT now FROM clock))), "
+    "taken AS ("
+    " UPDATE qad_slots SET holder = :holder, expires_at = (SELECT now FROM clock) + :lease"
+    " WHERE (SELECT n FROM ahead) < (SELECT n FROM free) AND (tenant_hash, slot) = ("
+    "  SELECT tenant_hash, slot FROM qad_slots"
+    "  WHERE tenant_hash = :tenant AND slot <= :size"
+    "  AND (holder IS NULL OR expires_at < (SELECT now FROM clock))"
+    "  ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING slot), "
+    "served AS ("
+    " DELETE FROM qad_slot_waiters WHERE tenant_hash = :tenant"
+    " AND (holder = :holder OR expires_at < (SELECT now FROM clock))"
+    " AND EXISTS (SELECT 1 FROM taken)), "
+    "queued AS ("
+    " INSERT INTO qad_slot_waiters (tenant_hash, holder, expires_at)"
+    " SELECT :tenant, :holder, now + :queued FROM clock WHERE NOT EXISTS (SELECT 1 FROM taken)"
+    " ON CONFLICT (tenant_hash, holder) DO UPDATE SET expires_at = excluded.expires_at) "
+    "SELECT slot FROM taken"
 )
+_LEAVE = text("DELETE FROM qad_slot_waiters WHERE tenant_hash = :tenant AND holder = :holder")
 _FREE = text(
     "UPDATE qad_slots SET holder = NULL, expires_at = NULL "
     "WHERE tenant_hash = :tenant AND holder = ANY(:holders)"
@@ -182,20 +218,34 @@ class SharedInFlight:
 
     async def _take(self) -> _Lease:
         holder = uuid.uuid4().hex
-        params = {"tenant": self._tenant, "size": self.size, "holder": holder, "lease": self.lease}
+        params = {
+            "tenant": self._tenant,
+            "size": self.size,
+            "holder": holder,
+            "lease": self.lease,
+            "queued": _QUEUED,
+            "last": _LAST_TICKET,
+        }
         poll = _FIRST_POLL
-        while True:
-            async with self._connect() as conn:
-                if not self._created:
-                    await conn.execute(_CREATE, params)
-                    self._created = True
-                number = await conn.scalar(_TAKE, params)
-            if number is not None:
-                self.taken += 1
-                return _Lease(int(number), holder, time.monotonic())
-            self.waited += poll
-            await self._sleep(poll)
-            poll = min(_MAX_POLL, poll * 2)
+        served = False
+        try:
+            while True:
+                async with self._connect() as conn:
+                    if not self._created:
+                        await conn.execute(_CREATE, params)
+                        self._created = True
+                    number = await conn.scalar(_TAKE, params)
+                if number is not None:
+                    served = True
+                    self.taken += 1
+                    return _Lease(int(number), holder, time.monotonic())
+                self.waited += poll
+                await self._sleep(poll)
+                poll = min(_MAX_POLL, poll * 2)
+        finally:
+            if not served:
+                # Shielded: a cancelled waiter must not keep its place ahead of the others.
+                await asyncio.shield(self._leave_quietly(holder))
 
     async def _free_quietly(self, leases: list[_Lease]) -> None:
         """Give slots back; when the database cannot be reached their leases end by themselves,
@@ -215,6 +265,16 @@ class SharedInFlight:
         async with self._connect() as conn:
             await conn.execute(
                 _FREE, {"tenant": self._tenant, "holders": [lease.holder for lease in leases]}
+            )
+
+    async def _leave_quietly(self, holder: str) -> None:
+        """Leave the queue; when the database cannot be reached the place lapses by itself."""
+        try:
+            async with self._connect() as conn:
+                await conn.execute(_LEAVE, {"tenant": self._tenant, "holder": holder})
+        except SQLAlchemyError as exc:
+            log.warning(
+                "could not leave the QAD slot queue; the place lapses: %s", type(exc).__name__
             )
 
     @asynccontextmanager

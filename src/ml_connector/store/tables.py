@@ -46,6 +46,7 @@ __all__ = [
     "pacer_calls",
     "pacer_keys",
     "postings",
+    "qad_slot_waiters",
     "qad_slots",
     "records",
     "runs",
@@ -401,4 +402,17 @@ qad_slots = Table(
     Column("slot", Integer, primary_key=True, autoincrement=False),
     Column("holder", String(64), nullable=True),
     Column("expires_at", Float, nullable=True),
+)
+
+# The workers waiting for one of a tenant's slots, in the order they came (`ticket`): a freed
+# slot goes to the longest waiter, not back to the worker that just gave it up. A waiter renews
+# its row each time it asks and leaves it when served; a row not renewed lapses by itself.
+qad_slot_waiters = Table(
+    "qad_slot_waiters",
+    metadata,
+    Column("ticket", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_hash", String(32), nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    UniqueConstraint("tenant_hash", "holder"),
 )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ml_connector.cin7.pacer import key_fingerprint
 from ml_connector.jobs.pacer import SharedPacer
 from ml_connector.jobs.slots import SharedInFlight
+from ml_connector.qad.inflight import tenant_fingerprint
 from ml_connector.store import create_engine
 from ml_connector.store.tables import pacer_calls, pacer_keys, qad_slots
 
@@ -152,6 +153,7 @@ async def test_qad_slots_bound_requests_across_workers(
             select(text("count(*)")).select_from(qad_slots).where(qad_slots.c.holder.isnot(None))
         )
     assert held == 0
+    assert await queued(engines[0]) == 0  # every waiter was served and left the queue
 
 
 async def test_a_killed_workers_slot_frees_itself_when_its_lease_ends(
@@ -218,6 +220,133 @@ async def test_a_slot_held_past_its_turn_goes_back_for_other_workers(
 async def _one_request(bound: SharedInFlight) -> None:
     async with bound.slot():
         pass
+
+
+async def queued(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        count = await conn.scalar(text("SELECT count(*) FROM qad_slot_waiters"))
+    return int(count or 0)
+
+
+class Polls:
+    """A waiter's sleep between polls, counted; a held one parks the waiter until released."""
+
+    def __init__(self, *, held: bool = False) -> None:
+        self.count = 0
+        self.asked = asyncio.Event()  # the waiter found no slot it may take
+        self.gate = asyncio.Event()
+        if not held:
+            self.gate.set()
+
+    async def __call__(self, seconds: float) -> None:
+        self.count += 1
+        self.asked.set()
+        await self.gate.wait()
+        await asyncio.sleep(seconds)
+
+    async def first_miss(self) -> None:
+        await asyncio.wait_for(self.asked.wait(), timeout=10)
+
+
+async def test_a_freed_slot_goes_to_the_waiter_before_its_holder_takes_it_back(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    holder = SharedInFlight(engines[0], url, size=1, hold=0.0)  # gives the slot back each time
+    waiter_polls = Polls(held=True)
+    waiter = SharedInFlight(engines[1], url, size=1, hold=0.0, sleep=waiter_polls)
+    order: list[str] = []
+
+    async def request(bound: SharedInFlight, name: str) -> None:
+        async with bound.slot():
+            order.append(name)
+
+    async with holder.slot():
+        waiting = asyncio.create_task(request(waiter, "waiter"))
+        await waiter_polls.first_miss()
+    # The slot is back in the table while the waiter sleeps; the holder asks again at once, and
+    # keeps asking for half a second.
+    taking_back = asyncio.create_task(request(holder, "holder"))
+    await asyncio.wait({taking_back}, timeout=0.5)
+    assert order == []
+    waiter_polls.gate.set()
+    await asyncio.gather(waiting, taking_back)
+    assert order == ["waiter", "holder"]
+    assert await held_slots(engines[0]) == 0
+    assert await queued(engines[0]) == 0
+
+
+async def test_waiters_are_served_in_the_order_they_came(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    second_polls, third_polls = Polls(held=True), Polls()
+    first = SharedInFlight(engines[0], url, size=1, hold=0.0)
+    second = SharedInFlight(engines[1], url, size=1, hold=0.0, sleep=second_polls)
+    third = SharedInFlight(engines[0], url, size=1, hold=0.0, sleep=third_polls)
+    order: list[str] = []
+
+    async def request(bound: SharedInFlight, name: str) -> None:
+        async with bound.slot():
+            order.append(name)
+
+    async with first.slot():
+        earlier = asyncio.create_task(request(second, "second"))
+        await second_polls.first_miss()
+        later = asyncio.create_task(request(third, "third"))
+        await third_polls.first_miss()
+        assert await queued(engines[0]) == 2
+    polls = third_polls.count
+    taking_back = asyncio.create_task(request(first, "first"))
+    # The slot is free for half a second while the earlier waiter sleeps: the later one keeps
+    # asking, and the first worker asks again, yet neither takes it.
+    await asyncio.wait({later, taking_back}, timeout=0.5)
+    assert order == []
+    assert third_polls.count > polls
+    second_polls.gate.set()
+    await asyncio.gather(earlier, later, taking_back)
+    assert order == ["second", "third", "first"]
+
+
+async def test_a_cancelled_waiter_leaves_the_queue(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    holder = SharedInFlight(engines[0], url, size=1, hold=0.0)
+    quitter_polls = Polls(held=True)
+    quitter = SharedInFlight(engines[1], url, size=1, sleep=quitter_polls)
+    async with holder.slot():
+        waiting = asyncio.create_task(_one_request(quitter))
+        await quitter_polls.first_miss()
+        assert await queued(engines[0]) == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await queued(engines[0]) == 0
+    newcomer = SharedInFlight(engines[1], url, size=1)
+    await _one_request(newcomer)
+    assert newcomer.waited == 0  # nobody ahead: the freed slot is taken at once
+    await newcomer.aclose()
+
+
+async def test_a_killed_waiters_place_lapses(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    url = "https://acme.qad.example/clouderp"
+    async with engines[0].begin() as conn:  # a worker queued, then died without leaving
+        await conn.execute(
+            text(
+                "INSERT INTO qad_slot_waiters (tenant_hash, holder, expires_at) "
+                "VALUES (:tenant, 'killed', extract(epoch FROM clock_timestamp()) + 0.5)"
+            ),
+            {"tenant": tenant_fingerprint(url)},
+        )
+    newcomer = SharedInFlight(engines[1], url, size=1)
+    started = time.monotonic()
+    await _one_request(newcomer)
+    waited = time.monotonic() - started
+    # The slot was free, yet the newcomer stood behind the waiter until its place lapsed.
+    assert 0.3 <= waited < 5
+    assert await queued(engines[0]) == 0  # served: the lapsed place is pruned too
+    await newcomer.aclose()
 
 
 async def test_a_slot_the_database_cannot_take_back_does_not_fail_the_request(

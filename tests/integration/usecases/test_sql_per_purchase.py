@@ -19,7 +19,7 @@ from ml_connector.usecases import sync_connection
 
 PURCHASES = 40
 BOUND = 30
-SHARED_LIMITS = ("qad_slots", "pacer_calls", "mlc_pacer_")
+SHARED_LIMITS = ("qad_slots", "qad_slot_waiters", "pacer_calls", "mlc_pacer_")
 
 
 async def test_a_first_sync_costs_at_most_30_statements_per_purchase(database_url: str) -> None:
