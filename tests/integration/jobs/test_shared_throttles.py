@@ -233,6 +233,7 @@ class Polls:
 
     def __init__(self, *, held: bool = False) -> None:
         self.count = 0
+        self.seconds: list[float] = []
         self.asked = asyncio.Event()  # the waiter found no slot it may take
         self.gate = asyncio.Event()
         if not held:
@@ -240,6 +241,7 @@ class Polls:
 
     async def __call__(self, seconds: float) -> None:
         self.count += 1
+        self.seconds.append(seconds)
         self.asked.set()
         await self.gate.wait()
         await asyncio.sleep(seconds)
@@ -306,6 +308,29 @@ async def test_waiters_are_served_in_the_order_they_came(
     second_polls.gate.set()
     await asyncio.gather(earlier, later, taking_back)
     assert order == ["second", "third", "first"]
+
+
+async def test_the_waiter_next_in_line_asks_more_often_than_those_behind(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    url = "https://acme.qad.example/clouderp"
+    holder = SharedInFlight(engines[0], url, size=1)
+    next_polls, behind_polls = Polls(), Polls()
+    next_in_line = SharedInFlight(engines[1], url, size=1, sleep=next_polls)
+    behind = SharedInFlight(engines[0], url, size=1, sleep=behind_polls)
+    async with holder.slot():
+        first = asyncio.create_task(_one_request(next_in_line))
+        await next_polls.first_miss()
+        second = asyncio.create_task(_one_request(behind))
+        await asyncio.sleep(1.0)  # both back off while the slot stays taken
+    await holder.aclose()
+    await asyncio.gather(first, second)
+    # The next freed slot is the first waiter's: it asks at least every 50 ms, so the slot
+    # does not sit free for long; the one behind it backs off to a quarter of a second.
+    assert max(next_polls.seconds) == 0.05
+    assert max(behind_polls.seconds) == 0.25
+    for bound in (next_in_line, behind):
+        await bound.aclose()
 
 
 async def test_a_cancelled_waiter_leaves_the_queue(
