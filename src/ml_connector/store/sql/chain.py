@@ -28,6 +28,7 @@ from ml_connector.store.audit_keys import LinkKey, StoredKey, choose_key, curren
 from ml_connector.store.models import AuditEvent, TrailEntry
 from ml_connector.store.rows import audit_from_row, record_from_row
 from ml_connector.store.sql.base import SqlBase, fetch_all, fetch_one
+from ml_connector.store.sql.prepared import Prepared, one, run
 
 __all__ = ["SqlChain"]
 
@@ -35,17 +36,21 @@ __all__ = ["SqlChain"]
 # its cache key again.
 _h = t.audit_heads.c
 _a = t.audit_events.c
-_HEAD = select(_h.last_hash, _h.count, _h.key_version).where(_h.connection_id == bindparam("cid"))
-_HEAD_LOCKED = _HEAD.with_for_update()
-_HEAD_AND_LAST_SEQ = _HEAD.add_columns(
-    select(func.max(_a.seq))
-    .where(_a.connection_id == bindparam("cid"), _a.record_key == bindparam("record_key"))
-    .scalar_subquery()
-    .label("last_seq")
+_HEAD_QUERY = select(_h.last_hash, _h.count, _h.key_version).where(
+    _h.connection_id == bindparam("cid")
 )
-_INSERT_EVENTS = t.audit_events.insert().returning(_a.id)
-_INSERT_EVENTS_IN_ORDER = t.audit_events.insert().returning(_a.id, sort_by_parameter_order=True)
-_MOVE_HEAD = (
+_HEAD = Prepared(_HEAD_QUERY)
+_HEAD_LOCKED = Prepared(_HEAD_QUERY.with_for_update())
+_HEAD_AND_LAST_SEQ = Prepared(
+    _HEAD_QUERY.add_columns(
+        select(func.max(_a.seq))
+        .where(_a.connection_id == bindparam("cid"), _a.record_key == bindparam("record_key"))
+        .scalar_subquery()
+        .label("last_seq")
+    )
+)
+_INSERT_EVENT = Prepared(t.audit_events.insert().returning(_a.id))
+_MOVE_HEAD_UPDATE = (
     update(t.audit_heads)
     .where(_h.connection_id == bindparam("cid"))
     .values(
@@ -54,7 +59,29 @@ _MOVE_HEAD = (
         key_version=bindparam("new_version"),
     )
 )
-_MOVE_KNOWN_HEAD = _MOVE_HEAD.where(_h.last_hash == bindparam("old_hash"))
+_MOVE_HEAD = Prepared(_MOVE_HEAD_UPDATE)
+_MOVE_KNOWN_HEAD = Prepared(_MOVE_HEAD_UPDATE.where(_h.last_hash == bindparam("old_hash")))
+
+EVENTS_PER_INSERT = 32
+"""Most events one multi-row INSERT carries; a longer batch is sent in several."""
+_INSERT_EVENTS: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+
+
+def _insert_events_statement(count: int, columns: tuple[str, ...]) -> Prepared:
+    """The INSERT of ``count`` events (their values ``<column>_<i>``), built once per size.
+
+    Each value names its column's type: in a multi-row VALUES SQLAlchemy types only the first.
+    """
+    found = _INSERT_EVENTS.get((count, columns))
+    if found is None:
+        values = [
+            {name: bindparam(f"{name}_{i}", type_=_a[name].type) for name in columns}
+            for i in range(count)
+        ]
+        statement = t.audit_events.insert().values(values).returning(_a.id, _a.record_key, _a.seq)
+        found = _INSERT_EVENTS[(count, columns)] = Prepared(statement)
+    return found
+
 
 KNOWN_RECORDS = 4096
 """Record keys whose last sequence number a store remembers per connection (the newest)."""
@@ -113,11 +140,11 @@ class SqlChain(SqlBase):
         # append committed).
         one_record = sqlite and len(record_keys) == 1
         if one_record:
-            head = await fetch_one(
+            head = await one(
                 c, _HEAD_AND_LAST_SEQ, {"cid": connection_id, "record_key": record_keys[0]}
             )
         else:
-            head = await fetch_one(c, _HEAD if sqlite else _HEAD_LOCKED, {"cid": connection_id})
+            head = await one(c, _HEAD if sqlite else _HEAD_LOCKED, {"cid": connection_id})
         if head is None:
             raise ConfigError(f"no connection with id {connection_id}")
         known = self._known_heads.get(connection_id)
@@ -144,7 +171,8 @@ class SqlChain(SqlBase):
             }
         rows = link_rows(connection_id, head["last_hash"], key.key, key.version, clean, last_seq)
         ids = await self._insert_events(c, rows)
-        await c.execute(
+        await run(
+            c,
             _MOVE_HEAD,
             {
                 "cid": connection_id,
@@ -184,7 +212,8 @@ class SqlChain(SqlBase):
         key = await self._link_key(c, known.key_version)
         last_seq = {k: known.last_seq[k] for k in record_keys}
         rows = link_rows(connection_id, known.last_hash, key.key, key.version, clean, last_seq)
-        moved = await c.execute(
+        moved = await run(
+            c,
             _MOVE_KNOWN_HEAD,
             {
                 "cid": connection_id,
@@ -202,20 +231,24 @@ class SqlChain(SqlBase):
             audit_from_row({**row, "id": new_id}) for row, new_id in zip(rows, ids, strict=True)
         ]
 
-    async def _insert_events(self, c: AsyncConnection, rows: list[dict[str, Any]]) -> Sequence[int]:
+    async def _insert_events(self, c: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert linked event rows; their ids, in the rows' order.
 
-        One row (the common append) is a plain INSERT ... RETURNING. Several go as one
-        multi-row INSERT (SQLAlchemy's "insertmanyvalues"; a batch past its page size in
-        several, one after the other): SQLite numbers the rows in order, so the ids sorted are
-        the rows' (sorted RETURNING would send one statement per row there); PostgreSQL sorts
-        them by parameter order.
+        One row (the common append) is a plain INSERT ... RETURNING; several go as multi-row
+        INSERTs of at most :data:`EVENTS_PER_INSERT` rows. A multi-row INSERT returns its rows
+        in no promised order, so each id is matched to its row by the row's record key and
+        sequence number (unique in a connection's chain).
         """
         if len(rows) == 1:
-            return [(await c.execute(_INSERT_EVENTS, rows[0])).scalar_one()]
-        if self._dialect == "sqlite":
-            return sorted((await c.execute(_INSERT_EVENTS, rows)).scalars())
-        return list((await c.execute(_INSERT_EVENTS_IN_ORDER, rows)).scalars())
+            return [(await run(c, _INSERT_EVENT, rows[0])).scalar_one()]
+        columns = tuple(rows[0])
+        ids: dict[tuple[str, int], int] = {}
+        for start in range(0, len(rows), EVENTS_PER_INSERT):
+            batch = rows[start : start + EVENTS_PER_INSERT]
+            params = {f"{name}_{i}": row[name] for i, row in enumerate(batch) for name in columns}
+            ran = await run(c, _insert_events_statement(len(batch), columns), params)
+            ids.update(((got["record_key"], got["seq"]), got["id"]) for got in ran.rows)
+        return [ids[(row["record_key"], row["seq"])] for row in rows]
 
     def _remember_head(
         self, connection_id: int, last_hash: str, key_version: int, last_seq: dict[str, int]

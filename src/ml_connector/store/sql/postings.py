@@ -21,6 +21,7 @@ from ml_connector.store.models import Posting, Record
 from ml_connector.store.rows import posting_from_row
 from ml_connector.store.rules import check
 from ml_connector.store.sql.base import IN_CHUNK, SqlBase, fetch_all, fetch_one
+from ml_connector.store.sql.prepared import Prepared, one
 from ml_connector.vocab import POSTING_STATES, PostingState
 
 __all__ = ["SqlPostings"]
@@ -29,7 +30,7 @@ __all__ = ["SqlPostings"]
 # Built once (every record posts through it, and a statement built anew costs its construction
 # and its cache key again); the columns it sets are the parameters' other keys.
 _p = t.postings.c
-_RECORD_POSTED = (
+_RECORD_POSTED = Prepared(
     update(t.postings)
     .where(_p.connection_id == bindparam("cid"), _p.natural_key == bindparam("key"))
     .returning(*t.postings.c)
@@ -39,7 +40,7 @@ _RECORD_POSTED = (
 class SqlPostings(SqlBase):
     """:class:`~ml_connector.store.protocols.Postings` on SQL."""
 
-    _intent_insert: Any = None
+    _intent_insert: Prepared | None = None
 
     async def record_intent(
         self,
@@ -57,7 +58,7 @@ class SqlPostings(SqlBase):
         """
         now = self._clock()
         async with self._session() as c:
-            row = await fetch_one(
+            row = await one(
                 c,
                 self._new_intent(),
                 {
@@ -103,7 +104,7 @@ class SqlPostings(SqlBase):
         if record_id is not None:
             changes["record_id"] = record_id
         async with self._session() as c:
-            row = await fetch_one(
+            row = await one(
                 c,
                 _RECORD_POSTED,
                 {"cid": connection_id, "key": natural_key, **changes},
@@ -132,11 +133,11 @@ class SqlPostings(SqlBase):
         assert row is not None
         return posting_from_row(row)
 
-    def _new_intent(self) -> Any:
+    def _new_intent(self) -> Prepared:
         """The intent INSERT (it skips a key already held), built once per store."""
         if self._intent_insert is None:
             p = t.postings.c
-            self._intent_insert = (
+            self._intent_insert = Prepared(
                 self._insert(t.postings)
                 .on_conflict_do_nothing(index_elements=[p.connection_id, p.natural_key])
                 .returning(*t.postings.c)

@@ -24,6 +24,7 @@ from ml_connector.store.rows import record_from_row
 from ml_connector.store.rules import check, check_month, reconcile_lines
 from ml_connector.store.sql.base import fetch_all, fetch_one
 from ml_connector.store.sql.chain import SqlChain
+from ml_connector.store.sql.prepared import Prepared, one
 from ml_connector.vocab import RECORD_KINDS, RECORD_STATUSES, RecordKind, RecordStatus
 
 __all__ = ["SqlRecords"]
@@ -31,19 +32,23 @@ __all__ = ["SqlRecords"]
 # Built once: every record goes through these, and a statement built anew costs its construction
 # and its cache key again. An UPDATE sets the columns named by its parameters' other keys.
 _r = t.records.c
-_BY_KEY = select(t.records).where(
-    _r.connection_id == bindparam("cid"),
-    _r.kind == bindparam("rkind"),
-    _r.cin7_id == bindparam("rcid"),
+_BY_KEY = Prepared(
+    select(t.records).where(
+        _r.connection_id == bindparam("cid"),
+        _r.kind == bindparam("rkind"),
+        _r.cin7_id == bindparam("rcid"),
+    )
 )
-_BY_ID_IN = select(t.records).where(_r.id == bindparam("rid"), _r.connection_id == bindparam("cid"))
-_UPDATE = update(t.records).where(_r.id == bindparam("rid")).returning(*t.records.c)
+_BY_ID_IN = Prepared(
+    select(t.records).where(_r.id == bindparam("rid"), _r.connection_id == bindparam("cid"))
+)
+_UPDATE = Prepared(update(t.records).where(_r.id == bindparam("rid")).returning(*t.records.c))
 
 
 class SqlRecords(SqlChain):
     """:class:`~ml_connector.store.protocols.RecordWrites` and ``RecordReads`` on SQL."""
 
-    _record_insert: Any = None
+    _record_insert: Prepared | None = None
 
     async def upsert_record(
         self,
@@ -77,7 +82,7 @@ class SqlRecords(SqlChain):
         secrets = await self._known_secrets(connection_id)
         now = self._clock()
         async with self._session() as c:
-            row = await fetch_one(
+            row = await one(
                 c,
                 self._new_record(),
                 {
@@ -99,9 +104,7 @@ class SqlRecords(SqlChain):
             )
             before = None
             if row is None:  # known already: read it, then update what was given
-                row = await fetch_one(
-                    c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id}
-                )
+                row = await one(c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id})
                 assert row is not None
                 before = record_from_row(row)
                 changes: dict[str, Any] = {"reference": reference, "updated_at": now}
@@ -117,7 +120,7 @@ class SqlRecords(SqlChain):
                     if status != row["status"]:
                         changes["status"] = status
                         changes["status_since"] = now
-                row = await fetch_one(c, _UPDATE, {"rid": row["id"], **changes})
+                row = await one(c, _UPDATE, {"rid": row["id"], **changes})
             assert row is not None
             after = record_from_row(row)
             self._record_connections[after.id] = after.connection_id
@@ -156,7 +159,7 @@ class SqlRecords(SqlChain):
             raise StoreError(f"no record with id {record_id}")
         secrets = await self._known_secrets(connection_id)
         async with self._session() as c:
-            row = await fetch_one(c, _BY_ID_IN, {"rid": record_id, "cid": connection_id})
+            row = await one(c, _BY_ID_IN, {"rid": record_id, "cid": connection_id})
             if row is None:
                 self._record_connections.pop(record_id, None)
                 raise StoreError(f"no record with id {record_id} (retry: its connection moved)")
@@ -172,7 +175,7 @@ class SqlRecords(SqlChain):
                 changes["posted_version"] = posted_version
             if amounts is not None:
                 changes["amounts"] = amounts
-            row = await fetch_one(c, _UPDATE, {"rid": record_id, **changes})
+            row = await one(c, _UPDATE, {"rid": record_id, **changes})
             assert row is not None
             after = record_from_row(row)
             self._record_connections[record_id] = after.connection_id
@@ -183,9 +186,7 @@ class SqlRecords(SqlChain):
 
     async def get_record(self, connection_id: int, kind: RecordKind, cin7_id: str) -> Record | None:
         async with self._session(write=False, single=True) as c:
-            row = await fetch_one(
-                c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id}
-            )
+            row = await one(c, _BY_KEY, {"cid": connection_id, "rkind": kind, "rcid": cin7_id})
         return None if row is None else record_from_row(row)
 
     async def get_record_by_id(self, record_id: int) -> Record | None:
@@ -262,10 +263,10 @@ class SqlRecords(SqlChain):
     ) -> RowMapping | None:
         return await fetch_one(c, select(t.records).where(*where))
 
-    def _new_record(self) -> Any:
+    def _new_record(self) -> Prepared:
         """The record INSERT (it skips a document already known), built once per store."""
         if self._record_insert is None:
-            self._record_insert = (
+            self._record_insert = Prepared(
                 self._insert(t.records)
                 .on_conflict_do_nothing(index_elements=[_r.connection_id, _r.kind, _r.cin7_id])
                 .returning(*t.records.c)

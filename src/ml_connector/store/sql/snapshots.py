@@ -19,6 +19,7 @@ from ml_connector.store.models import Cursor, Snapshot, Staged
 from ml_connector.store.rows import cursor_from_row, snapshot_from_row
 from ml_connector.store.rules import check, parse_cin7_timestamp, snapshot_hash
 from ml_connector.store.sql.base import IN_CHUNK, SqlBase, fetch_all, fetch_one
+from ml_connector.store.sql.prepared import Prepared, one, run
 from ml_connector.vocab import RECORD_KINDS, STREAMS, RecordKind, Stream
 
 __all__ = ["SqlCursors", "SqlSnapshots"]
@@ -26,7 +27,7 @@ __all__ = ["SqlCursors", "SqlSnapshots"]
 # Built once: every document read goes through these (a statement built anew costs its
 # construction and its cache key again).
 _s = t.snapshots.c
-_LATEST = (
+_LATEST = Prepared(
     select(_s.id, _s.version, _s.hash, _s.last_updated)
     .where(
         _s.connection_id == bindparam("cid"),
@@ -36,7 +37,7 @@ _LATEST = (
     .order_by(_s.version.desc())
     .limit(1)
 )
-_INSERT = t.snapshots.insert()
+_INSERT = Prepared(t.snapshots.insert())
 
 
 class SqlCursors(SqlBase):
@@ -112,9 +113,7 @@ class SqlSnapshots(SqlBase):
         now = self._clock()
         s = t.snapshots.c
         async with self._session() as c:
-            latest = await fetch_one(
-                c, _LATEST, {"cid": connection_id, "skind": kind, "scid": cin7_id}
-            )
+            latest = await one(c, _LATEST, {"cid": connection_id, "skind": kind, "scid": cin7_id})
             if latest is not None and latest["hash"] == digest:
                 if latest["last_updated"] != last_updated:
                     await c.execute(
@@ -129,7 +128,8 @@ class SqlSnapshots(SqlBase):
                     )
                 return Staged(version=int(latest["version"]), changed=False, hash=digest)
             version = 1 if latest is None else int(latest["version"]) + 1
-            await c.execute(
+            await run(
+                c,
                 _INSERT,
                 {
                     "connection_id": connection_id,
