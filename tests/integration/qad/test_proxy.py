@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import pytest
 from qad_fakes import no_sleep, po_spec, sandbox_settings, supplier_spec
-from scripted_http import Reply, serving
+from scripted_http import Reply, answer, serving
 
 from ml_connector.qad import QadOperations
 from ml_connector.qad.profile import BUILT_IN
@@ -18,7 +18,6 @@ from ml_connector.qad.routing import build_channel
 from ml_connector.qad.wire import qad_http_client
 from ml_connector.sandbox.qad import create_qad_sandbox
 from ml_connector.serve import ServerThread
-from ml_connector.wire import HttpTransport
 
 TENANT_HOST = "http://qad-tenant"
 """The tenant's address (an intranet name): never resolved, only the proxy on 127.0.0.1 is."""
@@ -106,15 +105,18 @@ async def test_the_qxtend_channel_posts_qdocs_through_the_proxy(
     assert by_path["POST /qxi/services/QdocWebService maintainPurchaseOrder"] == 1
 
 
-def test_a_tenant_the_environment_exempts_takes_the_lean_path(
-    monkeypatch: pytest.MonkeyPatch, no_proxy_exemptions: None
+async def test_a_tenant_the_environment_exempts_is_called_directly_on_the_lean_path(
+    monkeypatch: pytest.MonkeyPatch, no_proxy_exemptions: None, no_httpx_models: list[str]
 ) -> None:
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("NO_PROXY", "qad.internal")
-    direct = qad_http_client("http://qad.internal/acme/", timeout=5, max_connections=4)
-    proxied = qad_http_client("http://qad.invalid/acme/", timeout=5, max_connections=4)
-    assert isinstance(direct._transport, HttpTransport)
-    assert not isinstance(proxied._transport, HttpTransport)
-    monkeypatch.delenv("HTTP_PROXY")
-    plain = qad_http_client("http://qad.invalid/acme/", timeout=5, max_connections=4)
-    assert isinstance(plain._transport, HttpTransport)
+    async def ok(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(b'{"data": {}}'))
+        return True
+
+    async with serving(ok) as (server, base):
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with qad_http_client(base, timeout=5, max_connections=4) as http:
+            got = await http.call("GET", httpx.URL(f"{base}acme/api/erp/items"))
+    assert got.json() == {"data": {}}
+    assert server.requests[0].startswith(b"GET /acme/api/erp/items HTTP/1.1\r\n")
+    assert no_httpx_models == []  # neither httpx's models nor its proxy
