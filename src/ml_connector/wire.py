@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 import h11
 import httpx
 
+from ml_connector.json_codec import loads
+
 READ_BUFFER_LIMIT = 1 << 20
 """Bytes buffered from the server before the socket is paused until the client reads them."""
 READ_SIZE = 64 * 1024
@@ -425,8 +427,9 @@ class Answer:
         return None
 
     def json(self) -> Any:
-        """The body parsed as JSON (`ValueError` when it is not), as `httpx.Response.json`."""
-        return json.loads(self.content)
+        """The body parsed as JSON (`ValueError` when it is not), as `httpx.Response.json`
+        (`json.loads`, through `json_codec.loads`)."""
+        return loads(self.content)
 
     @property
     def text(self) -> str:

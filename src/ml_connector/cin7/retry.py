@@ -8,7 +8,6 @@ answer 200 with an HTML page.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from ml_connector.errors import FieldError
+from ml_connector.json_codec import loads
 
 DEFAULT_RETRY_AFTER = 60.0
 _MAX_TEXT = 300
@@ -79,7 +79,7 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = No
 def error_details(text: str) -> tuple[str, str | int | None, list[FieldError]]:
     """Cin7's error text and code from an array, a single object, or plain text."""
     try:
-        parsed: Any = json.loads(text) if text.strip() else None
+        parsed: Any = loads(text) if text.strip() else None
     except ValueError:
         parsed = None
     items: list[Mapping[str, Any]] = []
@@ -117,7 +117,7 @@ def _decide(status: int, text: str, headers: Mapping[str, str]) -> Decision:
         if status == 204 or not text.strip():
             return Decision(Outcome.OK, body=None)
         try:
-            return Decision(Outcome.OK, body=json.loads(text))
+            return Decision(Outcome.OK, body=loads(text))
         except ValueError:
             snippet = _clip(_plain(text), 80)
             return Decision(
