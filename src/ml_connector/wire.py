@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import email.message
-import json
 import ssl
 import time
 import urllib.request
@@ -43,7 +42,7 @@ from urllib.parse import urlsplit
 import h11
 import httpx
 
-from ml_connector.json_codec import loads
+from ml_connector.json_codec import dumps_compact, loads
 
 READ_BUFFER_LIMIT = 1 << 20
 """Bytes buffered from the server before the socket is paused until the client reads them."""
@@ -92,8 +91,8 @@ def h11_request(method: bytes | str, target: bytes, headers: Any) -> h11.Request
 
 
 def json_body(value: Any) -> bytes:
-    """`value` as httpx encodes `json=` (since 0.28): compact, UTF-8, no NaN."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """`value` as httpx encodes `json=` (since 0.28): compact, UTF-8, no NaN (`dumps_compact`)."""
+    return dumps_compact(value)
 
 
 class _Stream(asyncio.Protocol):

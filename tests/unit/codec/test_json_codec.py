@@ -8,9 +8,14 @@ characters, U+2028/2029, lone surrogates, non-str keys, BOMs, other encodings, m
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
 import json
 import struct
+import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +23,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ml_connector import json_codec
-from ml_connector.json_codec import loads
+from ml_connector.json_codec import dumps_compact, loads
+
+
+def compact_reference(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def outcome(function: Callable[[Any], Any], value: Any) -> tuple[str, Any]:
@@ -92,6 +101,87 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=25,
 )
+NON_STR_KEYS = st.dictionaries(
+    st.one_of(st.integers(), st.floats(), st.booleans(), st.none(), TEXT), SCALARS, max_size=4
+)
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+
+
+class Size(enum.IntEnum):
+    BIG = 3
+
+
+class Name(str):
+    pass
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+OTHER_VALUES = st.sampled_from(
+    [
+        Colour.RED,
+        Size.BIG,
+        Name("n"),
+        {Name("k"): 1},
+        {"k": Name("v")},
+        Decimal("1.10"),
+        dt.datetime(2026, 12, 3, 9, 0),
+        dt.date(2026, 12, 3),
+        Point(1),
+        {1, 2},
+        b"bytes",
+        object(),
+        {"a": 1, 2: "mixed key types"},
+    ]
+)
+ANY_VALUES = st.one_of(
+    JSON_VALUES, NON_STR_KEYS, OTHER_VALUES, st.lists(OTHER_VALUES, min_size=1, max_size=2)
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ANY_VALUES)
+@example(float("nan"))
+@example([1.0, float("inf")])
+@example({"a": None, "b": float("-inf")})
+@example({"a": [None, 1e-7]})
+@example(1e-05)
+@example("a" * 100 + "0.0000")
+def test_dumps_compact_is_json_byte_for_byte(value: Any) -> None:
+    assert outcome(dumps_compact, value) == outcome(compact_reference, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(FLOATS, st.none()), min_size=1, max_size=3))
+def test_floats_of_every_magnitude_are_written_as_json_writes_them(floats: list[Any]) -> None:
+    """orjson writes NaN, infinities and floats of exponent -5 to -9 another way: json does."""
+    assert outcome(dumps_compact, floats) == outcome(compact_reference, floats)
+
+
+def test_a_circular_value_fails_as_json_fails() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    assert outcome(dumps_compact, loop) == outcome(compact_reference, loop)
+
+
+def test_enum_members_and_uuids_are_written_where_json_refuses() -> None:
+    """The one documented difference: orjson writes these (callers never pass them)."""
+
+    class Plain(enum.Enum):
+        ONE = 1
+
+    some_id = uuid.UUID("41d4155e-ba4e-4163-8468-146d4424778a")
+    assert dumps_compact([Plain.ONE, some_id]) == b'[1,"41d4155e-ba4e-4163-8468-146d4424778a"]'
+    with pytest.raises(TypeError):
+        compact_reference([Plain.ONE])
+
+
 BODY = {
     "items": [{"itemCode": "W-é", "qty": 1.5, "price": 0.0001, "note": None, "ok": True}],
     "id": "94db5f8f-1319-4424-b5f1-0300ee379c65",
@@ -102,6 +192,13 @@ BODY = {
 
 def no_json(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("json was called")
+
+
+def test_plain_values_never_reach_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The common case is orjson's alone: `json` is not called, even with nulls and floats."""
+    compact = compact_reference(BODY)
+    monkeypatch.setattr(json_codec.json, "dumps", no_json)
+    assert dumps_compact(BODY) == compact
 
 
 # ---- texts ----------------------------------------------------------------------------------
