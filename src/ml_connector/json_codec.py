@@ -1,9 +1,10 @@
 """JSON on the hot path: orjson where it gives what the standard library gives, `json` elsewhere.
 
-A sync pass decodes every QAD and Cin7 answer and encodes every QAD request body. orjson does
-that in a fraction of `json`'s CPU, but it is not a drop-in replacement, so each function here
-uses orjson only where its result is provably the standard library's, and otherwise calls
-`json` itself (whose result or exception is then the one callers always had):
+A sync pass decodes every QAD and Cin7 answer and encodes every QAD request body and every hash
+input (audit links, snapshot hashes). orjson does that in a fraction of `json`'s CPU, but it is
+not a drop-in replacement, so each function here uses orjson only where its result is provably
+the standard library's, and otherwise calls `json` itself (whose result or exception is then
+the one callers always had):
 
 - **Decoding** (`loads`): orjson refuses what `json` accepts beyond RFC 8259 (`NaN`,
   `Infinity`, a UTF-8 BOM, lone surrogates, UTF-16/32 bytes, nesting deeper than 1024), and
@@ -11,7 +12,7 @@ uses orjson only where its result is provably the standard library's, and otherw
   a run of 19 or more digits goes to `json` directly: every integer beyond 64 bits is such a
   run (the rare long number within 64 bits, or a long run of digits inside a string, only
   costs orjson's speed-up).
-- **Encoding** (`dumps_compact`): for strings, integers, booleans, None, lists,
+- **Encoding** (`dumps_compact`, `dumps_sorted`): for strings, integers, booleans, None, lists,
   tuples and str-keyed dicts orjson writes `json`'s compact bytes (`ensure_ascii=False`) byte
   for byte — except two kinds of float. orjson writes NaN and ±Infinity as `null` (where
   `allow_nan=False` raises), and a finite float below 1e-4 in magnitude with Python's exponent
@@ -23,8 +24,9 @@ uses orjson only where its result is provably the standard library's, and otherw
   orjson (`OPT_PASSTHROUGH_*` and a `default` that refuses) and goes to `json`.
 
   Two kinds of value `json` refuses are written by orjson all the same: enum members (as their
-  value) and `uuid.UUID` (as its canonical string). Neither reaches the caller here: request
-  bodies are built from plain values.
+  value) and `uuid.UUID` (as its canonical string). Neither can reach the callers here: request
+  bodies are built from plain values, and hash inputs are `redact()`ed (which turns both into
+  plain values) or decoded JSON.
 
 `tests/unit/codec/test_json_codec.py` checks all of this with Hypothesis against the standard
 library, over generated JSON values and generated JSON texts.
@@ -38,7 +40,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps_compact", "loads"]
+__all__ = ["dumps_compact", "dumps_sorted", "loads"]
 
 _LONG_DIGITS = 19
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -51,6 +53,7 @@ _PASSTHROUGH = (
     | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
+_SORTED = _PASSTHROUGH | orjson.OPT_SORT_KEYS
 # orjson's exponent of a tiny float, where `repr` pads it to two digits: `1e-7` for `1e-07`.
 _UNPADDED_EXPONENT = re.compile(rb"e-[6-9](?=[,\]}]|\Z)")
 
@@ -84,6 +87,21 @@ def dumps_compact(value: Any) -> bytes:
         out = None
     if out is None or not _same_as_json(out, value):
         out = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return out
+
+
+def dumps_sorted(value: Any) -> bytes:
+    """`value` as `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False).encode("utf-8")`: the same bytes, the same errors (the bytes hashes are
+    computed over)."""
+    try:
+        out = orjson.dumps(value, default=_refuse, option=_SORTED)
+    except (orjson.JSONEncodeError, TypeError):
+        out = None
+    if out is None or not _same_as_json(out, value):
+        out = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,8 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, SecretBytes, SecretStr
+
+from ml_connector.json_codec import dumps_sorted
 
 __all__ = ["MASK", "canonical_json", "is_secret_key", "redact", "sha256_hex"]
 
@@ -112,10 +113,12 @@ def _scrub(text: str, known: list[str]) -> str:
 
 
 def canonical_json(obj: Any) -> bytes:
-    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8, no NaN."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8, no NaN.
+
+    The bytes of ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False).encode()``, which every stored hash was computed over (`dumps_sorted`).
+    """
+    return dumps_sorted(obj)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -7,13 +7,13 @@ reconcile adds up the same way: what the contract suite checks once holds twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ml_connector.errors import StoreError
+from ml_connector.json_codec import loads
 from ml_connector.store.models import MappingRow, ReconcileLine, Record
 from ml_connector.store.redact import canonical_json, sha256_hex
 
@@ -71,7 +71,7 @@ def snapshot_hash(payload: dict[str, Any], volatile: Sequence[str] = ("LastUpdat
 
 def json_roundtrip(value: Any) -> Any:
     """``value`` as the plain JSON a JSON column gives back (what the trail's hash covers)."""
-    return json.loads(canonical_json(value))
+    return loads(canonical_json(value))
 
 
 def reconcile_lines(

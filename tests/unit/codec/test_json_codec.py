@@ -23,11 +23,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ml_connector import json_codec
-from ml_connector.json_codec import dumps_compact, loads
+from ml_connector.json_codec import dumps_compact, dumps_sorted, loads
 
 
 def compact_reference(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def sorted_reference(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def outcome(function: Callable[[Any], Any], value: Any) -> tuple[str, Any]:
@@ -157,17 +163,30 @@ def test_dumps_compact_is_json_byte_for_byte(value: Any) -> None:
     assert outcome(dumps_compact, value) == outcome(compact_reference, value)
 
 
+@settings(max_examples=600, deadline=None)
+@given(ANY_VALUES)
+@example({"é": 1, "z": 2, "\U00010000": 3, "\uffff": 4, "Z": 5})
+@example({2: "a", 10: "b"})
+@example({"a": 1, 2: "b"})
+@example({"x": float("nan"), "y": None})
+@example({"p": 2.5e-05, "q": [1e-9, 1e-10]})
+def test_dumps_sorted_is_json_byte_for_byte(value: Any) -> None:
+    assert outcome(dumps_sorted, value) == outcome(sorted_reference, value)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(FLOATS, st.none()), min_size=1, max_size=3))
 def test_floats_of_every_magnitude_are_written_as_json_writes_them(floats: list[Any]) -> None:
     """orjson writes NaN, infinities and floats of exponent -5 to -9 another way: json does."""
     assert outcome(dumps_compact, floats) == outcome(compact_reference, floats)
+    assert outcome(dumps_sorted, floats) == outcome(sorted_reference, floats)
 
 
 def test_a_circular_value_fails_as_json_fails() -> None:
     loop: list[Any] = []
     loop.append(loop)
     assert outcome(dumps_compact, loop) == outcome(compact_reference, loop)
+    assert outcome(dumps_sorted, loop) == outcome(sorted_reference, loop)
 
 
 def test_enum_members_and_uuids_are_written_where_json_refuses() -> None:
@@ -196,9 +215,10 @@ def no_json(*args: Any, **kwargs: Any) -> Any:
 
 def test_plain_values_never_reach_json(monkeypatch: pytest.MonkeyPatch) -> None:
     """The common case is orjson's alone: `json` is not called, even with nulls and floats."""
-    compact = compact_reference(BODY)
+    compact, canonical = compact_reference(BODY), sorted_reference(BODY)
     monkeypatch.setattr(json_codec.json, "dumps", no_json)
     assert dumps_compact(BODY) == compact
+    assert dumps_sorted(BODY) == canonical
 
 
 # ---- texts ----------------------------------------------------------------------------------
