@@ -33,9 +33,11 @@ from __future__ import annotations
 import asyncio
 import codecs
 import email.message
+import functools
 import ssl
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -443,8 +445,13 @@ class Answer:
         return self.content.decode(encoding, errors="replace")
 
 
+@functools.lru_cache(maxsize=64)
 def _charset(content_type: str) -> str | None:
-    """The `charset` parameter of a Content-Type (as httpx reads it), if Python has that codec."""
+    """The `charset` parameter of a Content-Type (as httpx reads it), if Python has that codec.
+
+    Remembered per Content-Type: a remote answers with one or two, and parsing one with
+    `email.message` costs more than decoding a typical answer.
+    """
     message = email.message.Message()
     message["content-type"] = content_type
     charset = message.get_content_charset(failobj=None)
@@ -455,6 +462,32 @@ def _charset(content_type: str) -> str | None:
     except LookupError:
         return None
     return charset
+
+
+class AnswerHeaders(Mapping[str, str]):
+    """An answer's header pairs read as `httpx.Headers` reads them (any case; several values of
+    one name joined with ", "), built only when a header is first read: most answers are
+    classified without reading one."""
+
+    __slots__ = ("_headers", "_pairs")
+
+    def __init__(self, pairs: list[Header]) -> None:
+        self._pairs = pairs
+        self._headers: httpx.Headers | None = None
+
+    def _built(self) -> httpx.Headers:
+        if self._headers is None:
+            self._headers = httpx.Headers(self._pairs)
+        return self._headers
+
+    def __getitem__(self, name: str) -> str:
+        return self._built()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 class HttpClient(httpx.AsyncClient):

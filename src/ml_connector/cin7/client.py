@@ -52,7 +52,7 @@ from ml_connector.errors import (
     RecordRejected,
     Unavailable,
 )
-from ml_connector.wire import Header, HttpClient, HttpTransport, behind_proxy
+from ml_connector.wire import AnswerHeaders, Header, HttpClient, HttpTransport, behind_proxy
 
 DEFAULT_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 MAX_RATE_LIMIT_WAITS = 10  # consecutive rate-limit answers to one request before giving up
@@ -245,7 +245,7 @@ class Cin7Client:
             return Decision(Outcome.RETRY, message=f"timed out ({type(exc).__name__})")
         except httpx.TransportError as exc:
             return Decision(Outcome.RETRY, message=f"connection failed ({type(exc).__name__})")
-        return decide(answer.status_code, text, httpx.Headers(answer.headers))
+        return decide(answer.status_code, text, AnswerHeaders(answer.headers))
 
     def _error(self, what: str, decision: Decision) -> Exception:
         status = decision.status
