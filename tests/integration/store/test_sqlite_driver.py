@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ml_connector.store.db import BEGIN_MODE, create_engine
+from ml_connector.store.db import BEGIN_MODE, count_statements, create_engine
 from ml_connector.store.sqlite_driver import SqliteConnection, connect, run_statement
 
 
@@ -353,3 +353,33 @@ async def test_a_lock_held_past_the_timeout_fails_the_statement(
         assert not conn.in_transaction
     finally:
         await conn.close()
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("IMMEDIATE", 2), ("DEFERRED", 2), ("NONE", 1)])
+async def test_a_transaction_s_begin_is_counted_as_a_statement(
+    engine: AsyncEngine, mode: str, expected: int
+) -> None:
+    with count_statements(engine) as counted:
+        async with engine.execution_options(**{BEGIN_MODE: mode}).begin() as c:
+            await c.execute(text("INSERT INTO t (v) VALUES ('counted')"))
+    assert counted.statements == expected
+
+
+async def test_a_begin_the_driver_refuses_fails_as_sqlalchemy_s_error(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = SqliteConnection.run
+
+    async def locked(self: SqliteConnection, many: bool, sql: str, parameters: Any) -> Any:
+        if sql.startswith("BEGIN"):
+            raise sqlite3.OperationalError("database is locked")
+        return await run(self, many, sql, parameters)
+
+    monkeypatch.setattr(SqliteConnection, "run", locked)
+    with pytest.raises(OperationalError, match="database is locked") as raised:
+        async with engine.begin() as c:
+            await c.execute(text("INSERT INTO t (v) VALUES ('never')"))
+    assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    monkeypatch.undo()
+    async with engine.connect() as c:  # nothing was written, and the connection still works
+        assert (await c.execute(text("SELECT count(*) FROM t WHERE v = 'never'"))).scalar() == 0
