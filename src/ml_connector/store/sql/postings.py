@@ -7,11 +7,10 @@ by a crash is looked up in QAD on the next pass and then recorded posted or aban
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -21,7 +20,7 @@ from ml_connector.store.models import Posting, Record
 from ml_connector.store.rows import posting_from_row
 from ml_connector.store.rules import check
 from ml_connector.store.sql.base import IN_CHUNK, SqlBase, fetch_all, fetch_one
-from ml_connector.store.sql.prepared import Prepared, one
+from ml_connector.store.sql.prepared import Prepared, one, run
 from ml_connector.vocab import POSTING_STATES, PostingState
 
 __all__ = ["SqlPostings"]
@@ -35,6 +34,33 @@ _RECORD_POSTED = Prepared(
     .where(_p.connection_id == bindparam("cid"), _p.natural_key == bindparam("key"))
     .returning(*t.postings.c)
 )
+_BY_KEY = Prepared(
+    select(t.postings).where(
+        _p.connection_id == bindparam("cid"), _p.natural_key == bindparam("key")
+    )
+)
+_OF_RECORD = Prepared(
+    select(t.postings)
+    .where(_p.connection_id == bindparam("cid"), _p.record_id == bindparam("rid"))
+    .order_by(_p.id)
+)
+_BY_KEYS: dict[int, Prepared] = {}
+
+
+def _by_keys(count: int) -> tuple[Prepared, int]:
+    """The postings under up to ``count`` keys (``key_0`` …), and how many keys it takes.
+
+    Built once per power of two, so a few statements serve every size (a shorter list repeats
+    its last key).
+    """
+    size = 1 << max(count - 1, 0).bit_length()
+    found = _BY_KEYS.get(size)
+    if found is None:
+        keys = [bindparam(f"key_{i}", type_=_p.natural_key.type) for i in range(size)]
+        found = _BY_KEYS[size] = Prepared(
+            select(t.postings).where(_p.connection_id == bindparam("cid"), _p.natural_key.in_(keys))
+        )
+    return found, size
 
 
 class SqlPostings(SqlBase):
@@ -167,31 +193,24 @@ class SqlPostings(SqlBase):
     ) -> dict[str, Posting]:
         """The postings held under any of ``natural_keys``, by key."""
         keys = list(dict.fromkeys(natural_keys))
-        p = t.postings.c
         out: dict[str, Posting] = {}
+        if not keys:
+            return out
         async with self._session(write=False, single=True) as c:
             for start in range(0, len(keys), IN_CHUNK):
-                rows = await fetch_all(
-                    c,
-                    select(t.postings).where(
-                        p.connection_id == connection_id,
-                        p.natural_key.in_(keys[start : start + IN_CHUNK]),
-                    ),
-                )
+                chunk = keys[start : start + IN_CHUNK]
+                statement, size = _by_keys(len(chunk))
+                params: dict[str, Any] = {"cid": connection_id}
+                params.update((f"key_{i}", chunk[min(i, len(chunk) - 1)]) for i in range(size))
+                rows = (await run(c, statement, params)).rows
                 out.update((row["natural_key"], posting_from_row(row)) for row in rows)
         return out
 
     async def posted_state(self, connection_id: int, record: Record | int) -> dict[str, Posting]:
         """Everything recorded in QAD for one record (intents included), by natural key."""
         record_id = record.id if isinstance(record, Record) else record
-        p = t.postings.c
         async with self._session(write=False, single=True) as c:
-            rows = await fetch_all(
-                c,
-                select(t.postings)
-                .where(p.connection_id == connection_id, p.record_id == record_id)
-                .order_by(p.id),
-            )
+            rows = (await run(c, _OF_RECORD, {"cid": connection_id, "rid": record_id})).rows
         return {row["natural_key"]: posting_from_row(row) for row in rows}
 
     async def open_intents(self, connection_id: int) -> list[Posting]:
@@ -218,11 +237,5 @@ class SqlPostings(SqlBase):
 
     async def _posting_row(
         self, c: AsyncConnection, connection_id: int, natural_key: str
-    ) -> RowMapping | None:
-        p = t.postings.c
-        return await fetch_one(
-            c,
-            select(t.postings).where(
-                p.connection_id == connection_id, p.natural_key == natural_key
-            ),
-        )
+    ) -> Mapping[Any, Any] | None:
+        return await one(c, _BY_KEY, {"cid": connection_id, "key": natural_key})
