@@ -213,3 +213,20 @@ async def test_a_failed_statement_rolls_its_transaction_back(store: SqlStore, ci
     # The connection went back to the pool in a usable state.
     assert (await store.record_intent(cid, "PO-3", "purchase", None)).natural_key == "PO-3"
     assert await store.get_posting(cid, "PO-3") is not None
+
+
+async def test_an_echoing_engine_logs_prepared_statements(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await SqlStore.open(database_url, echo=True)
+    try:
+        caplog.set_level("INFO", logger="sqlalchemy.engine")
+        async with store.engine.begin() as c:
+            await run(c, Prepared(RECORD_BY_KEY), {"cid": 1, "rcid": "PO-echo"})
+    finally:
+        await store.close()
+    messages = [record.getMessage() for record in caplog.records]
+    sql = next(m for m in messages if m.startswith("SELECT records.id"))
+    assert messages[messages.index(sql) + 1] == "[prepared] " + repr(
+        (1, "PO-echo") if store.dialect == "sqlite" else {"cid": 1, "rcid": "PO-echo"}
+    )
