@@ -1,10 +1,10 @@
 """JSON on the hot path: orjson where it gives what the standard library gives, `json` elsewhere.
 
-A sync pass decodes every QAD and Cin7 answer and encodes every QAD request body and every hash
-input (audit links, snapshot hashes). orjson does that in a fraction of `json`'s CPU, but it is
-not a drop-in replacement, so each function here uses orjson only where its result is provably
-the standard library's, and otherwise calls `json` itself (whose result or exception is then
-the one callers always had):
+A sync pass decodes every QAD and Cin7 answer and every JSON column it reads, and encodes every
+QAD request body and every hash input (audit links, snapshot hashes). orjson does that in a
+fraction of `json`'s CPU, but it is not a drop-in replacement, so each function here uses
+orjson only where its result is provably the standard library's, and otherwise calls `json`
+itself (whose result or exception is then the one callers always had):
 
 - **Decoding** (`loads`): orjson refuses what `json` accepts beyond RFC 8259 (`NaN`,
   `Infinity`, a UTF-8 BOM, lone surrogates, UTF-16/32 bytes, nesting deeper than 1024), and
@@ -68,8 +68,10 @@ def loads(data: bytes | str) -> Any:
     """
     if isinstance(data, str):
         long_number = _RUN_STR in data.translate(_STR_DIGITS_TO_ZERO)
-    else:
+    elif isinstance(data, bytes):
         long_number = _RUN_BYTES in data.translate(_DIGITS_TO_ZERO)
+    else:  # bytearray, or what json refuses (SQLite hands a number-like column over as one)
+        long_number = True
     if not long_number:
         try:
             return orjson.loads(data)

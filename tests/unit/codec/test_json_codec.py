@@ -371,3 +371,8 @@ def test_plain_answers_never_reach_json(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(json_codec.json, "loads", no_json)
     assert loads(text) == BODY
     assert loads(text.encode()) == BODY
+
+
+@pytest.mark.parametrize("data", [12, 1.5, None, bytearray(b"[1]"), memoryview(b"[2]")])
+def test_what_is_neither_str_nor_bytes_is_json_s_to_decode(data: Any) -> None:
+    assert outcome(loads, data) == outcome(json.loads, data)
