@@ -27,6 +27,10 @@ itself (whose result or exception is then the one callers always had):
   value) and `uuid.UUID` (as its canonical string). Neither can reach the callers here: request
   bodies are built from plain values, and hash inputs are `redact()`ed (which turns both into
   plain values) or decoded JSON.
+- **Column text** (`dumps_text`, SQLAlchemy's JSON column serializer): what is stored only has to
+  decode to the same values as `json.dumps`' text, not be the same text, so orjson's compact
+  UTF-8 is kept for any float; NaN, infinities (`null` again) and what orjson refuses go to
+  `json.dumps`, whose text (", " and ": " separators, ASCII escapes, `NaN`) older rows have.
 
 `tests/unit/codec/test_json_codec.py` checks all of this with Hypothesis against the standard
 library, over generated JSON values and generated JSON texts.
@@ -40,7 +44,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps_compact", "dumps_sorted", "loads"]
+__all__ = ["dumps_compact", "dumps_sorted", "dumps_text", "loads"]
 
 _LONG_DIGITS = 19
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -105,6 +109,23 @@ def dumps_sorted(value: Any) -> bytes:
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
     return out
+
+
+def dumps_text(value: Any) -> str:
+    """`value` as JSON text that decodes to what `json.dumps(value)` decodes to, the same errors.
+
+    >>> dumps_text({"n": 1, "s": "é"})
+    '{"n":1,"s":"é"}'
+    >>> dumps_text({"x": float("nan")})  # json's text: orjson would write null
+    '{"x": NaN}'
+    """
+    try:
+        out = orjson.dumps(value, default=_refuse, option=_PASSTHROUGH)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)
+    if b"null" in out and orjson.loads(out) != value:
+        return json.dumps(value)
+    return out.decode()
 
 
 def _refuse(value: Any) -> Any:

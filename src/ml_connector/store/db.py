@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
 from ml_connector.errors import StoreError
-from ml_connector.json_codec import loads
+from ml_connector.json_codec import dumps_text, loads
 from ml_connector.settings import ensure_home, normalise_database_url, safe_url
 from ml_connector.store import sqlite_driver
 
@@ -69,9 +69,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
     None), with up to 10 more opened when they are all in use; a job worker sizes it from how
     many jobs it runs at once.
 
-    JSON columns are written with `json.dumps` as SQLAlchemy does (the invoice search matches
-    the stored text, ``"InvoiceNumber": "…``) and read with `json_codec.loads`: the values
-    `json.loads` gives, for less CPU.
+    JSON columns are written with `json_codec.dumps_text` (compact text, or `json.dumps`' where
+    orjson would write another value) and read with `json_codec.loads`: the values `json.loads`
+    gives, for less CPU.
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
@@ -85,6 +85,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
         engine = create_async_engine(
             url,
             echo=echo,
+            json_serializer=dumps_text,
             json_deserializer=loads,
             async_creator=partial(
                 sqlite_driver.connect, str(path), timeout=_BUSY_TIMEOUT_MS / 1000
@@ -94,7 +95,12 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
         return engine
     sizing = {} if pool_size is None else {"pool_size": pool_size}
     return create_async_engine(
-        url, echo=echo, json_deserializer=loads, pool_pre_ping=True, **sizing
+        url,
+        echo=echo,
+        json_serializer=dumps_text,
+        json_deserializer=loads,
+        pool_pre_ping=True,
+        **sizing,
     )
 
 

@@ -92,15 +92,20 @@ class SqlRecordSearch:
             where.append(or_(r.supplier_id == wanted, r.supplier_id.in_(named)))
         if query.invoice.strip():
             s = t.snapshots.c
-            # The payload is stored as JSON text (json.dumps' ", " and ": " separators on both
-            # back-ends), so an invoice number is `"InvoiceNumber": "<number>` inside it.
-            needle = f'%"InvoiceNumber": "{_like(query.invoice.strip())}%'
+            # The payload is stored as JSON text: compact (`json_codec.dumps_text`), or with
+            # json.dumps' ", " and ": " separators in older rows and where json wrote it, so an
+            # invoice number is `"InvoiceNumber":"<number>` or `"InvoiceNumber": "<number>`.
+            number = _like(query.invoice.strip())
+            payload = cast(s.payload, Text)
             holding = select(s.cin7_id).where(
                 s.connection_id == connection_id,
                 s.kind == query.kind,
                 s.version == r.latest_version,
                 s.cin7_id == r.cin7_id,
-                cast(s.payload, Text).like(needle, escape=_ESCAPE),
+                or_(
+                    payload.like(f'%"InvoiceNumber":"{number}%', escape=_ESCAPE),
+                    payload.like(f'%"InvoiceNumber": "{number}%', escape=_ESCAPE),
+                ),
             )
             where.append(holding.exists())
         if query.changed_from is not None:

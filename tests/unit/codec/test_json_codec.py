@@ -23,7 +23,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ml_connector import json_codec
-from ml_connector.json_codec import dumps_compact, dumps_sorted, loads
+from ml_connector.json_codec import dumps_compact, dumps_sorted, dumps_text, loads
 
 
 def compact_reference(value: Any) -> bytes:
@@ -174,6 +174,19 @@ def test_dumps_sorted_is_json_byte_for_byte(value: Any) -> None:
     assert outcome(dumps_sorted, value) == outcome(sorted_reference, value)
 
 
+def text_values(function: Callable[[Any], str]) -> Callable[[Any], Any]:
+    return lambda value: json.loads(function(value))
+
+
+@settings(max_examples=600, deadline=None)
+@given(ANY_VALUES)
+@example({"x": float("nan"), "y": None})
+@example([float("inf"), 1e-7, 2.5e-05, 2**64])
+@example({1: "int key", "s": "é\u2028"})
+def test_dumps_text_decodes_to_what_json_dumps_decodes_to(value: Any) -> None:
+    assert outcome(text_values(dumps_text), value) == outcome(text_values(json.dumps), value)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(FLOATS, st.none()), min_size=1, max_size=3))
 def test_floats_of_every_magnitude_are_written_as_json_writes_them(floats: list[Any]) -> None:
@@ -219,6 +232,7 @@ def test_plain_values_never_reach_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_codec.json, "dumps", no_json)
     assert dumps_compact(BODY) == compact
     assert dumps_sorted(BODY) == canonical
+    assert loads(dumps_text(BODY)) == BODY
 
 
 # ---- texts ----------------------------------------------------------------------------------
