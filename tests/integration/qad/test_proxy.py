@@ -5,6 +5,8 @@ sent to directly, on the lean path."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -15,8 +17,9 @@ from ml_connector.qad import QadOperations
 from ml_connector.qad.profile import BUILT_IN
 from ml_connector.qad.rest import RestChannel
 from ml_connector.qad.routing import build_channel
+from ml_connector.qad.settings import QadSettings
 from ml_connector.qad.wire import qad_http_client
-from ml_connector.sandbox.qad import create_qad_sandbox
+from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 
 TENANT_HOST = "http://qad-tenant"
@@ -66,17 +69,28 @@ def no_proxy_exemptions(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@asynccontextmanager
+async def behind_a_proxy(
+    sandbox: QadSandbox, monkeypatch: pytest.MonkeyPatch, seen: list[bytes]
+) -> AsyncIterator[QadSettings]:
+    """The sandbox's tenant at `TENANT_HOST`, which HTTP_PROXY routes through a forwarding
+    proxy recording each request line in `seen`: yields the tenant's settings."""
+    with ServerThread(sandbox.app) as qad:
+        async with serving(forwarding_to(qad.url, seen)) as (_, proxy_url):
+            monkeypatch.setenv("HTTP_PROXY", proxy_url)
+            yield sandbox_settings(sandbox, TENANT_HOST)
+
+
 async def test_the_rest_channel_reaches_a_tenant_through_the_proxy(
     monkeypatch: pytest.MonkeyPatch, no_proxy_exemptions: None
 ) -> None:
     sandbox = create_qad_sandbox(tenants=("acme",), seed=7)
     seen: list[bytes] = []
-    with ServerThread(sandbox.app) as qad:
-        async with serving(forwarding_to(qad.url, seen)) as (_, proxy_url):
-            monkeypatch.setenv("HTTP_PROXY", proxy_url)
-            settings = sandbox_settings(sandbox, TENANT_HOST)
-            async with RestChannel(settings, sleep=no_sleep) as channel:
-                item = await channel.get_item("WID-100")
+    async with (
+        behind_a_proxy(sandbox, monkeypatch, seen) as settings,
+        RestChannel(settings, sleep=no_sleep) as channel,
+    ):
+        item = await channel.get_item("WID-100")
     assert item is not None
     # the token request and the API read, both in absolute form to the proxy
     assert seen[0].startswith(b"POST http://qad-tenant/")
@@ -89,14 +103,13 @@ async def test_the_qxtend_channel_posts_qdocs_through_the_proxy(
 ) -> None:
     sandbox = create_qad_sandbox(tenants=("acme",), seed=7)
     seen: list[bytes] = []
-    with ServerThread(sandbox.app) as qad:
-        async with serving(forwarding_to(qad.url, seen)) as (_, proxy_url):
-            monkeypatch.setenv("HTTP_PROXY", proxy_url)
-            settings = sandbox_settings(sandbox, TENANT_HOST)
-            async with build_channel(settings, BUILT_IN["qxtend"], sleep=no_sleep) as channel:
-                ops = QadOperations(channel, sleep=no_sleep)
-                await ops.ensure_supplier(supplier_spec())
-                po = await ops.ensure_purchase_order(po_spec("QX000011", lines=1))
+    async with (
+        behind_a_proxy(sandbox, monkeypatch, seen) as settings,
+        build_channel(settings, BUILT_IN["qxtend"], sleep=no_sleep) as channel,
+    ):
+        ops = QadOperations(channel, sleep=no_sleep)
+        await ops.ensure_supplier(supplier_spec())
+        po = await ops.ensure_purchase_order(po_spec("QX000011", lines=1))
     assert po.number == "QX000011"
     qdocs = [line for line in seen if b"/qxi/services/QdocWebService" in line]
     assert qdocs
