@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from ml_connector.store import SqlStore, create_engine, current_revision, head_revision, upgrade
-from ml_connector.store.db import alembic_config
+from ml_connector.store.db import HEAD_REVISION, alembic_config
 from ml_connector.store.tables import metadata
 
 
@@ -85,6 +88,40 @@ async def test_open_applies_migrations_unless_told_not_to(database_url: str) -> 
     store = await SqlStore.open(database_url)
     await store.close()
     assert await current_revision(database_url) == head_revision()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+async def test_a_database_part_way_up_is_brought_to_the_head(database_url: str) -> None:
+    await upgrade(database_url, "0005_keyed_audit")
+    assert await current_revision(database_url) == "0005_keyed_audit"
+    await upgrade(database_url)
+    assert await current_revision(database_url) == HEAD_REVISION
+    assert await _diff(database_url) == []
+
+
+def test_a_store_at_the_head_opens_without_loading_alembic(tmp_path: Path) -> None:
+    """Each start of a process opens the store: at the head it needs no Alembic at all."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    probe = (
+        "import asyncio, sys\n"
+        "from ml_connector.store import SqlStore\n"
+        "async def main():\n"
+        f"    store = await SqlStore.open({url!r})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+
+    def alembic_loaded() -> str:
+        run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert alembic_loaded() == "True"  # a new file: migrated
+    assert alembic_loaded() == "False"  # at the head: opened as it is
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:

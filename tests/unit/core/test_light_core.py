@@ -127,10 +127,12 @@ def test_the_planner_does_not_reach_the_store_or_the_clients() -> None:
 
 def test_the_closure_reader_sees_what_the_store_imports() -> None:
     # A check that passes by seeing nothing proves nothing: the same reader finds SQLAlchemy
-    # and Alembic behind the store, and httpx behind the Cin7 client.
+    # behind the store, and httpx behind the Cin7 client. Alembic is imported in the bodies
+    # of the functions that migrate (a store at the head opens without it), so it is not seen.
     store = {name.split(".")[0] for name in import_closure("ml_connector.store.sql")}
     client = {name.split(".")[0] for name in import_closure("ml_connector.cin7.client")}
-    assert {"sqlalchemy", "alembic"} <= store
+    assert "sqlalchemy" in store
+    assert "alembic" not in store
     assert "httpx" in client
 
 
