@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from ml_connector.sandbox import SERVER_HTTP
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -20,7 +22,8 @@ def free_port() -> int:
 
 
 class ServerThread:
-    """`with ServerThread(app) as server: server.url` — uvicorn on loopback, stopped on exit."""
+    """`with ServerThread(app) as server: server.url` — uvicorn on loopback, stopped on exit,
+    with the sandboxes' HTTP/1.1 server (`ml_connector.sandbox.SERVER_HTTP`)."""
 
     def __init__(self, app: Any, *, port: int | None = None, log_level: str = "warning") -> None:
         self.port = port or free_port()
@@ -28,6 +31,7 @@ class ServerThread:
             app,
             host="127.0.0.1",
             port=self.port,
+            http=SERVER_HTTP,
             log_level=log_level,
             lifespan="off",
             access_log=False,

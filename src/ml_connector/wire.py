@@ -3,12 +3,13 @@
 A sync pass makes ~25 QAD calls and a Cin7 call per purchase, so the client's own CPU per call
 counts. httpx's default transport goes through httpcore's connection pool and its anyio backend:
 every read and write opens a cancel scope, asks sniffio which library runs, and every request
-walks the pool with locks and shielded scopes. Here the transport is our own, built on the same
-HTTP/1.1 state machine httpcore uses (h11) and on asyncio's own `Protocol`:
+walks the pool with locks and shielded scopes. Here the transport is our own, built on
+`ml_connector.http11` (requests written there, answers parsed by llhttp through httptools)
+and on asyncio's own `Protocol`:
 
 - `_Stream` buffers what the event loop delivers, waits for more with one timer per wait,
   honours the loop's write flow control, and upgrades to TLS with `loop.start_tls`;
-- `_Connection` runs one request/answer exchange through h11 and says whether the connection
+- `_Connection` runs one request/answer exchange and says whether the connection
   may serve the next one (keep-alive);
 - `HttpTransport` bounds the requests in flight and keeps idle connections per origin;
 - `HttpClient` is an `httpx.AsyncClient` with one more entry point, `call`, which QAD's REST
@@ -41,9 +42,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import h11
 import httpx
 
+from ml_connector.http11 import AnswerReader, Received, header_block, request_head
 from ml_connector.json_codec import dumps_compact, loads
 
 READ_BUFFER_LIMIT = 1 << 20
@@ -82,14 +83,6 @@ def behind_proxy(url: str) -> bool:
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
     return not urllib.request.proxy_bypass(parts.hostname or "")
-
-
-def h11_request(method: bytes | str, target: bytes, headers: Any) -> h11.Request:
-    """h11's request event; headers it refuses are `httpx.LocalProtocolError`."""
-    try:
-        return h11.Request(method=method, target=target, headers=headers)
-    except h11.LocalProtocolError as exc:
-        raise httpx.LocalProtocolError(str(exc)) from exc
 
 
 def json_body(value: Any) -> bytes:
@@ -173,7 +166,7 @@ class _Stream(asyncio.Protocol):
             return data
         if self._lost is not None:
             raise httpx.ReadError(str(self._lost) or type(self._lost).__name__)
-        return b""  # the server closed the connection: h11 says what that means
+        return b""  # the server closed the connection: the answer's framing says what that means
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -244,53 +237,32 @@ async def _connect(
 
 
 class _Connection:
-    """A socket and its HTTP/1.1 state (h11), kept between requests while both allow it."""
+    """A socket kept between requests while both sides allow it (`http11` reads the answers)."""
 
     def __init__(self, stream: _Stream) -> None:
         self.stream = stream
-        self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
+        self.keep_alive = False
 
-    async def exchange(
-        self, request: h11.Request, body: bytes, timeouts: Timeouts
-    ) -> tuple[h11.Response, bytes]:
-        """Send one request and read its whole answer: the head and the body."""
-        h = self.h11
-        data = h.send(request)
-        if body:
-            data += h.send(h11.Data(data=body))
-        data += h.send(h11.EndOfMessage())
-        await self.stream.write(data, timeouts.get("write"))
+    async def exchange(self, head: bytes, body: bytes, timeouts: Timeouts) -> Received:
+        """Send one request (its head and body) and read its whole answer."""
+        self.keep_alive = False
+        await self.stream.write(head + body if body else head, timeouts.get("write"))
         read = timeouts.get("read")
-        head: h11.Response | None = None
-        chunks: list[bytes] = []
-        while True:
-            event = h.next_event()
-            if event is h11.NEED_DATA:
-                h.receive_data(await self.stream.read(READ_SIZE, read))
-            elif isinstance(event, h11.Response):
-                head = event
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise httpx.RemoteProtocolError("the server closed the connection mid-answer")
-            # an InformationalResponse (1xx) is passed over: the final answer follows
-        assert head is not None
-        return head, chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def reusable(self) -> bool:
-        """Ready for the next request (both sides done, keep-alive): then reset for it."""
-        h = self.h11
-        if h.our_state is h11.DONE and h.their_state is h11.DONE:
-            h.start_next_cycle()
-            return True
-        return False
+        reader = AnswerReader()
+        while not reader.done:
+            data = await self.stream.read(READ_SIZE, read)
+            if data:
+                reader.feed(data)
+            else:
+                reader.eof()
+        answer = reader.received()
+        self.keep_alive = reader.keep_alive and not self.stream.stale
+        return answer
 
 
 class HttpTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1: a pool of keep-alive connections per origin, h11 for the protocol, asyncio sockets.
+    """HTTP/1.1: a pool of keep-alive connections per origin over asyncio sockets (`http11`).
 
     At most `limits.max_connections` requests are in flight (waiting longer than the pool
     timeout is `httpx.PoolTimeout`); up to `limits.max_keepalive_connections` idle connections
@@ -313,22 +285,29 @@ class HttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = origin_of(request.url)
-        sent = h11_request(request.method, request.url.raw_path, request.headers.raw)
         body = await request.aread()
-        head, content = await self.exchange(
-            origin, sent, body, request.extensions.get("timeout", {})
-        )
+        # The body is sent whole: its length replaces any framing httpx chose for a stream.
+        headers = [
+            (name, value)
+            for name, value in request.headers.raw
+            if name.lower() not in (b"content-length", b"transfer-encoding")
+        ]
+        if body or request.method in _SIZED_METHODS:
+            headers.append((b"Content-Length", b"%d" % len(body)))
+        head = request_head(request.method, request.url.raw_path, header_block(headers))
+        answer = await self.exchange(origin, head, body, request.extensions.get("timeout", {}))
         return httpx.Response(
-            head.status_code,
-            headers=head.headers.raw_items(),
-            stream=httpx.ByteStream(content),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+            answer.status_code,
+            headers=answer.headers,
+            stream=httpx.ByteStream(answer.content),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason},
         )
 
     async def exchange(
-        self, origin: Origin, request: h11.Request, body: bytes, timeouts: Timeouts
-    ) -> tuple[h11.Response, bytes]:
-        """`request` (and `body`) to `origin` and its whole answer: its head and its body.
+        self, origin: Origin, head: bytes, body: bytes, timeouts: Timeouts
+    ) -> Received:
+        """A request (its `head` from `http11.request_head`, and `body`) to `origin`, and its
+        whole answer.
 
         Sent on an idle connection or a new one; errors are httpx's exception types.
         """
@@ -346,13 +325,7 @@ class HttpTransport(httpx.AsyncBaseTransport):
         try:
             connection = self._idle_connection(origin) or await self._open(origin, timeouts)
             try:
-                answer = await connection.exchange(request, body, timeouts)
-            except h11.RemoteProtocolError as exc:
-                connection.stream.close()
-                raise httpx.RemoteProtocolError(str(exc)) from exc
-            except h11.LocalProtocolError as exc:
-                connection.stream.close()
-                raise httpx.LocalProtocolError(str(exc)) from exc
+                answer = await connection.exchange(head, body, timeouts)
             except BaseException:
                 connection.stream.close()
                 raise
@@ -385,7 +358,7 @@ class HttpTransport(httpx.AsyncBaseTransport):
 
     def _release(self, origin: Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, [])
-        if connection.reusable() and len(idle) < self._keep:
+        if connection.keep_alive and len(idle) < self._keep:
             connection.idle_since = time.monotonic()
             idle.append(connection)
         else:
@@ -510,7 +483,7 @@ class HttpClient(httpx.AsyncClient):
         self._jar = _Cookies(kwargs.get("cookies"))
         transport = kwargs.get("transport")
         self._lean = transport if isinstance(transport, HttpTransport) else None
-        self._heads: dict[tuple[bytes, tuple[Header, ...], bool], h11.Request] = {}
+        self._heads: dict[tuple[bytes, tuple[Header, ...], bool], bytes] = {}
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -542,26 +515,23 @@ class HttpClient(httpx.AsyncClient):
         if self.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         origin = origin_of(url)
-        template = self._template(url.netloc, headers, json=json is not None)
+        block = self._template(url.netloc, headers, json=json is not None)
         body = json_body(json) if json is not None else content or b""
-        if content is None and json is None and method not in _SIZED_METHODS:
-            request = h11_request(method, url.raw_path, template.headers)
-        else:
-            length = (b"Content-Length", str(len(body)).encode())
-            request = h11_request(method, url.raw_path, [*template.headers.raw_items(), length])
-        answer, received = await self._lean.exchange(origin, request, body, self.timeout.as_dict())
-        pairs = list(answer.headers)
+        if content is not None or json is not None or method in _SIZED_METHODS:
+            block += b"Content-Length: %d\r\n" % len(body)
+        head = request_head(method, url.raw_path, block)
+        answer = await self._lean.exchange(origin, head, body, self.timeout.as_dict())
+        received = answer.content
+        pairs = [(key.lower(), value) for key, value in answer.headers]
         for key, value in pairs:
             if key == b"content-encoding" and value.lower() != b"identity":
-                received = _decoded(answer.headers.raw_items(), received)
+                received = _decoded(answer.headers, received)
                 break
         return Answer(answer.status_code, pairs, received)
 
-    def _template(
-        self, host: bytes, headers: tuple[Header, ...], *, json: bool = False
-    ) -> h11.Request:
-        """A request whose headers are Host, the client's defaults not overridden, `headers`
-        (and Content-Type for `json`): checked by h11 once per set, then reused as they are.
+    def _template(self, host: bytes, headers: tuple[Header, ...], *, json: bool = False) -> bytes:
+        """The header lines Host, the client's defaults not overridden, `headers` (and
+        Content-Type for `json`): checked once per set (`http11.header_block`), then reused.
         """
         key = (host, headers, json)
         head = self._heads.get(key)
@@ -571,7 +541,7 @@ class HttpClient(httpx.AsyncClient):
             pairs = [(b"Host", host), *defaults, *headers]
             if json and b"content-type" not in given:
                 pairs.append((b"Content-Type", b"application/json"))
-            head = h11_request("GET", b"/", pairs)
+            head = header_block(pairs)
             if len(self._heads) >= HEAD_CACHE_SIZE:
                 self._heads.clear()
             self._heads[key] = head

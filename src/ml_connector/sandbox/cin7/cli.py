@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from ml_connector.sandbox import SERVER_HTTP
 from ml_connector.sandbox.cin7 import create_cin7_sandbox
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -82,4 +83,11 @@ def serve_cin7(
         f"  {len(sandbox.state.suppliers)} suppliers, {len(sandbox.state.purchases)} purchases, "
         f"{rate_limit} calls per {rate_window:g} s; test controls under /_sandbox/"
     )
-    uvicorn.run(sandbox.app, host=host.strip("[]"), port=port, lifespan="off", log_level="info")
+    uvicorn.run(
+        sandbox.app,
+        host=host.strip("[]"),
+        port=port,
+        http=SERVER_HTTP,
+        lifespan="off",
+        log_level="info",
+    )
