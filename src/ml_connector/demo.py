@@ -35,6 +35,7 @@ from typing import Any
 from ml_connector.errors import ConnectorError
 from ml_connector.qad.profile import BUILT_IN, CAPABILITIES, QadProfile
 from ml_connector.sandbox.cin7 import Cin7Sandbox, Cin7SandboxError, create_cin7_sandbox
+from ml_connector.sandbox.connection import sandbox_settings
 from ml_connector.sandbox.qad import QadSandbox, create_qad_sandbox
 from ml_connector.serve import ServerThread
 from ml_connector.settings import DATABASE_FILE, AppSettings
@@ -271,22 +272,14 @@ async def _flow(
     narrate: Narrate,
     progress: ProgressBars,
 ) -> None:
-    tenant = qad_box.tenant()
     config = await add_connection(
         store,
         build_connection(
             CONNECTION_NAME,
             {
-                "cin7_account_id": cin7_box.account_id,
-                "cin7_application_key": cin7_box.application_key,
-                "cin7_base_url": f"{cin7_url}/ExternalApi/v2/",
-                "qad_url": qad_box.base_url(qad_url),
-                "qad_client_id": tenant.client_id,
-                "qad_username": tenant.username,
-                "qad_password": tenant.password,
-                "qad_domain": tenant.domain,
-                "qad_entity": tenant.entity,
-                "allow_local": True,
+                **sandbox_settings(
+                    cin7_box, qad_box, cin7_url=cin7_url, qad_url=qad_box.base_url(qad_url)
+                ),
                 "cin7_rate_limit": options.rate_limit,
                 "qad_profile": options.qad_profile,
             },
