@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -55,9 +56,11 @@ from ml_connector.qad.models import (
     TaxClass,
 )
 from ml_connector.qad.profile import QadProfile
-from ml_connector.qad.qxtend.channel import QxtendChannel
 from ml_connector.qad.rest.channel import RestChannel
 from ml_connector.qad.settings import DEFAULT_INVOICE_STATUS, QadSettings
+
+if TYPE_CHECKING:
+    from ml_connector.qad.qxtend.channel import QxtendChannel
 
 
 class RoutedChannel:
@@ -265,6 +268,9 @@ def build_channel(
     )
     if not profile.channels.uses_qxtend:
         return rest
+    # Loaded only for a profile that routes a capability to QXtend (lxml, the QDoc builders).
+    from ml_connector.qad.qxtend.channel import QxtendChannel
+
     qxtend = QxtendChannel(
         rest,
         settings,

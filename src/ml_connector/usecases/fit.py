@@ -32,7 +32,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -47,8 +47,6 @@ from ml_connector.errors import (
     Unavailable,
 )
 from ml_connector.qad.profile import QadProfile
-from ml_connector.qad.qxtend.channel import QxtendChannel
-from ml_connector.qad.qxtend.transport import QxtendNotExposed
 from ml_connector.qad.rest.adapter import INVOICES, RECEIPTS
 from ml_connector.qad.rest.browse import BROWSE_PATH
 from ml_connector.qad.rest.channel import RestChannel
@@ -58,6 +56,9 @@ from ml_connector.store.protocols import Store
 from ml_connector.sync.connect import cin7_client, qad_profile, qad_settings
 from ml_connector.usecases import throttles
 from ml_connector.usecases.opening import load_connection
+
+if TYPE_CHECKING:
+    from ml_connector.qad.qxtend.channel import QxtendChannel
 
 __all__ = ["Capability", "FitReport", "fit_connection", "probe_fit"]
 
@@ -227,6 +228,8 @@ class _Probe:
         )
 
     async def wsdl(self) -> Capability:
+        from ml_connector.qad.qxtend.transport import QxtendNotExposed
+
         try:
             await self.qxtend.ping()
         except QxtendNotExposed as exc:
@@ -285,6 +288,9 @@ async def probe_fit(
     settings = with_profile(qad_settings(config), profile)
     timeout = config.sync.qad_timeout
     found: list[Capability] = []
+    # QXtend's modules (lxml, the QDoc builders) load when a fit runs, not with the CLI.
+    from ml_connector.qad.qxtend.channel import QxtendChannel
+
     async with RestChannel(
         settings, transport=qad_transport, timeout=timeout, browses=profile.browses
     ) as rest:
