@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -46,15 +47,19 @@ _SECRET_MARKERS = (
 )
 _SECRET_NAMES = frozenset({"key", "pwd", "auth", "pass", "sig"})
 _CREDENTIAL_IN_TEXT = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+# The shortest text `_CREDENTIAL_IN_TEXT` can match: "basic" or "bearer", a space, 6 characters.
+_CREDENTIAL_MIN_LENGTH = len("basic") + 1 + 6
 # Secrets shorter than this are not scrubbed by value: masking "abc" everywhere would garble text.
 _MIN_SCRUB_LENGTH = 4
 
 
+@lru_cache(maxsize=1024)
 def is_secret_key(key: str) -> bool:
     """True for keys whose values must never be stored or shown.
 
     Matching ignores case, ``-`` and ``_``: ``api-auth-applicationkey``, ``QadPassword`` and
-    ``access_token`` are secret; ``natural_key`` and ``record_key`` are not.
+    ``access_token`` are secret; ``natural_key`` and ``record_key`` are not. Remembered per key:
+    audit data repeats a few dozen keys in every event.
     """
     folded = re.sub(r"[-_\s.]", "", key.lower())
     return folded in _SECRET_NAMES or any(marker in folded for marker in _SECRET_MARKERS)
@@ -75,6 +80,14 @@ def redact(obj: Any, *, secrets: Iterable[str] = ()) -> Any:
 
 
 def _walk(obj: Any, known: list[str]) -> Any:
+    # Plain JSON containers and strings first, by exact type: most of what is walked.
+    kind = type(obj)
+    if kind is str:
+        return _scrub(obj, known)
+    if kind is dict:
+        return _walk_mapping(obj, known)
+    if kind is list:
+        return [_walk(item, known) for item in obj]
     if obj is None or isinstance(obj, bool | int):
         return obj
     if isinstance(obj, float):
@@ -84,10 +97,7 @@ def _walk(obj: Any, known: list[str]) -> Any:
     if isinstance(obj, SecretStr | SecretBytes):
         return MASK
     if isinstance(obj, Mapping):
-        return {
-            str(k): (MASK if is_secret_key(str(k)) and v not in (None, "") else _walk(v, known))
-            for k, v in obj.items()
-        }
+        return _walk_mapping(obj, known)
     if isinstance(obj, BaseModel):
         return _walk(dict(obj), known)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -105,10 +115,19 @@ def _walk(obj: Any, known: list[str]) -> Any:
     return _scrub(str(obj), known)
 
 
+def _walk_mapping(obj: Mapping[Any, Any], known: list[str]) -> dict[str, Any]:
+    return {
+        str(k): (MASK if is_secret_key(str(k)) and v not in (None, "") else _walk(v, known))
+        for k, v in obj.items()
+    }
+
+
 def _scrub(text: str, known: list[str]) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
+    if len(text) < _CREDENTIAL_MIN_LENGTH:
+        return text
     return _CREDENTIAL_IN_TEXT.sub(lambda m: f"{m.group(1)} {MASK}", text)
 
 
