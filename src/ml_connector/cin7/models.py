@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -89,7 +90,13 @@ def _stamp(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return parse_timestamp(str(value))
+    return _parsed_stamp(str(value))
+
+
+@lru_cache(maxsize=1024)
+def _parsed_stamp(text: str) -> datetime:
+    """`parse_timestamp`, remembered: a purchase repeats its days on every line and block."""
+    return parse_timestamp(text)
 
 
 def _day(value: Any) -> date | None:
@@ -99,14 +106,19 @@ def _day(value: Any) -> date | None:
 
 def to_decimal(value: Any) -> Decimal | None:
     """Numbers, numeric strings and nulls, as Decimal (None stays None)."""
+    if type(value) is int:  # the most common: exact as it is, no text needed
+        return Decimal(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError("a number was expected, not true/false")
     if isinstance(value, float):
         value = repr(value)
+        text = value
+    else:
+        text = str(value).strip()
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
     if not number.is_finite():
@@ -542,11 +554,14 @@ def _stock_lines(block: Mapping[str, Any]) -> list[StockLine]:
     return [StockLine.model_validate(line) for line in block.get("Lines") or []]
 
 
+_STAGE_STATUS = _one_of(STAGE_STATUSES)
+
+
 def _block_status(block: Mapping[str, Any], where: str) -> str:
     """A receiving or unstock block's status, one of Cin7's (an empty one is NOT AVAILABLE)."""
     status = _text(block.get("Status")) or "NOT AVAILABLE"
     try:
-        return _one_of(STAGE_STATUSES)(status)
+        return _STAGE_STATUS(status)
     except ValueError as exc:
         raise InvalidPayload([f"purchase: {where}.Status: {exc}"]) from None
 

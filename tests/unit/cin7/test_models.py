@@ -100,6 +100,32 @@ def test_quirks_strings_nulls_typo_and_uppercase_guids() -> None:
     assert purchase.invoices[0].number == "HF-INV-5521"
 
 
+def test_numbers_read_as_written_whatever_their_json_type() -> None:
+    payload = load("simple_purchase.json")
+    line = payload["Order"]["Lines"][0]
+    line.update(Quantity=10, Price=2.50, Discount="7.50", Tax=True)
+    with pytest.raises(InvalidPayload, match="not true/false"):
+        Purchase.from_cin7(payload)
+    line["Tax"] = 0
+    read = Purchase.from_cin7(payload).order.lines[0]
+    assert (str(read.quantity), str(read.price), str(read.discount), str(read.tax)) == (
+        "10",
+        "2.5",
+        "7.50",
+        "0",
+    )
+
+
+def test_the_same_timestamp_read_twice_is_the_same_moment() -> None:
+    payload = load("simple_purchase.json")
+    first, again = Purchase.from_cin7(payload), Purchase.from_cin7(payload)
+    assert first.order_date == again.order_date
+    assert first.last_updated == again.last_updated
+    payload["OrderDate"] = "2026-02-30"
+    with pytest.raises(InvalidPayload):
+        Purchase.from_cin7(payload)
+
+
 def test_mistyped_payload_fails_with_a_readable_reason() -> None:
     payload = load("simple_purchase.json")
     payload["Order"]["Lines"][1]["Quantity"] = "forty"
