@@ -334,3 +334,23 @@ def test_iso_4217_holds_active_codes_only() -> None:
     assert {"USD", "EUR", "AUD", "NZD", "JPY", "CHF", "XCG", "ZWG"} <= ISO_4217
     assert not {"XTS", "XXX", "HRK", "XYZ", "usd"} & ISO_4217
     assert all(len(code) == 3 and code.isupper() for code in ISO_4217)
+
+
+def test_planning_again_checks_again_whenever_the_purchase_or_supplier_differs() -> None:
+    # The checks are remembered per Purchase and Supplier object (the engine plans a purchase
+    # again after posting): another supplier object, or another purchase, is checked anew.
+    purchase = Purchase.from_cin7(BASE)
+    ctx = PlanContext(domain="10USA", entity="10USACO")
+    good = Supplier.from_cin7(SUPPLIER_JSON)
+    bad = Supplier.from_cin7({**SUPPLIER_JSON, "Currency": "DOLLARS"})
+    assert plan(purchase, good, Mappings(), {}, ctx).status != "failed"
+    assert plan(purchase, bad, Mappings(), {}, ctx).problems == (
+        "supplier currency 'DOLLARS' is not a known currency",
+    )
+    assert plan(purchase, good, Mappings(), {}, ctx).status != "failed"
+    body = copy.deepcopy(BASE)
+    body["OrderNumber"] = ""
+    assert plan(Purchase.from_cin7(body), good, Mappings(), {}, ctx).problems == (
+        "the purchase has no OrderNumber",
+    )
+    assert plan(purchase, bad, Mappings(), {}, ctx).status == "failed"
