@@ -52,6 +52,8 @@ def num(value: Decimal) -> int | float:
 
 
 def dec(value: Any, default: Decimal = Decimal(0)) -> Decimal:
+    if type(value) is int:  # most numbers QAD sends: exact as they are, no text needed
+        return Decimal(value)
     if value is None or value == "":
         return default
     try:
