@@ -1106,7 +1106,8 @@ class SyncEngine:
             and await self._adopt(journal, action, posted, held)
         ):
             return None
-        journal.note("intent", {"natural_key": key, "action": action.describe()})
+        described = action.describe()
+        journal.note("intent", {"natural_key": key, "action": described})
         if update:
             await journal.commit()
         else:
@@ -1131,10 +1132,10 @@ class SyncEngine:
                 await journal.commit()
             else:
                 await journal.commit(lambda: self.store.abandon_intent(self.cid, key))
-            return f"QAD refused {action.describe()}: {exc.message}"
+            return f"QAD refused {described}: {exc.message}"
         qad_id = done.qad_id
         details = {**action.posted_details(qad_id), **done.facts}
-        event: dict[str, Any] = {"natural_key": key, "qad_id": qad_id, "action": action.describe()}
+        event: dict[str, Any] = {"natural_key": key, "qad_id": qad_id, "action": described}
         if isinstance(action, PostInvoice | PostCreditNote):
             event["accounts"] = account_lines(details)
             event["status_code"] = details.get("status_code")
