@@ -9,7 +9,6 @@ sandboxes' books (`ml_connector.sandbox.truth`), never from the connector's stor
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -28,6 +27,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from ml_connector import eventloop
 from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.vault import Vault
 
@@ -174,7 +174,7 @@ def connect(home: Home, cin7: SandboxProcess, qad: SandboxProcess, **options: An
         "1000000",
     )
     if options:
-        asyncio.run(_set_options(home, options))
+        eventloop.run(_set_options(home, options))
     cli(home, "mapping", "suggest", NAME, "--apply")
 
 

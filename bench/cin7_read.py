@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from ml_connector import eventloop
 from ml_connector.cin7 import Cin7Client, LocalPacer, PurchaseListRow
 from ml_connector.sandbox.process import SandboxProcess
 
@@ -142,4 +143,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    eventloop.run(main())

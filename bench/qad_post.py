@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from ml_connector import eventloop
 from ml_connector.qad import (
     PurchaseOrderLineSpec,
     PurchaseOrderSpec,
@@ -200,4 +201,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    eventloop.run(main())

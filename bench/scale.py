@@ -51,6 +51,7 @@ import httpx
 import psycopg
 
 from _harness import ACCOUNT, CLI, CLIENT_ID, PASSWORD, SKUS, Home, cli, log
+from ml_connector import eventloop
 from ml_connector.sandbox.catalog import DIVERGENCES
 from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.sandbox.truth import Books, audit, authorised, landed
@@ -270,13 +271,15 @@ def run(workers: int, args: argparse.Namespace) -> dict[str, Any]:
         with sandboxes(args.connections, args.rate_limit, args.seed) as (cin7, qad):
             buy(cin7, args.purchases, random.Random(args.seed))
             cli(home, "db", "upgrade")
-            names = asyncio.run(connect(home, cin7, qad, args.connections, args.rate_limit))
+            names = eventloop.run(connect(home, cin7, qad, args.connections, args.rate_limit))
             procs = start_workers(home, workers, args.concurrency)
             try:
                 wait_for_workers(home, workers)
                 log(f"{workers} worker(s) up, {len(names)} connections set up; go")
                 started = time.monotonic()
-                done, redeferred = asyncio.run(drive(home, names, cin7, qad, started, args.timeout))
+                done, redeferred = eventloop.run(
+                    drive(home, names, cin7, qad, started, args.timeout)
+                )
             finally:
                 stop_workers(procs)
             with httpx.Client(timeout=60) as http:

@@ -23,7 +23,6 @@ the measured pass (QAD posting keeps up), else `qad`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -36,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from ml_connector import eventloop
 from ml_connector.qad.profile import ProfileError, load_profile
 from ml_connector.sandbox.process import SandboxProcess
 from ml_connector.settings import load_settings
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child())))
+        print(json.dumps(eventloop.run(child())))
         return
     try:
         profile = load_profile(args.qad_profile)
@@ -154,7 +154,7 @@ def main() -> None:
         ) as cin7,
         SandboxProcess("qad", "--client-id", CLIENT_ID, "--password", PASSWORD) as qad,
     ):
-        asyncio.run(setup(cin7.base, qad.base, profile.stored()))
+        eventloop.run(setup(cin7.base, qad.base, profile.stored()))
         if args.qad_latency_ms:
             httpx.post(
                 f"{qad.control}/faults", json={"latency_ms": args.qad_latency_ms}

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from ml_connector.sandbox import SERVER_HTTP
+from ml_connector.sandbox import SERVER_HTTP, SERVER_LOOP
 
 
 def free_port() -> int:
@@ -23,7 +23,8 @@ def free_port() -> int:
 
 class ServerThread:
     """`with ServerThread(app) as server: server.url` — uvicorn on loopback, stopped on exit,
-    with the sandboxes' HTTP/1.1 server (`ml_connector.sandbox.SERVER_HTTP`)."""
+    with the sandboxes' HTTP/1.1 server and event loop (`ml_connector.sandbox.SERVER_HTTP`,
+    `SERVER_LOOP`)."""
 
     def __init__(self, app: Any, *, port: int | None = None, log_level: str = "warning") -> None:
         self.port = port or free_port()
@@ -32,6 +33,7 @@ class ServerThread:
             host="127.0.0.1",
             port=self.port,
             http=SERVER_HTTP,
+            loop=SERVER_LOOP,
             log_level=log_level,
             lifespan="off",
             access_log=False,

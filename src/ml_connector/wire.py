@@ -39,7 +39,7 @@ import ssl
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -105,8 +105,8 @@ class _Stream(asyncio.Protocol):
     # ---- called by the event loop -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport, though uvloop's do not subclass asyncio.Transport.
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -206,7 +206,6 @@ class _Stream(asyncio.Protocol):
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         if upgraded is None:  # the peer closed during the handshake
             raise httpx.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(upgraded, asyncio.Transport)
         self._transport = upgraded
 
     @property

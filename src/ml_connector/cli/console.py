@@ -46,6 +46,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ml_connector import eventloop
 from ml_connector.errors import (
     AuthRejected,
     ConfigError,
@@ -381,8 +382,12 @@ def run_until_stopped(
 
 
 def run(main: Callable[[], Coroutine[Any, Any, int | None]]) -> None:
-    """Run an async command body inside the error boundary; its int result is the exit code."""
+    """Run an async command body inside the error boundary; its int result is the exit code.
+
+    The body runs on the connector's event loop (:mod:`ml_connector.eventloop`: uvloop where
+    installed).
+    """
     with error_boundary():
-        code = asyncio.run(main())
+        code = eventloop.run(main())
     if code:
         raise typer.Exit(code)

@@ -12,3 +12,11 @@ installs it (`ml_connector.http11`). A sandbox's parsing, and the CPU per call t
 installed: the sandboxes keep the h11 server they have always been measured on. (With httptools
 the two sandboxes spend about a quarter less CPU per purchase.)
 """
+
+SERVER_LOOP = "asyncio"
+"""The event loop uvicorn serves the sandboxes on, named for the same reason as SERVER_HTTP.
+
+uvicorn's ``loop="auto"`` takes uvloop whenever it is installed, and the connector installs it
+for its own processes (:mod:`ml_connector.eventloop`). The sandboxes are the yardstick
+`bench/sync.py` measures the connector against, so they stay on asyncio's loop.
+"""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from ml_connector.sandbox import SERVER_HTTP
+from ml_connector.sandbox import SERVER_HTTP, SERVER_LOOP
 from ml_connector.sandbox.cin7 import create_cin7_sandbox
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -88,6 +88,7 @@ def serve_cin7(
         host=host.strip("[]"),
         port=port,
         http=SERVER_HTTP,
+        loop=SERVER_LOOP,
         lifespan="off",
         log_level="info",
     )

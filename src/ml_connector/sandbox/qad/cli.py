@@ -10,7 +10,7 @@ from typing import Any
 import typer
 import uvicorn
 
-from ml_connector.sandbox import SERVER_HTTP
+from ml_connector.sandbox import SERVER_HTTP, SERVER_LOOP
 from ml_connector.sandbox.qad.sandbox import create_qad_sandbox
 
 _SECRET = re.compile(r"((?:password|refresh_token|access_token)=)[^&\s]*", re.IGNORECASE)
@@ -107,7 +107,13 @@ class RedactSecrets(logging.Filter):
 def run(app: Any, *, host: str, port: int) -> None:
     """Serve until interrupted (tests replace this)."""
     config = uvicorn.Config(
-        app, host=host, port=port, http=SERVER_HTTP, lifespan="off", log_level="info"
+        app,
+        host=host,
+        port=port,
+        http=SERVER_HTTP,
+        loop=SERVER_LOOP,
+        lifespan="off",
+        log_level="info",
     )
     logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
     uvicorn.Server(config).run()
