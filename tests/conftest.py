@@ -6,19 +6,51 @@ tests/support/tiers.py), whose conftest marks it; a test outside them fails coll
 PostgreSQL: one fresh database ``mlc_test_<random>`` per session, created through the database
 named in ML_CONNECTOR_TEST_POSTGRES_URL and dropped afterwards; each test using `database_url`
 starts from an empty ``public`` schema, so runs on a shared server never collide.
+
+Event loop: async tests run on asyncio's loop; ``--event-loop uvloop`` runs them (and their async
+fixtures) on uvloop, the loop the connector's own processes run on (`ml_connector.eventloop`):
+``pytest --event-loop uvloop tests/integration/qad/test_wire.py tests/integration/store``. The CLI
+tests run on uvloop either way, as the command line does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 from tiers import TIERS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--event-loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the event loop async tests run on (default: asyncio)",
+    )
+
+
+class _OnUvloop:
+    """pytest-asyncio's loop hook: every async test and fixture on a uvloop loop."""
+
+    @staticmethod
+    def pytest_asyncio_loop_factories(
+        config: pytest.Config, item: pytest.Item
+    ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--event-loop") == "uvloop":
+        config.pluginmanager.register(_OnUvloop(), "ml-connector-on-uvloop")
 
 
 @pytest.hookimpl(trylast=True)
