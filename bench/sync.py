@@ -14,10 +14,12 @@ runs the sync use case once and reports its own CPU time (user + sys), peak RSS 
 Progress goes to stderr; the last line of stdout is one JSON object: `purchases`, `elapsed_s`,
 `purchases_per_s`, `connector_cpu_ms_per_purchase`, `sandbox_cpu_ms_per_purchase` (both
 sandboxes together, for comparison), `cpu_ratio` (connector / sandboxes),
-`sql_statements_per_purchase`, `peak_rss_mb`, `cin7_calls`, `qad_calls`, the run's record
-counts, and the bottleneck at Cin7's real budget: `cin7_budget_s` is how long the pass's Cin7
-calls take at 60 calls per rolling minute, and `bottleneck` is `cin7` when that is longer than
-the measured pass (QAD posting keeps up), else `qad`.
+`sql_statements_per_purchase`, `peak_rss_mb`, `cin7_calls`, `qad_calls`, `event_loop` (the
+child's: `uvloop`, or `asyncio` where uvloop is not installed or `ML_CONNECTOR_EVENT_LOOP` says
+so; the sandboxes always run on asyncio's), the run's record counts, and the bottleneck at
+Cin7's real budget: `cin7_budget_s` is how long the pass's Cin7 calls take at 60 calls per
+rolling minute, and `bottleneck` is `cin7` when that is longer than the measured pass (QAD
+posting keeps up), else `qad`.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ async def child() -> dict[str, Any]:
         "elapsed_s": round(elapsed, 2),
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "event_loop": eventloop.loop_name(),
         "cin7_calls": report.counters.cin7_calls,
         "qad_calls": report.counters.qad_calls,
         "sql_statements": counted.statements,
@@ -186,6 +189,7 @@ def main() -> None:
                 "cin7_budget_s": cin7_budget_s,
                 "bottleneck": "cin7" if cin7_budget_s > result["elapsed_s"] else "qad",
                 "peak_rss_mb": result["peak_rss_mb"],
+                "event_loop": result["event_loop"],
                 "cin7_calls": result["cin7_calls"],
                 "qad_calls": result["qad_calls"],
                 "status": result["status"],
