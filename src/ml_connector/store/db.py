@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BEGIN_MODE",
+    "BUSY_TIMEOUT_S",
     "HEAD_REVISION",
     "StatementCount",
     "alembic_config",
@@ -54,6 +55,8 @@ __all__ = [
 BEGIN_MODE = "mlc_sqlite_begin"
 
 _BUSY_TIMEOUT_MS = 30_000
+#: How long a statement waits for another writer's lock, in seconds.
+BUSY_TIMEOUT_S = _BUSY_TIMEOUT_MS / 1000
 # Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrators.
 _MIGRATION_LOCK = 7_311_204_518
 

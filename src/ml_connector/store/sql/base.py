@@ -33,15 +33,16 @@ from typing import Any, Self, cast
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, Engine, RootTransaction, RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 
 from ml_connector.errors import AlreadyPosted, ConfigError, StoreError
 from ml_connector.settings import safe_url
 from ml_connector.store import tables as t
-from ml_connector.store.db import BEGIN_MODE, create_engine, upgrade
+from ml_connector.store.db import BEGIN_MODE, BUSY_TIMEOUT_S, create_engine, upgrade
 from ml_connector.store.redact import redact
 from ml_connector.vault import Vault
 
@@ -101,6 +102,8 @@ class SqlBase:
         self._ambient: ContextVar[_Ambient | None] = ContextVar(
             f"ml_connector_store_{id(self)}", default=None
         )
+        self._write_turn = asyncio.Lock()
+        self._turn_loop: asyncio.AbstractEventLoop | None = None
         self._secret_cache: dict[int, tuple[str, ...]] = {}
         # A record never moves to another connection: which one it belongs to is kept once read.
         self._record_connections: dict[int, int] = {}
@@ -182,7 +185,7 @@ class SqlBase:
                 raise translate(exc) from None
             return
         try:
-            async with self._engine.begin() as conn:
+            async with self._begun(self._engine, write=True) as conn:
                 ambient = _Ambient(conn, asyncio.current_task())
                 token = self._ambient.set(ambient)
                 try:
@@ -214,10 +217,53 @@ class SqlBase:
             self._engine if write else self._single_read_engine if single else self._read_engine
         )
         try:
-            async with engine.begin() as conn:
+            async with self._begun(engine, write=write) as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise translate(exc) from None
+
+    @asynccontextmanager
+    async def _begun(self, engine: AsyncEngine, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection of ``engine`` in a transaction of its own: what
+        ``async with engine.begin() as conn`` gives, in two hand-offs to a greenlet instead of
+        four (one checks the connection out and begins, one commits, or rolls back when the
+        block raised, and checks it back in) and without the async proxies' own layers.
+
+        SQLAlchemy's own ``Connection`` and ``Transaction`` do the work, with their handling of
+        errors: a commit that fails rolls back; a connection whose commit or rollback was
+        interrupted (a task cancelled while the driver worked) is invalidated, and the pool
+        closes it. On SQLite a writer first takes the store's turn (:meth:`_take_turn`).
+        """
+        turn = self._turn() if write and self._dialect == "sqlite" else None
+        if turn is not None:
+            await _take_turn(turn)
+        try:
+            sync, transaction = await greenlet_spawn(_open, engine.sync_engine)
+            try:
+                yield AsyncConnection(engine, sync)
+            except BaseException as exc:
+                await greenlet_spawn(_close, sync, transaction, exc)
+                raise
+            await greenlet_spawn(_close, sync, transaction, None)
+        finally:
+            if turn is not None:
+                turn.release()
+
+    def _turn(self) -> asyncio.Lock:
+        """The lock the store's writing transactions on SQLite take in turn, before ``BEGIN
+        IMMEDIATE``: one per event loop.
+
+        SQLite lets one transaction write at a time. Without the turn, a second writer of this
+        process meets the first one's lock at ``BEGIN IMMEDIATE``, goes to its connection's
+        thread and waits there in SQLite's busy handler, which polls by sleeping (1 ms, then 2,
+        5, 10, ... up to 100 ms): a trip and a wait that lasts past the lock's release. The turn
+        queues it on the loop instead, and hands over the moment the first one commits. Writers
+        of other processes (and other engines) are still waited for in the thread.
+        """
+        loop = asyncio.get_running_loop()
+        if self._turn_loop is not loop:
+            self._write_turn, self._turn_loop = asyncio.Lock(), loop
+        return self._write_turn
 
     def _current(self) -> _Ambient | None:
         ambient = self._ambient.get()
@@ -263,6 +309,43 @@ class SqlBase:
         if text is None:
             return None
         return cast(str, redact(text, secrets=await self._known_secrets(connection_id)))
+
+
+async def _take_turn(turn: asyncio.Lock) -> None:
+    """Take the writers' turn, waiting up to the busy timeout as ``BEGIN IMMEDIATE`` would."""
+    if not turn.locked():
+        await turn.acquire()
+        return
+    try:
+        async with asyncio.timeout(BUSY_TIMEOUT_S):
+            await turn.acquire()
+    except TimeoutError:
+        raise StoreError("store error: database is locked") from None
+
+
+def _open(engine: Engine) -> tuple[Connection, RootTransaction]:
+    """In a greenlet: a connection checked out of ``engine``'s pool, its transaction begun (as
+    entering ``with engine.connect() as conn, conn.begin():``)."""
+    conn = engine.connect()
+    try:
+        transaction = conn.begin()
+        transaction.__enter__()
+    except BaseException:
+        conn.close()
+        raise
+    return conn, transaction
+
+
+def _close(conn: Connection, transaction: RootTransaction, failed: BaseException | None) -> None:
+    """In a greenlet: what leaving that block does. The transaction commits, or rolls back when
+    the block raised ``failed``; then the connection goes back to the pool."""
+    try:
+        if failed is None:
+            transaction.__exit__(None, None, None)
+        else:
+            transaction.__exit__(type(failed), failed, failed.__traceback__)
+    finally:
+        conn.close()
 
 
 async def fetch_one(
