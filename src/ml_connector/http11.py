@@ -160,7 +160,7 @@ class AnswerReader:
 
     # ---- called by the connection ---------------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         """Bytes from the socket; `httpx.RemoteProtocolError` when they are not HTTP/1.1."""
         try:
             self._parser.feed_data(data)

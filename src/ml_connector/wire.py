@@ -5,10 +5,12 @@ counts. httpx's default transport goes through httpcore's connection pool and it
 every read and write opens a cancel scope, asks sniffio which library runs, and every request
 walks the pool with locks and shielded scopes. Here the transport is our own, built on
 `ml_connector.http11` (requests written there, answers parsed by llhttp through httptools)
-and on asyncio's own `Protocol`:
+and on asyncio's own `BufferedProtocol`:
 
-- `_Stream` buffers what the event loop delivers, waits for more with one timer per wait,
-  honours the loop's write flow control, and upgrades to TLS with `loop.start_tls`;
+- `Stream` has the event loop read into a buffer it keeps and parses an answer as its bytes
+  arrive, waking the request once, when the answer is whole; it bounds waits with one timer
+  kept armed per connection, honours the loop's write flow control, and upgrades to TLS with
+  `loop.start_tls`;
 - `_Connection` runs one request/answer exchange and says whether the connection
   may serve the next one (keep-alive);
 - `HttpTransport` bounds the requests in flight and keeps idle connections per origin;
@@ -48,8 +50,9 @@ from ml_connector.http11 import AnswerReader, Received, header_block, request_he
 from ml_connector.json_codec import dumps_compact, loads
 
 READ_BUFFER_LIMIT = 1 << 20
-"""Bytes buffered from the server before the socket is paused until the client reads them."""
+"""Bytes kept from the server while no answer is awaited before the socket is paused."""
 READ_SIZE = 64 * 1024
+"""The most bytes the event loop reads from a socket at once, into the connection's buffer."""
 HEAD_CACHE_SIZE = 16
 
 Origin = tuple[bytes, bytes, int]
@@ -90,17 +93,40 @@ def json_body(value: Any) -> bytes:
     return dumps_compact(value)
 
 
-class _Stream(asyncio.Protocol):
-    """One connection's bytes: what the event loop delivers, read and written with timeouts."""
+class Stream(asyncio.BufferedProtocol):
+    """One connection's bytes: each answer parsed as the event loop delivers it, requests
+    written with the loop's write flow control, every wait bounded by one timer kept armed.
+
+    The loop reads into a buffer the stream keeps (`get_buffer`, `buffer_updated`): no bytes
+    object per read. While an answer is awaited (`expect`, `answered`) what arrives goes
+    straight to its `AnswerReader`, and the waiting request is woken once, when the answer is
+    whole or has failed. What arrives while no answer is awaited is kept (`stale`), reading
+    paused past `READ_BUFFER_LIMIT`.
+
+    A wait with a timeout ends when no byte came for that long: its deadline moves with each
+    piece of an answer that leaves it unfinished. One timer per stream serves the deadlines: it
+    stays armed at the earliest deadline once set, and when it fires with the wait's deadline
+    moved on, or with no wait at all, it re-arms at the newer one or lets go (asyncio's timer
+    handle per wait, pushed and cancelled on the loop's heap, cost as much as the rest of the
+    wait).
+    """
 
     def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
+        self._view: memoryview | None = None
+        self._stash = bytearray()
+        self._reader: AnswerReader | None = None
+        self._failure: Exception | None = None
         self._eof = False
         self._lost: Exception | None = None
         self._reading_paused = False
         self._writing_paused = False
         self._waiter: asyncio.Future[bool] | None = None
+        self._timeout: float | None = None
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
     # ---- called by the event loop -------------------------------------------------------------
 
@@ -108,15 +134,32 @@ class _Stream(asyncio.Protocol):
         # A stream transport, though uvloop's do not subclass asyncio.Transport.
         self._transport = cast(asyncio.Transport, transport)
 
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        if len(self._buffer) > READ_BUFFER_LIMIT and self._transport is not None:
-            self._transport.pause_reading()
-            self._reading_paused = True
-        self._wake()
+    def get_buffer(self, sizehint: int) -> memoryview:
+        view = self._view
+        if view is None:
+            view = self._view = memoryview(bytearray(READ_SIZE))
+        return view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        assert self._view is not None
+        data = self._view[:nbytes]
+        reader = self._reader
+        if reader is None:
+            self._keep(data)
+        elif self._failure is not None:
+            return  # the answer failed: the connection is closed, what follows is moot
+        elif reader.done:
+            reader.feed(data)  # bytes after the answer: the connection will not be reused
+        else:
+            self._feed(reader, data)
+            if reader.done:
+                self._wake()
+            elif self._deadline is not None and self._timeout is not None:
+                self._deadline = self._loop.time() + self._timeout  # data came: time anew
 
     def eof_received(self) -> bool:
         self._eof = True
+        self._ended(None)
         self._wake()
         return False  # close our side too: HTTP/1.1 has no use for a half-open connection
 
@@ -124,6 +167,10 @@ class _Stream(asyncio.Protocol):
         self._eof = True
         self._lost = exc
         self._writing_paused = False
+        self._ended(exc)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._wake()
 
     def pause_writing(self) -> None:
@@ -133,6 +180,65 @@ class _Stream(asyncio.Protocol):
         self._writing_paused = False
         self._wake()
 
+    # ---- the answer awaited -------------------------------------------------------------------
+
+    def _keep(self, data: memoryview | bytes) -> None:
+        self._stash += data
+        if len(self._stash) > READ_BUFFER_LIMIT and self._transport is not None:
+            self._transport.pause_reading()
+            self._reading_paused = True
+
+    def _feed(self, reader: AnswerReader, data: memoryview | bytes) -> None:
+        try:
+            reader.feed(data)
+        except httpx.RemoteProtocolError as exc:
+            self._failure = exc
+            self._wake()
+
+    def _ended(self, exc: Exception | None) -> None:
+        """The connection closed (`exc` when it broke): the end of, or a fault in, the answer."""
+        reader = self._reader
+        if reader is None or reader.done or self._failure is not None:
+            return
+        if exc is not None:
+            self._failure = httpx.ReadError(str(exc) or type(exc).__name__)
+            return
+        try:
+            reader.eof()  # the body without length ends here, anything else is cut short
+        except httpx.RemoteProtocolError as failure:
+            self._failure = failure
+
+    def expect(self, reader: AnswerReader) -> None:
+        """Parse what arrives from now on with `reader` (what is kept from before, first)."""
+        self._reader = reader
+        self._failure = None
+        if self._stash:
+            data = bytes(self._stash)
+            self._stash.clear()
+            if self._reading_paused:
+                self._reading_paused = False
+                if self._transport is not None:
+                    self._transport.resume_reading()
+            self._feed(reader, data)
+        if self._eof:
+            self._ended(self._lost)
+
+    async def answered(self, timeout: float | None = None) -> None:
+        """Wait until the reader given to `expect` holds a whole answer; its fault if not."""
+        reader = self._reader
+        assert reader is not None
+        try:
+            while not reader.done and self._failure is None:
+                if not await self._wait(timeout):
+                    raise httpx.ReadTimeout(f"no data from the server within {timeout} s")
+            if self._failure is not None:
+                raise self._failure
+        finally:
+            self._reader = None
+            self._failure = None
+
+    # ---- waits --------------------------------------------------------------------------------
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -140,33 +246,37 @@ class _Stream(asyncio.Protocol):
 
     async def _wait(self, timeout: float | None) -> bool:
         """Wait until the loop calls back (data, EOF, loss, writable); False on timeout."""
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        waiter = self._waiter = self._loop.create_future()
+        if timeout is not None:
+            self._timeout = timeout
+            deadline = self._deadline = self._loop.time() + timeout
+            if self._timer is None or self._timer_at > deadline:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer_at = deadline
+                self._timer = self._loop.call_at(deadline, self._expire)
         try:
             return bool(await waiter)
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
+            self._deadline = None
 
-    # ---- called by the transport --------------------------------------------------------------
+    def _expire(self) -> None:
+        """The timer is due: the wait whose deadline has come ends with False, a wait whose
+        deadline moved on is timed again."""
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if deadline <= self._timer_at:
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(False)
+            return
+        self._timer_at = deadline
+        self._timer = self._loop.call_at(deadline, self._expire)
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        while not self._buffer and not self._eof:
-            if not await self._wait(timeout):
-                raise httpx.ReadTimeout(f"no data from the server within {timeout} s")
-        if self._buffer:
-            data = bytes(self._buffer[:max_bytes])
-            del self._buffer[:max_bytes]
-            if self._reading_paused and len(self._buffer) <= READ_BUFFER_LIMIT // 2:
-                self._reading_paused = False
-                if self._transport is not None:
-                    self._transport.resume_reading()
-            return data
-        if self._lost is not None:
-            raise httpx.ReadError(str(self._lost) or type(self._lost).__name__)
-        return b""  # the server closed the connection: the answer's framing says what that means
+    # ---- called by the connection -------------------------------------------------------------
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -211,21 +321,16 @@ class _Stream(asyncio.Protocol):
     @property
     def stale(self) -> bool:
         """An idle connection with something to read, or closed: not to be used again."""
-        return bool(self._buffer) or self._eof
-
-
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
+        return bool(self._stash) or self._eof
 
 
 async def _connect(
     host: str, port: int, tls: ssl.SSLContext | None, timeout: float | None
-) -> _Stream:
+) -> Stream:
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
-            _, stream = await loop.create_connection(_Stream, host, port)
+            _, stream = await loop.create_connection(Stream, host, port)
     except TimeoutError:
         raise httpx.ConnectTimeout(f"no connection to {host}:{port} within {timeout} s") from None
     except OSError as exc:
@@ -238,7 +343,7 @@ async def _connect(
 class _Connection:
     """A socket kept between requests while both sides allow it (`http11` reads the answers)."""
 
-    def __init__(self, stream: _Stream) -> None:
+    def __init__(self, stream: Stream) -> None:
         self.stream = stream
         self.idle_since = 0.0
         self.keep_alive = False
@@ -246,17 +351,13 @@ class _Connection:
     async def exchange(self, head: bytes, body: bytes, timeouts: Timeouts) -> Received:
         """Send one request (its head and body) and read its whole answer."""
         self.keep_alive = False
-        await self.stream.write(head + body if body else head, timeouts.get("write"))
-        read = timeouts.get("read")
+        stream = self.stream
         reader = AnswerReader()
-        while not reader.done:
-            data = await self.stream.read(READ_SIZE, read)
-            if data:
-                reader.feed(data)
-            else:
-                reader.eof()
+        stream.expect(reader)
+        await stream.write(head + body if body else head, timeouts.get("write"))
+        await stream.answered(timeouts.get("read"))
         answer = reader.received()
-        self.keep_alive = reader.keep_alive and not self.stream.stale
+        self.keep_alive = reader.keep_alive and not stream.stale
         return answer
 
 

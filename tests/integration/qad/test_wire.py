@@ -11,6 +11,7 @@ import gzip
 import ipaddress
 import ssl
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -117,6 +118,66 @@ async def test_a_silent_server_times_out_as_a_read_timeout() -> None:
     ):
         with pytest.raises(httpx.ReadTimeout):
             await http.get("a")
+
+
+async def test_an_answer_trickling_in_is_read_whole_though_it_takes_longer_than_the_timeout() -> (
+    None
+):
+    body = b'{"ok": "' + b"x" * 30 + b'"}'
+
+    async def trickle(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for start in range(0, len(body), 8):
+            await writer.drain()
+            await asyncio.sleep(0.1)  # each piece well within the read timeout, all of them not
+            writer.write(body[start : start + 8])
+        return True
+
+    async with (
+        serving(trickle) as (_, base),
+        qad_http_client(base, timeout=0.3, max_connections=2) as http,
+    ):
+        assert (await http.get("a")).content == body
+        assert (await http.call("GET", httpx.URL(base + "b"))).content == body
+
+
+async def test_an_answer_that_stops_midway_times_out_as_a_read_timeout() -> None:
+    async def stalls(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+        await writer.drain()
+        await asyncio.sleep(2)
+        return False
+
+    async with (
+        serving(stalls) as (_, base),
+        qad_http_client(base, timeout=0.2, max_connections=2) as http,
+    ):
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ReadTimeout):
+            await http.call("GET", httpx.URL(base + "a"))
+        assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def test_requests_on_a_kept_connection_arm_no_timer_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    armed: list[float] = []
+    call_at = loop.call_at
+
+    def counting(when: float, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        armed.append(when)
+        return call_at(when, *args, **kwargs)
+
+    async with serving(echo) as (server, base), client(base) as http:
+        url = httpx.URL(base + "api/erp/items")
+        await http.call("GET", url)  # connects: the connect timeout, the stream's timer
+        monkeypatch.setattr(loop, "call_at", counting)
+        monkeypatch.setattr(loop, "call_later", lambda *a, **k: pytest.fail("call_later"))
+        for n in range(20):
+            assert (await http.call("POST", url, json={"n": n})).json() == {"n": n}
+    assert server.connections == 1
+    assert len(armed) <= 1  # the stream's one timer, re-armed when it came due, if at all
 
 
 async def test_a_refused_connection_is_a_connect_error() -> None:

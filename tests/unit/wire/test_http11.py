@@ -3,6 +3,7 @@ request bytes, the same refusals, and the same reading of answers however the by
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import h11
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ml_connector import wire
 from ml_connector.http11 import AnswerReader, Received, header_block, request_head
 
 pytestmark = pytest.mark.unit
@@ -180,6 +182,113 @@ def test_answers_read_as_h11_reads_them_however_they_arrive(raw: bytes, cuts: li
     answer, keep_alive = read_with_ours(raw, cuts)
     assert (answer.status_code, answer.headers, answer.content) == (status, headers, body)
     assert keep_alive == keep
+
+
+class _Transport(asyncio.Transport):
+    """What `Stream` sees of a socket, without one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+        self.paused = False
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+
+def deliver(stream: wire.Stream, data: bytes) -> None:
+    """Bytes as the event loop hands them to a buffered protocol: into its buffer, by size."""
+    while data:
+        buffer = stream.get_buffer(-1)
+        size = min(len(buffer), len(data))
+        buffer[:size] = data[:size]
+        stream.buffer_updated(size)
+        data = data[size:]
+
+
+async def read_with_stream(raw: bytes, cuts: list[int]) -> tuple[Received, bool]:
+    stream = wire.Stream()
+    stream.connection_made(_Transport())
+    reader = AnswerReader()
+    stream.expect(reader)
+    for piece in split(raw, cuts):
+        deliver(stream, piece)
+        if reader.done:
+            break
+    if not reader.done:
+        stream.eof_received()
+    await stream.answered(1.0)
+    return reader.received(), reader.keep_alive and not stream.stale
+
+
+@given(raw=answers(), cuts=st.lists(st.integers(0, 2000), max_size=6))
+@settings(max_examples=300)
+def test_answers_a_stream_receives_read_as_h11_reads_them(raw: bytes, cuts: list[int]) -> None:
+    status, headers, body, keep = read_with_h11(raw, cuts)
+    answer, keep_alive = asyncio.run(read_with_stream(raw, cuts))
+    assert (answer.status_code, answer.headers, answer.content) == (status, headers, body)
+    assert keep_alive == keep
+
+
+async def test_a_stream_reads_an_answer_larger_than_its_buffer() -> None:
+    body = bytes(range(256)) * (3 * wire.READ_SIZE // 256 + 7)
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    answer, keep_alive = await read_with_stream(raw, [100, wire.READ_SIZE + 5])
+    assert (answer.content, keep_alive) == (body, True)
+
+
+async def test_bytes_while_no_answer_is_awaited_make_the_connection_stale() -> None:
+    stream = wire.Stream()
+    transport = _Transport()
+    stream.connection_made(transport)
+    assert not stream.stale
+    deliver(stream, b"x" * (wire.READ_BUFFER_LIMIT + 1))
+    assert stream.stale
+    assert transport.paused  # no more is read until the connection is dropped
+
+
+@pytest.mark.parametrize(
+    ("ending", "error"),
+    [
+        (None, httpx.RemoteProtocolError),  # the server closed mid-answer
+        (ConnectionResetError("reset"), httpx.ReadError),  # the connection broke
+    ],
+)
+async def test_a_stream_closed_mid_answer_fails_the_answer(
+    ending: Exception | None, error: type[Exception]
+) -> None:
+    stream = wire.Stream()
+    stream.connection_made(_Transport())
+    stream.expect(AnswerReader())
+    deliver(stream, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+    if ending is None:
+        stream.eof_received()
+    stream.connection_lost(ending)
+    with pytest.raises(error):
+        await stream.answered(1.0)
+
+
+async def test_a_stream_fed_bytes_that_are_not_http_fails_the_answer_once() -> None:
+    stream = wire.Stream()
+    stream.connection_made(_Transport())
+    stream.expect(AnswerReader())
+    deliver(stream, b"NOT HTTP AT ALL\r\n\r\n")
+    deliver(stream, b"more garbage")  # after the failure: dropped, not raised in the loop
+    with pytest.raises(httpx.RemoteProtocolError):
+        await stream.answered(1.0)
 
 
 def test_the_reason_phrase_is_read() -> None:
