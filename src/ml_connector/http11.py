@@ -66,15 +66,27 @@ def request_head(method: bytes | str, target: bytes, block: bytes) -> bytes:
 
 
 class Received:
-    """A final answer: status, reason, header pairs as sent (names in their case) and body."""
+    """A final answer: status, reason, header pairs as sent (names in their case) and body;
+    `lowered`, the pairs with names in lower case, and `encoded`, whether a Content-Encoding
+    other than identity applies to the body."""
 
-    __slots__ = ("content", "headers", "reason", "status_code")
+    __slots__ = ("content", "encoded", "headers", "lowered", "reason", "status_code")
 
-    def __init__(self, status_code: int, reason: bytes, headers: list[Header], content: bytes):
+    def __init__(
+        self,
+        status_code: int,
+        reason: bytes,
+        headers: list[Header],
+        content: bytes,
+        lowered: list[Header],
+        encoded: bool,
+    ):
         self.status_code = status_code
         self.reason = reason
         self.headers = headers
         self.content = content
+        self.lowered = lowered
+        self.encoded = encoded
 
 
 class AnswerReader:
@@ -88,10 +100,12 @@ class AnswerReader:
     __slots__ = (
         "_body",
         "_complete",
+        "_encoded",
         "_error",
         "_final",
         "_framed",
         "_headers",
+        "_lowered",
         "_parser",
         "_reason",
         "_status",
@@ -102,6 +116,8 @@ class AnswerReader:
     def __init__(self) -> None:
         self._parser = httptools.HttpResponseParser(self)
         self._headers: list[Header] = []
+        self._lowered: list[Header] = []
+        self._encoded = False
         self._body: list[bytes] = []
         self._reason = b""
         self._status = 0
@@ -119,6 +135,8 @@ class AnswerReader:
             self._trailing = True  # bytes after the answer: the connection is not reused
             return
         self._headers = []
+        self._lowered = []
+        self._encoded = False
         self._body = []
         self._reason = b""
 
@@ -130,7 +148,10 @@ class AnswerReader:
         if not self._complete:
             self._headers.append((name, value))
             lower = name.lower()
-            if lower == b"content-length" or (
+            self._lowered.append((lower, value))
+            if lower == b"content-encoding" and value.lower() != b"identity":
+                self._encoded = True
+            elif lower == b"content-length" or (
                 lower == b"transfer-encoding" and b"chunked" in value.lower()
             ):
                 self._framed = True
@@ -190,4 +211,6 @@ class AnswerReader:
             self.keep_alive = False
         body = self._body
         content = body[0] if len(body) == 1 else b"".join(body)
-        return Received(self._status, self._reason, self._headers, content)
+        return Received(
+            self._status, self._reason, self._headers, content, self._lowered, self._encoded
+        )

@@ -37,12 +37,13 @@ import asyncio
 import codecs
 import email.message
 import functools
+import re
 import ssl
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import httpx
 
@@ -86,6 +87,74 @@ def behind_proxy(url: str) -> bool:
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
     return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
+class Target:
+    """An absolute http(s) URL as `HttpClient.call` sends to it: its origin, its `Host` value
+    and its request target (path and query) as they go on the wire.
+
+    Built from an `httpx.URL` (`Target(url)`), or, for a URL that differs from one only by its
+    query, from the target without it (`with_query`), parsing no URL: httpx parses and checks
+    every character of a URL, which cost as much as the rest of a call. Such a target's URL
+    (for a client that sends through httpx, behind a proxy) is parsed when first asked for.
+    """
+
+    __slots__ = ("_bare", "_build", "_url", "host", "origin", "path")
+
+    def __init__(self, url: httpx.URL) -> None:
+        scheme = url.raw_scheme
+        self.origin: Origin | None = origin_of(url) if scheme in (b"http", b"https") else None
+        self.host = url.netloc
+        self.path = url.raw_path
+        self._url: httpx.URL | None = url
+        self._build: Callable[[], httpx.URL] | None = None
+        self._bare: bool | None = None
+
+    @property
+    def bare(self) -> bool:
+        """Whether `with_query` may extend this target: it has no query nor fragment, not even
+        an empty one (`?` or `#` in the URL)."""
+        if self._bare is None:
+            text = str(self.url)
+            self._bare = "?" not in text and "#" not in text
+        return self._bare
+
+    def with_query(self, query: str, url: Callable[[], httpx.URL]) -> Target:
+        """This target (`bare`) with `query` as `query_string` encodes it (httpx keeps such a
+        query as it is); `url` parses the URL it stands for, should it be asked for."""
+        target = Target.__new__(Target)
+        target.origin = self.origin
+        target.host = self.host
+        target.path = b"%b?%b" % (self.path, query.encode("ascii"))
+        target._url = None
+        target._build = url
+        target._bare = False
+        return target
+
+    @property
+    def url(self) -> httpx.URL:
+        """The URL itself."""
+        if self._url is None:
+            assert self._build is not None
+            self._url = self._build()
+        return self._url
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters `urllib.parse.quote_plus` leaves as they are."""
+
+
+def query_string(pairs: Sequence[tuple[str, str]]) -> str:
+    """`urllib.parse.urlencode(pairs)` for string pairs, as httpx encodes `params=`: names and
+    values that need no escaping (most of them) are written without `quote_plus`."""
+    parts = []
+    for name, value in pairs:
+        if not (isinstance(name, str) and isinstance(value, str)):
+            return urlencode(pairs)
+        plain = _PLAIN.fullmatch
+        key = name if plain(name) else quote_plus(name)
+        parts.append(f"{key}={value if plain(value) else quote_plus(value)}")
+    return "&".join(parts)
 
 
 def json_body(value: Any) -> bytes:
@@ -584,6 +653,8 @@ class HttpClient(httpx.AsyncClient):
         transport = kwargs.get("transport")
         self._lean = transport if isinstance(transport, HttpTransport) else None
         self._heads: dict[tuple[bytes, tuple[Header, ...], bool], bytes] = {}
+        self._timeout_of: httpx.Timeout | None = None
+        self._timeout_dict: Timeouts = {}
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -596,7 +667,7 @@ class HttpClient(httpx.AsyncClient):
     async def call(
         self,
         method: str,
-        url: httpx.URL,
+        url: httpx.URL | Target,
         headers: tuple[Header, ...] = (),
         *,
         json: Any = None,
@@ -608,26 +679,34 @@ class HttpClient(httpx.AsyncClient):
         The answer is read whole. Failures are httpx's exceptions, as from `send`.
         """
         if self._lean is None:
+            if isinstance(url, Target):
+                url = url.url
             built = self.build_request(method, url, headers=headers, json=json, content=content)
             response = await self.send(built)
             pairs = [(key.lower(), value) for key, value in response.headers.raw]
             return Answer(response.status_code, pairs, response.content)
         if self.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
-        origin = origin_of(url)
-        block = self._template(url.netloc, headers, json=json is not None)
+        target = url if isinstance(url, Target) else Target(url)
+        origin = target.origin or origin_of(target.url)  # UnsupportedProtocol, as from httpx
+        block = self._template(target.host, headers, json=json is not None)
         body = json_body(json) if json is not None else content or b""
         if content is not None or json is not None or method in _SIZED_METHODS:
             block += b"Content-Length: %d\r\n" % len(body)
-        head = request_head(method, url.raw_path, block)
-        answer = await self._lean.exchange(origin, head, body, self.timeout.as_dict())
+        head = request_head(method, target.path, block)
+        answer = await self._lean.exchange(origin, head, body, self._timeouts())
         received = answer.content
-        pairs = [(key.lower(), value) for key, value in answer.headers]
-        for key, value in pairs:
-            if key == b"content-encoding" and value.lower() != b"identity":
-                received = _decoded(answer.headers, received)
-                break
-        return Answer(answer.status_code, pairs, received)
+        if answer.encoded:
+            received = _decoded(answer.headers, received)
+        return Answer(answer.status_code, answer.lowered, received)
+
+    def _timeouts(self) -> Timeouts:
+        """The client's timeouts as a dict, made again only when `timeout` is set anew."""
+        timeout = self.timeout
+        if timeout is not self._timeout_of:
+            self._timeout_of = timeout
+            self._timeout_dict = timeout.as_dict()
+        return self._timeout_dict
 
     def _template(self, host: bytes, headers: tuple[Header, ...], *, json: bool = False) -> bytes:
         """The header lines Host, the client's defaults not overridden, `headers` (and

@@ -15,6 +15,7 @@ The application key never appears in an exception, a log line or a repr.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -52,10 +53,20 @@ from ml_connector.errors import (
     RecordRejected,
     Unavailable,
 )
-from ml_connector.wire import AnswerHeaders, Header, HttpClient, HttpTransport, behind_proxy
+from ml_connector.wire import (
+    AnswerHeaders,
+    Header,
+    HttpClient,
+    HttpTransport,
+    Target,
+    behind_proxy,
+    query_string,
+)
 
 DEFAULT_BASE_URL = "https://inventory.dearsystems.com/ExternalApi/v2/"
 MAX_RATE_LIMIT_WAITS = 10  # consecutive rate-limit answers to one request before giving up
+ENDPOINT_CACHE_SIZE = 64
+_PLAIN = (str, int)  # query values written as `str(value)`, as httpx writes them (not bool)
 
 log = logging.getLogger("ml_connector.cin7")
 
@@ -140,6 +151,7 @@ class Cin7Client:
         self._key = key
         self._sleep = sleep
         self._auth = Cin7Auth(account_id, key).headers()
+        self._targets: dict[str, Target] = {}
         # Behind a proxy the environment names, httpx's own transport sends (through its proxy
         # mounts, with the environment's certificate settings); otherwise the lean one.
         proxied = transport is None and behind_proxy(self.base_url)
@@ -237,15 +249,31 @@ class Cin7Client:
     async def _attempt(self, method: str, endpoint: str, params: dict[str, Any]) -> Decision:
         """Auth → transport: one HTTP request, its failure modes turned into a `Decision`."""
         self.calls += 1
-        url = httpx.URL(self.base_url + endpoint.lstrip("/"), params=params)
         try:
-            answer = await self._http.call(method, url, self._auth)
+            answer = await self._http.call(method, self._target(endpoint, params), self._auth)
             text = answer.text
         except httpx.TimeoutException as exc:
             return Decision(Outcome.RETRY, message=f"timed out ({type(exc).__name__})")
         except httpx.TransportError as exc:
             return Decision(Outcome.RETRY, message=f"connection failed ({type(exc).__name__})")
         return decide(answer.status_code, text, AnswerHeaders(answer.headers))
+
+    def _target(self, endpoint: str, params: dict[str, Any]) -> Target:
+        """Where `endpoint` with `params` is sent: `httpx.URL(url, params=params)`, the URL of
+        `endpoint` parsed once and the query (string and integer values) added to it."""
+        text = self.base_url + endpoint.lstrip("/")
+        base = self._targets.get(endpoint)
+        if base is None:
+            if len(self._targets) >= ENDPOINT_CACHE_SIZE:
+                self._targets.clear()
+            base = self._targets[endpoint] = Target(httpx.URL(text, params={}))
+        if not params:
+            return base
+        pairs = [(name, str(value)) for name, value in params.items() if type(value) in _PLAIN]
+        if len(pairs) == len(params) and base.bare:
+            url = functools.partial(httpx.URL, text, params=dict(params))
+            return base.with_query(query_string(pairs), url)
+        return Target(httpx.URL(text, params=params))
 
     def _error(self, what: str, decision: Decision) -> Exception:
         status = decision.status

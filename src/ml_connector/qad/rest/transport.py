@@ -22,6 +22,7 @@ that issued it reads back before deciding to post again (`qad/operations.py`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,7 @@ from ml_connector.errors import (
 )
 from ml_connector.qad.inflight import DEFAULT_IN_FLIGHT, InFlight, LocalInFlight
 from ml_connector.qad.rest.auth import NOT_JSON, TokenManager
-from ml_connector.wire import Answer, Header, HttpClient
+from ml_connector.wire import Answer, Header, HttpClient, Target, query_string
 
 Params = dict[str, str] | list[tuple[str, str]]
 URL_CACHE_SIZE = 256
@@ -256,7 +257,8 @@ class QadTransport:
         self._rng = rng or random.Random()
         self._slots = in_flight or LocalInFlight(max_concurrency)
         self.calls = 0
-        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], Target] = {}
+        self._paths: dict[str, tuple[Target, str]] = {}
         self._token = ""
         self._auth: tuple[Header, ...] = ()
 
@@ -383,19 +385,31 @@ class QadTransport:
             )
         return await self._http.call(method, self._url(path, params), sent, json=json)
 
-    def _url(self, path: str, params: Params | None) -> httpx.URL:
-        """The absolute URL of `path` with `params`, parsed once and kept for the next call.
+    def _url(self, path: str, params: Params | None) -> Target:
+        """Where `path` with `params` is sent, kept for the next call.
 
-        Encoded as httpx encodes `params=` (`urlencode`); the same few URLs recur (a PO read
-        before and after its writes, the field changes of every line), and httpx's URL parsing
-        checks every character.
+        Encoded as httpx encodes `params=` (`urlencode`). The URL of `path` is parsed once
+        (httpx's parsing checks every character) and the query is added to its target; the same
+        few URLs recur (a PO read before and after its writes, the field changes of every line).
         """
         pairs = tuple(params.items() if isinstance(params, dict) else params) if params else ()
         key = (path, pairs)
         url = self._urls.get(key)
         if url is None:
-            text = f"{self._http.base_url}{path}"
-            url = httpx.URL(f"{text}?{urlencode(pairs)}" if pairs else text)
+            known = self._paths.get(path)
+            if known is None:
+                text = f"{self._http.base_url}{path}"
+                known = self._paths[path] = (Target(httpx.URL(text)), text)
+                if len(self._paths) > URL_CACHE_SIZE:
+                    del self._paths[next(iter(self._paths))]
+            base, text = known
+            if not pairs:
+                url = base
+            elif base.bare:
+                query = query_string(pairs)
+                url = base.with_query(query, functools.partial(httpx.URL, f"{text}?{query}"))
+            else:  # a path with a query or fragment of its own: as httpx reads it
+                url = Target(httpx.URL(f"{text}?{urlencode(pairs)}"))
             if len(self._urls) >= URL_CACHE_SIZE:
                 del self._urls[next(iter(self._urls))]  # the oldest first
             self._urls[key] = url
