@@ -94,7 +94,7 @@ class AnswerReader:
 
     `keep_alive` says, once done, whether the connection may carry the next request: the
     answer allows it (HTTP/1.1 without `Connection: close`, a framed body) and nothing came
-    after it.
+    after it. Then `restart` reads the next answer on that connection.
     """
 
     __slots__ = (
@@ -115,6 +115,12 @@ class AnswerReader:
 
     def __init__(self) -> None:
         self._parser = httptools.HttpResponseParser(self)
+        self.restart()
+
+    def restart(self) -> None:
+        """Read the next answer on the connection, which the last one left open (`keep_alive`):
+        llhttp is then where an answer starts, and its parser is kept (making one, with its
+        callbacks looked up, costs more than parsing a short answer)."""
         self._headers: list[Header] = []
         self._lowered: list[Header] = []
         self._encoded = False

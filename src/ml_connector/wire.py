@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
+import contextlib
 import email.message
 import functools
 import re
@@ -416,18 +418,71 @@ class _Connection:
         self.stream = stream
         self.idle_since = 0.0
         self.keep_alive = False
+        self._reader = AnswerReader()
+        self._used = False
 
     async def exchange(self, head: bytes, body: bytes, timeouts: Timeouts) -> Received:
-        """Send one request (its head and body) and read its whole answer."""
+        """Send one request (its head and body) and read its whole answer.
+
+        A connection is used again only after an answer that kept it alive: its reader then
+        reads the next one.
+        """
         self.keep_alive = False
         stream = self.stream
-        reader = AnswerReader()
+        reader = self._reader
+        if self._used:
+            reader.restart()
+        self._used = True
         stream.expect(reader)
         await stream.write(head + body if body else head, timeouts.get("write"))
         await stream.answered(timeouts.get("read"))
         answer = reader.received()
         self.keep_alive = reader.keep_alive and not stream.stale
         return answer
+
+
+class Slots:
+    """The bound on requests in flight: `free` slots, and the requests waiting for one.
+
+    A request takes a free slot itself (`free -= 1`, no await); with none free it `wait`s, first
+    come, first served, until a request in flight `release`s its slot to it. A count and a queue
+    rather than an `asyncio.Semaphore`, whose `locked()` and `acquire()` cost a generator and a
+    coroutine per request even with slots free.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def wait(self, timeout: float | None) -> None:
+        """Wait for a slot handed over; `httpx.PoolTimeout` past `timeout`. A wait that ends
+        otherwise (timed out, cancelled), even as a slot reaches it, takes none and loses none.
+        """
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over as the wait was cancelled: to the next one
+            else:
+                waiter.cancel()
+                with contextlib.suppress(ValueError):  # unless a hand-over passed it by
+                    self.waiting.remove(waiter)
+            if isinstance(exc, TimeoutError):
+                raise httpx.PoolTimeout("no connection slot became free in time") from None
+            raise
+
+    def release(self) -> None:
+        """A request's slot goes to the first one waiting, else back to `free`."""
+        waiting = self.waiting
+        while waiting:
+            waiter = waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
 
 
 class HttpTransport(httpx.AsyncBaseTransport):
@@ -445,7 +500,7 @@ class HttpTransport(httpx.AsyncBaseTransport):
         self._verify = verify
         self._tls: ssl.SSLContext | None = None
         self._size = limits.max_connections or 100
-        self._in_flight: asyncio.Semaphore | None = None
+        self._slots = Slots(self._size)
         keep = limits.max_keepalive_connections
         self._keep = self._size if keep is None else keep
         self._expiry = 5.0 if limits.keepalive_expiry is None else limits.keepalive_expiry
@@ -480,17 +535,11 @@ class HttpTransport(httpx.AsyncBaseTransport):
 
         Sent on an idle connection or a new one; errors are httpx's exception types.
         """
-        slots = self._in_flight
-        if slots is None:
-            slots = self._in_flight = asyncio.Semaphore(self._size)
-        if slots.locked():
-            try:
-                async with asyncio.timeout(timeouts.get("pool")):
-                    await slots.acquire()
-            except TimeoutError:
-                raise httpx.PoolTimeout("no connection slot became free in time") from None
+        slots = self._slots
+        if slots.free:
+            slots.free -= 1  # a free slot: taken at once, no timer needed
         else:
-            await slots.acquire()  # a free slot: taken at once, no timer needed
+            await slots.wait(timeouts.get("pool"))
         try:
             connection = self._idle_connection(origin) or await self._open(origin, timeouts)
             try:

@@ -93,7 +93,11 @@ def test_a_streamed_body_framing_is_never_written() -> None:
 
 def answers() -> st.SearchStrategy[bytes]:
     status = st.sampled_from([200, 201, 400, 404, 500, 204])
-    extra = st.lists(st.tuples(token, value), max_size=4)
+    coding = st.tuples(
+        st.sampled_from(["Content-Encoding", "content-encoding"]),
+        st.sampled_from(["identity", "IDENTITY", "gzip"]),
+    )
+    extra = st.lists(st.tuples(token, value) | coding, max_size=4)
     body = st.binary(max_size=300)
     framing = st.sampled_from(["length", "chunked", "close"])
     informational = st.booleans()
@@ -182,6 +186,38 @@ def test_answers_read_as_h11_reads_them_however_they_arrive(raw: bytes, cuts: li
     answer, keep_alive = read_with_ours(raw, cuts)
     assert (answer.status_code, answer.headers, answer.content) == (status, headers, body)
     assert keep_alive == keep
+    assert answer.lowered == [(name.lower(), value) for name, value in headers]
+    assert answer.encoded == any(
+        name.lower() == b"content-encoding" and value.lower() != b"identity"
+        for name, value in headers
+    )
+
+
+@given(raws=st.lists(answers(), min_size=2, max_size=4), cuts=st.lists(st.integers(0, 2000)))
+@settings(max_examples=300)
+def test_answers_one_after_another_read_with_one_reader_as_each_alone(
+    raws: list[bytes], cuts: list[int]
+) -> None:
+    kept = AnswerReader()
+    for n, raw in enumerate(raws):
+        alone, keep_alive = read_with_ours(raw, cuts)
+        if n:
+            kept.restart()
+        for piece in split(raw, cuts):
+            kept.feed(piece)
+        if not kept.done:
+            kept.eof()
+        again = kept.received()
+        assert (again.status_code, again.reason, again.headers, again.content) == (
+            alone.status_code,
+            alone.reason,
+            alone.headers,
+            alone.content,
+        )
+        assert (again.lowered, again.encoded) == (alone.lowered, alone.encoded)
+        assert kept.keep_alive == keep_alive
+        if not keep_alive:
+            break  # the connection ends here
 
 
 class _Transport(asyncio.Transport):
