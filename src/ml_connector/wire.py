@@ -146,17 +146,28 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 """Characters `urllib.parse.quote_plus` leaves as they are."""
 
 
+QUOTED_CACHE_SIZE = 256
+"""Names and values escaped by `quote_plus` that are remembered: the same few recur (QAD's view
+URIs)."""
+
+
 def query_string(pairs: Sequence[tuple[str, str]]) -> str:
     """`urllib.parse.urlencode(pairs)` for string pairs, as httpx encodes `params=`: names and
-    values that need no escaping (most of them) are written without `quote_plus`."""
+    values that need no escaping (most of them) are written without `quote_plus`, and those
+    that do are escaped once and remembered."""
     parts = []
     for name, value in pairs:
         if not (isinstance(name, str) and isinstance(value, str)):
             return urlencode(pairs)
-        plain = _PLAIN.fullmatch
-        key = name if plain(name) else quote_plus(name)
-        parts.append(f"{key}={value if plain(value) else quote_plus(value)}")
+        parts.append(f"{_quoted(name)}={_quoted(value)}")
     return "&".join(parts)
+
+
+def _quoted(text: str) -> str:
+    return text if _PLAIN.fullmatch(text) else _escaped(text)
+
+
+_escaped = functools.lru_cache(maxsize=QUOTED_CACHE_SIZE)(quote_plus)
 
 
 def json_body(value: Any) -> bytes:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ml_connector import wire
 from ml_connector.cin7 import Cin7Client, LocalPacer
 from ml_connector.http11 import Received
 from ml_connector.qad.rest.transport import QadTransport
@@ -170,3 +171,10 @@ async def test_a_target_for_another_scheme_is_refused_when_sent() -> None:
         for url in (target, queried, target.url):
             with pytest.raises(httpx.UnsupportedProtocol):
                 await http.call("GET", url)
+
+
+def test_escaped_texts_stay_those_of_urlencode_past_the_memory() -> None:
+    texts = [f"urn:be:view.{n}" for n in range(wire.QUOTED_CACHE_SIZE + 10)]
+    for _ in range(2):  # escaped, then remembered or escaped again
+        for text in texts:
+            assert query_string([("viewUri", text)]) == urlencode([("viewUri", text)])
