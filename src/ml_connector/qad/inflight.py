@@ -7,8 +7,8 @@ requests ml-connector has out to that tenant at once, whatever the number of wor
 
 `InFlight` is the seam the QAD transports hold a slot of around every attempt:
 
-- `LocalInFlight` (here): an ``asyncio.Semaphore`` shared by the channels of one pass; on
-  SQLite one process syncs, so that is the whole bound;
+- `LocalInFlight` (here): a count of free slots and a queue (`wire.Slots`) shared by the
+  channels of one pass; on SQLite one process syncs, so that is the whole bound;
 - `ml_connector.jobs.slots.SharedInFlight`: slots 1..N in PostgreSQL that every worker takes
   from, each under a lease so a killed worker's slot frees itself.
 
@@ -18,10 +18,12 @@ of one tenant, and every connection to it, share one bound.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Protocol
+
+from ml_connector.wire import Slots
 
 __all__ = ["DEFAULT_IN_FLIGHT", "InFlight", "LocalInFlight", "tenant_fingerprint"]
 
@@ -43,22 +45,42 @@ class InFlight(Protocol):
 
 
 class LocalInFlight:
-    """The bound within one process (one event loop): a semaphore of `size`."""
+    """The bound within one process (one event loop): `size` slots, first come, first served.
+
+    It is its own `slot()`: a free slot is taken without awaiting anything (`wire.Slots`), where
+    an ``asyncio.Semaphore`` cost a coroutine and a generator per request on top; a request that
+    waits and is cancelled takes no slot and loses none.
+    """
 
     def __init__(self, size: int = DEFAULT_IN_FLIGHT) -> None:
         if size < 1:
             raise ValueError("a QAD tenant needs at least 1 request in flight")
         self.size = size
-        self._semaphore = asyncio.Semaphore(size)
+        self._slots = Slots(size)
 
     def __repr__(self) -> str:
         return f"LocalInFlight(size={self.size})"
 
     def slot(self) -> AbstractAsyncContextManager[object]:
-        return self._semaphore
+        return self
+
+    async def __aenter__(self) -> None:
+        slots = self._slots
+        if slots.free:
+            slots.free -= 1
+        else:
+            await slots.wait(None)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._slots.release()
 
     async def aclose(self) -> None:
-        """Nothing outlives the process's semaphore."""
+        """Nothing outlives the process's slots."""
 
 
 def tenant_fingerprint(base_url: str) -> str:

@@ -78,3 +78,32 @@ def test_a_tenant_is_named_by_its_url_whatever_the_case_or_trailing_slash() -> N
     assert tenant_fingerprint("HTTPS://ACME.qad.example/clouderp/") == name
     assert tenant_fingerprint("https://other.qad.example/clouderp") != name
     assert "acme" not in name
+
+
+async def test_a_local_bound_serves_waiters_in_order_and_cancelled_ones_lose_no_slot() -> None:
+    bound = LocalInFlight(1)
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        async with bound.slot():
+            order.append(name)
+            await asyncio.sleep(0)
+
+    held = bound.slot()
+    await held.__aenter__()
+    first, gone, last = (asyncio.create_task(request(n)) for n in ("first", "gone", "last"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    # The slot handed to `first`, which is cancelled before it runs, goes on to `last`.
+    await held.__aexit__(None, None, None)
+    first.cancel()
+    await asyncio.gather(first, gone, last, return_exceptions=True)
+    assert order == ["last"]
+    assert first.cancelled()
+    assert gone.cancelled()
+    # The slot is free again: the next request takes it at once.
+    async with asyncio.timeout(1):
+        async with bound.slot():
+            order.append("again")
+    assert order == ["last", "again"]
