@@ -369,3 +369,18 @@ def test_bytes_after_a_whole_answer_keep_it_but_not_the_connection() -> None:
     assert reader.done
     answer = reader.received()
     assert (answer.content, reader.keep_alive) == (b"ok", False)
+
+
+def test_a_target_is_refused_for_any_byte_outside_visible_ascii_and_a_method_each_time() -> None:
+    for byte in range(256):
+        target = b"/a%cb" % byte
+        if 0x21 <= byte <= 0x7E:
+            assert request_head("GET", target, b"") == b"GET %b HTTP/1.1\r\n\r\n" % target
+        else:
+            with pytest.raises(httpx.LocalProtocolError, match="Illegal target"):
+                request_head("GET", target, b"")
+    # A method checked once is remembered as accepted; a refused one is refused again.
+    for _ in range(2):
+        assert request_head(b"PATCH", b"/", b"").startswith(b"PATCH / HTTP/1.1\r\n")
+        with pytest.raises(httpx.LocalProtocolError, match=r"Illegal method b'G\(ET'"):
+            request_head("G(ET", b"/", b"")
