@@ -44,6 +44,7 @@ import ssl
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, cast
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -715,6 +716,20 @@ class HttpClient(httpx.AsyncClient):
         self._heads: dict[tuple[bytes, tuple[Header, ...], bool], bytes] = {}
         self._timeout_of: httpx.Timeout | None = None
         self._timeout_dict: Timeouts = {}
+        self._closed = False  # `is_closed`, read per `call` without httpx's property
+
+    async def aclose(self) -> None:
+        self._closed = True  # as httpx marks itself closed: before closing its transports
+        await super().aclose()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        self._closed = True
+        await super().__aexit__(exc_type, exc_value, traceback)
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -745,7 +760,7 @@ class HttpClient(httpx.AsyncClient):
             response = await self.send(built)
             pairs = [(key.lower(), value) for key, value in response.headers.raw]
             return Answer(response.status_code, pairs, response.content)
-        if self.is_closed:
+        if self._closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         target = url if isinstance(url, Target) else Target(url)
         origin = target.origin or origin_of(target.url)  # UnsupportedProtocol, as from httpx

@@ -178,3 +178,20 @@ def test_escaped_texts_stay_those_of_urlencode_past_the_memory() -> None:
     for _ in range(2):  # escaped, then remembered or escaped again
         for text in texts:
             assert query_string([("viewUri", text)]) == urlencode([("viewUri", text)])
+
+
+@pytest.mark.parametrize("closing", ["aclose", "async with"])
+async def test_a_closed_client_refuses_to_call_as_httpx_refuses_to_send(closing: str) -> None:
+    http = HttpClient(transport=HttpTransport(httpx.Limits()))
+    if closing == "aclose":
+        await http.aclose()
+    else:
+        async with http:
+            pass
+    assert http.is_closed
+    for send in (
+        http.call("GET", httpx.URL("https://acme.example/x")),
+        http.get("https://acme.example/x"),
+    ):
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await send
