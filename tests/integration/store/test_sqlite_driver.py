@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ml_connector.store.db import BEGIN_MODE, count_statements, create_engine
-from ml_connector.store.sqlite_driver import SqliteConnection, connect, run_statement
+from ml_connector.store.sqlite_driver import SqliteConnection, connect
 
 
 @pytest.fixture
@@ -40,22 +40,6 @@ async def engine(db_path: Path) -> AsyncIterator[AsyncEngine]:
         yield made
     finally:
         await made.dispose()
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What each trip to a connection's thread ran: a statement's first two words, or the name
-    of the call (``commit``, ``rollback``, ...)."""
-    seen: list[str] = []
-    real = SqliteConnection.send
-
-    async def counted(self: SqliteConnection, fn: Any, *args: Any, patient: bool = False) -> Any:
-        is_statement = fn is run_statement
-        seen.append(" ".join(args[2].split()[:2]) if is_statement else getattr(fn, "__name__", ""))
-        return await real(self, fn, *args, patient=patient)
-
-    monkeypatch.setattr(SqliteConnection, "send", counted)
-    return seen
 
 
 class Ticker:

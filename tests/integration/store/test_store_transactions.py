@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from functools import partial
-from typing import Any
 
 import pytest
 
 from ml_connector.errors import StoreError
 from ml_connector.store import SqlStore
 from ml_connector.store.sql import base
-from ml_connector.store.sqlite_driver import SqliteConnection, run_statement
+from ml_connector.store.sqlite_driver import SqliteConnection
 
 
 class Boom(Exception):
@@ -90,22 +89,6 @@ def sqlite_store(store: SqlStore) -> SqlStore:
     if store.dialect != "sqlite":
         pytest.skip("SQLite only")
     return store
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What each trip to a connection's thread ran (a statement's first two words, or the
-    name of the call)."""
-    seen: list[str] = []
-    real = SqliteConnection.send
-
-    async def counted(self: SqliteConnection, fn: Any, *args: Any, patient: bool = False) -> Any:
-        is_statement = fn is run_statement
-        seen.append(" ".join(args[2].split()[:2]) if is_statement else getattr(fn, "__name__", ""))
-        return await real(self, fn, *args, patient=patient)
-
-    monkeypatch.setattr(SqliteConnection, "send", counted)
-    return seen
 
 
 async def test_a_task_cancelled_while_its_commit_runs_gives_the_connection_back(
