@@ -84,13 +84,17 @@ async def test_a_failed_statement_leaves_as_a_store_error_and_the_store_goes_on(
 # --- SQLite: the commit's trip and the writers' turn -------------------------------------------
 
 
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""The commit's trip and the writers' turn exist on SQLite only: no PostgreSQL variant."""
+
+
 @pytest.fixture
 def sqlite_store(store: SqlStore) -> SqlStore:
-    if store.dialect != "sqlite":
-        pytest.skip("SQLite only")
+    assert store.dialect == "sqlite"
     return store
 
 
+@sqlite_only
 async def test_a_task_cancelled_while_its_commit_runs_gives_the_connection_back(
     sqlite_store: SqlStore, cid: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,6 +134,7 @@ async def test_a_task_cancelled_while_its_commit_runs_gives_the_connection_back(
     assert await store.get_cursor(cid, "suppliers") is not None
 
 
+@sqlite_only
 async def test_writers_of_one_store_take_turns_on_the_loop(
     sqlite_store: SqlStore, cid: int, trips: list[str]
 ) -> None:
@@ -170,6 +175,7 @@ async def test_writers_of_one_store_take_turns_on_the_loop(
     assert cursor.value == "2026-12-02T00:00:00"
 
 
+@sqlite_only
 async def test_a_writer_waits_for_its_turn_no_longer_than_the_busy_timeout(
     sqlite_store: SqlStore, cid: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
