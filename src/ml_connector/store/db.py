@@ -93,6 +93,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
             async_creator=partial(
                 sqlite_driver.connect, str(path), timeout=_BUSY_TIMEOUT_MS / 1000
             ),
+            # The connection that went back last serves next: a SQLite connection's page cache
+            # is dropped whenever another connection writes, and a FIFO pool cycling through
+            # all of them re-read the file for nearly every transaction.
+            pool_use_lifo=True,
         )
         _configure_sqlite(engine)
         return engine
