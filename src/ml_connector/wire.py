@@ -456,7 +456,7 @@ class _Connection:
 class Slots:
     """The bound on requests in flight: `free` slots, and the requests waiting for one.
 
-    A request takes a free slot itself (`free -= 1`, no await); with none free it `wait`s, first
+    A request takes a free slot with `take_free` (no await); with none free it `wait`s, first
     come, first served, until a request in flight `release`s its slot to it. A count and a queue
     rather than an `asyncio.Semaphore`, whose `locked()` and `acquire()` cost a generator and a
     coroutine per request even with slots free.
@@ -465,6 +465,13 @@ class Slots:
     def __init__(self, size: int) -> None:
         self.free = size
         self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def take_free(self) -> bool:
+        """Take a free slot at once, if there is one (then True)."""
+        if self.free:
+            self.free -= 1
+            return True
+        return False
 
     async def wait(self, timeout: float | None) -> None:
         """Wait for a slot handed over; `httpx.PoolTimeout` past `timeout`. A wait that ends
@@ -547,11 +554,8 @@ class HttpTransport(httpx.AsyncBaseTransport):
 
         Sent on an idle connection or a new one; errors are httpx's exception types.
         """
-        slots = self._slots
-        if slots.free:
-            slots.free -= 1  # a free slot: taken at once, no timer needed
-        else:
-            await slots.wait(timeouts.get("pool"))
+        if not self._slots.take_free():  # a free slot is taken at once, with no timer
+            await self._slots.wait(timeouts.get("pool"))
         try:
             connection = self._idle_connection(origin) or await self._open(origin, timeouts)
             try:
@@ -562,7 +566,7 @@ class HttpTransport(httpx.AsyncBaseTransport):
             self._release(origin, connection)
             return answer
         finally:
-            slots.release()
+            self._slots.release()
 
     def _idle_connection(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)

@@ -65,11 +65,8 @@ class LocalInFlight:
         return self
 
     async def __aenter__(self) -> None:
-        slots = self._slots
-        if slots.free:
-            slots.free -= 1
-        else:
-            await slots.wait(None)
+        if not self._slots.take_free():
+            await self._slots.wait(None)
 
     async def __aexit__(
         self,

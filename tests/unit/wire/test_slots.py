@@ -22,7 +22,8 @@ async def settle() -> None:
 def busy() -> Slots:
     """One slot, taken by a request in flight."""
     slots = Slots(1)
-    slots.free -= 1
+    assert slots.take_free()
+    assert not slots.take_free()
     return slots
 
 
