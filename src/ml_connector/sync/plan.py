@@ -60,7 +60,6 @@ Shared entries: the engine passes, with the purchase's own posted documents, the
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -229,36 +228,11 @@ def plan(
         if po is not None:
             note += f"; QAD keeps PO {_po_number_of(po)} as posted"
         return Plan(status="waiting", notes=(note,))
-    problems = _problems(purchase, supplier)
+    problems = check_purchase(purchase, supplier)
     if problems:
-        return Plan(status="failed", problems=problems)
+        return Plan(status="failed", problems=tuple(dict.fromkeys(problems)))
     planned = _Planner(purchase, supplier, mappings, posted, ctx).run()
     return _cutover(purchase, posted, ctx, planned)
-
-
-_CHECKED_KEPT = 64
-_checked: dict[int, tuple[weakref.ref[Purchase], Supplier | None, tuple[str, ...]]] = {}
-
-
-def _problems(purchase: Purchase, supplier: Supplier | None) -> tuple[str, ...]:
-    """`check_purchase`, remembered for the last purchases planned.
-
-    The engine plans a purchase again after posting its actions, with the same `Purchase` and
-    `Supplier` objects (frozen, read once a turn), and the checks read nothing else. An answer
-    is only ever found for those very objects: the purchase is held by a weak reference (it is
-    not kept alive for this; a purchase since gone matches nothing), the supplier compared by
-    identity.
-    """
-    kept = _checked.get(id(purchase))
-    if kept is not None and kept[0]() is purchase and kept[1] is supplier:
-        return kept[2]
-    problems = tuple(dict.fromkeys(check_purchase(purchase, supplier)))
-    # Newest last, even when the id was a purchase's since gone: the oldest go first.
-    _checked.pop(id(purchase), None)
-    if len(_checked) >= _CHECKED_KEPT:
-        del _checked[next(iter(_checked))]
-    _checked[id(purchase)] = (weakref.ref(purchase), supplier, problems)
-    return problems
 
 
 def before_cutover(purchase: Purchase, ctx: PlanContext) -> bool:

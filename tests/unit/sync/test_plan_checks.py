@@ -337,8 +337,7 @@ def test_iso_4217_holds_active_codes_only() -> None:
 
 
 def test_planning_again_checks_again_whenever_the_purchase_or_supplier_differs() -> None:
-    # The checks are remembered per Purchase and Supplier object (the engine plans a purchase
-    # again after posting): another supplier object, or another purchase, is checked anew.
+    # The engine plans a purchase again after posting: each plan checks what it is given.
     purchase = Purchase.from_cin7(BASE)
     ctx = PlanContext(domain="10USA", entity="10USACO")
     good = Supplier.from_cin7(SUPPLIER_JSON)
